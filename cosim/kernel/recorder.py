@@ -1,0 +1,185 @@
+"""Streams what a run produces to ``results/<run-id>/`` while it happens.
+
+Files (all plain text, so a run cut short leaves them readable up to the cut):
+
+* ``timeseries.csv`` -- tidy rows ``time_s, entity, quantity, value, unit``
+* ``events.jsonl``   -- one JSON object a line: ``{"time_s", "kind", ...}``
+* ``<table>.csv``    -- extra tables opened by layers (message trace, outages, ...)
+* ``manifest.json``  -- scenario hash, seed, versions, status, wall and simulated
+  time, and the SHA-256 of every data file. It is written when the run starts
+  (status ``running``) and rewritten when it ends (``completed`` or ``failed``).
+
+Buffers are flushed at least once per wall-clock second and when the run ends,
+however it ends. Floats are written with :func:`repr`, which is exact and
+stable, so one seed gives byte-identical data files.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+FLUSH_EVERY_ROWS = 512
+
+
+class TableWriter:
+    """One streamed CSV table with a fixed header."""
+
+    def __init__(self, path: Path | None, columns: Sequence[str], on_write: Callable[[], None]):
+        self.columns = tuple(columns)
+        self.rows = 0
+        self._on_write = on_write
+        self._file = None if path is None else open(path, "w", newline="", encoding="utf-8")
+        self._csv = None if self._file is None else csv.writer(self._file, lineterminator="\n")
+        if self._csv is not None:
+            self._csv.writerow(self.columns)
+
+    def write(self, row: Sequence[Any]) -> None:
+        """Append one row; values in the order of ``columns``."""
+        self.rows += 1
+        if self._csv is not None:
+            self._csv.writerow(row)
+        self._on_write()
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            self._csv = None
+
+
+class QuantityStats:
+    """Running count, min, max, mean and last value of one recorded quantity."""
+
+    __slots__ = ("unit", "count", "total", "minimum", "maximum", "last")
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+        self.count = 0
+        self.total = 0.0
+        self.minimum = float("inf")
+        self.maximum = float("-inf")
+        self.last = float("nan")
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        self.total += value
+        self.minimum = min(self.minimum, value)
+        self.maximum = max(self.maximum, value)
+        self.last = value
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count if self.count else float("nan")
+
+
+class Recorder:
+    """Streams time series, events and tables of one run; ``out_dir=None`` keeps only statistics."""
+
+    def __init__(self, out_dir: Path | None, clock: Callable[[], float] = lambda: 0.0) -> None:
+        self.out_dir = None if out_dir is None else Path(out_dir)
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._tables: dict[str, TableWriter] = {}
+        self._pending = 0
+        self._last_flush = time.monotonic()
+        self.stats: dict[tuple[str, str], QuantityStats] = {}
+        self.event_counts: dict[str, int] = {}
+        self._events = None if self.out_dir is None else open(self.out_dir / "events.jsonl", "w", encoding="utf-8")
+        self._series = self.table("timeseries", ("time_s", "entity", "quantity", "value", "unit"))
+        self.manifest: dict[str, Any] = {}
+
+    # -- writing -------------------------------------------------------------
+    def table(self, name: str, columns: Sequence[str]) -> TableWriter:
+        """Open (once) a streamed CSV table named ``name``."""
+        if name in self._tables:
+            writer = self._tables[name]
+            if writer.columns != tuple(columns):
+                raise ValueError(f"table {name!r} already open with columns {writer.columns}")
+            return writer
+        path = None if self.out_dir is None else self.out_dir / f"{name}.csv"
+        writer = TableWriter(path, columns, self._count_write)
+        self._tables[name] = writer
+        return writer
+
+    def record(self, entity: str, quantity: str, value: float, unit: str) -> None:
+        """One time-series sample at the current simulated time."""
+        value = float(value)
+        self._series.write((repr(float(self._clock())), entity, quantity, repr(value), unit))
+        key = (entity, quantity)
+        stats = self.stats.get(key)
+        if stats is None:
+            stats = self.stats[key] = QuantityStats(unit)
+        stats.add(value)
+
+    def log(self, kind: str, **fields: Any) -> None:
+        """One event at the current simulated time (JSON-serialisable fields)."""
+        self.event_counts[kind] = self.event_counts.get(kind, 0) + 1
+        if self._events is not None:
+            line = json.dumps({"time_s": float(self._clock()), "kind": kind, **fields}, sort_keys=True, default=str)
+            self._events.write(line + "\n")
+        self._count_write()
+
+    # -- durability ----------------------------------------------------------
+    def _count_write(self) -> None:
+        self._pending += 1
+        if self._pending >= FLUSH_EVERY_ROWS:
+            self._pending = 0
+            now = time.monotonic()
+            if now - self._last_flush >= 1.0:
+                self.flush()
+
+    def flush(self) -> None:
+        """Push every buffered row to the operating system."""
+        for writer in self._tables.values():
+            writer.flush()
+        if self._events is not None:
+            self._events.flush()
+        self._last_flush = time.monotonic()
+
+    def write_manifest(self, **fields: Any) -> None:
+        """Merge ``fields`` into manifest.json and rewrite it atomically."""
+        self.manifest.update(fields)
+        if self.out_dir is None:
+            return
+        tmp = self.out_dir / "manifest.json.tmp"
+        tmp.write_text(json.dumps(self.manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+        tmp.replace(self.out_dir / "manifest.json")
+
+    def close(self, **manifest_fields: Any) -> None:
+        """Flush and close every file, then record file hashes in the manifest."""
+        self.flush()
+        for writer in self._tables.values():
+            writer.close()
+        if self._events is not None:
+            self._events.close()
+            self._events = None
+        self.write_manifest(files=self.file_digests(), **manifest_fields)
+
+    def file_digests(self) -> dict[str, dict[str, Any]]:
+        """SHA-256 and size of every data file (everything but the manifest)."""
+        if self.out_dir is None:
+            return {}
+        return {path.name: {"sha256": sha256_of(path), "bytes": path.stat().st_size} for path in data_files(self.out_dir)}
+
+
+def data_files(out_dir: Path) -> Iterable[Path]:
+    """The result files of a run, in a stable order, without the manifest."""
+    return sorted(p for p in Path(out_dir).iterdir() if p.is_file() and not p.name.startswith("manifest.json"))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
