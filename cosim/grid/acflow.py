@@ -1,0 +1,182 @@
+"""AC power flow of a whole network: topology -> admittance -> Newton -> results.
+
+Every energised island is solved with its own slack bus. Islands are
+electrically independent, so they are first solved together in one Newton
+run (one sparse factorisation per iteration); only if that run does not
+converge is each island re-solved alone, so that the report says which
+island failed, after how many iterations, with what mismatch and where, and
+the islands that do converge keep their solution. Non-convergence is data
+(``PowerFlowResult.converged == False``), never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cosim.grid.admittance import Admittance, build_admittance
+from cosim.grid.network import BoolArray, IntArray, Network
+from cosim.grid.newton import Injections, JacobianPattern, jacobian_pattern, newton_raphson
+from cosim.grid.results import IslandReport, PowerFlowResult, compute_results
+from cosim.grid.topology import Topology, analyse
+
+DEFAULT_TOLERANCE_PU = 1e-8
+DEFAULT_MAX_ITER = 30
+
+
+@dataclass(frozen=True)
+class BusSplit:
+    """Bus types for the present topology: slack (ref), voltage-controlled (pv), pq."""
+
+    ref: IntArray
+    pv: IntArray
+    pq: IntArray
+    vm_setpoint_pu: np.ndarray  # per bus, NaN where no generator controls it
+
+
+def bus_split(network: Network, topology: Topology) -> BusSplit:
+    """Classify energised buses: island slacks, generator buses, the rest."""
+    n = network.n_bus
+    gen = network.generators
+    on = gen.in_service & topology.energised[gen.bus]
+    setpoint = np.full(n, np.nan)
+    # First in-service generator at a bus sets its voltage (reverse so the first wins).
+    idx = np.flatnonzero(on)[::-1]
+    setpoint[gen.bus[idx]] = gen.vm_setpoint_pu[idx]
+    ref = topology.slack_bus[topology.slack_bus >= 0]
+    is_ref = np.zeros(n, dtype=bool)
+    is_ref[ref] = True
+    has_gen = np.isfinite(setpoint)
+    pv = np.flatnonzero(has_gen & ~is_ref)
+    pq = np.flatnonzero(topology.energised & ~has_gen & ~is_ref)
+    return BusSplit(ref=np.sort(ref), pv=pv, pq=pq, vm_setpoint_pu=setpoint)
+
+
+def injections(network: Network, energised: BoolArray) -> Injections:
+    """Specified bus injections in pu: generators and DER minus (ZIP) loads."""
+    n = network.n_bus
+    base = network.base_mva
+    s_const = np.zeros(n, dtype=np.complex128)
+    s_i = np.zeros(n, dtype=np.complex128)
+    s_z = np.zeros(n, dtype=np.complex128)
+    gen = network.generators
+    g = gen.in_service & energised[gen.bus]
+    np.add.at(s_const, gen.bus[g], (gen.p_mw[g] + 1j * gen.q_mvar[g]) / base)
+    der = network.ders
+    np.add.at(s_const, der.bus, (der.p_injected_mw() + 1j * der.q_injected_mvar()) / base)
+    ld = network.loads
+    s0 = np.where(ld.in_service, ld.p_mw + 1j * ld.q_mvar, 0.0) / base
+    np.add.at(s_const, ld.bus, -s0 * (1.0 - ld.zip_z - ld.zip_i))
+    np.add.at(s_i, ld.bus, -s0 * ld.zip_i)
+    np.add.at(s_z, ld.bus, -s0 * ld.zip_z)
+    off = ~energised
+    s_const[off] = s_i[off] = s_z[off] = 0.0
+    return Injections(s_const, s_i, s_z)
+
+
+def start_voltage(network: Network, split: BusSplit, energised: BoolArray,
+                  v_previous: np.ndarray | None) -> np.ndarray:
+    """Initial voltages: last solution where usable (warm start), else the case's VM/VA.
+
+    Generator buses always start at their present setpoint magnitude; buses
+    without a source are 0.
+    """
+    bus = network.buses
+    v = bus.vm_init_pu * np.exp(1j * np.deg2rad(bus.va_init_deg))
+    if v_previous is not None:
+        usable = np.isfinite(v_previous) & (np.abs(v_previous) > 0.0)
+        v = np.where(usable, v_previous, v)
+    gen_bus = np.isfinite(split.vm_setpoint_pu)
+    v[gen_bus] = split.vm_setpoint_pu[gen_bus] * np.exp(1j * np.angle(v[gen_bus]))
+    v[~energised] = 0.0
+    return v
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a solve needs that depends only on topology and branch data.
+
+    A service keeps one between solves while no topology, tap or shunt action
+    happened; it is never stored on the Network.
+    """
+
+    topology: Topology
+    admittance: Admittance
+    split: BusSplit
+    pattern: JacobianPattern
+
+
+def prepare(network: Network) -> Prepared:
+    """Topology, admittance matrices, bus split and Jacobian pattern for ``network``."""
+    topo = analyse(network)
+    adm = build_admittance(network, topo.branch_closed)
+    split = bus_split(network, topo)
+    return Prepared(topo, adm, split, jacobian_pattern(adm.ybus, split.pv, split.pq))
+
+
+def solve_ac(network: Network, *, tolerance_pu: float = DEFAULT_TOLERANCE_PU,
+             max_iter: int = DEFAULT_MAX_ITER, v_start: np.ndarray | None = None,
+             prepared: Prepared | None = None) -> PowerFlowResult:
+    """AC power flow (Newton-Raphson, polar) of every energised island.
+
+    ``v_start`` (complex pu per bus, e.g. the previous result's ``v_pu``) warm
+    starts the solve; ``prepared`` reuses a :func:`prepare` of this same
+    network. Returns a :class:`PowerFlowResult`; never raises for
+    non-convergence.
+    """
+    prep = prepared if prepared is not None else prepare(network)
+    topo, split = prep.topology, prep.split
+    inj = injections(network, topo.energised)
+    v0 = start_voltage(network, split, topo.energised, v_start)
+    ybus = prep.admittance.ybus
+    out = newton_raphson(ybus, inj, v0, prep.pattern, tolerance_pu=tolerance_pu,
+                         max_iter=max_iter)
+    names = network.buses.name
+    live = topo.energised_islands()
+
+    def report(k: int, converged: bool, iterations: int, mismatch: float, worst: int) -> IslandReport:
+        return IslandReport(island=int(k), n_bus=int((topo.island == k).sum()),
+                            slack_bus=names[topo.slack_bus[k]], converged=converged,
+                            iterations=iterations, max_mismatch_pu=mismatch,
+                            worst_bus=names[worst] if worst >= 0 else "")
+
+    if out.converged:
+        reports = []
+        for k in live:
+            members = topo.island == k
+            mis = _island_mismatch(ybus, out.v, inj, split, members)
+            reports.append(report(k, True, out.iterations, *mis))
+        return compute_results(network, topo, prep.admittance, out.v, tuple(reports),
+                               out.iterations)
+
+    # Attribute the failure: solve each island on its own.
+    v = v0.copy()
+    failed = np.zeros(network.n_bus, dtype=bool)
+    reports = []
+    for k in live:
+        members = topo.island == k
+        pv, pq = split.pv[members[split.pv]], split.pq[members[split.pq]]
+        pat = prep.pattern if len(live) == 1 else jacobian_pattern(ybus, pv, pq)
+        one = newton_raphson(ybus, inj, v0, pat, tolerance_pu=tolerance_pu, max_iter=max_iter)
+        v[members] = one.v[members]
+        if not one.converged:
+            failed |= members
+        reports.append(report(k, one.converged, one.iterations, one.max_mismatch_pu,
+                              one.worst_bus))
+    return compute_results(network, topo, prep.admittance, v, tuple(reports),
+                           max(r.iterations for r in reports), failed=failed)
+
+
+def _island_mismatch(ybus, v, inj: Injections, split: BusSplit,  # type: ignore[no-untyped-def]
+                     members: BoolArray) -> tuple[float, int]:
+    mis = v * np.conj(ybus @ v) - inj.at(np.abs(v))
+    per_bus = np.zeros(len(v))
+    pv, pq = split.pv, split.pq
+    per_bus[pv] = np.abs(mis[pv].real)
+    per_bus[pq] = np.maximum(np.abs(mis[pq].real), np.abs(mis[pq].imag))
+    per_bus[~members] = 0.0
+    if not members.any() or per_bus.max() == 0.0:
+        return 0.0, -1
+    k = int(np.argmax(per_bus))
+    return float(per_bus[k]), k

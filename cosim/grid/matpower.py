@@ -1,0 +1,145 @@
+"""Read MATPOWER version-2 cases (``.m`` files and their JSON form) into a Network.
+
+The JSON form is ``{"baseMVA": float, "bus": [[...]], "gen": [[...]],
+"branch": [[...]]}`` with rows in MATPOWER column order (as in
+shared/reference/powerflow and ``cosim/grid/cases``). Names become string ids:
+bus ``"<BUS_I>"``, generator ``"gen<k>"``, branch ``"branch<k>"``, load
+``"load<BUS_I>"``, shunt ``"shunt<BUS_I>"`` (k counts rows from 1).
+
+Raises :class:`CaseFormatError` (a ``ValueError``) for a malformed case.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cosim.grid.network import (
+    Network,
+    make_branches,
+    make_buses,
+    make_generators,
+    make_loads,
+    make_shunts,
+)
+
+# MATPOWER v2 column positions (caseformat.m)
+BUS_I, BUS_TYPE, PD, QD, GS, BS, AREA, VM, VA, BASE_KV, ZONE, VMAX, VMIN = range(13)
+GEN_BUS, PG, QG, QMAX, QMIN, VG, MBASE, GEN_STATUS, PMAX, PMIN = range(10)
+F_BUS, T_BUS, BR_R, BR_X, BR_B, RATE_A, RATE_B, RATE_C, TAP, SHIFT, BR_STATUS = range(11)
+REF_TYPE, ISOLATED_TYPE = 3, 4
+
+
+class CaseFormatError(ValueError):
+    """A MATPOWER case file that cannot be read; the message says where."""
+
+
+def load_case(path: Path | str, *, frequency_hz: float = 60.0) -> Network:
+    """Read a ``.m`` or ``.json`` MATPOWER case file."""
+    path = Path(path)
+    text = path.read_text()
+    if path.suffix == ".m":
+        data = parse_m(text, source=str(path))
+    elif path.suffix == ".json":
+        data = json.loads(text)
+    else:
+        raise CaseFormatError(f"{path}: expected a .m or .json MATPOWER case")
+    return case_to_network(data, frequency_hz=frequency_hz, source=str(path))
+
+
+_ASSIGN = re.compile(r"mpc\.(\w+)\s*=\s*(\[.*?\]|[^;\n]+)\s*;", re.S)
+
+
+def parse_m(text: str, *, source: str = "<case>") -> dict[str, Any]:
+    """Extract ``mpc.baseMVA``, ``mpc.bus``, ``mpc.gen``, ``mpc.branch`` from MATPOWER code."""
+    text = re.sub(r"%[^\n]*", "", text)  # MATLAB comments
+    found: dict[str, Any] = {}
+    for key, value in _ASSIGN.findall(text):
+        value = value.strip()
+        if value.startswith("["):
+            rows = [r for r in re.split(r"[;\n]", value.strip("[]")) if r.strip()]
+            try:
+                found[key] = [[float(x) for x in re.split(r"[\s,]+", r.strip())] for r in rows]
+            except ValueError:
+                continue  # string cell arrays etc. are not part of the v2 core
+        else:
+            try:
+                found[key] = float(value.strip("'\""))
+            except ValueError:
+                found[key] = value
+    if str(found.get("version", "2")) not in ("2", "2.0"):
+        raise CaseFormatError(f"{source}: only MATPOWER case format version 2 is supported")
+    return found
+
+
+def _matrix(data: dict[str, Any], key: str, min_cols: int, source: str) -> np.ndarray:
+    if key not in data:
+        raise CaseFormatError(f"{source}: missing '{key}' matrix")
+    rows = data[key]
+    if len(rows) == 0:
+        return np.zeros((0, min_cols))
+    width = max(len(r) for r in rows)
+    if width < min_cols or any(len(r) != width for r in rows):
+        raise CaseFormatError(f"{source}: '{key}' rows need {min_cols}+ columns, all the same length")
+    return np.asarray(rows, dtype=np.float64)
+
+
+def case_to_network(data: dict[str, Any], *, frequency_hz: float = 60.0,
+                    source: str = "<case>") -> Network:
+    """Build a Network from MATPOWER v2 matrices (``baseMVA``, ``bus``, ``gen``, ``branch``)."""
+    if "baseMVA" not in data:
+        raise CaseFormatError(f"{source}: missing 'baseMVA'")
+    base_mva = float(data["baseMVA"])
+    bus = _matrix(data, "bus", 13, source)
+    gen = _matrix(data, "gen", 10, source)
+    branch = _matrix(data, "branch", 11, source)
+
+    ids = bus[:, BUS_I].astype(np.int64)
+    if len(np.unique(ids)) != len(ids):
+        raise CaseFormatError(f"{source}: duplicate bus numbers")
+    position = {int(b): i for i, b in enumerate(ids)}
+
+    def to_pos(col: np.ndarray, what: str) -> np.ndarray:
+        try:
+            return np.array([position[int(b)] for b in col], dtype=np.int64)
+        except KeyError as e:
+            raise CaseFormatError(f"{source}: {what} refers to unknown bus {e.args[0]}") from None
+
+    names = [str(int(b)) for b in ids]
+    buses = make_buses(names, bus[:, BASE_KV], vm_init_pu=bus[:, VM], va_init_deg=bus[:, VA],
+                       is_slack=bus[:, BUS_TYPE] == REF_TYPE, vmax_pu=bus[:, VMAX],
+                       vmin_pu=bus[:, VMIN])
+
+    f, t = to_pos(branch[:, F_BUS], "branch"), to_pos(branch[:, T_BUS], "branch")
+    tap = branch[:, TAP].copy()
+    shift = branch[:, SHIFT]
+    is_tr = (tap != 0.0) | (shift != 0.0)
+    tap[tap == 0.0] = 1.0
+    rate = branch[:, RATE_A].copy()
+    rate[rate == 0.0] = np.inf  # MATPOWER: 0 means unlimited
+    isolated = bus[:, BUS_TYPE] == ISOLATED_TYPE
+    br_on = (branch[:, BR_STATUS] > 0) & ~isolated[f] & ~isolated[t]
+    branches = make_branches([f"branch{k + 1}" for k in range(len(branch))], f, t,
+                             branch[:, BR_R], branch[:, BR_X], b_pu=branch[:, BR_B],
+                             rate_a_mva=rate, tap_ratio=tap, shift_deg=shift,
+                             in_service=br_on, is_transformer=is_tr)
+
+    g_bus = to_pos(gen[:, GEN_BUS], "gen")
+    generators = make_generators(
+        [f"gen{k + 1}" for k in range(len(gen))], g_bus, gen[:, PG], q_mvar=gen[:, QG],
+        vm_setpoint_pu=gen[:, VG], q_min_mvar=gen[:, QMIN], q_max_mvar=gen[:, QMAX],
+        p_min_mw=gen[:, PMIN], p_max_mw=gen[:, PMAX], mbase_mva=gen[:, MBASE],
+        in_service=(gen[:, GEN_STATUS] > 0) & ~isolated[g_bus])
+
+    has_load = (bus[:, PD] != 0.0) | (bus[:, QD] != 0.0)
+    li = np.flatnonzero(has_load)
+    loads = make_loads([f"load{ids[i]}" for i in li], li, bus[li, PD], bus[li, QD])
+    has_shunt = (bus[:, GS] != 0.0) | (bus[:, BS] != 0.0)
+    si = np.flatnonzero(has_shunt)
+    shunts = make_shunts([f"shunt{ids[i]}" for i in si], si, bus[si, GS], bus[si, BS])
+    return Network(base_mva=base_mva, frequency_hz=frequency_hz, buses=buses,
+                   branches=branches, generators=generators, loads=loads, shunts=shunts)

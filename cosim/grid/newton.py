@@ -1,0 +1,177 @@
+"""Newton-Raphson AC power flow in polar form with a sparse Jacobian.
+
+Second stage of the solver pipeline. The Jacobian uses the complex
+formulation of the derivatives (Zimmerman, "AC Power Flows, Generalized OPF
+Costs and their Derivatives using Complex Matrix Notation", MATPOWER TN2):
+
+    dS/dVa = j diag(V) conj(diag(I) - Ybus diag(V))
+    dS/dVm = diag(V) conj(Ybus diag(V/|V|)) + conj(diag(I)) diag(V/|V|)
+
+Because every entry of those matrices sits on a stored entry of Ybus (whose
+diagonal is always stored, see :mod:`cosim.grid.admittance`), the Jacobian is
+assembled by gathering values at precomputed positions
+(:class:`JacobianPattern`) instead of slicing sparse matrices each iteration.
+
+Voltage-dependent (ZIP) injections enter as ``S(vm) = s_const + s_i*vm +
+s_z*vm**2`` (pu, injection positive), with their derivative on the diagonal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+from cosim.grid.network import IntArray
+
+
+@dataclass(frozen=True)
+class Injections:
+    """Bus injections in pu (generator convention), split by voltage dependence."""
+
+    s_const: np.ndarray
+    s_i: np.ndarray
+    s_z: np.ndarray
+
+    def at(self, vm: np.ndarray) -> np.ndarray:
+        return self.s_const + vm * (self.s_i + vm * self.s_z)
+
+    def d_dvm(self, vm: np.ndarray) -> np.ndarray:
+        return self.s_i + 2.0 * vm * self.s_z
+
+
+@dataclass(frozen=True)
+class JacobianPattern:
+    """Where each Ybus entry lands in the Jacobian for one (pv, pq) split."""
+
+    rows: IntArray  # bus row of each Ybus stored entry
+    cols: IntArray
+    diag_pos: IntArray  # stored position of Ybus[b, b] for every bus b
+    pvpq: IntArray
+    pq: IntArray
+    take: tuple[IntArray, IntArray, IntArray, IntArray]  # entries for J11, J12, J21, J22
+    perm: IntArray  # gathered values -> CSC data order
+    indices: IntArray
+    indptr: IntArray
+    size: int
+
+
+def jacobian_pattern(ybus: sp.csr_matrix, pv: IntArray, pq: IntArray) -> JacobianPattern:
+    """Precompute Jacobian assembly indices for a Ybus sparsity pattern and bus split."""
+    n = ybus.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(ybus.indptr))
+    cols = ybus.indices.astype(np.int64)
+    diag_hits = np.flatnonzero(rows == cols)
+    diag_pos = np.full(n, -1, dtype=np.int64)
+    diag_pos[rows[diag_hits]] = diag_hits
+    if (diag_pos < 0).any():
+        raise ValueError("Ybus must store every diagonal entry")
+    pvpq = np.r_[pv, pq].astype(np.int64)
+    npvpq = len(pvpq)
+    p_row = np.full(n, -1)
+    p_row[pvpq] = np.arange(npvpq)
+    q_row = np.full(n, -1)
+    q_row[pq] = npvpq + np.arange(len(pq))
+    # Unknowns: angles of pv+pq buses, then magnitudes of pq buses (same order as equations).
+    a_col, m_col = p_row, q_row
+    blocks = [(p_row, a_col), (p_row, m_col), (q_row, a_col), (q_row, m_col)]
+    take = []
+    jr, jc = [], []
+    for r_map, c_map in blocks:
+        e = np.flatnonzero((r_map[rows] >= 0) & (c_map[cols] >= 0))
+        take.append(e)
+        jr.append(r_map[rows[e]])
+        jc.append(c_map[cols[e]])
+    size = npvpq + len(pq)
+    jr_all, jc_all = np.concatenate(jr), np.concatenate(jc)
+    marker = sp.csc_matrix((np.arange(1, len(jr_all) + 1, dtype=np.float64), (jr_all, jc_all)),
+                           shape=(size, size))
+    marker.sort_indices()
+    perm = marker.data.astype(np.int64) - 1
+    return JacobianPattern(rows=rows, cols=cols, diag_pos=diag_pos, pvpq=pvpq,
+                           pq=np.asarray(pq, dtype=np.int64), take=tuple(take), perm=perm,
+                           indices=marker.indices.copy(), indptr=marker.indptr.copy(), size=size)
+
+
+@dataclass(frozen=True)
+class NewtonOutcome:
+    """Final state of one Newton run.
+
+    ``max_mismatch_pu`` is the largest |P| or |Q| mismatch over the solved
+    buses and ``worst_bus`` the bus index where it occurs (-1 if none).
+    """
+
+    v: np.ndarray
+    converged: bool
+    iterations: int
+    max_mismatch_pu: float
+    worst_bus: int
+
+
+def _mismatch(ybus: sp.csr_matrix, v: np.ndarray, inj: Injections,
+              pat: JacobianPattern) -> tuple[np.ndarray, np.ndarray]:
+    mis = v * np.conj(ybus @ v) - inj.at(np.abs(v))
+    f = np.r_[mis[pat.pvpq].real, mis[pat.pq].imag]
+    return mis, f
+
+
+def _worst(mis: np.ndarray, pat: JacobianPattern) -> tuple[float, int]:
+    if pat.size == 0:
+        return 0.0, -1
+    per_bus = np.zeros(len(mis))
+    per_bus[pat.pvpq] = np.abs(mis[pat.pvpq].real)
+    per_bus[pat.pq] = np.maximum(per_bus[pat.pq], np.abs(mis[pat.pq].imag))
+    if not np.isfinite(per_bus).all():
+        bad = int(np.flatnonzero(~np.isfinite(per_bus))[0])
+        return float("inf"), bad
+    k = int(np.argmax(per_bus))
+    return float(per_bus[k]), k
+
+
+def newton_raphson(ybus: sp.csr_matrix, inj: Injections, v0: np.ndarray,
+                   pat: JacobianPattern, *, tolerance_pu: float,
+                   max_iter: int) -> NewtonOutcome:
+    """Solve ``V conj(Ybus V) = S(|V|)`` for the buses in ``pat`` (pv: angle, pq: both).
+
+    Buses in neither pv nor pq keep their ``v0`` (slack buses and buses not
+    being solved). Converged when the largest mismatch is below
+    ``tolerance_pu``; never raises for divergence or a singular Jacobian: the
+    outcome says ``converged=False`` with the mismatch reached.
+    """
+    v = v0.astype(np.complex128).copy()
+    va, vm = np.angle(v), np.abs(v)
+    npvpq = len(pat.pvpq)
+    data = ybus.data
+    mis, f = _mismatch(ybus, v, inj, pat)
+    it = 0
+    converged = bool(pat.size == 0 or np.max(np.abs(f)) < tolerance_pu)
+    while not converged and it < max_iter:
+        it += 1
+        ibus = ybus @ v
+        vn = v / vm
+        r, c, d = pat.rows, pat.cols, pat.diag_pos
+        d_va = -1j * v[r] * np.conj(data * v[c])
+        d_vm = v[r] * np.conj(data * vn[c])
+        d_va[d] += 1j * v * np.conj(ibus)
+        d_vm[d] += np.conj(ibus) * vn - inj.d_dvm(vm)
+        t11, t12, t21, t22 = pat.take
+        vals = np.concatenate((d_va.real[t11], d_vm.real[t12], d_va.imag[t21], d_vm.imag[t22]))
+        jac = sp.csc_matrix((vals[pat.perm], pat.indices, pat.indptr), shape=(pat.size, pat.size))
+        try:
+            dx = splu(jac, permc_spec="MMD_AT_PLUS_A").solve(-f)
+        except RuntimeError:  # singular Jacobian: voltage collapse or no solution
+            break
+        if not np.isfinite(dx).all():
+            break
+        va[pat.pvpq] += dx[:npvpq]
+        vm[pat.pq] += dx[npvpq:]
+        v = vm * np.exp(1j * va)
+        mis, f = _mismatch(ybus, v, inj, pat)
+        if not np.isfinite(f).all():
+            break
+        converged = bool(np.max(np.abs(f)) < tolerance_pu)
+    worst, bus = _worst(mis, pat)
+    return NewtonOutcome(v=v, converged=converged, iterations=it, max_mismatch_pu=worst,
+                         worst_bus=bus)
