@@ -1,0 +1,427 @@
+"""The simulated communication network: nodes, links, routing and the message path.
+
+A message is handed to :meth:`CommNetwork.send` at its source node and moves
+hop by hop along the shortest route (by mean link latency, over links that are
+up when it is sent). On each hop it waits for the link direction to be free
+(FIFO, one message at a time per direction), is serialised at the link
+bandwidth, may be lost (Bernoulli, the link's own random stream), and arrives
+after the drawn latency plus jitter. Arrivals on one direction of a link keep
+their order, as on a real FIFO link.
+
+Cost per hop: one SimPy event (a Timeout whose callback moves the message on),
+so a million messages over two hops is about two million events. Delivery
+calls the handler attached at the destination node for the message's protocol
+from that callback; handlers must not block (start a process if they need to).
+
+Every message ends as one row of ``messages.csv`` (delivered or dropped and
+why) and feeds per-link statistics (``link_stats.csv`` at :meth:`finish`).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from .profiles import Delay
+from .trace import LinkStats, MessageTrace, NetworkStatistics
+
+if TYPE_CHECKING:
+    from cosim.kernel import World
+
+Handler = Callable[["Message"], None]
+
+
+class DropReason:
+    """Why a message did not arrive (the ``reason`` column of the trace)."""
+
+    NO_ROUTE = "no_route"            # no path of up links from here to the destination
+    LINK_DOWN = "link_down"          # next link of its route is in an outage
+    LOST = "lost"                    # lost on a link (loss probability)
+    OUTAGE_IN_FLIGHT = "outage_in_flight"  # link went down while the message was on it
+    NO_ENDPOINT = "no_endpoint"      # arrived, but nothing listens for this protocol there
+    UNKNOWN_NODE = "unknown_node"
+
+
+class Message:
+    """One message on the network. Receivers treat it as read-only.
+
+    A plain slotted class rather than a frozen dataclass: the network fills in
+    the path and outcome as the message moves, on the hot path.
+    """
+
+    __slots__ = ("msg_id", "protocol", "kind", "src", "dst", "payload", "size_bytes", "info",
+                 "sent_s", "done_s", "path", "status", "reason", "_link", "_epoch", "_entered_s")
+
+    def __init__(self, msg_id: int, protocol: str, kind: str, src: str, dst: str, payload: Any,
+                 size_bytes: int, info: str, sent_s: float) -> None:
+        self.msg_id = msg_id
+        self.protocol = protocol
+        self.kind = kind
+        self.src = src
+        self.dst = dst
+        self.payload = payload
+        self.size_bytes = size_bytes
+        self.info = info
+        self.sent_s = sent_s
+        self.done_s = sent_s
+        self.path = [src]
+        self.status = "in_flight"
+        self.reason = ""
+        self._link: Link | None = None
+        self._epoch = 0
+        self._entered_s = 0.0
+
+    @property
+    def latency_s(self) -> float:
+        return self.done_s - self.sent_s
+
+    def __repr__(self) -> str:
+        return (f"Message({self.msg_id} {self.protocol}/{self.kind} {self.src}->{self.dst} "
+                f"{self.size_bytes}B {self.status}{' ' + self.reason if self.reason else ''})")
+
+
+class _Draws:
+    """Batched draws from one random stream: numpy is fast per array, slow per scalar.
+
+    Batches start small and double (to 4096), so ten thousand rarely used
+    links do not each hold thousands of pre-drawn numbers.
+    """
+
+    __slots__ = ("_draw", "_buf", "_i", "_n")
+
+    def __init__(self, draw: Callable[[int], np.ndarray]) -> None:
+        self._draw = draw
+        self._buf: list[float] = []
+        self._i = 0
+        self._n = 8
+
+    def next(self) -> float:
+        i = self._i
+        if i >= len(self._buf):
+            self._buf = self._draw(self._n).tolist()
+            self._n = min(self._n * 2, 4096)
+            i = 0
+        self._i = i + 1
+        return self._buf[i]
+
+
+class _Direction:
+    __slots__ = ("busy_until", "last_arrival")
+
+    def __init__(self) -> None:
+        self.busy_until = 0.0
+        self.last_arrival = 0.0
+
+
+@dataclass
+class Link:
+    """A bidirectional link; each direction queues on its own."""
+
+    name: str
+    a: str
+    b: str
+    latency: Delay
+    jitter_s: float
+    bandwidth_bps: float
+    loss: float
+    overhead_bytes: int
+    profile: str | None = None
+    down_count: int = 0
+    epoch: int = 0  # bumped at each outage start: messages in flight across it are dropped
+    stats: LinkStats = field(default_factory=lambda: LinkStats(""))
+    _dirs: dict[str, _Direction] = field(default_factory=dict)
+    _latency_draws: _Draws | None = None
+    _jitter_draws: _Draws | None = None
+    _loss_draws: _Draws | None = None
+    _fixed_latency: float = 0.0
+
+    @property
+    def up(self) -> bool:
+        return self.down_count == 0
+
+    def other(self, node: str) -> str:
+        return self.b if node == self.a else self.a
+
+
+class Node:
+    """An endpoint or relay of the network; ``actor`` names who owns it in the scenario."""
+
+    __slots__ = ("node_id", "actor", "links")
+
+    def __init__(self, node_id: str, actor: str | None = None) -> None:
+        self.node_id = node_id
+        self.actor = actor
+        self.links: dict[str, Link] = {}  # neighbour id -> link
+
+
+class CommNetwork:
+    """Nodes, links and the message path of one World (registered as service ``"comm"``)."""
+
+    def __init__(self, world: World, trace: bool = True) -> None:
+        self.world = world
+        self.env: simpy.Environment = world.env
+        self.nodes: dict[str, Node] = {}
+        self.links: dict[str, Link] = {}
+        self._handlers: dict[tuple[str, str], Handler] = {}
+        self._routes: dict[str, dict[str, str]] = {}  # destination -> node -> next hop
+        self._next_id = 0
+        self.trace = MessageTrace(world.recorder, enabled=trace)
+        self.services: dict[str, Any] = {}  # per-protocol helpers (modbus ports, mqtt brokers)
+        self._finished: NetworkStatistics | None = None
+
+    # -- building --------------------------------------------------------------
+    def add_node(self, node_id: str, actor: str | None = None) -> Node:
+        if node_id in self.nodes:
+            raise ValueError(f"node {node_id!r} already exists")
+        node = self.nodes[node_id] = Node(node_id, actor)
+        return node
+
+    def add_link(self, a: str, b: str, latency: Delay, bandwidth_bps: float, *, jitter_s: float = 0.0,
+                 loss: float = 0.0, overhead_bytes: int = 0, name: str | None = None,
+                 profile: str | None = None) -> Link:
+        """Connect nodes ``a`` and ``b``. Raises ValueError for unknown nodes or a duplicate link."""
+        for end in (a, b):
+            if end not in self.nodes:
+                raise ValueError(f"link {a}-{b}: unknown node {end!r}")
+        if a == b:
+            raise ValueError(f"link {a}-{b}: a link joins two different nodes")
+        if b in self.nodes[a].links:
+            raise ValueError(f"link {a}-{b}: nodes already linked")
+        if bandwidth_bps <= 0 or not 0.0 <= loss <= 1.0 or jitter_s < 0:
+            raise ValueError(f"link {a}-{b}: need bandwidth_bps > 0, 0 <= loss <= 1, jitter_s >= 0")
+        name = name or f"{a}--{b}"
+        if name in self.links:
+            raise ValueError(f"link name {name!r} already used")
+        link = Link(name, a, b, latency, jitter_s, bandwidth_bps, loss, overhead_bytes, profile)
+        link.stats = LinkStats(name)
+        link._dirs = {a: _Direction(), b: _Direction()}  # keyed by the sending end
+        rng = self.world.rng
+        # Each link draws from its own named streams: adding a link never changes another's draws.
+        if latency.is_random:
+            stream = rng(f"comm/link/{name}/latency")
+            link._latency_draws = _Draws(lambda n, d=latency, s=stream: d.sample(s, n))
+        else:
+            link._fixed_latency = latency.value_s
+        if jitter_s > 0:
+            jstream = rng(f"comm/link/{name}/jitter")
+            link._jitter_draws = _Draws(lambda n, s=jstream, j=jitter_s: s.uniform(0.0, j, n))
+        if loss > 0:
+            lstream = rng(f"comm/link/{name}/loss")
+            link._loss_draws = _Draws(lambda n, s=lstream: s.random(n))
+        self.links[name] = link
+        self.nodes[a].links[b] = link
+        self.nodes[b].links[a] = link
+        self._routes.clear()
+        return link
+
+    def attach(self, node_id: str, protocol: str, handler: Handler) -> None:
+        """Call ``handler(message)`` for each ``protocol`` message arriving at ``node_id``.
+
+        One handler per node and protocol; it runs inside a SimPy callback at
+        the arrival time and must not block. It may set ``message.status`` to
+        ``"rejected"`` and ``message.reason`` (e.g. a failed schema check); the
+        trace row is written after it returns.
+        """
+        if node_id not in self.nodes:
+            raise ValueError(f"unknown node {node_id!r}")
+        key = (node_id, protocol)
+        if key in self._handlers:
+            raise ValueError(f"node {node_id!r} already has a {protocol} endpoint")
+        self._handlers[key] = handler
+
+    # -- outages ---------------------------------------------------------------
+    def set_link_down(self, name: str, cause: str = "outage") -> None:
+        """Start an outage (nestable: the link is up again when every outage has ended)."""
+        link = self.links[name]
+        link.down_count += 1
+        if link.down_count == 1:
+            link.epoch += 1
+            link.stats.outages += 1
+            self._routes.clear()
+            self.world.log("comm.link_down", link=name, cause=cause)
+
+    def set_link_up(self, name: str, cause: str = "outage") -> None:
+        link = self.links[name]
+        if link.down_count == 0:
+            raise ValueError(f"link {name!r} is not down")
+        link.down_count -= 1
+        if link.down_count == 0:
+            self._routes.clear()
+            self.world.log("comm.link_up", link=name, cause=cause)
+
+    def schedule_outage(self, name: str, start_s: float, duration_s: float) -> None:
+        """Take link ``name`` down from ``start_s`` for ``duration_s`` (simulated seconds)."""
+        def outage() -> Iterable[simpy.Event]:
+            yield self.env.timeout(max(0.0, start_s - self.env.now))
+            self.set_link_down(name, "scheduled")
+            yield self.env.timeout(duration_s)
+            self.set_link_up(name, "scheduled")
+        self.env.process(outage())
+
+    def random_outages(self, name: str, mtbf_s: float, mttr_s: float) -> None:
+        """Alternate exponential up times (mean ``mtbf_s``) and repair times (mean ``mttr_s``)."""
+        stream = self.world.rng(f"comm/link/{name}/outage")
+
+        def failures() -> Iterable[simpy.Event]:
+            while True:
+                yield self.env.timeout(float(stream.exponential(mtbf_s)))
+                self.set_link_down(name, "random")
+                yield self.env.timeout(float(stream.exponential(mttr_s)))
+                self.set_link_up(name, "random")
+        self.env.process(failures())
+
+    # -- routing ---------------------------------------------------------------
+    def route(self, src: str, dst: str) -> list[str] | None:
+        """The node path a message sent now would take, or None if there is none."""
+        path = [src]
+        node = src
+        while node != dst:
+            nxt = self._next_hop(node, dst)
+            if nxt is None:
+                return None
+            path.append(nxt)
+            node = nxt
+        return path
+
+    def _next_hop(self, node: str, dst: str) -> str | None:
+        table = self._routes.get(dst)
+        if table is None:
+            table = self._routes[dst] = self._shortest_tree(dst)
+        return table.get(node)
+
+    def _shortest_tree(self, dst: str) -> dict[str, str]:
+        """Dijkstra from ``dst`` over up links (mean latency + nominal 100-byte serialisation).
+
+        Links are symmetric, so the tree towards ``dst`` gives every node's
+        next hop in one pass; ties break on node id for determinism.
+        """
+        nxt: dict[str, str] = {}
+        dist = {dst: 0.0}
+        heap: list[tuple[float, str]] = [(0.0, dst)]
+        done: set[str] = set()
+        nodes = self.nodes
+        while heap:
+            d, node = heapq.heappop(heap)
+            if node in done:
+                continue
+            done.add(node)
+            for neighbour, link in nodes[node].links.items():
+                if link.down_count or neighbour in done:
+                    continue
+                nd = d + link.latency.mean + 800.0 / link.bandwidth_bps
+                old = dist.get(neighbour)
+                if old is None or nd < old or (nd == old and node < nxt[neighbour]):
+                    dist[neighbour] = nd
+                    nxt[neighbour] = node
+                    heapq.heappush(heap, (nd, neighbour))
+        return nxt
+
+    # -- the message path ---------------------------------------------------------
+    def send(self, src: str, dst: str, protocol: str, payload: Any, size_bytes: int, *,
+             kind: str = "", info: str = "") -> Message:
+        """Send a message now; returns it (its fate is known once it is delivered or dropped).
+
+        ``size_bytes`` is the application message size (a Modbus ADU, an MQTT
+        packet); each link adds its own ``overhead_bytes``. Never raises for
+        an unreachable destination: the message is dropped and traced.
+        """
+        self._next_id += 1
+        msg = Message(self._next_id, protocol, kind, src, dst, payload, size_bytes, info, self.env._now)
+        if src not in self.nodes or dst not in self.nodes:
+            self._drop(msg, DropReason.UNKNOWN_NODE)
+        elif src == dst:
+            event = Timeout(self.env, 0.0, msg)
+            event.callbacks.append(self._arrive_local)
+        else:
+            self._forward(msg, src)
+        return msg
+
+    def _forward(self, msg: Message, node: str) -> None:
+        nxt = self._next_hop(node, msg.dst)
+        if nxt is None:
+            self._drop(msg, DropReason.NO_ROUTE)
+            return
+        link = self.nodes[node].links[nxt]
+        stats = link.stats
+        if link.down_count:
+            stats.dropped_down += 1
+            self._drop(msg, DropReason.LINK_DOWN)
+            return
+        now = self.env._now
+        direction = link._dirs[node]
+        start = direction.busy_until if direction.busy_until > now else now
+        end = start + (msg.size_bytes + link.overhead_bytes) * 8.0 / link.bandwidth_bps
+        direction.busy_until = end
+        stats.sent += 1
+        stats.bytes += msg.size_bytes
+        if link._loss_draws is not None and link._loss_draws.next() < link.loss:
+            # Lost on the wire: it still occupied the link while being sent.
+            stats.lost += 1
+            msg.path.append(nxt)
+            self._drop(msg, DropReason.LOST)
+            return
+        arrival = end + (link._latency_draws.next() if link._latency_draws is not None else link._fixed_latency)
+        if link._jitter_draws is not None:
+            arrival += link._jitter_draws.next()
+        if arrival < direction.last_arrival:
+            arrival = direction.last_arrival  # FIFO: no overtaking on one direction of a link
+        direction.last_arrival = arrival
+        msg.path.append(nxt)
+        msg._link = link
+        msg._epoch = link.epoch
+        msg._entered_s = now
+        event = Timeout(self.env, arrival - now, msg)
+        event.callbacks.append(self._arrive)
+
+    def _arrive(self, event: simpy.Event) -> None:
+        msg: Message = event._value
+        link = msg._link
+        assert link is not None
+        if link.epoch != msg._epoch:
+            link.stats.dropped_down += 1
+            self._drop(msg, DropReason.OUTAGE_IN_FLIGHT)
+            return
+        stats = link.stats
+        stats.delivered += 1
+        stats.latencies.append(self.env._now - msg._entered_s)
+        node = msg.path[-1]
+        if node == msg.dst:
+            self._deliver(msg)
+        else:
+            self._forward(msg, node)
+
+    def _arrive_local(self, event: simpy.Event) -> None:
+        self._deliver(event._value)
+
+    def _deliver(self, msg: Message) -> None:
+        msg.done_s = self.env._now
+        handler = self._handlers.get((msg.dst, msg.protocol))
+        if handler is None:
+            self._drop(msg, DropReason.NO_ENDPOINT)
+            return
+        msg.status = "delivered"
+        handler(msg)
+        self.trace.write(msg)
+
+    def _drop(self, msg: Message, reason: str) -> None:
+        msg.done_s = self.env._now
+        msg.status = "dropped"
+        msg.reason = reason
+        self.trace.write(msg)
+
+    # -- results -------------------------------------------------------------------
+    def statistics(self) -> NetworkStatistics:
+        """Per-link and per-outcome statistics so far (a snapshot; cheap enough to call often)."""
+        return NetworkStatistics.collect(self.links.values(), self.trace)
+
+    def finish(self) -> NetworkStatistics:
+        """Write ``link_stats.csv`` once and return the final statistics; later calls return the same."""
+        if self._finished is None:
+            self._finished = self.statistics()
+            self._finished.write(self.world.recorder)
+        return self._finished
