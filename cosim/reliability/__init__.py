@@ -1,0 +1,1 @@
+"""Distribution-system reliability: outage accounting and RBTS reliability studies."""
