@@ -414,6 +414,17 @@ class CommNetwork:
         msg.reason = reason
         self.trace.write(msg)
 
+    # -- protocol endpoints (thin helpers; see cosim.comm.modbus.sim and cosim.comm.mqtt) --
+    def modbus_server(self, node_id: str, response_delay_s: float | None = None) -> Any:
+        """The :class:`ModbusServer` at ``node_id``: a device calls ``.add_unit(unit_id, bank)``."""
+        from .modbus.sim import modbus_server
+        return modbus_server(self, node_id, response_delay_s)
+
+    def modbus_client(self, node_id: str, server_node: str, timeout_s: float = 1.0, retries: int = 2) -> Any:
+        """A :class:`ModbusMaster` (the ModbusClient interface) at ``node_id`` for ``server_node``."""
+        from .modbus.sim import modbus_client
+        return modbus_client(self, node_id, server_node, timeout_s, retries)
+
     # -- results -------------------------------------------------------------------
     def statistics(self) -> NetworkStatistics:
         """Per-link and per-outcome statistics so far (a snapshot; cheap enough to call often)."""

@@ -61,3 +61,43 @@ class RegisterBank(Protocol):
     def read(self, table: ModbusTable, address: int, count: int) -> list[int]: ...
 
     def write(self, table: ModbusTable, address: int, values: Sequence[int]) -> None: ...
+
+
+class ArrayRegisterBank:
+    """A plain RegisterBank: four zero-filled tables of fixed size starting at address 0.
+
+    For tests, examples and simple devices; device models with register maps
+    implement :class:`RegisterBank` themselves. Any address outside a table
+    is 02, a bit value other than 0/1 or a register outside 0..65535 is 03,
+    writes to the read-only tables are 01 (the function does not apply).
+    """
+
+    def __init__(self, coils: int = 0, discrete_inputs: int = 0, holding_registers: int = 0,
+                 input_registers: int = 0) -> None:
+        self.tables: dict[ModbusTable, list[int]] = {
+            ModbusTable.COILS: [0] * coils,
+            ModbusTable.DISCRETE_INPUTS: [0] * discrete_inputs,
+            ModbusTable.HOLDING_REGISTERS: [0] * holding_registers,
+            ModbusTable.INPUT_REGISTERS: [0] * input_registers,
+        }
+
+    def _span(self, table: ModbusTable, address: int, count: int) -> list[int]:
+        data = self.tables[table]
+        if address < 0 or count < 1 or address + count > len(data):
+            raise ModbusError(ExceptionCode.ILLEGAL_DATA_ADDRESS,
+                              f"{table.value} {address}..{address + count - 1} outside 0..{len(data) - 1}")
+        return data
+
+    def read(self, table: ModbusTable, address: int, count: int) -> list[int]:
+        return self._span(table, address, count)[address : address + count]
+
+    def write(self, table: ModbusTable, address: int, values: Sequence[int]) -> None:
+        data = self._span(table, address, len(values))
+        top = 1 if table.is_bit else 0xFFFF
+        if any(not 0 <= int(v) <= top for v in values):
+            raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE, f"value outside 0..{top}")
+        data[address : address + len(values)] = [int(v) for v in values]
+
+    def set(self, table: ModbusTable, address: int, values: Sequence[int]) -> None:
+        """Device-side update (any table, including the read-only ones)."""
+        self.write(table, address, values)
