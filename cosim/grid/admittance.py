@@ -49,7 +49,8 @@ def shunt_admittance_pu(network: Network) -> ComplexArray:
     """Per-bus admittance to ground of switched shunts at their present step, pu.
 
     A shunt consuming ``g_mw`` and injecting ``b_mvar`` at 1 pu has
-    ``y = (g - j*(-b)) / base`` i.e. ``(g_mw + j*b_mvar) / base_mva`` (MATPOWER GS/BS).
+    ``y = (g_mw + j*b_mvar) / base_mva`` (MATPOWER GS/BS): the power it draws
+    is ``|V|**2 * conj(y)``, so positive ``b_mvar`` means reactive injection.
     """
     sh = network.shunts
     on = sh.in_service * sh.step

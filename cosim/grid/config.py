@@ -1,0 +1,405 @@
+"""The scenario's ``grid:`` section: schema (pydantic) and the Network it builds.
+
+Two ways to describe a grid, which may be combined:
+
+* ``case: cases/case14.json`` -- a MATPOWER v2 case (``.m`` or ``.json``),
+  relative to the scenario file; its buses are named by their MATPOWER
+  numbers ("1", "2", ...), branches "branch<k>", generators "gen<k>", loads
+  "load<bus>", shunts "shunt<bus>". A bare name of a case shipped in
+  ``cosim/grid/cases`` (``case: case118``) also works.
+* inline elements, each with a ``name`` that other sections refer to
+  (``bus: feeder1_bus3``). With a ``case``, inline elements are appended to it
+  (buses may be added too, e.g. a feeder hung on a transmission case).
+
+Units are in the field names. Line impedances may be given in pu on the
+system base (``r_pu``, ``x_pu``, ``b_pu``) or physically (``r_ohm``, ``x_ohm``,
+``b_us`` microsiemens, converted with the from-bus ``base_kv``); transformer
+impedances in pu on the system base or as ``sn_mva`` + ``vk_percent`` +
+``vkr_percent`` (short-circuit voltage on the transformer rating).
+
+Unknown keys, duplicate names and references to unknown elements are
+validation errors naming the list, item and field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from cosim.grid.matpower import load_case
+from cosim.grid.network import (
+    Network,
+    make_branches,
+    make_buses,
+    make_ders,
+    make_generators,
+    make_loads,
+    make_shunts,
+    make_switches,
+)
+
+CASES_DIR = Path(__file__).parent / "cases"
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1)
+
+
+class BusConfig(_Item):
+    base_kv: float = Field(gt=0)
+    vm_pu: float = Field(default=1.0, gt=0, description="initial voltage magnitude")
+    va_deg: float = 0.0
+    slack: bool = Field(default=False, description="designated slack of its island")
+    vmax_pu: float = 1.1
+    vmin_pu: float = 0.9
+
+
+class LineConfig(_Item):
+    from_bus: str
+    to_bus: str
+    r_pu: float | None = Field(default=None, ge=0)
+    x_pu: float | None = None
+    b_pu: float | None = Field(default=None, ge=0)
+    r_ohm: float | None = Field(default=None, ge=0)
+    x_ohm: float | None = None
+    b_us: float | None = Field(default=None, ge=0)
+    rate_a_mva: float = Field(default=float("inf"), gt=0)
+    in_service: bool = True
+
+    @model_validator(mode="after")
+    def _one_unit_system(self) -> "LineConfig":
+        pu = self.x_pu is not None
+        ohm = self.x_ohm is not None
+        if pu == ohm:
+            raise ValueError("give the reactance once: x_pu (with r_pu, b_pu) or x_ohm "
+                             "(with r_ohm, b_us)")
+        if pu and (self.r_ohm is not None or self.b_us is not None):
+            raise ValueError("do not mix pu (x_pu) and ohm (r_ohm, b_us) fields")
+        if ohm and (self.r_pu is not None or self.b_pu is not None):
+            raise ValueError("do not mix ohm (x_ohm) and pu (r_pu, b_pu) fields")
+        if (self.x_pu or self.x_ohm or 0.0) == 0.0 and (self.r_pu or self.r_ohm or 0.0) == 0.0:
+            raise ValueError("line impedance must not be zero (use a switch for a bus tie)")
+        return self
+
+
+class TransformerConfig(_Item):
+    hv_bus: str
+    lv_bus: str
+    r_pu: float | None = Field(default=None, ge=0)
+    x_pu: float | None = None
+    sn_mva: float | None = Field(default=None, gt=0)
+    vk_percent: float | None = Field(default=None, gt=0)
+    vkr_percent: float = Field(default=0.0, ge=0)
+    tap_ratio: float = Field(default=1.0, gt=0, description="off-nominal ratio, hv side, pu")
+    shift_deg: float = 0.0
+    rate_a_mva: float | None = Field(default=None, gt=0)
+    in_service: bool = True
+
+    @model_validator(mode="after")
+    def _one_impedance(self) -> "TransformerConfig":
+        if (self.x_pu is None) == (self.vk_percent is None):
+            raise ValueError("give either x_pu (and r_pu) or sn_mva + vk_percent (+ vkr_percent)")
+        if self.vk_percent is not None and self.sn_mva is None:
+            raise ValueError("vk_percent needs sn_mva (the transformer rating)")
+        if self.vk_percent is not None and self.vkr_percent >= self.vk_percent:
+            raise ValueError("vkr_percent must be smaller than vk_percent")
+        return self
+
+
+class SwitchConfig(_Item):
+    branch: str = Field(description="line or transformer the switch is in series with")
+    bus: str | None = Field(default=None, description="branch end it sits at (default: from/hv)")
+    closed: bool = True
+    kind: Literal["switch", "breaker"] = "breaker"
+
+
+class LoadConfig(_Item):
+    bus: str
+    p_mw: float
+    q_mvar: float = 0.0
+    zip_z: float = Field(default=0.0, ge=0, le=1)
+    zip_i: float = Field(default=0.0, ge=0, le=1)
+    customers: int = Field(default=1, ge=0)
+    in_service: bool = True
+
+    @model_validator(mode="after")
+    def _zip_sum(self) -> "LoadConfig":
+        if self.zip_z + self.zip_i > 1.0:
+            raise ValueError("zip_z + zip_i must not exceed 1 (the rest is constant power)")
+        return self
+
+
+class GeneratorConfig(_Item):
+    bus: str
+    p_mw: float = 0.0
+    vm_pu: float = Field(default=1.0, gt=0, description="voltage setpoint")
+    q_min_mvar: float = float("-inf")
+    q_max_mvar: float = float("inf")
+    p_min_mw: float = 0.0
+    p_max_mw: float = float("inf")
+    mbase_mva: float | None = Field(default=None, gt=0, description="machine base (default base_mva)")
+    xdss_pu: float = Field(default=0.2, gt=0, description="subtransient reactance, machine base")
+    slack: bool = Field(default=False, description="make this generator's bus the island slack")
+    in_service: bool = True
+
+
+class ShuntConfig(_Item):
+    bus: str
+    b_mvar: float = Field(description="reactive injection per step at 1 pu (+ capacitive)")
+    g_mw: float = 0.0
+    step: int = Field(default=1, ge=0)
+    max_step: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _step_range(self) -> "ShuntConfig":
+        if self.step > self.max_step:
+            raise ValueError(f"step {self.step} exceeds max_step {self.max_step}")
+        return self
+
+
+class DerConfig(_Item):
+    bus: str
+    kind: Literal["pv", "wind", "storage"]
+    p_mw: float = 0.0
+    q_mvar: float = 0.0
+    p_max_mw: float = float("inf")
+    p_min_mw: float = 0.0
+    p_limit_mw: float = float("inf")
+    in_service: bool = True
+
+
+def _check_unique(items: list[Any], what: str) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item.name in seen:
+            raise ValueError(f"item {i}: duplicate {what} name {item.name!r}")
+        seen.add(item.name)
+
+
+class GridConfig(BaseModel):
+    """The ``grid:`` section of a scenario."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    case: str | None = Field(default=None, description="MATPOWER case file (.m/.json)")
+    base_mva: float = Field(default=100.0, gt=0)
+    frequency_hz: float = Field(default=60.0, gt=0)
+    buses: list[BusConfig] = []
+    lines: list[LineConfig] = []
+    transformers: list[TransformerConfig] = []
+    switches: list[SwitchConfig] = []
+    loads: list[LoadConfig] = []
+    generators: list[GeneratorConfig] = []
+    shunts: list[ShuntConfig] = []
+    ders: list[DerConfig] = []
+
+    @field_validator("buses", "lines", "transformers", "switches", "loads", "generators",
+                     "shunts", "ders")
+    @classmethod
+    def _names_and_refs(cls, items: list[Any], info: ValidationInfo) -> list[Any]:
+        _check_unique(items, info.field_name or "element")
+        if info.data.get("case") is not None:
+            return items  # bus names of the case are checked by build_network
+        if info.field_name == "buses":
+            return items
+        buses = info.data.get("buses")
+        if buses is None:  # buses themselves are invalid; that error is reported
+            return items
+        bus_names = {b.name for b in buses}
+        branch_names = {x.name for x in info.data.get("lines", [])} | {
+            x.name for x in info.data.get("transformers", [])}
+        for i, item in enumerate(items):
+            for field in ("bus", "from_bus", "to_bus", "hv_bus", "lv_bus"):
+                ref = getattr(item, field, None)
+                if ref is not None and ref not in bus_names:
+                    raise ValueError(f"item {i} ({item.name}): {field} {ref!r} is not a bus "
+                                     f"of the grid")
+            if info.field_name == "switches" and item.branch not in branch_names:
+                raise ValueError(f"item {i} ({item.name}): branch {item.branch!r} is not a line "
+                                 f"or transformer of the grid")
+        return items
+
+    @model_validator(mode="after")
+    def _has_grid(self) -> "GridConfig":
+        if self.case is None and not self.buses:
+            raise ValueError("give a 'case' file or inline 'buses' (with lines, generators, ...)")
+        if self.case is None and not self.generators:
+            raise ValueError("an inline grid needs at least one generator (a source)")
+        return self
+
+
+class GridBuildError(ValueError):
+    """The grid section cannot be built into a network (e.g. a reference into a case)."""
+
+
+def resolve_case(case: str, base_dir: Path) -> Path:
+    """Case path relative to the scenario directory, else a case shipped with cosim."""
+    path = Path(case)
+    candidate = path if path.is_absolute() else base_dir / path
+    if candidate.exists():
+        return candidate
+    for shipped in (CASES_DIR / case, CASES_DIR / f"{case}.json"):
+        if shipped.exists():
+            return shipped
+    raise GridBuildError(f"case: file {str(candidate)!r} not found (nor a shipped case "
+                         f"{case!r}; shipped: {', '.join(sorted(p.stem for p in CASES_DIR.glob('*.json') if '.' not in p.stem))})")
+
+
+def build_network(config: GridConfig, base_dir: Path) -> Network:
+    """Build the :class:`Network` a validated ``grid:`` section describes.
+
+    ``base_dir`` is the scenario file's directory (case paths are relative to
+    it). Raises :class:`GridBuildError` (a ValueError) for problems only
+    visible once the case is read: an element referring to a bus, branch not in
+    the case, or an unreadable case file.
+    """
+    if config.case is not None:
+        base = load_case(resolve_case(config.case, base_dir), frequency_hz=config.frequency_hz)
+    else:
+        base = None
+    base_mva = base.base_mva if base is not None else config.base_mva
+
+    # Buses: case buses then inline buses.
+    names = list(base.buses.name) if base else []
+    kv = list(base.buses.base_kv) if base else []
+    vm0 = list(base.buses.vm_init_pu) if base else []
+    va0 = list(base.buses.va_init_deg) if base else []
+    slack = list(base.buses.is_slack) if base else []
+    vmax = list(base.buses.vmax_pu) if base else []
+    vmin = list(base.buses.vmin_pu) if base else []
+    for b in config.buses:
+        if b.name in names:
+            raise GridBuildError(f"buses: {b.name!r} already exists in the case")
+        names += [b.name]
+        kv += [b.base_kv]
+        vm0 += [b.vm_pu]
+        va0 += [b.va_deg]
+        slack += [b.slack]
+        vmax += [b.vmax_pu]
+        vmin += [b.vmin_pu]
+    pos = {n: i for i, n in enumerate(names)}
+
+    def bus(section: str, i: int, field: str, name: str) -> int:
+        if name not in pos:
+            raise GridBuildError(f"{section}.{i}.{field}: {name!r} is not a bus of the grid")
+        return pos[name]
+
+    for i, g in enumerate(config.generators):
+        if g.slack:
+            slack[bus("generators", i, "bus", g.bus)] = True
+    buses = make_buses(names, kv, vm_init_pu=vm0, va_init_deg=va0, is_slack=slack,
+                       vmax_pu=vmax, vmin_pu=vmin)
+
+    # Branches: case branches, lines, transformers.
+    rows: dict[str, list[Any]] = {k: [] for k in (
+        "name", "f", "t", "r", "x", "b", "rate", "tap", "shift", "on", "tr")}
+    if base:
+        br = base.branches
+        for key, col in (("name", br.name), ("f", br.from_bus), ("t", br.to_bus), ("r", br.r_pu),
+                         ("x", br.x_pu), ("b", br.b_pu), ("rate", br.rate_a_mva),
+                         ("tap", br.tap_ratio), ("shift", br.shift_deg), ("on", br.in_service),
+                         ("tr", br.is_transformer)):
+            rows[key] += list(col)
+    for i, ln in enumerate(config.lines):
+        f, t = bus("lines", i, "from_bus", ln.from_bus), bus("lines", i, "to_bus", ln.to_bus)
+        if ln.x_pu is not None:
+            r, x, b = ln.r_pu or 0.0, ln.x_pu, ln.b_pu or 0.0
+        else:
+            z_base = kv[f] ** 2 / base_mva
+            r, x, b = (ln.r_ohm or 0.0) / z_base, (ln.x_ohm or 0.0) / z_base, (ln.b_us or 0.0) * 1e-6 * z_base
+        _append(rows, ln.name, f, t, r, x, b, ln.rate_a_mva, 1.0, 0.0, ln.in_service, False)
+    for i, tr in enumerate(config.transformers):
+        f, t = bus("transformers", i, "hv_bus", tr.hv_bus), bus("transformers", i, "lv_bus", tr.lv_bus)
+        if tr.x_pu is not None:
+            r, x = tr.r_pu or 0.0, tr.x_pu
+        else:
+            assert tr.sn_mva is not None and tr.vk_percent is not None
+            z = tr.vk_percent / 100.0 * base_mva / tr.sn_mva
+            r = tr.vkr_percent / 100.0 * base_mva / tr.sn_mva
+            x = float(np.sqrt(z * z - r * r))
+        rate = tr.rate_a_mva if tr.rate_a_mva is not None else (tr.sn_mva or float("inf"))
+        _append(rows, tr.name, f, t, r, x, 0.0, rate, tr.tap_ratio, tr.shift_deg, tr.in_service, True)
+    if len(set(rows["name"])) != len(rows["name"]):
+        raise GridBuildError("lines/transformers: a name is used twice (or clashes with the case)")
+    branches = make_branches(rows["name"], rows["f"], rows["t"], rows["r"], rows["x"],
+                             b_pu=rows["b"], rate_a_mva=rows["rate"], tap_ratio=rows["tap"],
+                             shift_deg=rows["shift"], in_service=rows["on"],
+                             is_transformer=rows["tr"])
+    br_pos = {n: i for i, n in enumerate(branches.name)}
+
+    sw_branch, sw_bus = [], []
+    for i, s in enumerate(config.switches):
+        if s.branch not in br_pos:
+            raise GridBuildError(f"switches.{i}.branch: {s.branch!r} is not a line or transformer")
+        k = br_pos[s.branch]
+        end = int(branches.from_bus[k]) if s.bus is None else bus("switches", i, "bus", s.bus)
+        if end not in (branches.from_bus[k], branches.to_bus[k]):
+            raise GridBuildError(f"switches.{i}.bus: {s.bus!r} is not an end of {s.branch!r}")
+        sw_branch.append(k)
+        sw_bus.append(end)
+    switches = make_switches([s.name for s in config.switches], sw_branch, sw_bus,
+                             closed=[s.closed for s in config.switches],
+                             is_breaker=[s.kind == "breaker" for s in config.switches])
+
+    gens = [(g.name, bus("generators", i, "bus", g.bus), g) for i, g in enumerate(config.generators)]
+    bg = base.generators if base else None
+    generators = make_generators(
+        (list(bg.name) if bg else []) + [n for n, _, _ in gens],
+        _cat(bg and bg.bus, [b for _, b, _ in gens]),
+        _cat(bg and bg.p_mw, [g.p_mw for *_, g in gens]),
+        q_mvar=_cat(bg and bg.q_mvar, [0.0 for _ in gens]),
+        vm_setpoint_pu=_cat(bg and bg.vm_setpoint_pu, [g.vm_pu for *_, g in gens]),
+        q_min_mvar=_cat(bg and bg.q_min_mvar, [g.q_min_mvar for *_, g in gens]),
+        q_max_mvar=_cat(bg and bg.q_max_mvar, [g.q_max_mvar for *_, g in gens]),
+        p_min_mw=_cat(bg and bg.p_min_mw, [g.p_min_mw for *_, g in gens]),
+        p_max_mw=_cat(bg and bg.p_max_mw, [g.p_max_mw for *_, g in gens]),
+        mbase_mva=_cat(bg and bg.mbase_mva, [g.mbase_mva or base_mva for *_, g in gens]),
+        xdss_pu=_cat(bg and bg.xdss_pu, [g.xdss_pu for *_, g in gens]),
+        in_service=_cat(bg and bg.in_service, [g.in_service for *_, g in gens]))
+
+    bl = base.loads if base else None
+    lds = [(bus("loads", i, "bus", x.bus), x) for i, x in enumerate(config.loads)]
+    loads = make_loads(
+        (list(bl.name) if bl else []) + [x.name for _, x in lds],
+        _cat(bl and bl.bus, [b for b, _ in lds]), _cat(bl and bl.p_mw, [x.p_mw for _, x in lds]),
+        _cat(bl and bl.q_mvar, [x.q_mvar for _, x in lds]),
+        zip_z=_cat(bl and bl.zip_z, [x.zip_z for _, x in lds]),
+        zip_i=_cat(bl and bl.zip_i, [x.zip_i for _, x in lds]),
+        customers=_cat(bl and bl.customers, [x.customers for _, x in lds]),
+        in_service=_cat(bl and bl.in_service, [x.in_service for _, x in lds]))
+
+    bs = base.shunts if base else None
+    shs = [(bus("shunts", i, "bus", x.bus), x) for i, x in enumerate(config.shunts)]
+    shunts = make_shunts(
+        (list(bs.name) if bs else []) + [x.name for _, x in shs],
+        _cat(bs and bs.bus, [b for b, _ in shs]), _cat(bs and bs.g_mw, [x.g_mw for _, x in shs]),
+        _cat(bs and bs.b_mvar, [x.b_mvar for _, x in shs]),
+        step=_cat(bs and bs.step, [x.step for _, x in shs]),
+        max_step=_cat(bs and bs.max_step, [x.max_step for _, x in shs]))
+
+    drs = [(bus("ders", i, "bus", x.bus), x) for i, x in enumerate(config.ders)]
+    ders = make_ders([x.name for _, x in drs], [b for b, _ in drs], [x.kind for _, x in drs],
+                     [x.p_mw for _, x in drs], q_mvar=[x.q_mvar for _, x in drs],
+                     p_min_mw=[x.p_min_mw for _, x in drs], p_max_mw=[x.p_max_mw for _, x in drs],
+                     p_limit_mw=[x.p_limit_mw for _, x in drs],
+                     in_service=[x.in_service for _, x in drs])
+
+    for what, table in (("loads", loads), ("generators", generators), ("shunts", shunts)):
+        if len(set(table.name)) != len(table.name):
+            raise GridBuildError(f"{what}: a name is used twice (or clashes with the case)")
+    return Network(base_mva=base_mva, frequency_hz=config.frequency_hz, buses=buses,
+                   branches=branches, generators=generators, loads=loads, shunts=shunts,
+                   switches=switches, ders=ders)
+
+
+def _append(rows: dict[str, list[Any]], *values: Any) -> None:
+    for key, value in zip(rows, values):
+        rows[key].append(value)
+
+
+def _cat(first: Any, extra: list[Any]) -> list[Any]:
+    return (list(first) if first is not None else []) + list(extra)

@@ -1,0 +1,157 @@
+"""What devices and domains may read from the electrical layer, in physical units.
+
+A :class:`GridMeasurements` is an immutable snapshot of one solved state (plus
+the active fault, if any): reading it never triggers a solve and never changes
+the grid. Values of a de-energised bus are 0 (voltage, current, power,
+frequency); values of an island whose power flow did not converge are NaN.
+While a fault is applied, voltages and branch currents are the post-fault
+ones; branch P/Q are then NaN (the fault study computes currents only).
+
+Every method raises ``KeyError`` for an unknown element name.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+from cosim.grid.faults import FaultResult
+from cosim.grid.network import Network
+from cosim.grid.results import PowerFlowResult
+
+
+class BranchEnd(enum.Enum):
+    FROM = "from"
+    TO = "to"
+
+
+@dataclass(frozen=True)
+class BusVoltage:
+    """``v_kv`` is the line-to-line RMS voltage (``vm_pu * base_kv``)."""
+
+    vm_pu: float
+    va_deg: float
+    v_kv: float
+    energised: bool
+
+
+@dataclass(frozen=True)
+class BranchReading:
+    """Flow into the branch at one end: P (MW), Q (Mvar), current (A and pu)."""
+
+    p_mw: float
+    q_mvar: float
+    i_a: float
+    i_pu: float
+    closed: bool
+
+
+@dataclass(frozen=True)
+class LoadReading:
+    """Power a load actually draws (0 when not served) and its customers."""
+
+    p_mw: float
+    q_mvar: float
+    served: bool
+    customers: int
+
+
+@dataclass(frozen=True)
+class PowerReading:
+    p_mw: float
+    q_mvar: float
+
+
+@dataclass(frozen=True)
+class GridMeasurements:
+    """Snapshot of the solved grid. ``solve_count`` tells which solve it comes from."""
+
+    network: Network
+    result: PowerFlowResult
+    fault: FaultResult | None
+    solve_count: int
+
+    def bus_voltage(self, bus: str) -> BusVoltage:
+        i = self.network.buses.index(bus)
+        src = self.fault if self.fault is not None else self.result
+        vm = float(src.vm_pu[i])
+        return BusVoltage(vm_pu=vm, va_deg=float(src.va_deg[i]),
+                          v_kv=vm * float(self.network.buses.base_kv[i]),
+                          energised=bool(self.result.energised[i]))
+
+    def branch(self, branch: str, end: BranchEnd | str = BranchEnd.FROM) -> BranchReading:
+        """Flow into ``branch`` at its ``end`` ("from" or "to")."""
+        k = self.network.branches.index(branch)
+        at_from = BranchEnd(end) is BranchEnd.FROM
+        r = self.result
+        p = float(r.p_from_mw[k] if at_from else r.p_to_mw[k])
+        q = float(r.q_from_mvar[k] if at_from else r.q_to_mvar[k])
+        src = self.fault if self.fault is not None else r
+        i_pu = float(src.i_from_pu[k] if at_from else src.i_to_pu[k])
+        i_ka = float(src.i_from_ka[k] if at_from else src.i_to_ka[k])
+        if self.fault is not None:
+            p = q = float("nan")
+        closed = bool(self.network.branch_closed()[k])
+        return BranchReading(p_mw=p, q_mvar=q, i_a=i_ka * 1000.0, i_pu=i_pu, closed=closed)
+
+    def switch(self, switch: str) -> BranchReading:
+        """Flow through a switch or breaker, at the branch end where it sits (what its relay sees)."""
+        sw = self.network.switches
+        s = sw.index(switch)
+        k = int(sw.branch[s])
+        end = BranchEnd.FROM if sw.bus[s] == self.network.branches.from_bus[k] else BranchEnd.TO
+        return self.branch(self.network.branches.name[k], end)
+
+    def switch_closed(self, switch: str) -> bool:
+        sw = self.network.switches
+        return bool(sw.closed[sw.index(switch)])
+
+    def bus_injection(self, bus: str) -> PowerReading:
+        """Net injection of every element at ``bus`` (generators + DER - loads - shunts)."""
+        i = self.network.buses.index(bus)
+        return PowerReading(float(self.result.bus_p_mw[i]), float(self.result.bus_q_mvar[i]))
+
+    def load(self, load: str) -> LoadReading:
+        i = self.network.loads.index(load)
+        r = self.result
+        return LoadReading(p_mw=float(r.load_p_mw[i]), q_mvar=float(r.load_q_mvar[i]),
+                           served=bool(r.load_served[i]),
+                           customers=int(self.network.loads.customers[i]))
+
+    def generator(self, generator: str) -> PowerReading:
+        i = self.network.generators.index(generator)
+        return PowerReading(float(self.result.gen_p_mw[i]), float(self.result.gen_q_mvar[i]))
+
+    def der(self, der: str) -> PowerReading:
+        i = self.network.ders.index(der)
+        return PowerReading(float(self.result.der_p_mw[i]), float(self.result.der_q_mvar[i]))
+
+    def frequency_hz(self, bus: str) -> float:
+        """Nominal frequency at an energised bus, 0 at a dead one (no frequency dynamics)."""
+        i = self.network.buses.index(bus)
+        return float(self.network.frequency_hz) if self.result.energised[i] else 0.0
+
+    def unserved_loads(self) -> tuple[str, ...]:
+        """Names of in-service loads left without supply (for outage counts)."""
+        ld = self.network.loads
+        dead = ld.in_service & ~self.result.load_served
+        return tuple(n for n, d in zip(ld.name, dead) if d)
+
+    def customers_unserved(self) -> int:
+        ld = self.network.loads
+        dead = ld.in_service & ~self.result.load_served
+        return int(ld.customers[dead].sum())
+
+    def losses_mw(self) -> float:
+        return float(self.result.losses_mw)
+
+    @property
+    def converged(self) -> bool:
+        return self.result.converged
+
+    def fault_current_ka(self) -> float:
+        """Fault current of the active fault, kA (0 when no fault is applied)."""
+        return float(self.fault.i_fault_ka) if self.fault is not None else 0.0
+
+

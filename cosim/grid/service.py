@@ -1,0 +1,153 @@
+"""The grid service: holds the present network and solves it only when something changed.
+
+It is the electrical layer's one stateful object. Actions (:mod:`cosim.grid.actions`)
+update the network and raise a dirty flag; :meth:`GridService.solve_if_changed`
+runs the power flow only if the flag is up, warm-started from the last
+solution, and reuses the admittance matrix and Jacobian pattern unless a
+topology, tap or shunt action invalidated them. ``solve_count`` counts actual
+solves so tests (and benchmarks) can check that nothing is solved twice.
+
+Solver options live here, as constructor arguments, not on the network.
+Works with or without a kernel World: pass ``record=world.record`` and
+``log=world.log`` to stream results and events. Simulated time plays no part
+here: a solve is instantaneous in simulated time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Literal
+
+from cosim.grid.acflow import DEFAULT_MAX_ITER, DEFAULT_TOLERANCE_PU, Prepared, prepare, solve_ac
+from cosim.grid.actions import Action, ApplyFault, Change, ClearFault, apply_action
+from cosim.grid.dcflow import solve_dc
+from cosim.grid.faults import FaultResult, fault_study
+from cosim.grid.measurements import GridMeasurements
+from cosim.grid.network import Network
+from cosim.grid.results import PowerFlowResult
+
+Recorder = Callable[[str, str, float, str], Any]
+Logger = Callable[..., Any]
+
+
+class GridService:
+    """Stateful front of the electrical layer: apply actions, solve on change, measure.
+
+    ``mode`` is "ac" (Newton-Raphson) or "dc". ``tolerance_pu`` is the largest
+    P/Q mismatch accepted (pu on base_mva), ``max_iter`` the Newton iteration
+    limit. ``record(entity, quantity, value, unit)`` and ``log(kind, **fields)``
+    are optional sinks (a World's ``record`` and ``log``).
+    """
+
+    def __init__(self, network: Network, *, mode: Literal["ac", "dc"] = "ac",
+                 tolerance_pu: float = DEFAULT_TOLERANCE_PU, max_iter: int = DEFAULT_MAX_ITER,
+                 record: Recorder | None = None, log: Logger | None = None,
+                 entity: str = "grid") -> None:
+        if mode not in ("ac", "dc"):
+            raise ValueError(f"mode must be 'ac' or 'dc', got {mode!r}")
+        self._network = network
+        self.mode = mode
+        self.tolerance_pu = tolerance_pu
+        self.max_iter = max_iter
+        self._record = record
+        self._log = log
+        self._entity = entity
+        self._prepared: Prepared | None = None
+        self._result: PowerFlowResult | None = None
+        self._fault: ApplyFault | None = None
+        self._fault_result: FaultResult | None = None
+        self._dirty = True
+        self.solve_count = 0
+
+    @property
+    def network(self) -> Network:
+        """The present network (immutable; change it with :meth:`apply`)."""
+        return self._network
+
+    @property
+    def dirty(self) -> bool:
+        """True when an action happened since the last solve."""
+        return self._dirty
+
+    @property
+    def active_fault(self) -> ApplyFault | None:
+        return self._fault
+
+    def apply(self, action: Action) -> Change:
+        """Apply one action; the next :meth:`solve_if_changed` will re-solve.
+
+        Raises ``KeyError``/``ValueError`` for an action naming an unknown element
+        or an out-of-range value (see :mod:`cosim.grid.actions`).
+        """
+        if isinstance(action, ApplyFault):
+            # Validate the location now, so a bad fault fails at the caller.
+            if action.bus is not None:
+                self._network.buses.index(action.bus)
+            else:
+                self._network.branches.index(action.branch or "")
+            self._fault = action
+            change = Change.FAULT
+        elif isinstance(action, ClearFault):
+            self._fault = None
+            change = Change.FAULT
+        else:
+            self._network, change = apply_action(self._network, action)
+            if change in (Change.TOPOLOGY, Change.ADMITTANCE):
+                self._prepared = None
+        if change is not Change.NONE:
+            self._dirty = True
+        if self._log is not None:
+            self._log("grid_action", action=type(action).__name__, change=change.name)
+        return change
+
+    def solve(self) -> PowerFlowResult:
+        """Solve now, whatever the dirty flag says."""
+        if self.mode == "dc":
+            self._prepared = self._prepared or prepare(self._network)
+            result = solve_dc(self._network, self._prepared.topology)
+        else:
+            if self._prepared is None:
+                self._prepared = prepare(self._network)
+            v_start = self._result.v_pu if self._result is not None else None
+            result = solve_ac(self._network, tolerance_pu=self.tolerance_pu,
+                              max_iter=self.max_iter, v_start=v_start, prepared=self._prepared)
+        self._result = result
+        self._fault_result = (fault_study(self._network, self._fault, result.v_pu)
+                              if self._fault is not None else None)
+        self.solve_count += 1
+        self._dirty = False
+        self._report(result)
+        return result
+
+    def solve_if_changed(self) -> PowerFlowResult:
+        """The current solution, solving first only if an action happened since the last solve."""
+        if self._dirty or self._result is None:
+            return self.solve()
+        return self._result
+
+    def measurements(self) -> GridMeasurements:
+        """Snapshot for reading (solves first if anything changed)."""
+        result = self.solve_if_changed()
+        return GridMeasurements(self._network, result, self._fault_result, self.solve_count)
+
+    def fault_study(self, fault: ApplyFault) -> FaultResult:
+        """What-if fault study on the present state; changes nothing."""
+        result = self.solve_if_changed()
+        return fault_study(self._network, fault, result.v_pu)
+
+    def _report(self, result: PowerFlowResult) -> None:
+        if self._record is not None:
+            served = result.load_served
+            ld = self._network.loads
+            unserved = int(ld.customers[ld.in_service & ~served].sum())
+            self._record(self._entity, "losses", result.losses_mw, "MW")
+            self._record(self._entity, "customers_unserved", unserved, "customers")
+            self._record(self._entity, "converged", float(result.converged), "bool")
+            if self._fault_result is not None:
+                self._record(self._entity, "fault_current", self._fault_result.i_fault_ka, "kA")
+        if self._log is not None:
+            for island in result.islands:
+                if not island.converged:
+                    self._log("powerflow_not_converged", island=island.island,
+                              slack_bus=island.slack_bus, iterations=island.iterations,
+                              max_mismatch_pu=island.max_mismatch_pu,
+                              worst_bus=island.worst_bus)
