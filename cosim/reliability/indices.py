@@ -137,30 +137,44 @@ def accumulate_interruptions(
     )
 
 
-def system_indices(totals: InterruptionTotals, customers_served: np.ndarray, period_years: float, columns: np.ndarray | None = None) -> list[SystemIndices]:
-    """One :class:`SystemIndices` per period row of ``totals``, over the chosen load points."""
+def index_arrays(totals: InterruptionTotals, customers_served: np.ndarray, period_years: float, columns: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """System indices per period row of ``totals`` (over the chosen load-point columns), as arrays.
+
+    Keys are the :class:`SystemIndices` field names; vectorised so that a
+    Monte Carlo run can tabulate every simulated year at once.
+    """
     served_by_lp = np.asarray(customers_served, dtype=float)
     cols = np.arange(served_by_lp.size) if columns is None else np.asarray(columns)
     served = float(served_by_lp[cols].sum())
-    sums = {name: getattr(totals, name)[:, cols].sum(axis=1) for name in ("customer_interruptions", "customer_hours", "momentary_customer_interruptions", "energy_kwh")}
-    results = []
-    for row in range(totals.sustained_events.shape[0]):
-        saifi = sums["customer_interruptions"][row] / served / period_years
-        saidi = sums["customer_hours"][row] / served / period_years
-        ens_kwh = sums["energy_kwh"][row] / period_years
-        results.append(
-            SystemIndices(
-                customers_served=int(served),
-                saifi_per_year=float(saifi),
-                saidi_hours_per_year=float(saidi),
-                caidi_hours=float(saidi / saifi) if saifi > 0 else float("nan"),
-                asai=float(1.0 - saidi / HOURS_PER_YEAR),  # IEEE 1366 4.1.6 with 8760 h demanded a year
-                maifi_per_year=float(sums["momentary_customer_interruptions"][row] / served / period_years),
-                ens_mwh_per_year=float(ens_kwh / 1000.0),
-                aens_kwh_per_customer_year=float(ens_kwh / served),
-            )
-        )
-    return results
+
+    def per_year(name: str) -> np.ndarray:
+        return np.asarray(getattr(totals, name)[:, cols].sum(axis=1), dtype=float) / period_years
+
+    saifi = per_year("customer_interruptions") / served
+    saidi = per_year("customer_hours") / served
+    ens_kwh = per_year("energy_kwh")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        caidi = np.where(saifi > 0, saidi / saifi, np.nan)
+    return {
+        "customers_served": np.full(saifi.shape, served),
+        "saifi_per_year": saifi,
+        "saidi_hours_per_year": saidi,
+        "caidi_hours": caidi,
+        "asai": 1.0 - saidi / HOURS_PER_YEAR,  # IEEE 1366 4.1.6, 8760 customer hours demanded a customer-year
+        "maifi_per_year": per_year("momentary_customer_interruptions") / served,
+        "ens_mwh_per_year": ens_kwh / 1000.0,
+        "aens_kwh_per_customer_year": ens_kwh / served,
+    }
+
+
+def system_indices(totals: InterruptionTotals, customers_served: np.ndarray, period_years: float, columns: np.ndarray | None = None) -> list[SystemIndices]:
+    """One :class:`SystemIndices` per period row of ``totals``, over the chosen load points."""
+    arrays = index_arrays(totals, customers_served, period_years, columns)
+    rows = arrays["saifi_per_year"].size
+    return [
+        SystemIndices(**{name: (int(values[row]) if name == "customers_served" else float(values[row])) for name, values in arrays.items()})
+        for row in range(rows)
+    ]
 
 
 def reliability_indices(
