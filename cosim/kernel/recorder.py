@@ -9,8 +9,9 @@ Files (all plain text, so a run cut short leaves them readable up to the cut):
   time, and the SHA-256 of every data file. It is written when the run starts
   (status ``running``) and rewritten when it ends (``completed`` or ``failed``).
 
-Buffers are flushed at least once per wall-clock second and when the run ends,
-however it ends. Floats are written with :func:`repr`, which is exact and
+Buffers are flushed at the first write after a wall-clock second has passed
+since the last flush, at each progress checkpoint of the run, and when the run
+ends, however it ends. Floats are written with :func:`repr`, which is exact and
 stable, so one seed gives byte-identical data files.
 """
 
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-FLUSH_EVERY_ROWS = 512
+FLUSH_INTERVAL_S = 1.0
 
 
 class TableWriter:
@@ -72,8 +73,10 @@ class QuantityStats:
     def add(self, value: float) -> None:
         self.count += 1
         self.total += value
-        self.minimum = min(self.minimum, value)
-        self.maximum = max(self.maximum, value)
+        if value < self.minimum:
+            self.minimum = value
+        if value > self.maximum:
+            self.maximum = value
         self.last = value
 
     @property
@@ -90,7 +93,6 @@ class Recorder:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._tables: dict[str, TableWriter] = {}
-        self._pending = 0
         self._last_flush = time.monotonic()
         self.stats: dict[tuple[str, str], QuantityStats] = {}
         self.event_counts: dict[str, int] = {}
@@ -114,7 +116,8 @@ class Recorder:
     def record(self, entity: str, quantity: str, value: float, unit: str) -> None:
         """One time-series sample at the current simulated time."""
         value = float(value)
-        self._series.write((repr(float(self._clock())), entity, quantity, repr(value), unit))
+        if self._events is not None:  # writing files (out_dir given)
+            self._series.write((repr(float(self._clock())), entity, quantity, repr(value), unit))
         key = (entity, quantity)
         stats = self.stats.get(key)
         if stats is None:
@@ -131,12 +134,8 @@ class Recorder:
 
     # -- durability ----------------------------------------------------------
     def _count_write(self) -> None:
-        self._pending += 1
-        if self._pending >= FLUSH_EVERY_ROWS:
-            self._pending = 0
-            now = time.monotonic()
-            if now - self._last_flush >= 1.0:
-                self.flush()
+        if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
+            self.flush()
 
     def flush(self) -> None:
         """Push every buffered row to the operating system."""

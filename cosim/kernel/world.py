@@ -36,6 +36,10 @@ class World:
         self.rng = RandomStreams(self.seed)
         self.recorder = Recorder(out_dir, clock=lambda: self.env.now)
         self._services: dict[str, Any] = {}
+        # The two hottest calls are bound straight to their implementations,
+        # saving a Python call layer per event; the methods below document them.
+        self.timeout = self.env.timeout  # type: ignore[method-assign]
+        self.record = self.recorder.record  # type: ignore[method-assign]
 
     @property
     def now(self) -> float:
@@ -82,8 +86,9 @@ class World:
         """Advance simulated time to ``until_s``.
 
         With a ``progress`` callback the run advances in ``checkpoints`` equal
-        slices and reports after each; the slicing does not change results,
-        since SimPy processes events in the same order either way.
+        slices, flushes the recorder and reports after each; the slicing does
+        not change results, since SimPy processes events in the same order
+        either way.
         """
         if progress is None:
             self.env.run(until=until_s)
@@ -93,4 +98,5 @@ class World:
             target = start + (until_s - start) * index / checkpoints
             if target > self.now:
                 self.env.run(until=target)
+            self.recorder.flush()
             progress(self.now, until_s)

@@ -1,0 +1,159 @@
+"""The ``cosim`` command: run, describe and validate scenarios, list application kinds.
+
+Exit codes: 0 success, 1 the run itself failed (results so far are kept),
+2 bad input (scenario problems or bad options), one line per problem on
+stderr and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import ScenarioError
+from .scenario import load_scenario
+from .scenario.durations import format_duration, parse_duration
+
+EXIT_RUN_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except ScenarioError as error:
+        for problem in error.problems:
+            print(str(problem), file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cosim", description="Co-simulation of the NIST Smart Grid Conceptual Model.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a scenario and write results")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--seed", type=_seed, help="override run.seed")
+    run.add_argument("--until", type=_duration, help="override run.duration (e.g. 6h)")
+    run.add_argument("--out", type=Path, help="results folder (default results/<scenario>-seed<N>-<time>)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_run)
+
+    describe = commands.add_parser("describe", help="print the scenario's domains, actors and associations")
+    describe.add_argument("scenario", type=Path)
+    describe.set_defaults(handler=_describe)
+
+    validate = commands.add_parser("validate", help="check scenario files and report every problem")
+    validate.add_argument("scenarios", type=Path, nargs="+")
+    validate.set_defaults(handler=_validate)
+
+    apps = commands.add_parser("apps", help="list the application kinds actors can run")
+    apps.set_defaults(handler=_apps)
+    return parser
+
+
+def _seed(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer")
+    return int(text)
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .runner import default_out_dir, run_scenario
+    from .texttable import format_table
+
+    scenario = load_scenario(args.scenario).with_run(seed=args.seed, duration=args.until)
+    out_dir = args.out or default_out_dir(scenario)
+    run = scenario.spec.run
+    print(f"Running {scenario.spec.name}: {format_duration(run.duration)} simulated, seed {run.seed} -> {out_dir}")
+    with _progress_bar(run.duration, disabled=args.no_progress) as progress:
+        try:
+            result = run_scenario(scenario, out_dir, progress=progress)
+        except KeyboardInterrupt:
+            print(f"\ninterrupted; results so far are in {out_dir}", file=sys.stderr)
+            return 130
+        except Exception as error:  # the run failed, not the input: keep what was recorded
+            print(f"run failed at t={_failed_at(out_dir)}: {type(error).__name__}: {error}", file=sys.stderr)
+            print(f"results recorded up to the failure are in {out_dir}", file=sys.stderr)
+            return EXIT_RUN_FAILED
+    rows = [
+        [r.domain, r.quantity, r.entities, f"{r.minimum:.4g}", f"{r.mean:.4g}", f"{r.maximum:.4g}", r.unit]
+        for r in result.summary
+    ]
+    print(format_table(["domain", "quantity", "entities", "min", "mean", "max", "unit"], rows))
+    speed = result.simulated_time_s / result.wall_time_s if result.wall_time_s > 0 else float("inf")
+    print(f"Done: {format_duration(result.simulated_time_s)} simulated in {result.wall_time_s:.2f} s wall ({speed:,.0f}x real time)")
+    print(f"Results: {out_dir}")
+    return 0
+
+
+def _failed_at(out_dir: Path) -> str:
+    import json
+
+    try:
+        return f"{json.loads((out_dir / 'manifest.json').read_text())['simulated_time_s']:g} s"
+    except (OSError, KeyError, ValueError):
+        return "?"
+
+
+class _progress_bar:
+    """A tqdm bar in simulated hours on stderr; silent when stderr is not a terminal."""
+
+    def __init__(self, duration_s: float, disabled: bool) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=round(duration_s / 3600.0, 3), unit="h sim", disable=True if disabled else None, file=sys.stderr, leave=False)
+
+    def __enter__(self):
+        return self._update
+
+    def _update(self, now_s: float, until_s: float) -> None:
+        self._bar.n = round(now_s / 3600.0, 3)
+        self._bar.refresh()
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.close()
+
+
+def _describe(args: argparse.Namespace) -> int:
+    from .describe import describe
+
+    print(describe(load_scenario(args.scenario)))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    problems = []
+    for path in args.scenarios:
+        try:
+            scenario = load_scenario(path)
+            print(f"{scenario.display_name}: ok ({len(scenario.model.actors)} actors, {len(scenario.model.associations)} associations)")
+        except ScenarioError as error:
+            problems += error.problems
+    if problems:
+        raise ScenarioError(problems)
+    return 0
+
+
+def _apps(args: argparse.Namespace) -> int:
+    from .domains import APPLICATIONS
+    from .texttable import format_table
+
+    rows = [[kind.kind, ", ".join(sorted(d.value for d in kind.domains)), kind.summary] for kind in sorted(APPLICATIONS.values(), key=lambda k: k.kind)]
+    print(format_table(["application", "domains", "what it does"], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

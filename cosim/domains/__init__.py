@@ -1,0 +1,11 @@
+"""The seven NIST domains as SimPy processes, and the application kinds their actors run.
+
+Importing this package registers every application kind.
+"""
+
+from . import customer  # noqa: F401  (registers applications)
+from .context import RunContext
+from .process import domain_process
+from .registry import APPLICATIONS, ApplicationKind, Params, application
+
+__all__ = ["APPLICATIONS", "ApplicationKind", "Params", "RunContext", "application", "domain_process"]

@@ -1,0 +1,56 @@
+"""The catalogue of application kinds an actor can run, declared as data.
+
+Each kind names the domains it belongs to, the pydantic model of its
+``params`` (so a scenario is validated before anything runs) and the
+generator function that performs it. Domain modules register their kinds
+with :func:`application`; the loader and ``cosim apps`` read the catalogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Generator
+
+from pydantic import BaseModel, ConfigDict
+
+from ..nist import Actor, Domain
+
+if TYPE_CHECKING:
+    from ..kernel import World
+    from .context import RunContext
+
+AppProcess = Callable[["World", Actor, Any, "RunContext"], Generator[Any, Any, Any]]
+
+
+class Params(BaseModel):
+    """Base of every application's parameter model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class ApplicationKind:
+    kind: str
+    domains: frozenset[Domain]
+    params: type[Params]
+    run: AppProcess
+    summary: str
+
+
+APPLICATIONS: dict[str, ApplicationKind] = {}
+
+
+def application(kind: str, domains: set[Domain], params: type[Params]) -> Callable[[AppProcess], AppProcess]:
+    """Register the decorated generator function as application ``kind``.
+
+    The function's docstring's first line becomes the summary in ``cosim apps``.
+    """
+
+    def register(run: AppProcess) -> AppProcess:
+        if kind in APPLICATIONS:
+            raise ValueError(f"application kind {kind!r} registered twice")
+        summary = (run.__doc__ or "").strip().splitlines()[0] if run.__doc__ else ""
+        APPLICATIONS[kind] = ApplicationKind(kind, frozenset(domains), params, run, summary)
+        return run
+
+    return register

@@ -1,0 +1,95 @@
+"""Runs one scenario: builds the world, starts the seven domain processes, records, summarises.
+
+Whatever happens during the run, the recorder is closed and the manifest says
+how the run ended, so nothing recorded before a failure is lost.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+from .domains import RunContext, domain_process
+from .kernel import World
+from .kernel.world import ProgressCallback
+from .nist import Domain
+from .scenario import Scenario
+from .summary import SummaryRow, summarise, write_summary
+
+DEPENDENCIES = ("simpy", "numpy", "scipy", "pymodbus", "paho-mqtt", "pydantic", "PyYAML")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out_dir: Path
+    status: str
+    wall_time_s: float
+    simulated_time_s: float
+    summary: list[SummaryRow]
+    event_counts: dict[str, int]
+
+
+def default_out_dir(scenario: Scenario, root: Path = Path("results")) -> Path:
+    """``results/<scenario>-seed<N>-<UTC timestamp>``: new for every run, sortable by time."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return root / f"{scenario.spec.name}-seed{scenario.spec.run.seed}-{stamp}"
+
+
+def versions() -> dict[str, str]:
+    found = {"gridcosim": __version__, "python": platform.python_version()}
+    for name in DEPENDENCIES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def build_world(scenario: Scenario, out_dir: Path | None) -> tuple[World, RunContext]:
+    """A world with every domain process started, ready to run."""
+    run = scenario.spec.run
+    world = World(run.seed, out_dir, real_time=run.mode == "realtime", realtime_factor=run.realtime_factor)
+    ctx = RunContext(scenario.model, run.step, run.duration, scenario.base_dir)
+    for domain in Domain:
+        world.process(domain_process(world, domain, ctx))
+    return world, ctx
+
+
+def run_scenario(scenario: Scenario, out_dir: Path | None, progress: ProgressCallback | None = None) -> RunResult:
+    """Run ``scenario`` to its duration, streaming results into ``out_dir``.
+
+    Re-raises whatever ends the run early, after closing the files with
+    status ``failed`` and the error in the manifest.
+    """
+    run = scenario.spec.run
+    world, _ = build_world(scenario, out_dir)
+    world.recorder.write_manifest(
+        scenario=scenario.display_name,
+        scenario_name=scenario.spec.name,
+        scenario_sha256=scenario.sha256,
+        seed=run.seed,
+        duration_s=run.duration,
+        mode=run.mode,
+        versions=versions(),
+        started_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        status="running",
+    )
+    started = time.perf_counter()
+    status, error_text = "completed", None
+    try:
+        world.run(run.duration, progress=progress)
+    except BaseException as error:  # also KeyboardInterrupt: the files must still be closed
+        status, error_text = ("interrupted" if isinstance(error, KeyboardInterrupt) else "failed"), f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        rows = summarise(world.recorder.stats, scenario.model)
+        if out_dir is not None:
+            write_summary(out_dir / "summary.csv", rows)
+        wall = time.perf_counter() - started
+        world.recorder.close(status=status, error=error_text, wall_time_s=round(wall, 3), simulated_time_s=world.now)
+    return RunResult(Path(out_dir) if out_dir else Path(), status, wall, world.now, rows, dict(world.recorder.event_counts))

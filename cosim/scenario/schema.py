@@ -1,0 +1,107 @@
+"""The shape of a scenario file, as pydantic models (one per YAML section).
+
+Field names are the YAML keys. Every model forbids unknown keys, so a typo is
+reported instead of silently ignored. Cross-references (an association naming
+an unknown actor, an application in the wrong domain) are checked afterwards
+by :mod:`cosim.scenario.checks`, which needs the whole file at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from ..nist import AssociationKind, Domain
+from .durations import Duration
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _parse_domain(value: Any) -> Domain:
+    if isinstance(value, Domain):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a domain name")
+    try:
+        return Domain.parse(value)
+    except ValueError:
+        names = ", ".join(repr(d.value) for d in Domain)
+        raise ValueError(f"{value!r} is not one of {names}") from None
+
+
+def _parse_association_kind(value: Any) -> AssociationKind:
+    try:
+        return AssociationKind(value)
+    except ValueError:
+        names = ", ".join(repr(k.value) for k in AssociationKind)
+        raise ValueError(f"{value!r} is not one of {names}") from None
+
+
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$", min_length=1, max_length=100),
+]
+DomainName = Annotated[Domain, BeforeValidator(_parse_domain)]
+AssociationKindName = Annotated[AssociationKind, BeforeValidator(_parse_association_kind)]
+
+
+class RunSection(Section):
+    """How long and how: simulated duration, application step, seed, clock."""
+
+    duration: Duration = Field(gt=0, description="simulated time to run, e.g. '1d'")
+    step: Duration = Field(900.0, gt=0, description="default application step, e.g. '15min'")
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    mode: Literal["batch", "realtime"] = "batch"
+    realtime_factor: float = Field(1.0, gt=0, description="simulated seconds per wall second in realtime mode")
+
+
+class ApplicationSection(Section):
+    kind: str = Field(description="registered application kind, see `cosim apps`")
+    name: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActorSection(Section):
+    id: Identifier
+    domain: DomainName
+    role: str = Field(min_length=1, description="what the actor is, e.g. 'Substation RTU'")
+    name: str | None = None
+    peak_kw: float | None = Field(None, ge=0, description="Customer actors: peak demand, gives the sub-domain")
+    applications: list[ApplicationSection] = Field(default_factory=list)
+
+
+class AssociationSection(Section):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: Identifier = Field(alias="from")
+    target: Identifier = Field(alias="to")
+    kind: AssociationKindName
+    label: str = ""
+
+
+class EventSection(Section):
+    """A scheduled happening: ``at`` a simulated time, an event ``kind`` on a ``target``."""
+
+    at: Duration
+    kind: str
+    target: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScenarioFile(Section):
+    """A whole scenario file."""
+
+    name: Identifier
+    description: str = ""
+    run: RunSection
+    actors: list[ActorSection] = Field(min_length=1)
+    associations: list[AssociationSection] = Field(default_factory=list)
+    # Sections filled in by the layers; validated by their own models when present.
+    grid: dict[str, Any] | None = None
+    comm: dict[str, Any] | None = None
+    devices: list[dict[str, Any]] = Field(default_factory=list)
+    programs: dict[str, Any] | None = None
+    events: list[EventSection] = Field(default_factory=list)
