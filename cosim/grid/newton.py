@@ -150,7 +150,7 @@ def newton_raphson(ybus: sp.csr_matrix, inj: Injections, v0: np.ndarray,
     while not converged and it < max_iter:
         it += 1
         ibus = ybus @ v
-        vn = v / vm
+        vn = v / np.where(vm > 0.0, vm, 1.0)  # de-energised buses have v = 0
         r, c, d = pat.rows, pat.cols, pat.diag_pos
         d_va = -1j * v[r] * np.conj(data * v[c])
         d_vm = v[r] * np.conj(data * vn[c])

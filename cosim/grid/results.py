@@ -134,8 +134,8 @@ def compute_results(network: Network, topology: Topology, adm: Admittance, v: np
     known = np.zeros(n, dtype=np.complex128)  # injection at each bus from non-generators
     np.add.at(known, der.bus, der_s)
     np.add.at(known, ld.bus, -load_s)
-    known -= np.abs(v) ** 2 * np.conj(ysh) * base
-    gen_need = s_calc - known
+    gen_need = s_calc - known  # s_calc = gen + DER - load; shunts are inside Ybus
+    s_branches = s_calc - np.abs(v) ** 2 * np.conj(ysh) * base
 
     gen = network.generators
     g_on = gen.in_service & topology.energised[gen.bus]
@@ -154,7 +154,7 @@ def compute_results(network: Network, topology: Topology, adm: Admittance, v: np
     return PowerFlowResult(
         converged=all(r.converged for r in islands), iterations=iterations, islands=islands,
         island=topology.island, energised=topology.energised, v_pu=v, vm_pu=vm,
-        va_deg=np.rad2deg(np.angle(v)), bus_p_mw=s_calc.real, bus_q_mvar=q(s_calc.imag),
+        va_deg=np.rad2deg(np.angle(v)), bus_p_mw=s_branches.real, bus_q_mvar=q(s_branches.imag),
         p_from_mw=s_f.real, q_from_mvar=q(s_f.imag), p_to_mw=s_t.real, q_to_mvar=q(s_t.imag),
         i_from_pu=np.abs(i_f), i_to_pu=np.abs(i_t),
         i_from_ka=np.abs(i_f) * ka_per_pu(network, br.from_bus),
