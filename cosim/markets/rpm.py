@@ -237,7 +237,7 @@ def clear_rpm(
         binding = cap_hit[c.name] and cap_left[c.name] <= _EPS_MW
         p = min(price, last_capped_price[c.name]) if binding else price
         outcomes.append(CapOutcome(c.name, c.max_ucap_mw - cap_left[c.name], binding, p))
-    paid = {}
+    paid: dict[str, float] = {}
     for o in offers:
         p = price
         for c, out in zip(caps, outcomes):

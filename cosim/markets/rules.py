@@ -85,16 +85,24 @@ class AvailabilityWindow:
 
     months: tuple[int, ...]
     weekdays_only: bool
+    hours: tuple[int, int]          # [start, end) hour of day it must respond in
     max_interruptions: int | None  # None = unlimited
     max_hours_per_interruption: float | None
+
+    def covers(self, month: int, weekday: bool, hour: int) -> bool:
+        """True if the product must respond at this time (month 1-12, hour 0-23)."""
+        return (month in self.months and (weekday or not self.weekdays_only)
+                and self.hours[0] <= hour < self.hours[1])
 
 
 AVAILABILITY: Mapping[ResourceType, AvailabilityWindow] = MappingProxyType(
     {
-        ResourceType.GENERATION: AvailabilityWindow(tuple(range(1, 13)), False, None, None),
-        ResourceType.ANNUAL: AvailabilityWindow(tuple(range(1, 13)), False, None, None),
-        ResourceType.EXTENDED_SUMMER: AvailabilityWindow((6, 7, 8, 9, 10), False, None, 10.0),
-        ResourceType.LIMITED: AvailabilityWindow((6, 7, 8, 9), True, 10, 6.0),
+        ResourceType.GENERATION: AvailabilityWindow(tuple(range(1, 13)), False, (0, 24), None, None),
+        ResourceType.ANNUAL: AvailabilityWindow(tuple(range(1, 13)), False, (0, 24), None, None),
+        # June-October and the following May, 10:00-22:00, unlimited calls of <= 10 h
+        ResourceType.EXTENDED_SUMMER: AvailabilityWindow((5, 6, 7, 8, 9, 10), False, (10, 22), None, 10.0),
+        # June-September weekdays (non-holiday), 12:00-20:00, <= 10 calls of <= 6 h
+        ResourceType.LIMITED: AvailabilityWindow((6, 7, 8, 9), True, (12, 20), 10, 6.0),
     }
 )
 
@@ -169,6 +177,8 @@ RULE_SOURCES: tuple[RuleSource, ...] = (
     RuleSource("DR plans: existing vs planned, credit for planned, double counting", "SEED-003", True),
     RuleSource("Lead times 30/60/120 min; pre-emergency before emergency; sub-zones as ZIP sets",
                "SEED-003", True),
+    RuleSource("Limited / Extended Summer availability windows (months, hours, call limits)",
+               "M18 (pre-CP DR products)", False, "published pre-2020 product definitions, from memory"),
     RuleSource("Minimum DR size 0.1 MW", "M11 s.10; M18", False,
                "commonly published 100 kW minimum; not re-read from the manual here"),
     RuleSource("CBL High 4 of 5 weekday, High 2 of 3 weekend/holiday, 45-day lookback",

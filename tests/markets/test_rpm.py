@@ -86,3 +86,12 @@ def test_shortage_pays_the_curve_price():
 def test_bad_curve_is_rejected():
     with pytest.raises(ValueError, match="non-increasing"):
         clear_rpm((DemandPoint(0, 100), DemandPoint(10, 200)), [])
+
+
+def test_availability_windows_are_data():
+    from cosim.markets.rules import AVAILABILITY
+
+    assert AVAILABILITY[R.ANNUAL].covers(month=1, weekday=False, hour=3)
+    assert not AVAILABILITY[R.LIMITED].covers(month=1, weekday=True, hour=14)
+    assert not AVAILABILITY[R.LIMITED].covers(month=7, weekday=False, hour=14)
+    assert AVAILABILITY[R.LIMITED].covers(month=7, weekday=True, hour=14)
