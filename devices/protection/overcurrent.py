@@ -1,11 +1,11 @@
 """Overcurrent protection: ANSI 50 (instantaneous) and 51 (inverse time) elements and a relay combining them.
 
-The 51 element integrates like an induction disk (IEEE C37.112-2018, clause
-3.2, equation 3): its travel grows at ``1 / t(M)`` per second above pickup and
+The 51 element integrates like an induction disk (the operating-time integral
+of IEEE C37.112-2018 for time-varying current): its travel grows at ``1 / t(M)`` per second above pickup and
 it trips when the integral reaches 1, so a constant current trips at exactly
 the curve time and a varying current at the time the standard's integral
 gives. Below pickup the travel either resets at once or unwinds at
-``1 / t_r(M)`` per second (equation 4, electromechanical reset).
+``1 / t_r(M)`` per second (the standard's electromechanical reset equation).
 
 Sampling model: the current given at ``step(t, i)`` holds until the next
 step (zero-order hold). Trips are timed at the exact crossing of the
@@ -27,7 +27,7 @@ _TRAVEL_TOLERANCE = 1e-12  # integral within this of 1 counts as reached (floati
 
 class ResetMode(enum.Enum):
     INSTANTANEOUS = "instantaneous"        # travel back to 0 as soon as M < 1 (most numerical relays)
-    ELECTROMECHANICAL = "electromechanical"  # IEEE C37.112-2018, equation 4
+    ELECTROMECHANICAL = "electromechanical"  # IEEE C37.112-2018 reset equation, t_r = TD*tr/(1-M^2)
 
 
 @dataclasses.dataclass(frozen=True)

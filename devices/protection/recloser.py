@@ -1,7 +1,7 @@
 """Recloser sequencer: fast and delayed trips, timed reclosures, lockout, reset.
 
-The classic distribution scheme (IEEE C37.60 reclosers; sequence terms as in
-IEEE C37.104-2012, clause 3): the first ``fast_operations`` trips use the fast
+The classic distribution scheme (reclosers per IEEE C37.60; reclosing terms as
+in IEEE C37.104): the first ``fast_operations`` trips use the fast
 curve to clear temporary faults before downstream fuses melt; the next
 ``delayed_operations`` trips use the delayed curve so downstream devices can
 clear a permanent fault first. After the last trip the recloser stays open:
@@ -92,7 +92,7 @@ class Recloser:
         if self._element.step(time_s, current_a):
             intents.append(self._trip(self._element.trip_time_s or time_s))
         elif self.operations and time_s >= self._reset_due_s and not self._picked_up(current_a):
-            # IEEE C37.104-2012, 3: reset time -- a successful reclose, the sequence starts over.
+            # Reset time elapsed after a reclose: it was successful, the sequence starts over.
             self.operations = 0
             self._reset_due_s = math.inf
             self._element = TimeOvercurrentElement(self.settings.fast)
