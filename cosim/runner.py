@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .domains import RunContext, domain_process
+from .events import event_schedule
 from .kernel import World
 from .kernel.world import ProgressCallback
 from .nist import Domain
@@ -57,6 +58,8 @@ def build_world(scenario: Scenario, out_dir: Path | None) -> tuple[World, RunCon
     ctx = RunContext(scenario.model, run.step, run.duration, scenario.base_dir)
     for domain in Domain:
         world.process(domain_process(world, domain, ctx))
+    if scenario.spec.events:
+        world.process(event_schedule(world, scenario.spec.events))
     return world, ctx
 
 

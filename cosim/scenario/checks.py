@@ -13,6 +13,7 @@ from typing import Iterator
 from pydantic import BaseModel, ValidationError
 
 from ..domains.registry import APPLICATIONS
+from ..events import EVENT_KINDS
 from ..nist import AssociationKind
 from .durations import format_duration
 from .schema import ScenarioFile
@@ -36,6 +37,7 @@ def check_scenario(scenario: ScenarioFile) -> Iterator[Finding | NestedErrors]:
     yield from _applications(scenario)
     yield from _associations(scenario)
     yield from _run_and_events(scenario)
+    yield from _events(scenario)
 
 
 def _suggest(name: str, choices: list[str]) -> str:
@@ -106,3 +108,19 @@ def _run_and_events(scenario: ScenarioFile) -> Iterator[Finding]:
     for index, event in enumerate(scenario.events):
         if event.at > run.duration:
             yield ("events", index, "at"), f"{format_duration(event.at)} is after the end of the run ({format_duration(run.duration)})"
+
+
+def _events(scenario: ScenarioFile) -> Iterator[Finding | NestedErrors]:
+    for index, event in enumerate(scenario.events):
+        path = ("events", index)
+        kind = EVENT_KINDS.get(event.kind)
+        if kind is None:
+            known = sorted(EVENT_KINDS)
+            yield path + ("kind",), f"unknown event kind {event.kind!r}{_suggest(event.kind, known)}; known: {', '.join(known)}"
+            continue
+        if kind.needs_target and not event.target:
+            yield path + ("target",), f"a {event.kind!r} event needs a target"
+        try:
+            kind.params.model_validate(event.params)
+        except ValidationError as error:
+            yield NestedErrors(path + ("params",), error, kind.params)
