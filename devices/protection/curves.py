@@ -6,9 +6,9 @@ and a time multiplier ``TD`` (IEEE "time dial", IEC "TMS"):
 * operate time, M > 1:  ``t(M) = TD * (A / (M**p - 1) + B)``  seconds
 * reset time,   M < 1:  ``t_r(M) = TD * tr / (1 - M**2)``     seconds
 
-IEEE C37.112-2018 gives A, B, p and tr in its Table 1 (also reproduced as the "IEEE" curves of IEC 60255-151:2009, Table 1).
-IEC 60255-151:2009, Table 1 gives the IEC curves as
-``t = TMS * k / (M**a - 1)``, i.e. A=k, B=0, p=a; it defines no
+IEEE C37.112-2018 gives A, B, p and tr in its Table 1 (IEC 60255-151:2009
+reproduces them as its "IEEE" curves). IEC 60255-151:2009, Table 1 gives the
+IEC curves as ``t = TMS * k / (M**a - 1)``, i.e. A=k, B=0, p=a; it defines no
 electromechanical reset for them (``tr`` is None: reset instantaneously or
 after a definite time).
 """
