@@ -264,13 +264,13 @@ def build_network(config: GridConfig, base_dir: Path) -> Network:
     base_mva = base.base_mva if base is not None else config.base_mva
 
     # Buses: case buses then inline buses.
-    names = list(base.buses.name) if base else []
-    kv = list(base.buses.base_kv) if base else []
-    vm0 = list(base.buses.vm_init_pu) if base else []
-    va0 = list(base.buses.va_init_deg) if base else []
-    slack = list(base.buses.is_slack) if base else []
-    vmax = list(base.buses.vmax_pu) if base else []
-    vmin = list(base.buses.vmin_pu) if base else []
+    names = list(base.buses.name) if base is not None else []
+    kv = list(base.buses.base_kv) if base is not None else []
+    vm0 = list(base.buses.vm_init_pu) if base is not None else []
+    va0 = list(base.buses.va_init_deg) if base is not None else []
+    slack = list(base.buses.is_slack) if base is not None else []
+    vmax = list(base.buses.vmax_pu) if base is not None else []
+    vmin = list(base.buses.vmin_pu) if base is not None else []
     for b in config.buses:
         if b.name in names:
             raise GridBuildError(f"buses: {b.name!r} already exists in the case")
@@ -297,7 +297,7 @@ def build_network(config: GridConfig, base_dir: Path) -> Network:
     # Branches: case branches, lines, transformers.
     rows: dict[str, list[Any]] = {k: [] for k in (
         "name", "f", "t", "r", "x", "b", "rate", "tap", "shift", "on", "tr")}
-    if base:
+    if base is not None:
         br = base.branches
         for key, col in (("name", br.name), ("f", br.from_bus), ("t", br.to_bus), ("r", br.r_pu),
                          ("x", br.x_pu), ("b", br.b_pu), ("rate", br.rate_a_mva),
@@ -346,40 +346,40 @@ def build_network(config: GridConfig, base_dir: Path) -> Network:
                              is_breaker=[s.kind == "breaker" for s in config.switches])
 
     gens = [(g.name, bus("generators", i, "bus", g.bus), g) for i, g in enumerate(config.generators)]
-    bg = base.generators if base else None
+    bg = base.generators if base is not None else None
     generators = make_generators(
-        (list(bg.name) if bg else []) + [n for n, _, _ in gens],
-        _cat(bg and bg.bus, [b for _, b, _ in gens]),
-        _cat(bg and bg.p_mw, [g.p_mw for *_, g in gens]),
-        q_mvar=_cat(bg and bg.q_mvar, [0.0 for _ in gens]),
-        vm_setpoint_pu=_cat(bg and bg.vm_setpoint_pu, [g.vm_pu for *_, g in gens]),
-        q_min_mvar=_cat(bg and bg.q_min_mvar, [g.q_min_mvar for *_, g in gens]),
-        q_max_mvar=_cat(bg and bg.q_max_mvar, [g.q_max_mvar for *_, g in gens]),
-        p_min_mw=_cat(bg and bg.p_min_mw, [g.p_min_mw for *_, g in gens]),
-        p_max_mw=_cat(bg and bg.p_max_mw, [g.p_max_mw for *_, g in gens]),
-        mbase_mva=_cat(bg and bg.mbase_mva, [g.mbase_mva or base_mva for *_, g in gens]),
-        xdss_pu=_cat(bg and bg.xdss_pu, [g.xdss_pu for *_, g in gens]),
-        in_service=_cat(bg and bg.in_service, [g.in_service for *_, g in gens]))
+        _col(bg, "name") + [n for n, _, _ in gens],
+        _cat(_col(bg, "bus"), [b for _, b, _ in gens]),
+        _cat(_col(bg, "p_mw"), [g.p_mw for *_, g in gens]),
+        q_mvar=_cat(_col(bg, "q_mvar"), [0.0 for _ in gens]),
+        vm_setpoint_pu=_cat(_col(bg, "vm_setpoint_pu"), [g.vm_pu for *_, g in gens]),
+        q_min_mvar=_cat(_col(bg, "q_min_mvar"), [g.q_min_mvar for *_, g in gens]),
+        q_max_mvar=_cat(_col(bg, "q_max_mvar"), [g.q_max_mvar for *_, g in gens]),
+        p_min_mw=_cat(_col(bg, "p_min_mw"), [g.p_min_mw for *_, g in gens]),
+        p_max_mw=_cat(_col(bg, "p_max_mw"), [g.p_max_mw for *_, g in gens]),
+        mbase_mva=_cat(_col(bg, "mbase_mva"), [g.mbase_mva or base_mva for *_, g in gens]),
+        xdss_pu=_cat(_col(bg, "xdss_pu"), [g.xdss_pu for *_, g in gens]),
+        in_service=_cat(_col(bg, "in_service"), [g.in_service for *_, g in gens]))
 
-    bl = base.loads if base else None
+    bl = base.loads if base is not None else None
     lds = [(bus("loads", i, "bus", x.bus), x) for i, x in enumerate(config.loads)]
     loads = make_loads(
-        (list(bl.name) if bl else []) + [x.name for _, x in lds],
-        _cat(bl and bl.bus, [b for b, _ in lds]), _cat(bl and bl.p_mw, [x.p_mw for _, x in lds]),
-        _cat(bl and bl.q_mvar, [x.q_mvar for _, x in lds]),
-        zip_z=_cat(bl and bl.zip_z, [x.zip_z for _, x in lds]),
-        zip_i=_cat(bl and bl.zip_i, [x.zip_i for _, x in lds]),
-        customers=_cat(bl and bl.customers, [x.customers for _, x in lds]),
-        in_service=_cat(bl and bl.in_service, [x.in_service for _, x in lds]))
+        _col(bl, "name") + [x.name for _, x in lds],
+        _cat(_col(bl, "bus"), [b for b, _ in lds]), _cat(_col(bl, "p_mw"), [x.p_mw for _, x in lds]),
+        _cat(_col(bl, "q_mvar"), [x.q_mvar for _, x in lds]),
+        zip_z=_cat(_col(bl, "zip_z"), [x.zip_z for _, x in lds]),
+        zip_i=_cat(_col(bl, "zip_i"), [x.zip_i for _, x in lds]),
+        customers=_cat(_col(bl, "customers"), [x.customers for _, x in lds]),
+        in_service=_cat(_col(bl, "in_service"), [x.in_service for _, x in lds]))
 
-    bs = base.shunts if base else None
+    bs = base.shunts if base is not None else None
     shs = [(bus("shunts", i, "bus", x.bus), x) for i, x in enumerate(config.shunts)]
     shunts = make_shunts(
-        (list(bs.name) if bs else []) + [x.name for _, x in shs],
-        _cat(bs and bs.bus, [b for b, _ in shs]), _cat(bs and bs.g_mw, [x.g_mw for _, x in shs]),
-        _cat(bs and bs.b_mvar, [x.b_mvar for _, x in shs]),
-        step=_cat(bs and bs.step, [x.step for _, x in shs]),
-        max_step=_cat(bs and bs.max_step, [x.max_step for _, x in shs]))
+        _col(bs, "name") + [x.name for _, x in shs],
+        _cat(_col(bs, "bus"), [b for b, _ in shs]), _cat(_col(bs, "g_mw"), [x.g_mw for _, x in shs]),
+        _cat(_col(bs, "b_mvar"), [x.b_mvar for _, x in shs]),
+        step=_cat(_col(bs, "step"), [x.step for _, x in shs]),
+        max_step=_cat(_col(bs, "max_step"), [x.max_step for _, x in shs]))
 
     drs = [(bus("ders", i, "bus", x.bus), x) for i, x in enumerate(config.ders)]
     ders = make_ders([x.name for _, x in drs], [b for b, _ in drs], [x.kind for _, x in drs],
@@ -401,5 +401,10 @@ def _append(rows: dict[str, list[Any]], *values: Any) -> None:
         rows[key].append(value)
 
 
-def _cat(first: Any, extra: list[Any]) -> list[Any]:
-    return (list(first) if first is not None else []) + list(extra)
+def _col(table: Any, column: str) -> list[Any]:
+    """A case table's column as a list ([] when there is no case)."""
+    return [] if table is None else list(getattr(table, column))
+
+
+def _cat(first: list[Any], extra: list[Any]) -> list[Any]:
+    return first + list(extra)
