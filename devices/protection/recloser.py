@@ -85,8 +85,9 @@ class Recloser:
         """Take a current sample (primary amperes) at simulated ``time_s``; return intents."""
         intents: list[Intent] = []
         if self.state is RecloserState.RECLOSING and time_s >= self._reclose_due_s:
-            intents.append(self._close(self._reclose_due_s))
-            self._reset_due_s = self._reclose_due_s + self.settings.reset_time_s
+            reclose_time_s = self._reclose_due_s
+            intents.append(self._close(reclose_time_s))
+            self._reset_due_s = reclose_time_s + self.settings.reset_time_s
         if self.state is not RecloserState.CLOSED:
             return intents
         if self._element.step(time_s, current_a):
