@@ -29,7 +29,15 @@ import numpy as np
 
 from .data import DistributionSystemData
 from .fmea import FailureModes, Restoration
-from .indices import HOURS_PER_YEAR, IEEE_1366_MOMENTARY_THRESHOLD_S, ReliabilityIndices, accumulate_interruptions, index_arrays, reliability_indices
+from .indices import (
+    HOURS_PER_YEAR,
+    IEEE_1366_MOMENTARY_THRESHOLD_S,
+    InterruptionTotals,
+    ReliabilityIndices,
+    accumulate_interruptions,
+    index_arrays,
+    reliability_indices,
+)
 from .topology import Topology
 
 
@@ -95,6 +103,61 @@ def _draw_durations(rng: np.random.Generator, mean_hours: np.ndarray, model: Dur
     return rng.exponential(1.0, size=np.shape(mean_hours)) * mean_hours
 
 
+class _FailureHistory:
+    """The running up/down history of every component, drawn one horizon at a time.
+
+    ``next_up_hours[c]`` is when component c next starts an up period. Up
+    times are exponential, so a component known to be up at the end of one
+    horizon can restart its draw there without bias (memorylessness); one
+    still under repair keeps its restoration time.
+    """
+
+    def __init__(self, modes: FailureModes, rng: np.random.Generator, repair_model: DurationModel) -> None:
+        self.active = np.flatnonzero(modes.failure_rate_per_year > 0)
+        self.mean_up_hours = HOURS_PER_YEAR / modes.failure_rate_per_year[self.active]
+        self.mean_down_hours = modes.repair_hours[self.active]
+        self.rate_max = float(modes.failure_rate_per_year.max(initial=0.0))
+        self.next_up_hours = np.zeros(self.active.size)
+        self.rng = rng
+        self.repair_model = repair_model
+
+    def until(self, horizon_hours: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Failures starting before ``horizon_hours``: (component, start_hours, repair_hours), unsorted."""
+        expected = self.rate_max * max(horizon_hours - float(self.next_up_hours.min(initial=0.0)), 0.0) / HOURS_PER_YEAR
+        block = int(np.ceil(expected + 6.0 * np.sqrt(expected) + 8))
+        components, starts, repairs = [], [], []
+        pending = np.flatnonzero(self.next_up_hours < horizon_hours)
+        while pending.size:
+            up = self.rng.exponential(1.0, size=(pending.size, block)) * self.mean_up_hours[pending, None]
+            down = _draw_durations(self.rng, np.broadcast_to(self.mean_down_hours[pending, None], up.shape), self.repair_model)
+            # failure k happens after k+1 up periods and k down periods
+            failure = self.next_up_hours[pending, None] + np.cumsum(up, axis=1) + np.cumsum(down, axis=1) - down
+            inside = failure < horizon_hours  # monotone along each row
+            rows, cols = np.nonzero(inside)
+            components.append(self.active[pending[rows]])
+            starts.append(failure[rows, cols])
+            repairs.append(down[rows, cols])
+            count = inside.sum(axis=1)
+            last = np.maximum(count - 1, 0)
+            restored = np.where(count > 0, failure[np.arange(pending.size), last] + down[np.arange(pending.size), last], self.next_up_hours[pending])
+            finished = count < block
+            self.next_up_hours[pending] = np.where(
+                finished, np.maximum(restored, horizon_hours), failure[:, -1] + down[:, -1]
+            )
+            pending = pending[~finished]
+        if not components:
+            return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+        return np.concatenate(components).astype(np.int64), np.concatenate(starts), np.concatenate(repairs)
+
+
+def _events(modes: FailureModes, parts: tuple[np.ndarray, np.ndarray, np.ndarray], rng: np.random.Generator, switching_model: DurationModel) -> FailureEvents:
+    component, start, repair = parts
+    order = np.argsort(start, kind="stable")
+    component = component[order]
+    switching = _draw_durations(rng, modes.switching_hours[component], switching_model)
+    return FailureEvents(component, start[order], repair[order], switching)
+
+
 def sample_failures(
     modes: FailureModes,
     years: int,
@@ -108,34 +171,8 @@ def sample_failures(
     cumulates them; a further block is drawn only for components whose history
     has not yet reached the horizon.
     """
-    horizon = years * HOURS_PER_YEAR
-    active = np.flatnonzero(modes.failure_rate_per_year > 0)
-    mean_up = HOURS_PER_YEAR / modes.failure_rate_per_year[active]
-    mean_down = modes.repair_hours[active]
-    expected = float(modes.failure_rate_per_year.max(initial=0.0)) * years
-    block = int(np.ceil(expected + 6.0 * np.sqrt(expected) + 8))
-    clock = np.zeros(active.size)  # each component's time when its next up period begins
-    components, starts, repairs = [], [], []
-    pending = np.arange(active.size)
-    while pending.size:
-        up = rng.exponential(1.0, size=(pending.size, block)) * mean_up[pending, None]
-        down = _draw_durations(rng, np.broadcast_to(mean_down[pending, None], up.shape), repair_model)
-        # failure k happens after k+1 up periods and k down periods
-        failure_time = clock[pending, None] + np.cumsum(up, axis=1) + np.cumsum(down, axis=1) - down
-        inside = failure_time < horizon
-        rows, cols = np.nonzero(inside)
-        components.append(active[pending[rows]])
-        starts.append(failure_time[rows, cols])
-        repairs.append(down[rows, cols])
-        clock[pending] = failure_time[:, -1] + down[:, -1]
-        pending = pending[inside[:, -1]]
-    component = np.concatenate(components) if components else np.zeros(0, dtype=np.int64)
-    order = np.argsort(np.concatenate(starts) if starts else np.zeros(0), kind="stable")
-    component = component[order]
-    start = np.concatenate(starts)[order] if starts else np.zeros(0)
-    repair = np.concatenate(repairs)[order] if repairs else np.zeros(0)
-    switching = _draw_durations(rng, modes.switching_hours[component], switching_model)
-    return FailureEvents(component.astype(np.int64), start, repair, switching)
+    history = _FailureHistory(modes, rng, repair_model)
+    return _events(modes, history.until(years * HOURS_PER_YEAR), rng, switching_model)
 
 
 def expand_interruptions(modes: FailureModes, events: FailureEvents, overlap: OverlapModel = OverlapModel.ADDITIVE) -> Interruptions:
@@ -186,34 +223,52 @@ def simulate(
     switching_model: DurationModel = DurationModel.FIXED,
     overlap: OverlapModel = OverlapModel.ADDITIVE,
     momentary_threshold_s: float = IEEE_1366_MOMENTARY_THRESHOLD_S,
+    chunk_years: int = 50_000,
 ) -> MonteCarloResult:
     """Simulate ``years`` years and tabulate the indices of each one.
 
-    An interruption belongs to the year in which it starts. Raises
-    ``ValueError`` if ``years`` is not positive.
+    An interruption belongs to the year in which it starts. Years are
+    simulated ``chunk_years`` at a time to bound memory (about 1.5 kB a
+    simulated year for Bus 2); with ``OverlapModel.MERGE`` outages overlapping
+    a chunk boundary are not merged. Raises ``ValueError`` if ``years`` is not
+    positive.
     """
     if years <= 0:
         raise ValueError(f"years must be positive, got {years}")
-    events = sample_failures(modes, years, rng, repair_model, switching_model)
-    records = expand_interruptions(modes, events, overlap)
     lps = system.load_points
     threshold_hours = momentary_threshold_s / 3600.0
-    year = np.minimum((records.start_hours // HOURS_PER_YEAR).astype(np.int64), years - 1)
-    customers = lps.customers[records.load_point]
-    load_kw = lps.average_load_kw[records.load_point]
-    # Per-year system sums: every load point folded into one column.
-    yearly = accumulate_interruptions(
-        np.zeros_like(records.load_point), records.duration_hours, customers, load_kw, 1,
-        period_index=year, n_periods=years, momentary_threshold_hours=threshold_hours,
-    )  # fmt: skip
-    table = index_arrays(yearly, np.array([lps.customers.sum()]), 1.0)
-    failures_per_year = np.bincount((events.start_hours // HOURS_PER_YEAR).astype(np.int64), minlength=years)[:years]
+    history = _FailureHistory(modes, rng, repair_model)
     per_year = np.zeros(years, dtype=[("year", np.int64), ("failures", np.int64)] + [(name, float) for name in PER_YEAR_FIELDS])
     per_year["year"] = np.arange(years)
-    per_year["failures"] = failures_per_year
-    for name in PER_YEAR_FIELDS:
-        per_year[name] = table[name]
-    pooled_totals = accumulate_interruptions(records.load_point, records.duration_hours, customers, load_kw, len(lps), momentary_threshold_hours=threshold_hours)
+    pooled_totals: InterruptionTotals | None = None
+    failures = interruptions = 0
+    for first_year in range(0, years, chunk_years):
+        # Chunks bound memory; the component histories run on across chunk boundaries.
+        chunk = min(chunk_years, years - first_year)
+        events = _events(modes, history.until((first_year + chunk) * HOURS_PER_YEAR), rng, switching_model)
+        records = expand_interruptions(modes, events, overlap)
+        year = np.minimum((records.start_hours // HOURS_PER_YEAR).astype(np.int64), first_year + chunk - 1) - first_year
+        customers = lps.customers[records.load_point]
+        load_kw = lps.average_load_kw[records.load_point]
+        # Per-year system sums: every load point folded into one column.
+        yearly = accumulate_interruptions(
+            np.zeros_like(records.load_point), records.duration_hours, customers, load_kw, 1,
+            period_index=year, n_periods=chunk, momentary_threshold_hours=threshold_hours,
+        )  # fmt: skip
+        table = index_arrays(yearly, np.array([lps.customers.sum()]), 1.0)
+        rows = slice(first_year, first_year + chunk)
+        per_year["failures"][rows] = np.bincount((events.start_hours // HOURS_PER_YEAR).astype(np.int64) - first_year, minlength=chunk)[:chunk]
+        for name in PER_YEAR_FIELDS:
+            per_year[name][rows] = table[name]
+        totals = accumulate_interruptions(records.load_point, records.duration_hours, customers, load_kw, len(lps), momentary_threshold_hours=threshold_hours)
+        pooled_totals = totals if pooled_totals is None else _add(pooled_totals, totals)
+        failures += len(events)
+        interruptions += len(records)
+    assert pooled_totals is not None
     feeders = [topology.feeder_names[f] for f in topology.feeder_of_load_point]
     pooled = reliability_indices(pooled_totals, lps.load_point_id.tolist(), lps.customers, float(years), feeders)
-    return MonteCarloResult(years, per_year, pooled, len(events), len(records))
+    return MonteCarloResult(years, per_year, pooled, failures, interruptions)
+
+
+def _add(left: InterruptionTotals, right: InterruptionTotals) -> InterruptionTotals:
+    return InterruptionTotals(**{name: getattr(left, name) + getattr(right, name) for name in InterruptionTotals.__dataclass_fields__})
