@@ -69,5 +69,5 @@ def quantise(value: float | npt.NDArray[np.float64], resolution: float) -> npt.N
     inverse = 1.0 / resolution
     if resolution < 1.0 and abs(inverse - round(inverse)) <= 1e-9 * inverse:
         # Decimal step such as 0.01: divide by 100 so 12.34 comes out as the literal 12.34.
-        return np.round(np.asarray(value) * round(inverse)) / round(inverse)  # type: ignore[no-any-return]
-    return np.round(np.asarray(value) / resolution) * resolution  # type: ignore[no-any-return]
+        return np.round(np.asarray(value) * round(inverse)) / round(inverse)
+    return np.round(np.asarray(value) / resolution) * resolution

@@ -231,7 +231,7 @@ def _problems(points: Iterable[Point]) -> Iterable[str]:
 
 def map_table_rows(register_map: RegisterMap) -> list[Mapping[str, str]]:
     """Rows for a documentation table, in table then address order (used by ``devices.docs``)."""
-    rows = []
+    rows: list[Mapping[str, str]] = []
     for table in register_map.tables():
         for point in register_map.in_table(table):
             limits = ""

@@ -107,9 +107,9 @@ class RegisterStore:
         for point in touched:
             self._check_writable(point)  # 02 before any 03, as in the processing order of section 7
         upper = 1 if table.is_bit else 0xFFFF
-        for value in values:
-            if not isinstance(value, (int, np.integer)) or not 0 <= value <= upper:
-                raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE, f"{value!r} outside 0..{upper}")
+        for word in values:
+            if not isinstance(word, (int, np.integer)) or not 0 <= word <= upper:
+                raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE, f"{word!r} outside 0..{upper}")
         end = address + count
         new_values: list[tuple[Point, list[int], Value]] = []
         for point in touched:

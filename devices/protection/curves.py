@@ -35,7 +35,7 @@ class InverseTimeCurve:
         """Seconds to trip at a constant ``multiple`` of pickup; ``inf`` at or below pickup."""
         if multiple <= 1.0:
             return math.inf
-        return time_dial * (self.a / (multiple**self.p - 1.0) + self.b)
+        return time_dial * (self.a / (float(multiple**self.p) - 1.0) + self.b)
 
     def reset_time_s(self, multiple: float, time_dial: float) -> float:
         """Seconds for a fully travelled disk to reset at a constant ``multiple`` < 1.
@@ -46,7 +46,7 @@ class InverseTimeCurve:
             raise ValueError(f"{self.name} defines no electromechanical reset time")
         if multiple >= 1.0:
             raise ValueError(f"reset time is defined only below pickup, got M={multiple}")
-        return time_dial * self.tr / (1.0 - multiple**2)
+        return time_dial * self.tr / (1.0 - float(multiple**2))
 
 
 _IEEE = "IEEE C37.112-2018, Table 1"
@@ -68,7 +68,7 @@ class Curve(enum.Enum):
 
     @property
     def curve(self) -> InverseTimeCurve:
-        return self.value  # type: ignore[no-any-return]
+        return self.value
 
 
 @dataclasses.dataclass(frozen=True)
