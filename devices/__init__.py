@@ -1,0 +1,15 @@
+"""Field devices: the only things that touch both the electrical and the information layer.
+
+This package holds what a device is made of, each part testable without the
+grid or the network:
+
+* ``registermap``, ``encoding``, ``registerstore`` -- register maps as data and
+  the checked store behind a device's Modbus server (``RegisterBank``);
+* ``registermaps`` -- one map per device kind (``standard_map``, ``rtu_map``);
+* ``protection`` -- curves (IEEE C37.112, IEC 60255-151) and sans-IO 50/51,
+  recloser and sectionalizer state machines; ``capacitorcontrol`` likewise;
+* ``intents`` -- what the logic asks the grid to do;
+* ``settingsbinding`` -- settings registers to settings objects, and write checks;
+* ``noise`` -- measurement error and quantisation;
+* ``docs`` -- ``python -m devices.docs`` writes ``docs/devices``.
+"""

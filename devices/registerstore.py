@@ -4,7 +4,9 @@ Implements :class:`cosim.comm.modbus.datamodel.RegisterBank` over a
 :class:`~devices.registermap.RegisterMap`. Masters go through ``read`` and
 ``write`` (raw words, checked); the device itself goes through ``get`` and
 ``set`` (engineering units by point name) and reacts to master writes through
-callbacks registered with ``on_write``.
+callbacks registered with ``on_write``. Cross-point rules (a curve that needs
+a reset characteristic, shots that need intervals) are write checks, run
+before commit (``add_write_check``; see :mod:`devices.settingsbinding`).
 
 Exception policy (Modbus Application Protocol v1.1b3, section 7), decided once
 here for every device:
@@ -19,7 +21,7 @@ here for every device:
   carries data the point cannot take: a count below one, a value outside the
   point's minimum/maximum after scaling, a bit other than 0/1, a non-finite
   float, or a write that covers only one register of a 32-bit (or string)
-  point. The half-value case is 03 rather than 02 because every address in it
+  point, or a combination a write check refuses. The half-value case is 03 rather than 02 because every address in it
   exists and is writable; what is wrong is the data it would leave behind (a
   torn value), and the store refuses torn values atomically.
 
@@ -34,7 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -44,6 +46,10 @@ from devices.registermap import MODBUS_ADDRESS_SPACE, DataType, Point, RegisterM
 
 WriteCallback = Callable[[Point, Value], None]
 """Called after a master write commits, once per point written, with the new engineering value."""
+
+WriteCheck = Callable[[Mapping[str, Value]], None]
+"""Called before a master write commits with {point name: new engineering value} of the points it
+writes; raises ModbusError (03) to refuse a combination no single point's limits can express."""
 
 
 @dataclasses.dataclass
@@ -78,6 +84,7 @@ class RegisterStore:
                 owner[point.address - base : point.end_address - base] = self._index[point.name]
             self._images[table] = _TableImage(base, np.zeros(span, dtype=np.uint16), owner)
         self._callbacks: dict[str, list[WriteCallback]] = {}
+        self._checks: list[WriteCheck] = []
         for point in self._points:
             self._store(point, encode_value(point, point.default, register_map.word_order_of(point), saturate=False))
 
@@ -123,6 +130,9 @@ class RegisterStore:
             value = decode_value(point, words, self.register_map.word_order_of(point))
             self._check_range(point, value)
             new_values.append((point, words, value))
+        proposed = {point.name: value for point, _, value in new_values}
+        for check in self._checks:
+            check(proposed)
         for point, words, _ in new_values:
             self._store(point, words)
         for point, _, value in new_values:
@@ -160,6 +170,10 @@ class RegisterStore:
         if not point.writable:
             raise ValueError(f"{name!r} is read-only: masters can never write it")
         self._callbacks.setdefault(name, []).append(callback)
+
+    def add_write_check(self, check: WriteCheck) -> None:
+        """Run ``check`` on every master write before it commits (cross-point validation)."""
+        self._checks.append(check)
 
     # -- internals ------------------------------------------------------------------
 
