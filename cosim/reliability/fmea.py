@@ -100,7 +100,8 @@ def failure_modes(system: DistributionSystemData, topology: Topology, transforme
         switching.append(float(sections.switching_hours[s]))
         rows.append(effect)
 
-    for s in np.flatnonzero(~sections.is_main & (sections.transformer_failure_rate_per_year > 0)):
+    for index in np.flatnonzero(~sections.is_main & (sections.transformer_failure_rate_per_year > 0)):
+        s = int(index)
         own = row_of_lp[int(sections.load_point_id[s])]
         effect = np.full(n_lp, Restoration.NONE, dtype=np.int8)
         effect[own] = Restoration.REPAIR  # the transformer's own fuse isolates it; only its load point is lost
@@ -111,7 +112,7 @@ def failure_modes(system: DistributionSystemData, topology: Topology, transforme
         else:
             hours = float(sections.transformer_repair_hours[s])
         names.append(f"transformer LP{sections.load_point_id[s]}")
-        section_of.append(int(s))
+        section_of.append(s)
         transformer.append(True)
         rate.append(float(sections.transformer_failure_rate_per_year[s]))
         repair.append(hours)

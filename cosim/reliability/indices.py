@@ -171,8 +171,18 @@ def system_indices(totals: InterruptionTotals, customers_served: np.ndarray, per
     """One :class:`SystemIndices` per period row of ``totals``, over the chosen load points."""
     arrays = index_arrays(totals, customers_served, period_years, columns)
     rows = arrays["saifi_per_year"].size
+    served = int(arrays["customers_served"][0]) if rows else 0
     return [
-        SystemIndices(**{name: (int(values[row]) if name == "customers_served" else float(values[row])) for name, values in arrays.items()})
+        SystemIndices(
+            customers_served=served,
+            saifi_per_year=float(arrays["saifi_per_year"][row]),
+            saidi_hours_per_year=float(arrays["saidi_hours_per_year"][row]),
+            caidi_hours=float(arrays["caidi_hours"][row]),
+            asai=float(arrays["asai"][row]),
+            maifi_per_year=float(arrays["maifi_per_year"][row]),
+            ens_mwh_per_year=float(arrays["ens_mwh_per_year"][row]),
+            aens_kwh_per_customer_year=float(arrays["aens_kwh_per_customer_year"][row]),
+        )
         for row in range(rows)
     ]
 

@@ -57,7 +57,8 @@ class StudyResult:
     def per_year_rows(self) -> list[dict[str, float]]:
         """The per-year table as a list of dicts (``year``, ``failures`` and every index)."""
         table = self.monte_carlo.per_year
-        return [{name: table[name][i].item() for name in table.dtype.names} for i in range(table.size)]
+        names = table.dtype.names or ()
+        return [{name: table[name][i].item() for name in names} for i in range(table.size)]
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per system index: published value(s), analytic value, Monte Carlo mean and interval."""
