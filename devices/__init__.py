@@ -8,7 +8,7 @@ grid or the network:
 * ``registermaps`` -- one map per device kind (``standard_map``, ``rtu_map``);
 * ``protection`` -- curves (IEEE C37.112, IEC 60255-151) and sans-IO 50/51,
   recloser and sectionalizer state machines; ``capacitorcontrol`` likewise;
-* ``intents`` -- what the logic asks the grid to do;
+* ``intents`` -- what the logic asks the grid to do; ``gridbinding`` turns them into grid actions;
 * ``settingsbinding`` -- settings registers to settings objects, and write checks;
 * ``noise`` -- measurement error and quantisation;
 * ``docs`` -- ``python -m devices.docs`` writes ``docs/devices``.
