@@ -11,8 +11,9 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError
 from ..nist import Actor, Application, Association, SmartGridModel
@@ -74,6 +75,24 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(problems)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Scenario(path.resolve(), name, digest, spec, build_model(spec))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_model_file(path: str | Path, model: type[M]) -> M:
+    """Read a YAML file that is one pydantic ``model`` (a study or sweep file), reporting like scenarios."""
+    path = Path(path)
+    name = display_name_for(path)
+    document, problems = read_yaml(path, name)
+    if document is None or problems:
+        raise ScenarioError(problems)
+    if not isinstance(document.data, dict):
+        raise ScenarioError([Problem(name, "", "expected a mapping of fields", 1)])
+    try:
+        return model.model_validate(document.data)
+    except ValidationError as error:
+        raise ScenarioError(problems_from_validation(error, name, document, model)) from None
 
 
 def build_model(spec: ScenarioFile) -> SmartGridModel:
