@@ -13,9 +13,13 @@ not).
 from __future__ import annotations
 
 import math
+import numbers
 import struct
 
 from devices.registermap import DataType, Point, Value, WordOrder
+
+
+_FLOAT32_MAX = 3.4028234663852886e38
 
 
 class EncodingError(ValueError):
@@ -35,12 +39,20 @@ def encode_value(point: Point, value: Value, word_order: WordOrder, *, saturate:
         if value not in (0, 1, True, False) or isinstance(value, str):
             raise EncodingError(f"{value!r} is not a bit")
         return [int(value)]
-    if isinstance(value, str) or not isinstance(value, (int, float)):
+    if isinstance(value, str) or not isinstance(value, numbers.Real):
         raise EncodingError(f"{value!r} is not a number")
+    # numpy scalars (np.int64, np.float32) are accepted and normalised to Python numbers.
+    number = int(value) if isinstance(value, numbers.Integral) else float(value)
     if data_type is DataType.F32:
-        high, low = struct.unpack(">HH", struct.pack(">f", float(value)))
+        try:
+            packed = struct.pack(">f", float(number))
+        except OverflowError:
+            if not saturate:
+                raise EncodingError(f"{value!r} beyond the binary32 range") from None
+            packed = struct.pack(">f", math.copysign(_FLOAT32_MAX, number))
+        high, low = struct.unpack(">HH", packed)
         return _order([high, low], word_order)
-    raw = to_raw(point, float(value) if isinstance(value, float) else value)
+    raw = to_raw(point, number)
     low_limit, high_limit = data_type.raw_range
     if not low_limit <= raw <= high_limit:
         if not saturate:

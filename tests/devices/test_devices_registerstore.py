@@ -175,3 +175,13 @@ def test_callbacks_do_not_fire_for_refused_writes():
     with pytest.raises(ModbusError):
         store.write(HR, 0, [2000])
     assert seen == []
+
+
+def test_numpy_scalars_are_accepted_from_the_device_side():
+    store = make_store()
+    store.set("power_w", np.int64(-5))
+    store.set("current_a", np.float32(1.5))
+    store.set("frequency_hz", np.float64(50.0))
+    assert (store.get("power_w"), store.get("current_a"), store.get("frequency_hz")) == (-5, 1.5, 50.0)
+    with pytest.raises(ValueError):
+        store.set("current_a", np.float32("nan"))
