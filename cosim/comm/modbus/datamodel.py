@@ -54,8 +54,10 @@ class RegisterBank(Protocol):
     """What a Modbus server needs from a device: checked reads and writes.
 
     Bits are 0/1 ints, registers 0..65535. Implementations raise
-    :class:`ModbusError` (02 for an address outside the map, 03 for a value
-    out of range or a read-only point) and never anything else for bad input.
+    :class:`ModbusError` -- 02 for an address outside the map or one that may
+    not be written (read-only point, protection setting not writable), 03 for
+    a bad quantity or a value out of range -- and never anything else for bad
+    input.
     """
 
     def read(self, table: ModbusTable, address: int, count: int) -> list[int]: ...
