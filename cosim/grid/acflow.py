@@ -32,25 +32,32 @@ class BusSplit:
     ref: IntArray
     pv: IntArray
     pq: IntArray
-    vm_setpoint_pu: np.ndarray  # per bus, NaN where no generator controls it
+
+
+def voltage_setpoints(network: Network, energised: BoolArray) -> np.ndarray:
+    """Voltage magnitude each generator bus is held at, pu; NaN where no generator runs.
+
+    The first in-service generator at a bus sets it. Recomputed at every solve:
+    setpoints change through actions without invalidating the bus split.
+    """
+    gen = network.generators
+    on = gen.in_service & energised[gen.bus]
+    setpoint = np.full(network.n_bus, np.nan)
+    idx = np.flatnonzero(on)[::-1]  # reversed so that the first generator wins
+    setpoint[gen.bus[idx]] = gen.vm_setpoint_pu[idx]
+    return setpoint
 
 
 def bus_split(network: Network, topology: Topology) -> BusSplit:
     """Classify energised buses: island slacks, generator buses, the rest."""
     n = network.n_bus
-    gen = network.generators
-    on = gen.in_service & topology.energised[gen.bus]
-    setpoint = np.full(n, np.nan)
-    # First in-service generator at a bus sets its voltage (reverse so the first wins).
-    idx = np.flatnonzero(on)[::-1]
-    setpoint[gen.bus[idx]] = gen.vm_setpoint_pu[idx]
+    has_gen = np.isfinite(voltage_setpoints(network, topology.energised))
     ref = topology.slack_bus[topology.slack_bus >= 0]
     is_ref = np.zeros(n, dtype=bool)
     is_ref[ref] = True
-    has_gen = np.isfinite(setpoint)
     pv = np.flatnonzero(has_gen & ~is_ref)
     pq = np.flatnonzero(topology.energised & ~has_gen & ~is_ref)
-    return BusSplit(ref=np.sort(ref), pv=pv, pq=pq, vm_setpoint_pu=setpoint)
+    return BusSplit(ref=np.sort(ref), pv=pv, pq=pq)
 
 
 def injections(network: Network, energised: BoolArray) -> Injections:
@@ -75,7 +82,7 @@ def injections(network: Network, energised: BoolArray) -> Injections:
     return Injections(s_const, s_i, s_z)
 
 
-def start_voltage(network: Network, split: BusSplit, energised: BoolArray,
+def start_voltage(network: Network, vm_setpoint_pu: np.ndarray, energised: BoolArray,
                   v_previous: np.ndarray | None) -> np.ndarray:
     """Initial voltages: last solution where usable (warm start), else the case's VM/VA.
 
@@ -87,8 +94,8 @@ def start_voltage(network: Network, split: BusSplit, energised: BoolArray,
     if v_previous is not None:
         usable = np.isfinite(v_previous) & (np.abs(v_previous) > 0.0)
         v = np.where(usable, v_previous, v)
-    gen_bus = np.isfinite(split.vm_setpoint_pu)
-    v[gen_bus] = split.vm_setpoint_pu[gen_bus] * np.exp(1j * np.angle(v[gen_bus]))
+    gen_bus = np.isfinite(vm_setpoint_pu)
+    v[gen_bus] = vm_setpoint_pu[gen_bus] * np.exp(1j * np.angle(v[gen_bus]))
     v[~energised] = 0.0
     return v
 
@@ -128,7 +135,8 @@ def solve_ac(network: Network, *, tolerance_pu: float = DEFAULT_TOLERANCE_PU,
     prep = prepared if prepared is not None else prepare(network)
     topo, split = prep.topology, prep.split
     inj = injections(network, topo.energised)
-    v0 = start_voltage(network, split, topo.energised, v_start)
+    v0 = start_voltage(network, voltage_setpoints(network, topo.energised), topo.energised,
+                       v_start)
     ybus = prep.admittance.ybus
     out = newton_raphson(ybus, inj, v0, prep.pattern, tolerance_pu=tolerance_pu,
                          max_iter=max_iter)

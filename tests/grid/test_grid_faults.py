@@ -17,7 +17,7 @@ import math
 import numpy as np
 import pytest
 
-from cosim.grid.actions import ApplyFault, ClearFault, SetLoad, SetSwitch
+from cosim.grid.actions import ApplyFault, ClearFault, SetSwitch
 from cosim.grid.faults import fault_study
 from cosim.grid.service import GridService
 
@@ -61,17 +61,17 @@ def test_mid_line_fault(grid) -> None:  # type: ignore[no-untyped-def]
     assert len(res.vm_pu) == 2  # the temporary fault bus is not reported
 
 
-def test_pre_fault_voltage_from_the_power_flow(grid) -> None:  # type: ignore[no-untyped-def]
+def test_pre_fault_voltage_from_the_power_flow(grid, balanced) -> None:  # type: ignore[no-untyped-def]
     svc = GridService(two_bus(grid, load_mw=40.0))
-    v_pre = svc.measurements().bus_voltage("f").vm_pu
+    v_pre = balanced(svc.solve_if_changed()) and svc.measurements().bus_voltage("f").vm_pu
     assert v_pre < 0.99
     res = svc.fault_study(ApplyFault(bus="f"))
     assert res.i_fault_pu == pytest.approx(v_pre / abs(ZS + ZL), rel=1e-9)
 
 
-def test_relay_sees_the_fault_then_trips_it_dead(grid) -> None:  # type: ignore[no-untyped-def]
+def test_relay_sees_the_fault_then_trips_it_dead(grid, balanced) -> None:  # type: ignore[no-untyped-def]
     svc = GridService(two_bus(grid, load_mw=5.0))
-    normal = svc.measurements().switch("cb").i_a
+    normal = balanced(svc.solve_if_changed()) and svc.measurements().switch("cb").i_a
     svc.apply(ApplyFault(bus="f"))
     m = svc.measurements()
     assert m.fault_current_ka() == pytest.approx(abs(1 / (ZS + ZL)) * I_BASE_KA, rel=0.05)
@@ -82,18 +82,28 @@ def test_relay_sees_the_fault_then_trips_it_dead(grid) -> None:  # type: ignore[
     svc.apply(SetSwitch("cb", closed=False))  # the relay trips
     m = svc.measurements()
     assert m.fault_current_ka() == 0.0 and m.switch("cb").i_a == 0.0
+    balanced(m.result)
     svc.apply(ClearFault())
     svc.apply(SetSwitch("cb", closed=True))  # reclose onto a cleared line
     m = svc.measurements()
+    balanced(m.result)
     assert m.fault is None and m.switch("cb").i_a == pytest.approx(normal, rel=1e-9)
     assert m.load("d").served
 
 
-def test_fault_current_grows_with_more_sources_on_case9(grid) -> None:  # type: ignore[no-untyped-def]
+def test_bolted_fault_on_case9_is_consistent_with_its_branch_currents(balanced) -> None:  # type: ignore[no-untyped-def]
     from cosim.grid.config import CASES_DIR
     from cosim.grid.matpower import load_case
     svc = GridService(load_case(CASES_DIR / "case9.json"))
-    near = svc.fault_study(ApplyFault(bus="4"))
-    svc.apply(SetLoad("load5", p_mw=0.0, q_mvar=0.0))
-    assert near.i_fault_pu > 3.0 and np.all(near.vm_pu <= 1.1)
-    assert near.vm_pu[svc.network.buses.index("4")] < 1e-9
+    balanced(svc.solve_if_changed())
+    res = svc.fault_study(ApplyFault(bus="4"))
+    assert svc.active_fault is None  # a what-if changes nothing
+    k4 = svc.network.buses.index("4")
+    assert res.vm_pu[k4] < 1e-9 and res.i_fault_pu > 3.0
+    # Kirchhoff at the fault: the currents of branches 1-4, 4-5 and 9-4 into bus 4 add up
+    # (in magnitude at most) to the fault current.
+    br = svc.network.branches
+    into = [res.i_to_pu[k] if br.to_bus[k] == k4 else res.i_from_pu[k]
+            for k in range(len(br)) if k4 in (br.from_bus[k], br.to_bus[k])]
+    assert len(into) == 3 and sum(into) >= res.i_fault_pu * (1 - 1e-9)
+    assert np.all(res.vm_pu <= 1.1)

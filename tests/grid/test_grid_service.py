@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cosim.grid.actions import Change, CurtailDer, ScaleLoad, SetDerOutput, SetLoad, SetShuntStep
 from cosim.grid.config import CASES_DIR, GridConfig, build_network
 from cosim.grid.matpower import load_case
@@ -63,3 +65,19 @@ def test_der_and_shunt_actions(balanced) -> None:  # type: ignore[no-untyped-def
     svc.apply(SetDerOutput("pv9", p_mw=4.0))
     assert svc.measurements().der("pv9").p_mw == 4.0
     assert svc.solve_count == 3
+
+
+def test_generator_and_load_status_actions(balanced) -> None:  # type: ignore[no-untyped-def]
+    from cosim.grid.actions import SetGeneratorSetpoint, SetLoadInService
+    svc = GridService(load_case(CASES_DIR / "case14.json"))
+    v2 = svc.measurements().bus_voltage("2").vm_pu
+    svc.apply(SetGeneratorSetpoint("gen2", vm_pu=v2 + 0.01, p_mw=30.0))
+    m = svc.measurements()
+    balanced(m.result)
+    assert m.bus_voltage("2").vm_pu == pytest.approx(v2 + 0.01, abs=1e-12)
+    assert m.generator("gen2").p_mw == 30.0
+    svc.apply(SetLoadInService("load9", in_service=False))
+    m = svc.measurements()
+    balanced(m.result)
+    assert m.load("load9").p_mw == 0.0 and not m.load("load9").served
+    assert m.customers_unserved() == 0  # switched off by the customer, not an outage
