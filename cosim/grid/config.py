@@ -307,11 +307,12 @@ def build_network(config: GridConfig, base_dir: Path) -> Network:
     for i, ln in enumerate(config.lines):
         f, t = bus("lines", i, "from_bus", ln.from_bus), bus("lines", i, "to_bus", ln.to_bus)
         if ln.x_pu is not None:
-            r, x, b = ln.r_pu or 0.0, ln.x_pu, ln.b_pu or 0.0
+            r, x, b_pu = ln.r_pu or 0.0, ln.x_pu, ln.b_pu or 0.0
         else:
             z_base = kv[f] ** 2 / base_mva
-            r, x, b = (ln.r_ohm or 0.0) / z_base, (ln.x_ohm or 0.0) / z_base, (ln.b_us or 0.0) * 1e-6 * z_base
-        _append(rows, ln.name, f, t, r, x, b, ln.rate_a_mva, 1.0, 0.0, ln.in_service, False)
+            r, x = (ln.r_ohm or 0.0) / z_base, (ln.x_ohm or 0.0) / z_base
+            b_pu = (ln.b_us or 0.0) * 1e-6 * z_base
+        _append(rows, ln.name, f, t, r, x, b_pu, ln.rate_a_mva, 1.0, 0.0, ln.in_service, False)
     for i, tr in enumerate(config.transformers):
         f, t = bus("transformers", i, "hv_bus", tr.hv_bus), bus("transformers", i, "lv_bus", tr.lv_bus)
         if tr.x_pu is not None:

@@ -77,10 +77,10 @@ def jacobian_pattern(ybus: sp.csr_matrix, pv: IntArray, pq: IntArray) -> Jacobia
     # Unknowns: angles of pv+pq buses, then magnitudes of pq buses (same order as equations).
     a_col, m_col = p_row, q_row
     blocks = [(p_row, a_col), (p_row, m_col), (q_row, a_col), (q_row, m_col)]
-    take = []
+    take: list[IntArray] = []
     jr, jc = [], []
     for r_map, c_map in blocks:
-        e = np.flatnonzero((r_map[rows] >= 0) & (c_map[cols] >= 0))
+        e = np.flatnonzero((r_map[rows] >= 0) & (c_map[cols] >= 0)).astype(np.int64)
         take.append(e)
         jr.append(r_map[rows[e]])
         jc.append(c_map[cols[e]])
@@ -91,7 +91,8 @@ def jacobian_pattern(ybus: sp.csr_matrix, pv: IntArray, pq: IntArray) -> Jacobia
     marker.sort_indices()
     perm = marker.data.astype(np.int64) - 1
     return JacobianPattern(rows=rows, cols=cols, diag_pos=diag_pos, pvpq=pvpq,
-                           pq=np.asarray(pq, dtype=np.int64), take=tuple(take), perm=perm,
+                           pq=np.asarray(pq, dtype=np.int64),
+                           take=(take[0], take[1], take[2], take[3]), perm=perm,
                            indices=marker.indices.copy(), indptr=marker.indptr.copy(), size=size)
 
 
