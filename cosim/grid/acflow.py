@@ -164,9 +164,12 @@ def solve_ac(network: Network, *, tolerance_pu: float = DEFAULT_TOLERANCE_PU,
     reports = []
     for k in live:
         members = topo.island == k
-        pv, pq = split.pv[members[split.pv]], split.pq[members[split.pq]]
-        pat = prep.pattern if len(live) == 1 else jacobian_pattern(ybus, pv, pq)
-        one = newton_raphson(ybus, inj, v0, pat, tolerance_pu=tolerance_pu, max_iter=max_iter)
+        if len(live) == 1:
+            one = out  # the joint run was this island's run
+        else:
+            pv, pq = split.pv[members[split.pv]], split.pq[members[split.pq]]
+            one = newton_raphson(ybus, inj, v0, jacobian_pattern(ybus, pv, pq),
+                                 tolerance_pu=tolerance_pu, max_iter=max_iter)
         v[members] = one.v[members]
         if not one.converged:
             failed |= members

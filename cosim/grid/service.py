@@ -83,7 +83,10 @@ class GridService:
             if action.bus is not None:
                 self._network.buses.index(action.bus)
             else:
-                self._network.branches.index(action.branch or "")
+                k = self._network.branches.index(action.branch or "")
+                if self._network.branches.is_transformer[k]:
+                    raise ValueError(f"mid-line fault on transformer {action.branch!r}: "
+                                     "fault one of its buses instead")
             self._fault = action
             change = Change.FAULT
         elif isinstance(action, ClearFault):

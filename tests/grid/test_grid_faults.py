@@ -107,3 +107,19 @@ def test_bolted_fault_on_case9_is_consistent_with_its_branch_currents(balanced) 
             for k in range(len(br)) if k4 in (br.from_bus[k], br.to_bus[k])]
     assert len(into) == 3 and sum(into) >= res.i_fault_pu * (1 - 1e-9)
     assert np.all(res.vm_pu <= 1.1)
+
+
+def test_bad_fault_locations_fail_at_the_caller(grid) -> None:  # type: ignore[no-untyped-def]
+    net = grid(
+        buses=[{"name": "hv", "base_kv": 110, "slack": True}, {"name": "lv", "base_kv": 20}],
+        transformers=[{"name": "t", "hv_bus": "hv", "lv_bus": "lv", "x_pu": 0.1}],
+        generators=[{"name": "g", "bus": "hv"}])
+    svc = GridService(net)
+    with pytest.raises(ValueError, match="transformer"):
+        svc.apply(ApplyFault(branch="t"))
+    with pytest.raises(KeyError):
+        svc.apply(ApplyFault(bus="nowhere"))
+    with pytest.raises(ValueError):
+        ApplyFault(bus="hv", branch="t")
+    assert svc.active_fault is None
+    assert svc.fault_study(ApplyFault(bus="lv")).i_fault_pu == pytest.approx(1 / 0.3)

@@ -109,3 +109,13 @@ def test_each_island_with_a_source_is_solved_with_its_own_slack(grid, balanced) 
     m = svc.measurements()
     balanced(m.result)
     assert m.unserved_loads() == ("ld_b", "ld_c")
+
+
+def test_an_island_with_only_der_goes_dark(grid, balanced) -> None:  # type: ignore[no-untyped-def]
+    net = feeder(grid, ders=[{"name": "pv_c", "bus": "c", "kind": "pv", "p_mw": 3.0}])
+    svc = GridService(net)
+    assert balanced(svc.solve_if_changed()).der_p_mw[0] == 3.0
+    svc.apply(SetSwitch("cb_ab", closed=False))
+    m = svc.measurements()
+    balanced(m.result)
+    assert m.der("pv_c").p_mw == 0.0 and m.customers_unserved() == 200
