@@ -1,0 +1,151 @@
+"""Assembles the report page: one self-contained HTML file, viewable offline.
+
+Everything is inside the file: styles, the SVG diagram and sequence chart,
+the data of every plot and plotly.js itself (about 4.5 MB, included only when
+there is something to plot). Sections whose data the run does not have say
+so in a line instead of disappearing, so a reader knows what was looked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from html import escape
+
+from .. import __version__
+from ..scenario.durations import format_duration
+from .diagram import domain_diagram
+from .plots import group_figures, figure_html, plotly_js, read_series
+from .rundata import RunData
+from .sequence import read_messages, sequence_chart
+from .tables import csv_table_html, events_html, html_table
+
+STYLE = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; margin: 0 auto; max-width: 1240px; padding: 0 20px 40px; color: #222; }
+h1 { font-size: 24px; margin: 24px 0 4px; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 4px; margin-top: 36px; }
+h3 { margin: 22px 0 6px; color: #444; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
+th { background: #f4f6f8; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.note { color: #7a5b00; background: #fff8e1; border-left: 4px solid #f0b400; padding: 6px 10px; }
+.plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 8px; }
+.plot { border: 1px solid #eee; min-height: 320px; }
+.scroll { overflow-x: auto; } nav a { margin-right: 14px; } .muted { color: #777; font-size: 13px; }
+"""
+
+
+@dataclass(frozen=True)
+class Window:
+    """The message-chart time window in simulated seconds (``None``: open end)."""
+
+    start_s: float | None = None
+    end_s: float | None = None
+
+
+def render(run: RunData, window: Window = Window()) -> str:
+    """The whole report page as text."""
+    model = run.scenario.model if run.scenario is not None else None
+    plots, has_plots = _timeseries_section(run, model)
+    sections = [
+        ("domains", "Domains and actors", _diagram_section(run)),
+        ("summary", "Summary", _summary_section(run)),
+        ("timeseries", "Time series", plots),
+        ("messages", "Message sequence", _messages_section(run, window, model)),
+        ("tables", "Other tables", _tables_section(run)),
+        ("events", "Event log", _file_section(run, "events.jsonl", events_html, "No event log (events.jsonl) in this run.")),
+    ]
+    name = run.manifest.get("scenario_name") or run.run_dir.name
+    head_script = f"<script>{plotly_js()}</script>" if has_plots else ""
+    nav = " ".join(f'<a href="#{key}">{escape(title)}</a>' for key, title, _ in sections)
+    body = "\n".join(f'<section id="{key}"><h2>{escape(title)}</h2>\n{html}\n</section>' for key, title, html in sections)
+    notes = "".join(f'<p class="note">{escape(n)}</p>' for n in run.notes)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>gridcosim report: {escape(str(name))}</title><style>{STYLE}</style>{head_script}</head>\n<body>\n"
+        f"<h1>gridcosim report: {escape(str(name))}</h1>\n{_facts(run)}\n{notes}\n<nav>{nav}</nav>\n{body}\n"
+        f'<p class="muted">Written by gridcosim {escape(__version__)} on '
+        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} from {escape(str(run.run_dir))}.</p>\n</body></html>\n"
+    )
+
+
+def _facts(run: RunData) -> str:
+    m = run.manifest
+    rows = [
+        ["scenario", m.get("scenario", "?")],
+        ["status", m.get("status", "?") + (f" \u2014 {m['error']}" if m.get("error") else "")],
+        ["seed", m.get("seed", "?")],
+        ["simulated", _duration(m.get("simulated_time_s")) + " of " + _duration(m.get("duration_s"))],
+        ["wall time", f"{m['wall_time_s']} s" if "wall_time_s" in m else "?"],
+        ["started", m.get("started_utc", "?")],
+        ["scenario SHA-256", m.get("scenario_sha256", "?")],
+        ["versions", ", ".join(f"{k} {v}" for k, v in sorted((m.get("versions") or {}).items()))],
+    ]
+    return html_table(["", ""], rows)
+
+
+def _duration(seconds: object) -> str:
+    return format_duration(float(seconds)) if isinstance(seconds, (int, float)) else "?"
+
+
+def _diagram_section(run: RunData) -> str:
+    if run.scenario is None:
+        return '<p class="note">No scenario to draw (see the note above).</p>'
+    model = run.scenario.model
+    return (
+        f'<p>{len(model.actors)} actors, {len(model.associations)} associations, laid out as the NIST Smart Grid Conceptual Model '
+        "(NIST SP 1108, Figure 3-1). Hover a box or a line for details.</p>"
+        f'<div class="scroll">{domain_diagram(model)}</div>'
+    )
+
+
+def _summary_section(run: RunData) -> str:
+    path = run.file("summary.csv")
+    return csv_table_html(path) if path else '<p class="note">No summary.csv in this run.</p>'
+
+
+def _timeseries_section(run: RunData, model) -> tuple[str, bool]:
+    path = run.file("timeseries.csv")
+    if path is None:
+        return '<p class="note">No time series (timeseries.csv) in this run.</p>', False
+    figures = group_figures(read_series(path), model)
+    if not figures:
+        return "<p>The run recorded no samples.</p>", False
+    parts = [f"<p>{len(figures)} plots, one per domain and quantity, a line per entity.</p>"]
+    domain = None
+    for i, figure in enumerate(figures):
+        if figure.domain != domain:
+            if domain is not None:
+                parts.append("</div>")
+            domain = figure.domain
+            parts.append(f'<h3>{escape(domain)}</h3><div class="plots">')
+        thinned = '<p class="muted">thinned for display; every sample is in timeseries.csv</p>' if figure.thinned else ""
+        parts.append(
+            f'<div class="plot" data-domain="{escape(figure.domain)}" data-quantity="{escape(figure.quantity)}">'
+            f"{figure_html(figure, f'plot-{i}')}{thinned}</div>"
+        )
+    parts.append("</div>")
+    return "\n".join(parts), True
+
+
+def _messages_section(run: RunData, window: Window, model) -> str:
+    path = run.file("messages.csv")
+    if path is None:
+        return '<p class="note">No message trace (messages.csv) in this run: it has no communication layer, or it was not traced.</p>'
+    messages, problem = read_messages(path)
+    if problem:
+        return f'<p class="note">{escape(problem)}</p>'
+    chart = sequence_chart(messages, window.start_s, window.end_s, model)
+    chart_html = f'<div class="scroll">{chart.svg}</div>' if chart.svg else ""
+    return f"<p>{escape(chart.note)}</p>{chart_html}<h3>The whole trace</h3>{csv_table_html(path)}"
+
+
+def _tables_section(run: RunData) -> str:
+    tables = run.extra_tables
+    if not tables:
+        return "<p>No other tables (outages, market results, link statistics ...) in this run.</p>"
+    return "\n".join(f"<h3>{escape(p.stem)}</h3>{csv_table_html(p)}" for p in tables)
+
+
+def _file_section(run: RunData, name: str, render_file, missing: str) -> str:
+    path = run.file(name)
+    return render_file(path) if path else f'<p class="note">{escape(missing)}</p>'
