@@ -51,14 +51,33 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("scenarios", type=Path, nargs="+")
     validate.set_defaults(handler=_validate)
 
+    reliability = commands.add_parser("reliability", help="run a reliability study (analytic + sequential Monte Carlo)")
+    reliability.add_argument("study", type=Path)
+    reliability.add_argument("--years", type=_positive_int, help="override study.years")
+    reliability.add_argument("--seed", type=_seed, help="override seed")
+    reliability.add_argument("--out", type=Path, help="results folder (default results/<study>-seed<N>)")
+    reliability.set_defaults(handler=_reliability)
+
     apps = commands.add_parser("apps", help="list the application kinds actors can run")
     apps.set_defaults(handler=_apps)
+
+    from .batch.command import add_parser as add_sweep_parser
+    from .report.command import add_parser as add_report_parser
+
+    add_sweep_parser(commands)
+    add_report_parser(commands)
     return parser
 
 
 def _seed(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer")
+    return int(text)
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 2")
     return int(text)
 
 
@@ -143,6 +162,24 @@ def _validate(args: argparse.Namespace) -> int:
             problems += error.problems
     if problems:
         raise ScenarioError(problems)
+    return 0
+
+
+def _reliability(args: argparse.Namespace) -> int:
+    from .reliability.study import format_summary
+    from .reliability.studyfile import ReliabilityStudyFile, run_study_file
+    from .scenario.loader import load_model_file
+
+    spec = load_model_file(args.study, ReliabilityStudyFile)
+    if args.years is not None:
+        spec = spec.model_copy(update={"study": spec.study.model_copy(update={"years": args.years})})
+    if args.seed is not None:
+        spec = spec.model_copy(update={"seed": args.seed})
+    out_dir = args.out or Path("results") / f"{spec.name}-seed{spec.seed}"
+    result = run_study_file(spec, out_dir)
+    print(format_summary(result))
+    print(f"{result.monte_carlo.years} years in {result.wall_time_s:.2f} s ({result.years_per_minute:,.0f} years a minute)")
+    print(f"Results: {out_dir}")
     return 0
 
 
