@@ -11,8 +11,6 @@ from pydantic import ValidationError
 from cosim.grid.acflow import solve_ac
 from cosim.grid.config import CASES_DIR, GridBuildError, GridConfig, build_network
 
-from conftest import assert_power_balance
-
 BASE = {
     "buses": [{"name": "a", "base_kv": 20, "slack": True}, {"name": "b", "base_kv": 20}],
     "lines": [{"name": "l", "from_bus": "a", "to_bus": "b", "r_ohm": 0.4, "x_ohm": 0.8}],
@@ -66,7 +64,7 @@ def test_physical_units_are_converted_to_pu() -> None:
     assert net.branches.rate_a_mva[1] == 25
 
 
-def test_case_file_relative_to_the_scenario_plus_inline_additions(tmp_path: Path) -> None:
+def test_case_file_relative_to_the_scenario_plus_inline_additions(tmp_path: Path, balanced) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "grids").mkdir()
     (tmp_path / "grids" / "c9.json").write_text((CASES_DIR / "case9.json").read_text())
     config = GridConfig.model_validate({
@@ -79,7 +77,7 @@ def test_case_file_relative_to_the_scenario_plus_inline_additions(tmp_path: Path
     assert net.n_bus == 10 and net.frequency_hz == 50 and net.buses.name[-1] == "feeder"
     result = solve_ac(net)
     assert result.converged
-    assert_power_balance(result)
+    balanced(result)
 
 
 def test_shipped_case_by_name_and_build_errors() -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import assert_power_balance
 from cosim.grid.acflow import solve_ac
 from cosim.grid.config import CASES_DIR
 from cosim.grid.matpower import load_case, parse_m, case_to_network
@@ -30,14 +29,14 @@ def test_the_data_folders_hold_the_six_standard_cases() -> None:
 
 @pytest.mark.parametrize("solution_path", SOLUTIONS,
                          ids=[f"{p.parent.name}/{p.name.split('.')[0]}" for p in SOLUTIONS])
-def test_case_matches_published_solution(solution_path: Path) -> None:
+def test_case_matches_published_solution(solution_path: Path, balanced) -> None:  # type: ignore[no-untyped-def]
     case_path = solution_path.with_name(solution_path.name.replace(".solution", ""))
     net = load_case(case_path)
     solution = json.loads(solution_path.read_text())
     result = solve_ac(net, tolerance_pu=1e-10)
 
     assert result.converged
-    assert_power_balance(result)
+    balanced(result)
     at = np.array([net.buses.index(str(b)) for b in solution["bus"]["id"]])
     np.testing.assert_allclose(result.vm_pu[at], solution["bus"]["vm_pu"], rtol=0, atol=1e-6)
     np.testing.assert_allclose(result.va_deg[at], solution["bus"]["va_deg"], rtol=0, atol=1e-4)
@@ -46,7 +45,7 @@ def test_case_matches_published_solution(solution_path: Path) -> None:
     # Warm start from the solution: nothing left to do.
     again = solve_ac(net, tolerance_pu=1e-8, v_start=result.v_pu)
     assert again.converged and again.iterations <= 1
-    assert_power_balance(again)
+    balanced(again)
 
 
 def _to_m(data: dict) -> str:
