@@ -72,7 +72,7 @@ class DaskCluster:
         with Client(self.address, set_as_default=False) as client:
             # pure=False: a task is a run with side effects, never to be deduplicated or cached
             futures = {client.submit(execute, task, key=f"cosim-run-{task.run_id}", pure=False): task for task in tasks}
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=client.loop):
                 yield _outcome(future, futures[future])
 
 
