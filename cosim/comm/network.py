@@ -425,6 +425,28 @@ class CommNetwork:
         from .modbus.sim import modbus_client
         return modbus_client(self, node_id, server_node, timeout_s, retries)
 
+    def mqtt_broker(self, node_id: str) -> Any:
+        """The :class:`MqttBroker` at ``node_id`` (declared in the scenario or added with add_mqtt_broker)."""
+        try:
+            return self.services[f"mqtt-broker/{node_id}"]
+        except KeyError:
+            raise KeyError(f"no MQTT broker at node {node_id!r}") from None
+
+    def add_mqtt_broker(self, node_id: str, retry_interval_s: float = 5.0,
+                        schemas: list[tuple[str, Callable[[bytes], str | None]]] | None = None) -> Any:
+        """Put an MQTT broker at ``node_id``; ``schemas`` are (topic filter, payload check) pairs."""
+        from .mqtt.broker import MqttBroker
+        broker = MqttBroker(self, node_id, retry_interval_s, schemas)
+        self.services[f"mqtt-broker/{node_id}"] = broker
+        return broker
+
+    def mqtt_client(self, node_id: str, client_id: str, broker_node: str, **options: Any) -> Any:
+        """A :class:`SimMqttClient` (the MqttClient interface) at ``node_id``; options as its constructor."""
+        from .mqtt.client import SimMqttClient
+        if f"mqtt-broker/{broker_node}" not in self.services:
+            raise ValueError(f"no MQTT broker at node {broker_node!r}")
+        return SimMqttClient(self, node_id, client_id, broker_node, **options)
+
     # -- results -------------------------------------------------------------------
     def statistics(self) -> NetworkStatistics:
         """Per-link and per-outcome statistics so far (a snapshot; cheap enough to call often)."""

@@ -1,0 +1,293 @@
+"""An MQTT 3.1.1-style broker living at one node of the simulated network (QoS 0 and 1).
+
+Semantics kept from OASIS MQTT v3.1.1: topic filters with ``+``/``#`` and the
+``$``-topic rule (4.7), retained messages with an empty payload clearing the
+topic (3.3.1.3), the will published when the keep-alive lapses (1.5 x
+keep-alive, 3.1.2.10) or the connection ends without DISCONNECT (3.1.2.5),
+clean and persistent sessions with QoS 1 messages queued for an offline
+persistent client (3.1.2.4), QoS 1 retransmission with DUP set (4.3.2).
+
+Deliberate choices, documented in docs/comm.md:
+
+* Unacknowledged QoS 1 PUBLISHes are retransmitted every ``retry_interval_s``
+  while connected (MQTT 3.1 style; 3.1.1 only resends on reconnect, which a
+  lossy simulated link without TCP would make useless), and on reconnect.
+* A publisher's retransmission (DUP) of a packet id the broker already
+  forwarded is forwarded again with DUP set, so subscribers can see that it
+  may be a duplicate (3.1.1 would clear DUP on forwarding).
+* A payload failing the topic's schema is not forwarded; QoS 1 is still
+  acknowledged (3.1.1 has no negative PUBACK), and the trace row of that
+  PUBLISH says ``rejected`` and why.
+
+The broker never raises for bad client input: it refuses, counts and traces.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+import simpy
+from simpy.events import Timeout
+
+from .packets import (ConnAck, Connect, Disconnect, Publish, PubAck, PingReq, PingResp, SubAck, Subscribe, Will,
+                      describe)
+from .topics import TopicError, check_topic_filter, check_topic_name, topic_matches
+
+if TYPE_CHECKING:
+    from ..network import CommNetwork, Message
+
+PROTOCOL = "mqtt"
+SUBACK_FAILURE = 0x80
+PayloadCheck = Callable[[bytes], str | None]  # returns why the payload is refused, or None
+
+
+@dataclass
+class Session:
+    client_id: str
+    clean: bool
+    node: str | None = None
+    connected: bool = False
+    keep_alive_s: float = 0.0
+    last_seen_s: float = 0.0
+    will: Will | None = None
+    connection: int = 0  # bumped at every CONNECT: old timers recognise they are stale
+    subscriptions: dict[str, int] = field(default_factory=dict)
+    inflight: dict[int, Publish] = field(default_factory=dict)
+    queued: deque[Publish] = field(default_factory=deque)
+    received_ids: deque[int] = field(default_factory=lambda: deque(maxlen=64))
+    next_id: int = 0
+
+    def packet_id(self) -> int:
+        self.next_id = self.next_id % 0xFFFF + 1
+        return self.next_id
+
+
+@dataclass
+class BrokerCounters:
+    published: int = 0
+    forwarded: int = 0
+    retransmitted: int = 0
+    queued: int = 0
+    dropped_offline: int = 0
+    rejected: int = 0
+    wills: int = 0
+
+
+def json_schema_check(schema: dict[str, Any]) -> PayloadCheck:
+    """A payload check from a JSON Schema (uses the ``jsonschema`` package)."""
+    import jsonschema
+
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    validator = validator_class(schema)
+
+    def check(payload: bytes) -> str | None:
+        try:
+            document = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return f"payload is not JSON: {exc}"
+        error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+        if error is None:
+            return None
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        return f"schema: {where}: {error.message}"
+
+    return check
+
+
+class MqttBroker:
+    """The broker at ``node_id``; clients reach it over the network."""
+
+    def __init__(self, network: CommNetwork, node_id: str, retry_interval_s: float = 5.0,
+                 schemas: list[tuple[str, PayloadCheck]] | None = None, max_queued: int = 10000) -> None:
+        self.network = network
+        self.env: simpy.Environment = network.env
+        self.node_id = node_id
+        self.retry_interval_s = retry_interval_s
+        self.schemas = list(schemas or [])
+        self.max_queued = max_queued
+        self.sessions: dict[str, Session] = {}
+        self.retained: dict[str, Publish] = {}
+        self._by_node: dict[str, str] = {}
+        self.counters = BrokerCounters()
+        network.attach(node_id, PROTOCOL, self._on_message)
+
+    # -- sending -----------------------------------------------------------------
+    def _send(self, session: Session, packet: Any) -> None:
+        assert session.node is not None
+        self.network.send(self.node_id, session.node, PROTOCOL, packet, packet.size_bytes(),
+                          kind=type(packet).__name__.lower(), info=describe(packet))
+
+    # -- receiving ---------------------------------------------------------------
+    def _on_message(self, msg: Message) -> None:
+        packet = msg.payload
+        if isinstance(packet, Connect):
+            self._connect(msg.src, packet)
+            return
+        client_id = self._by_node.get(msg.src)
+        session = self.sessions.get(client_id) if client_id is not None else None
+        if session is None or not session.connected:
+            msg.reason = "not_connected"  # 3.1.0: first packet must be CONNECT; a real broker closes
+            return
+        session.last_seen_s = self.env.now
+        if isinstance(packet, Publish):
+            refusal = self._publish_from(session, packet)
+            if refusal:
+                msg.status = "rejected"
+                msg.reason = refusal
+        elif isinstance(packet, PubAck):
+            session.inflight.pop(packet.packet_id, None)
+        elif isinstance(packet, Subscribe):
+            self._subscribe(session, packet)
+        elif isinstance(packet, PingReq):
+            self._send(session, PingResp())
+        elif isinstance(packet, Disconnect):
+            session.will = None  # 3.14.4: a DISCONNECT discards the will
+            self._close(session)
+
+    def _connect(self, node: str, packet: Connect) -> None:
+        old = self.sessions.get(packet.client_id)
+        if old is not None and old.connected and old.node is not None:
+            self._by_node.pop(old.node, None)  # 3.1.4-2: the new connection takes over the client id
+        present = old is not None and not packet.clean_session and not old.clean
+        session = old if present and old is not None else Session(packet.client_id, packet.clean_session)
+        session.clean = packet.clean_session
+        session.node = node
+        session.connected = True
+        session.keep_alive_s = packet.keep_alive_s
+        session.last_seen_s = self.env.now
+        session.will = packet.will
+        session.connection += 1
+        self.sessions[packet.client_id] = session
+        self._by_node[node] = packet.client_id
+        self._send(session, ConnAck(session_present=present))
+        if present:
+            for packet_id, publish in list(session.inflight.items()):  # 4.4: resend unacknowledged, DUP set
+                self._send(session, Publish(publish.topic, publish.payload, 1, False, True, packet_id))
+                self.counters.retransmitted += 1
+            while session.queued:
+                self._deliver(session, session.queued.popleft(), False)
+        if session.keep_alive_s > 0:
+            self._watch(session, session.connection, 1.5 * session.keep_alive_s)
+
+    def _publish_from(self, session: Session, packet: Publish) -> str:
+        if packet.qos:
+            self._send(session, PubAck(packet.packet_id))
+        try:
+            check_topic_name(packet.topic)
+        except TopicError as exc:
+            self.counters.rejected += 1
+            return str(exc)
+        for topic_filter, check in self.schemas:
+            if topic_matches(topic_filter, packet.topic):
+                why = check(packet.payload)
+                if why:
+                    self.counters.rejected += 1
+                    self.network.world.log("mqtt.rejected", broker=self.node_id, client=session.client_id,
+                                           topic=packet.topic, reason=why)
+                    return why
+                break
+        duplicate = False
+        if packet.qos:
+            duplicate = packet.dup and packet.packet_id in session.received_ids
+            session.received_ids.append(packet.packet_id)
+        self.publish(packet.topic, packet.payload, packet.qos, packet.retain, duplicate)
+        return ""
+
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False, dup: bool = False) -> None:
+        """Route an application message to every matching subscription (also used for wills)."""
+        self.counters.published += 1
+        if retain:
+            if payload:
+                self.retained[topic] = Publish(topic, payload, qos, True)
+            else:
+                self.retained.pop(topic, None)  # 3.3.1.3: empty retained payload clears the topic
+        for session in self.sessions.values():
+            granted = -1
+            for topic_filter, sub_qos in session.subscriptions.items():
+                if sub_qos > granted and topic_matches(topic_filter, topic):
+                    granted = sub_qos
+            if granted < 0:
+                continue
+            out = Publish(topic, payload, min(qos, granted), False, dup)
+            if session.connected:
+                self._deliver(session, out, dup)
+            elif out.qos and not session.clean and len(session.queued) < self.max_queued:
+                session.queued.append(out)
+                self.counters.queued += 1
+            else:
+                self.counters.dropped_offline += 1
+
+    def _deliver(self, session: Session, publish: Publish, dup: bool) -> None:
+        self.counters.forwarded += 1
+        if not publish.qos:
+            self._send(session, publish)
+            return
+        packet_id = session.packet_id()
+        out = Publish(publish.topic, publish.payload, 1, publish.retain, dup, packet_id)
+        session.inflight[packet_id] = out
+        self._send(session, out)
+        self._retry_later(session, session.connection, packet_id)
+
+    def _retry_later(self, session: Session, connection: int, packet_id: int) -> None:
+        timer = Timeout(self.env, self.retry_interval_s)
+        timer.callbacks.append(lambda _e: self._retry(session, connection, packet_id))
+
+    def _retry(self, session: Session, connection: int, packet_id: int) -> None:
+        publish = session.inflight.get(packet_id)
+        if publish is None or not session.connected or session.connection != connection:
+            return
+        self.counters.retransmitted += 1
+        self._send(session, Publish(publish.topic, publish.payload, 1, publish.retain, True, packet_id))
+        self._retry_later(session, connection, packet_id)
+
+    def _subscribe(self, session: Session, packet: Subscribe) -> None:
+        try:
+            check_topic_filter(packet.topic_filter)
+        except TopicError:
+            self._send(session, SubAck(packet.packet_id, SUBACK_FAILURE))
+            return
+        granted = min(packet.qos, 1)
+        session.subscriptions[packet.topic_filter] = granted
+        self._send(session, SubAck(packet.packet_id, granted))
+        for topic, retained in sorted(self.retained.items()):  # 3.3.1.3: retained on new subscription
+            if topic_matches(packet.topic_filter, topic):
+                self._deliver(session, Publish(topic, retained.payload, min(retained.qos, granted), True), False)
+
+    # -- connection ends -----------------------------------------------------------
+    def _watch(self, session: Session, connection: int, delay_s: float) -> None:
+        timer = Timeout(self.env, delay_s)
+        timer.callbacks.append(lambda _e: self._check_alive(session, connection))
+
+    def _check_alive(self, session: Session, connection: int) -> None:
+        if not session.connected or session.connection != connection:
+            return
+        limit = 1.5 * session.keep_alive_s
+        idle = self.env.now - session.last_seen_s
+        if idle < limit - 1e-9:  # tolerance: now + tiny == now in floating point
+            self._watch(session, connection, limit - idle)
+            return
+        self.network.world.log("mqtt.keepalive_lapsed", broker=self.node_id, client=session.client_id)
+        self.connection_lost(session.client_id)
+
+    def connection_lost(self, client_id: str) -> None:
+        """The client's connection ended without DISCONNECT: publish its will, end or keep the session."""
+        session = self.sessions.get(client_id)
+        if session is None or not session.connected:
+            return
+        will = session.will
+        session.will = None
+        self._close(session)
+        if will is not None:
+            self.counters.wills += 1
+            self.publish(will.topic, will.payload, will.qos, will.retain)
+
+    def _close(self, session: Session) -> None:
+        session.connected = False
+        if session.node is not None and self._by_node.get(session.node) == session.client_id:
+            del self._by_node[session.node]
+        if session.clean:
+            self.sessions.pop(session.client_id, None)

@@ -1,0 +1,175 @@
+"""The simulated MQTT client: :class:`cosim.comm.interfaces.MqttClient` over the network.
+
+One client per node (the node is the client's network endpoint). CONNECT,
+SUBSCRIBE and QoS 1 PUBLISH are retried every ``retry_interval_s`` until
+acknowledged (the PUBLISH retry with DUP set); PINGREQ goes out after
+``keep_alive_s`` without sending anything. :meth:`drop` models a connection
+lost without DISCONNECT: the broker notices when the keep-alive lapses and
+publishes the will.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generator
+
+import simpy
+from simpy.events import Timeout
+
+from ..errors import MqttError
+from ..interfaces import MessageHandler, MqttMessage, QoS
+from .broker import PROTOCOL, SUBACK_FAILURE
+from .packets import ConnAck, Connect, Disconnect, PingReq, PingResp, PubAck, Publish, SubAck, Subscribe, Will, describe
+from .topics import check_topic_filter, check_topic_name, topic_matches
+
+if TYPE_CHECKING:
+    from ..network import CommNetwork, Message
+
+
+class SimMqttClient:
+    """An MQTT client at ``node_id`` talking to the broker at ``broker_node``."""
+
+    def __init__(self, network: CommNetwork, node_id: str, client_id: str, broker_node: str, *,
+                 keep_alive_s: float = 60.0, clean_session: bool = True, will: Will | None = None,
+                 retry_interval_s: float = 5.0) -> None:
+        self.network = network
+        self.env: simpy.Environment = network.env
+        self.node_id = node_id
+        self.client_id = client_id
+        self.broker_node = broker_node
+        self.keep_alive_s = keep_alive_s
+        self.clean_session = clean_session
+        self.will = will
+        self.retry_interval_s = retry_interval_s
+        self.connected = False
+        self.handlers: dict[str, MessageHandler] = {}
+        self._waiting: dict[Any, simpy.Event] = {}  # "connack" or packet id -> event
+        self._next_id = 0
+        self._connection = 0
+        self._last_sent_s = 0.0
+        self.received = 0
+        self.duplicates = 0
+        network.attach(node_id, PROTOCOL, self._on_message)
+
+    # -- plumbing ------------------------------------------------------------------
+    def _send(self, packet: Any) -> None:
+        self._last_sent_s = self.env.now
+        self.network.send(self.node_id, self.broker_node, PROTOCOL, packet, packet.size_bytes(),
+                          kind=type(packet).__name__.lower(), info=describe(packet))
+
+    def _packet_id(self) -> int:
+        self._next_id = self._next_id % 0xFFFF + 1
+        return self._next_id
+
+    def _await(self, key: Any, timeout_s: float) -> Generator[Any, Any, Any]:
+        """Wait for the answer registered under ``key``; None after ``timeout_s``."""
+        event = self.env.event()
+        self._waiting[key] = event
+
+        def expire(_e: simpy.Event) -> None:
+            if not event.triggered:
+                if self._waiting.get(key) is event:
+                    del self._waiting[key]
+                event.succeed(None)
+        Timeout(self.env, timeout_s).callbacks.append(expire)
+        return (yield event)
+
+    def _answer(self, key: Any, value: Any) -> None:
+        event = self._waiting.pop(key, None)
+        if event is not None and not event.triggered:
+            event.succeed(value)
+
+    # -- the MqttClient interface ----------------------------------------------------
+    def connect(self) -> Generator[Any, Any, bool]:
+        while True:
+            self._send(Connect(self.client_id, self.clean_session, self.keep_alive_s, self.will))
+            ack = yield from self._await("connack", self.retry_interval_s)
+            if ack is not None:
+                break
+        self.connected = True
+        self._connection += 1
+        if self.keep_alive_s > 0:
+            self.env.process(self._keep_alive(self._connection))
+        return bool(ack.session_present)
+
+    def subscribe(self, topic_filter: str, qos: QoS, handler: MessageHandler) -> Generator[Any, Any, QoS]:
+        check_topic_filter(topic_filter)
+        self._require_connected()
+        self.handlers[topic_filter] = handler
+        packet_id = self._packet_id()
+        while True:
+            self._send(Subscribe(packet_id, topic_filter, int(qos)))
+            ack = yield from self._await(("suback", packet_id), self.retry_interval_s)
+            if ack is not None:
+                break
+            self._require_connected()
+        if ack.granted_qos == SUBACK_FAILURE:
+            del self.handlers[topic_filter]
+            raise MqttError(f"broker refused subscription to {topic_filter!r}")
+        return QoS(ack.granted_qos)
+
+    def publish(self, topic: str, payload: bytes, qos: QoS = QoS.AT_MOST_ONCE,
+                retain: bool = False) -> Generator[Any, Any, None]:
+        check_topic_name(topic)
+        self._require_connected()
+        if qos == QoS.AT_MOST_ONCE:
+            self._send(Publish(topic, bytes(payload), 0, retain))
+            return
+        packet_id = self._packet_id()
+        dup = False
+        while True:
+            self._send(Publish(topic, bytes(payload), 1, retain, dup, packet_id))
+            ack = yield from self._await(("puback", packet_id), self.retry_interval_s)
+            if ack is not None:
+                return
+            self._require_connected()
+            dup = True  # 3.3.1.1: set on every re-delivery attempt
+
+    def disconnect(self) -> Generator[Any, Any, None]:
+        if self.connected:
+            self._send(Disconnect())
+        self.connected = False
+        self._connection += 1
+        yield self.env.timeout(0)
+
+    def drop(self) -> None:
+        """Lose the connection silently (crash, cable cut): no DISCONNECT, pings stop."""
+        self.connected = False
+        self._connection += 1
+
+    def _require_connected(self) -> None:
+        if not self.connected:
+            raise MqttError(f"client {self.client_id!r} is not connected")
+
+    # -- receiving -----------------------------------------------------------------
+    def _on_message(self, msg: Message) -> None:
+        packet = msg.payload
+        if isinstance(packet, ConnAck):
+            self._answer("connack", packet)
+            return
+        if not self.connected:
+            msg.reason = "client_offline"
+            return
+        if isinstance(packet, Publish):
+            if packet.qos:
+                self._send(PubAck(packet.packet_id))
+            self.received += 1
+            self.duplicates += packet.dup
+            message = MqttMessage(packet.topic, packet.payload, QoS(packet.qos), packet.retain, packet.dup)
+            for topic_filter, handler in list(self.handlers.items()):
+                if topic_matches(topic_filter, packet.topic):
+                    handler(message)
+        elif isinstance(packet, PubAck):
+            self._answer(("puback", packet.packet_id), packet)
+        elif isinstance(packet, SubAck):
+            self._answer(("suback", packet.packet_id), packet)
+        elif isinstance(packet, PingResp):
+            pass
+
+    def _keep_alive(self, connection: int) -> Generator[Any, Any, None]:
+        """3.1.2.10: send PINGREQ if nothing was sent for keep_alive_s."""
+        while self.connected and self._connection == connection:
+            idle = self.env.now - self._last_sent_s
+            if idle >= self.keep_alive_s - 1e-9:  # tolerance: now + tiny == now in floating point
+                self._send(PingReq())
+                idle = 0.0
+            yield self.env.timeout(self.keep_alive_s - idle)
