@@ -9,7 +9,7 @@ from cosim.batch.sweepfile import load_sweep
 from cosim.cli import main
 from cosim.errors import ScenarioError
 
-QUICKSTART = Path(__file__).parents[2] / "configs" / "quickstart.yaml"
+QUICKSTART = Path(__file__).parent / "small_scenario.yaml"  # fixed copy of the early quickstart
 NOISE = "actors[home_1].applications[load_profile].params.noise_pct"
 
 

@@ -13,7 +13,7 @@ from cosim.cli import main
 from cosim.domains.registry import APPLICATIONS, Params, application
 from cosim.nist import Domain
 
-QUICKSTART = Path(__file__).parents[2] / "configs" / "quickstart.yaml"
+QUICKSTART = Path(__file__).parent / "small_scenario.yaml"  # fixed copy of the early quickstart
 NOISE = "actors[home_1].applications[load_profile].params.noise_pct"
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from cosim.cli import main
 
-QUICKSTART = Path(__file__).parents[2] / "configs" / "quickstart.yaml"
+QUICKSTART = Path(__file__).parents[1] / "batch" / "small_scenario.yaml"  # fixed copy of the early quickstart
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install -y chromium)")

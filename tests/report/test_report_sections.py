@@ -17,7 +17,7 @@ from cosim.report.plots import MAX_POINTS, Series, group_figures
 from cosim.report.sequence import read_messages, sequence_chart
 from cosim.scenario import load_scenario
 
-QUICKSTART = Path(__file__).parents[2] / "configs" / "quickstart.yaml"
+QUICKSTART = Path(__file__).parents[1] / "batch" / "small_scenario.yaml"  # fixed copy of the early quickstart
 SVG = "{http://www.w3.org/2000/svg}"
 
 
