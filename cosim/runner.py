@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__
 from .domains import RunContext, domain_process
 from .events import event_schedule
+from .wiring.grid import attach_grid, grid_sampler
 from .kernel import World
 from .kernel.world import ProgressCallback
 from .nist import Domain
@@ -56,8 +57,11 @@ def build_world(scenario: Scenario, out_dir: Path | None) -> tuple[World, RunCon
     run = scenario.spec.run
     world = World(run.seed, out_dir, real_time=run.mode == "realtime", realtime_factor=run.realtime_factor)
     ctx = RunContext(scenario.model, run.step, run.duration, scenario.base_dir)
+    grid = attach_grid(world, scenario)
     for domain in Domain:
         world.process(domain_process(world, domain, ctx))
+    if grid is not None:
+        world.process(grid_sampler(world, grid, run.step))
     if scenario.spec.events:
         world.process(event_schedule(world, scenario.spec.events))
     return world, ctx

@@ -11,6 +11,8 @@ from .kernel.recorder import QuantityStats
 from .nist import Domain, SmartGridModel
 
 OTHER = "(other)"
+GRID = "(grid, no owner)"
+GRID_PREFIXES = frozenset({"grid", "bus", "branch", "switch", "load", "gen", "der", "shunt"})
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,10 @@ class SummaryRow:
 def summarise(stats: dict[tuple[str, str], QuantityStats], model: SmartGridModel) -> list[SummaryRow]:
     """Group recorded quantities by the domain of the recording entity (actor id or its prefix)."""
     domain_of = {actor.actor_id: actor.domain.value for actor in model.actors}
+    domain_of.update({element: actor.domain.value for actor in model.actors for element in actor.elements})
     groups: dict[tuple[str, str, str], list[QuantityStats]] = {}
     for (entity, quantity), item in stats.items():
-        domain = domain_of.get(entity) or domain_of.get(entity.split("/")[0], OTHER)
+        domain = domain_of.get(entity) or domain_of.get(entity.split("/")[0]) or (GRID if entity.partition("/")[0] in GRID_PREFIXES else OTHER)
         groups.setdefault((domain, quantity, item.unit), []).append(item)
     order = {d.value: i for i, d in enumerate(Domain)}
     rows = []

@@ -3,7 +3,7 @@
 Importing this package registers every application kind.
 """
 
-from . import customer  # noqa: F401  (registers applications)
+from . import bulk_generation, customer  # noqa: F401  (registers applications)
 from .context import RunContext
 from .process import domain_process
 from .registry import APPLICATIONS, ApplicationKind, Params, application

@@ -9,7 +9,7 @@ with :func:`application`; the loader and ``cosim apps`` read the catalogue.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Generator
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generator
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,9 +23,15 @@ AppProcess = Callable[["World", Actor, Any, "RunContext"], Generator[Any, Any, A
 
 
 class Params(BaseModel):
-    """Base of every application's parameter model: unknown keys are errors."""
+    """Base of every application's parameter model: unknown keys are errors.
+
+    ``grid_refs`` maps parameter names to the kind of grid element they name
+    (``{"load": "load"}``), so the loader checks the name exists in the grid
+    and that the scenario has a grid at all.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    grid_refs: ClassVar[dict[str, str]] = {}
 
 
 @dataclass(frozen=True)

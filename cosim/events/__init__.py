@@ -3,7 +3,7 @@
 Importing this package registers every event kind.
 """
 
-from . import basic  # noqa: F401  (registers event kinds)
+from . import basic, grid  # noqa: F401  (registers event kinds)
 from .registry import EVENT_KINDS, EventKind, EventParams, event_kind
 from .schedule import event_schedule
 

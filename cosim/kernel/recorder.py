@@ -122,7 +122,8 @@ class Recorder:
         stats = self.stats.get(key)
         if stats is None:
             stats = self.stats[key] = QuantityStats(unit)
-        stats.add(value)
+        if value == value:  # NaN (e.g. a reading of an unsolved island) is written but not summarised
+            stats.add(value)
 
     def log(self, kind: str, **fields: Any) -> None:
         """One event at the current simulated time (JSON-serialisable fields)."""

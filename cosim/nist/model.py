@@ -98,6 +98,7 @@ class Actor:
     name: str
     applications: tuple[Application, ...] = ()
     peak_kw: float | None = None
+    elements: tuple[str, ...] = ()  # grid elements owned, as kind/name references
 
     @property
     def segment(self) -> CustomerSegment | None:

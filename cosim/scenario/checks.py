@@ -16,6 +16,7 @@ from ..domains.registry import APPLICATIONS
 from ..events import EVENT_KINDS
 from ..nist import AssociationKind
 from .durations import format_duration
+from .gridrefs import ELEMENT_KINDS, check_reference
 from .schema import ScenarioFile
 from .yamlsource import PathKey
 
@@ -31,13 +32,36 @@ class NestedErrors:
     model: type[BaseModel]
 
 
-def check_scenario(scenario: ScenarioFile) -> Iterator[Finding | NestedErrors]:
+GridNames = dict[str, frozenset[str]] | None
+"""Element names by kind when the scenario has a (valid) grid, else None."""
+
+
+def check_scenario(scenario: ScenarioFile, grid: GridNames = None) -> Iterator[Finding | NestedErrors]:
     """Every cross-reference problem of the file, in file order."""
     yield from _unique_actor_ids(scenario)
-    yield from _applications(scenario)
+    yield from _actor_elements(scenario, grid)
+    yield from _applications(scenario, grid)
     yield from _associations(scenario)
     yield from _run_and_events(scenario)
-    yield from _events(scenario)
+    yield from _events(scenario, grid)
+
+
+def _grid_reference(reference: str, grid: GridNames, allowed: tuple[str, ...]) -> str | None:
+    if grid is None:
+        return f"refers to grid element {reference!r} but the scenario has no grid section"
+    return check_reference(reference, grid, allowed)
+
+
+def _actor_elements(scenario: ScenarioFile, grid: GridNames) -> Iterator[Finding]:
+    owner: dict[str, int] = {}
+    for a_index, actor in enumerate(scenario.actors):
+        for e_index, reference in enumerate(actor.elements):
+            problem = _grid_reference(reference, grid, tuple(ELEMENT_KINDS))
+            if problem:
+                yield ("actors", a_index, "elements", e_index), problem
+            elif reference in owner and owner[reference] != a_index:
+                yield ("actors", a_index, "elements", e_index), f"{reference!r} already belongs to actors[{owner[reference]}]"
+            owner.setdefault(reference, a_index)
 
 
 def _suggest(name: str, choices: list[str]) -> str:
@@ -54,7 +78,7 @@ def _unique_actor_ids(scenario: ScenarioFile) -> Iterator[Finding]:
             first_index[actor.id] = index
 
 
-def _applications(scenario: ScenarioFile) -> Iterator[Finding | NestedErrors]:
+def _applications(scenario: ScenarioFile, grid: GridNames) -> Iterator[Finding | NestedErrors]:
     for a_index, actor in enumerate(scenario.actors):
         for p_index, app in enumerate(actor.applications):
             path = ("actors", a_index, "applications", p_index)
@@ -67,9 +91,14 @@ def _applications(scenario: ScenarioFile) -> Iterator[Finding | NestedErrors]:
                 allowed = ", ".join(sorted(d.value for d in spec.domains))
                 yield path + ("kind",), f"{app.kind!r} runs in {allowed} actors, not in {actor.domain.value}"
             try:
-                spec.params.model_validate(app.params)
+                params = spec.params.model_validate(app.params)
             except ValidationError as error:
                 yield NestedErrors(path + ("params",), error, spec.params)
+                continue
+            for field, kind in spec.params.grid_refs.items():
+                name = getattr(params, field)
+                if name is not None and (problem := _grid_reference(f"{kind}/{name}", grid, (kind,))):
+                    yield path + ("params", field), problem
 
 
 def _associations(scenario: ScenarioFile) -> Iterator[Finding]:
@@ -110,7 +139,7 @@ def _run_and_events(scenario: ScenarioFile) -> Iterator[Finding]:
             yield ("events", index, "at"), f"{format_duration(event.at)} is after the end of the run ({format_duration(run.duration)})"
 
 
-def _events(scenario: ScenarioFile) -> Iterator[Finding | NestedErrors]:
+def _events(scenario: ScenarioFile, grid: GridNames) -> Iterator[Finding | NestedErrors]:
     for index, event in enumerate(scenario.events):
         path = ("events", index)
         kind = EVENT_KINDS.get(event.kind)
@@ -118,8 +147,12 @@ def _events(scenario: ScenarioFile) -> Iterator[Finding | NestedErrors]:
             known = sorted(EVENT_KINDS)
             yield path + ("kind",), f"unknown event kind {event.kind!r}{_suggest(event.kind, known)}; known: {', '.join(known)}"
             continue
-        if kind.needs_target and not event.target:
+        if kind.needs_grid and grid is None and not event.target:
+            yield path + ("kind",), f"a {event.kind!r} event acts on the grid but the scenario has no grid section"
+        elif kind.needs_target and not event.target:
             yield path + ("target",), f"a {event.kind!r} event needs a target"
+        elif event.target and kind.target_kinds and (problem := _grid_reference(event.target, grid, kind.target_kinds)):
+            yield path + ("target",), problem
         try:
             kind.params.model_validate(event.params)
         except ValidationError as error:

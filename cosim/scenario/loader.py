@@ -17,7 +17,9 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError
 from ..nist import Actor, Application, Association, SmartGridModel
+from ..grid import GridBuildError, GridConfig
 from .checks import NestedErrors, check_scenario
+from .gridrefs import element_names, parse_grid
 from .messages import problems_from_validation
 from .schema import ScenarioFile
 from .yamlsource import format_path, read_yaml
@@ -32,6 +34,7 @@ class Scenario:
     sha256: str
     spec: ScenarioFile
     model: SmartGridModel
+    grid: GridConfig | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -65,7 +68,17 @@ def load_scenario(path: str | Path) -> Scenario:
         spec = ScenarioFile.model_validate(document.data)
     except ValidationError as error:
         raise ScenarioError(problems + problems_from_validation(error, name, document, ScenarioFile)) from None
-    for finding in check_scenario(spec):
+    grid_config, grid_names = None, None
+    if spec.grid is not None:
+        try:
+            grid_config, network = parse_grid(spec.grid, path.parent)
+            grid_names = element_names(network)
+        except ValidationError as error:
+            problems += problems_from_validation(error, name, document, GridConfig, ("grid",))
+        except GridBuildError as error:
+            where, message = _split_grid_error(str(error))
+            problems.append(Problem(name, format_path(where), message, document.line_of(where)))
+    for finding in check_scenario(spec, grid_names):
         if isinstance(finding, NestedErrors):
             problems += problems_from_validation(finding.error, name, document, finding.model, finding.path)
         else:
@@ -74,7 +87,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if problems:
         raise ScenarioError(problems)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return Scenario(path.resolve(), name, digest, spec, build_model(spec))
+    return Scenario(path.resolve(), name, digest, spec, build_model(spec), grid_config)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -95,6 +108,15 @@ def load_model_file(path: str | Path, model: type[M]) -> M:
         raise ScenarioError(problems_from_validation(error, name, document, model)) from None
 
 
+def _split_grid_error(text: str) -> tuple[tuple[object, ...], str]:
+    """``"loads.0.bus: '9' is not a bus"`` -> (("grid", "loads", 0, "bus"), "'9' is not a bus")."""
+    head, separator, rest = text.partition(": ")
+    if separator and head and " " not in head:
+        parts = tuple(int(p) if p.isdigit() else p for p in head.split("."))
+        return ("grid",) + parts, rest
+    return ("grid",), text
+
+
 def build_model(spec: ScenarioFile) -> SmartGridModel:
     """The NIST view of a validated scenario file."""
     actors = tuple(
@@ -107,6 +129,7 @@ def build_model(spec: ScenarioFile) -> SmartGridModel:
                 Application(app.kind, app.name or f"{actor.id}/{app.kind}", dict(app.params)) for app in actor.applications
             ),
             peak_kw=actor.peak_kw,
+            elements=tuple(actor.elements),
         )
         for actor in spec.actors
     )

@@ -70,6 +70,7 @@ class ActorSection(Section):
     role: str = Field(min_length=1, description="what the actor is, e.g. 'Substation RTU'")
     name: str | None = None
     peak_kw: float | None = Field(None, ge=0, description="Customer actors: peak demand, gives the sub-domain")
+    elements: list[str] = Field(default_factory=list, description="grid elements the actor owns, as kind/name (bus/dx_mv)")
     applications: list[ApplicationSection] = Field(default_factory=list)
 
 

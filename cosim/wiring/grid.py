@@ -1,0 +1,61 @@
+"""The grid of a scenario inside a World: the service, and the sampler of electrical truth.
+
+The sampler records what the electrical layer *is* (every bus voltage,
+branch flow, generator and DER output, served load) once per run step. It is
+the ground truth of a run, for plots and reports; Operations does not read it
+-- it sees the grid only through devices and messages.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Generator
+
+from ..grid import GridService, build_network
+from ..kernel import World
+from ..scenario import Scenario
+
+SERVICE = "grid"
+
+
+def attach_grid(world: World, scenario: Scenario) -> GridService | None:
+    """Build the scenario's network and register a GridService as the world's ``grid``."""
+    if scenario.grid is None:
+        return None
+    network = build_network(scenario.grid, scenario.base_dir)
+    service = GridService(network, record=world.record, log=world.log, entity="grid")
+    world.add_service(SERVICE, service)
+    return service
+
+
+def grid_sampler(world: World, grid: GridService, step_s: float) -> Generator[Any, Any, None]:
+    """Record the solved grid every ``step_s``, after everything else at that instant has acted."""
+    net = grid.network
+    buses = [(f"bus/{name}", name) for name in net.buses.name]
+    branches = [(f"branch/{name}", name, rate) for name, rate in zip(net.branches.name, net.branches.rate_a_mva)]
+    generators = [(f"gen/{name}", name) for name in net.generators.name]
+    ders = [(f"der/{name}", name) for name in net.ders.name]
+    loads = [(f"load/{name}", name) for name in net.loads.name]
+    record = world.record
+    while True:
+        # A zero delay queues the sample behind every event already due now,
+        # so loads and setpoints changed at this instant are in the solve.
+        yield world.timeout(0)
+        grid.solve_if_changed()
+        m = grid.measurements()
+        for entity, name in buses:
+            record(entity, "vm", m.bus_voltage(name).vm_pu, "pu")
+        for entity, name, rate in branches:
+            reading = m.branch(name)
+            record(entity, "p_from", reading.p_mw, "MW")
+            if math.isfinite(rate) and rate > 0:
+                record(entity, "loading", 100.0 * math.hypot(reading.p_mw, reading.q_mvar) / rate, "%")
+        for entity, name in generators:
+            reading = m.generator(name)
+            record(entity, "p", reading.p_mw, "MW")
+            record(entity, "q", reading.q_mvar, "Mvar")
+        for entity, name in ders:
+            record(entity, "p", m.der(name).p_mw, "MW")
+        for entity, name in loads:
+            record(entity, "served", m.load(name).p_mw, "MW")
+        yield world.timeout(step_s)
