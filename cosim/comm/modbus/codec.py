@@ -170,6 +170,10 @@ def encode_request(request: Request) -> bytes:
         raise ValueError("unit_id must be 0..255 and transaction_id 0..65535")
     if not 0 <= request.address <= 0xFFFF:
         raise ValueError(f"address {request.address} outside 0..65535")
+    limit = {True: MAX_READ_BITS if fn.table.is_bit else MAX_READ_REGISTERS,
+             False: MAX_WRITE_BITS if fn.table.is_bit else MAX_WRITE_REGISTERS}[fn.is_read]
+    if not 1 <= request.count <= limit:
+        raise ValueError(f"{fn.name}: quantity {request.count} outside 1..{limit}")
     if not fn.table.is_bit and any(not 0 <= v <= 0xFFFF for v in request.values):
         raise ValueError("register values must be 0..65535")
     return adapter.encode_request(int(fn), request.unit_id, request.transaction_id, request.address,
