@@ -3,7 +3,8 @@
 Generic over the tidy ``timeseries.csv`` (``time_s, entity, quantity, value,
 unit``): a layer that starts recording a new quantity gets its figure
 without a change here. An entity's domain is the domain of the actor it
-names (``home_1``) or prefixes (``home_1/meter``), as in ``summary.csv``.
+names (``home_1``) or prefixes (``home_1/meter``) or owns on the grid,
+exactly as ``summary.csv`` groups it.
 
 A quantity named ``<q>_baseline`` is drawn dashed in the figure of ``<q>``
 (e.g. a DR response against its customer baseline). Traces longer than
@@ -17,10 +18,11 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..kernel.recorder import QuantityStats
 from ..nist import Domain, SmartGridModel
+from ..summary import OTHER, summarise
 
 MAX_POINTS = 2000
-OTHER = "(other)"
 BASELINE_SUFFIX = "_baseline"
 
 
@@ -67,11 +69,13 @@ def read_series(path: Path) -> list[Series]:
 
 def group_figures(series: list[Series], model: SmartGridModel | None) -> list[Figure]:
     """Figures ordered by domain (NIST order) then quantity; baselines joined to their quantity."""
-    domain_of = {a.actor_id: a.domain.value for a in model.actors} if model else {}
+    domain_of: dict[str, str] = {}
     groups: dict[tuple[str, str, str], list[Series]] = {}
     quantities = {(s.quantity, s.unit) for s in series}
     for item in series:
-        domain = domain_of.get(item.entity) or domain_of.get(item.entity.split("/")[0], OTHER)
+        if item.entity not in domain_of:
+            domain_of[item.entity] = entity_domain(item.entity, model)
+        domain = domain_of[item.entity]
         quantity = item.quantity
         base = quantity[: -len(BASELINE_SUFFIX)] if quantity.endswith(BASELINE_SUFFIX) else None
         if base and (base, item.unit) in quantities:
@@ -83,6 +87,21 @@ def group_figures(series: list[Series], model: SmartGridModel | None) -> list[Fi
         thinned = any(len(s.times_s) > MAX_POINTS for s in members)
         figures.append(Figure(domain, quantity, unit, tuple(_thin(s) for s in members), thinned))
     return figures
+
+
+def entity_domain(entity: str, model: SmartGridModel | None) -> str:
+    """The domain ``summary.csv`` files ``entity`` under.
+
+    ``cosim.summary`` owns that rule (actor ids, their prefixes, the grid
+    elements an actor owns, unowned grid elements); asking it about this one
+    entity keeps the plots and the summary table in the same groups without
+    a second copy of the rule.
+    """
+    if model is None:
+        return OTHER
+    stats = QuantityStats("")
+    stats.add(0.0)
+    return summarise({(entity, ""): stats}, model)[0].domain
 
 
 def _thin(series: Series) -> Series:
