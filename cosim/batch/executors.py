@@ -10,6 +10,7 @@ so the choice of executor changes the wall time and nothing else.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import uuid
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Protocol
 
@@ -17,7 +18,10 @@ from .worker import RunOutcome, RunTask, execute
 
 
 class Executor(Protocol):
-    description: str
+    @property
+    def description(self) -> str:
+        """Where the runs go, for the command's first line."""
+        ...
 
     def run(self, tasks: Iterable[RunTask]) -> Iterator[RunOutcome]:
         """Yield one outcome per task as runs finish."""
@@ -70,8 +74,9 @@ class DaskCluster:
         from distributed import Client, as_completed
 
         with Client(self.address, set_as_default=False) as client:
-            # pure=False: a task is a run with side effects, never to be deduplicated or cached
-            futures = {client.submit(execute, task, key=f"cosim-run-{task.run_id}", pure=False): task for task in tasks}
+            # A run has side effects: each submission gets its own key, so two sweeps with the same run
+            # ids on one long-lived cluster never share (or skip) a run. The run id stays readable in it.
+            futures = {client.submit(execute, task, key=f"cosim-run-{task.run_id}-{uuid.uuid4().hex[:8]}"): task for task in tasks}
             for future in as_completed(futures, loop=client.loop):
                 yield _outcome(future, futures[future])
 
