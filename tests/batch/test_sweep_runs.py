@@ -117,3 +117,16 @@ def test_resume_skips_completed_runs_and_reruns_changed_ones(tmp_path, capsys):
     path.write_text(path.read_text().replace(f"{NOISE}: [1, 5]", f"{NOISE}: [1, 5, 9]"))
     assert main(args + ["--resume"]) == 0
     assert "3 completed, 3 skipped" in capsys.readouterr().out
+
+
+def test_command_line_picks_the_executor_and_runs_on_a_dask_scheduler(tmp_path, capsys):
+    from cosim.batch.executors import choose
+
+    assert choose(1, None) == InProcess() and choose(3, None) == LocalProcesses(3)
+    assert choose(4, "tcp://10.0.0.5:8786") == DaskCluster("tcp://10.0.0.5:8786")
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        code = main(["sweep", str(sweep_file(tmp_path)), "--scheduler", cluster.scheduler_address, "--out", str(tmp_path), "--no-progress"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert f"on Dask scheduler {cluster.scheduler_address}" in out and "4 completed" in out
