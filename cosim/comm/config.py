@@ -144,7 +144,7 @@ class LinkConfig(_Model):
         own = getattr(self, name)
         if own is not None:
             return own
-        return getattr(LINK_PROFILES[self.profile], name) if self.profile else 0  # type: ignore[index]
+        return getattr(LINK_PROFILES[self.profile], name) if self.profile else 0
 
 
 class ModbusServerConfig(_Model):

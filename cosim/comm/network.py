@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Generator
 
 import numpy as np
 import simpy
@@ -94,7 +95,7 @@ class _Draws:
 
     __slots__ = ("_draw", "_buf", "_i", "_n")
 
-    def __init__(self, draw: Callable[[int], np.ndarray]) -> None:
+    def __init__(self, draw: Callable[[int], Any]) -> None:
         self._draw = draw
         self._buf: list[float] = []
         self._i = 0
@@ -203,16 +204,13 @@ class CommNetwork:
         rng = self.world.rng
         # Each link draws from its own named streams: adding a link never changes another's draws.
         if latency.is_random:
-            stream = rng(f"comm/link/{name}/latency")
-            link._latency_draws = _Draws(lambda n, d=latency, s=stream: d.sample(s, n))
+            link._latency_draws = _Draws(partial(latency.sample, rng(f"comm/link/{name}/latency")))
         else:
             link._fixed_latency = latency.value_s
         if jitter_s > 0:
-            jstream = rng(f"comm/link/{name}/jitter")
-            link._jitter_draws = _Draws(lambda n, s=jstream, j=jitter_s: s.uniform(0.0, j, n))
+            link._jitter_draws = _Draws(partial(rng(f"comm/link/{name}/jitter").uniform, 0.0, jitter_s))
         if loss > 0:
-            lstream = rng(f"comm/link/{name}/loss")
-            link._loss_draws = _Draws(lambda n, s=lstream: s.random(n))
+            link._loss_draws = _Draws(rng(f"comm/link/{name}/loss").random)
         self.links[name] = link
         self.nodes[a].links[b] = link
         self.nodes[b].links[a] = link
@@ -256,7 +254,7 @@ class CommNetwork:
 
     def schedule_outage(self, name: str, start_s: float, duration_s: float) -> None:
         """Take link ``name`` down from ``start_s`` for ``duration_s`` (simulated seconds)."""
-        def outage() -> Iterable[simpy.Event]:
+        def outage() -> Generator[simpy.Event, Any, None]:
             yield self.env.timeout(max(0.0, start_s - self.env.now))
             self.set_link_down(name, "scheduled")
             yield self.env.timeout(duration_s)
@@ -267,7 +265,7 @@ class CommNetwork:
         """Alternate exponential up times (mean ``mtbf_s``) and repair times (mean ``mttr_s``)."""
         stream = self.world.rng(f"comm/link/{name}/outage")
 
-        def failures() -> Iterable[simpy.Event]:
+        def failures() -> Generator[simpy.Event, Any, None]:
             while True:
                 yield self.env.timeout(float(stream.exponential(mtbf_s)))
                 self.set_link_down(name, "random")

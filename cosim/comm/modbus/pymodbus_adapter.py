@@ -50,18 +50,17 @@ _READ_RESPONSES: dict[int, type[ModbusPDU]] = {
 def encode_request(function_code: int, unit_id: int, transaction_id: int, address: int,
                    count: int, values: Sequence[int]) -> bytes:
     """A request ADU (MBAP + PDU) for function codes 1-6, 15, 16."""
-    ids = {"dev_id": unit_id, "transaction_id": transaction_id}
     pdu: ModbusPDU
     if function_code in _READ_REQUESTS:
-        pdu = _READ_REQUESTS[function_code](address=address, count=count, **ids)
+        pdu = _READ_REQUESTS[function_code](address=address, count=count, dev_id=unit_id, transaction_id=transaction_id)
     elif function_code == 5:
-        pdu = WriteSingleCoilRequest(address=address, bits=[bool(values[0])], **ids)
+        pdu = WriteSingleCoilRequest(address=address, bits=[bool(values[0])], dev_id=unit_id, transaction_id=transaction_id)
     elif function_code == 6:
-        pdu = WriteSingleRegisterRequest(address=address, registers=[int(values[0])], **ids)
+        pdu = WriteSingleRegisterRequest(address=address, registers=[int(values[0])], dev_id=unit_id, transaction_id=transaction_id)
     elif function_code == 15:
-        pdu = WriteMultipleCoilsRequest(address=address, bits=[bool(v) for v in values], **ids)
+        pdu = WriteMultipleCoilsRequest(address=address, bits=[bool(v) for v in values], dev_id=unit_id, transaction_id=transaction_id)
     elif function_code == 16:
-        pdu = WriteMultipleRegistersRequest(address=address, registers=[int(v) for v in values], **ids)
+        pdu = WriteMultipleRegistersRequest(address=address, registers=[int(v) for v in values], dev_id=unit_id, transaction_id=transaction_id)
     else:
         raise ValueError(f"function code {function_code} not supported")
     return _REQUEST_FRAMER.buildFrame(pdu)
@@ -70,20 +69,19 @@ def encode_request(function_code: int, unit_id: int, transaction_id: int, addres
 def encode_response(function_code: int, unit_id: int, transaction_id: int, address: int,
                     count: int, values: Sequence[int]) -> bytes:
     """A normal response ADU; ``values`` are the bits/registers read or echoed."""
-    ids = {"dev_id": unit_id, "transaction_id": transaction_id}
     pdu: ModbusPDU
     if function_code in (1, 2):
-        pdu = _READ_RESPONSES[function_code](bits=[bool(v) for v in values], **ids)
+        pdu = _READ_RESPONSES[function_code](bits=[bool(v) for v in values], dev_id=unit_id, transaction_id=transaction_id)
     elif function_code in (3, 4):
-        pdu = _READ_RESPONSES[function_code](registers=[int(v) for v in values], **ids)
+        pdu = _READ_RESPONSES[function_code](registers=[int(v) for v in values], dev_id=unit_id, transaction_id=transaction_id)
     elif function_code == 5:
-        pdu = WriteSingleCoilResponse(address=address, bits=[bool(values[0])], **ids)
+        pdu = WriteSingleCoilResponse(address=address, bits=[bool(values[0])], dev_id=unit_id, transaction_id=transaction_id)
     elif function_code == 6:
-        pdu = WriteSingleRegisterResponse(address=address, registers=[int(values[0])], **ids)
+        pdu = WriteSingleRegisterResponse(address=address, registers=[int(values[0])], dev_id=unit_id, transaction_id=transaction_id)
     elif function_code == 15:
-        pdu = WriteMultipleCoilsResponse(address=address, count=count, **ids)
+        pdu = WriteMultipleCoilsResponse(address=address, count=count, dev_id=unit_id, transaction_id=transaction_id)
     elif function_code == 16:
-        pdu = WriteMultipleRegistersResponse(address=address, count=count, **ids)
+        pdu = WriteMultipleRegistersResponse(address=address, count=count, dev_id=unit_id, transaction_id=transaction_id)
     else:
         raise ValueError(f"function code {function_code} not supported")
     return _RESPONSE_FRAMER.buildFrame(pdu)

@@ -81,7 +81,8 @@ class ModbusPort:
         self._pending[key] = waiter
         timer = Timeout(env, timeout_s)
         timer.callbacks.append(lambda _e: self._expire(key, waiter))
-        return (yield waiter)
+        answer: bytes | None = yield waiter
+        return answer
 
     def _expire(self, key: tuple[str, int], waiter: simpy.Event) -> None:
         if not waiter.triggered:
