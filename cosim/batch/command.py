@@ -2,7 +2,8 @@
 
 Exit codes follow ``cosim run``: 0 every run completed (or was already),
 1 at least one run failed (the others ran, the table says which), 2 bad
-input -- the sweep file, its addresses or values, or the options.
+input -- the sweep file, its addresses or values, or the options -- and 130
+interrupted (the table of what finished is written; ``--resume`` goes on).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from ..errors import Problem, ScenarioError
 
 EXIT_RUN_FAILED = 1
+EXIT_INTERRUPTED = 130  # as cosim run
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -55,7 +57,11 @@ def handle(args: argparse.Namespace) -> int:
             if outcome.status == "failed":
                 bar.write(f"run {outcome.run_id} failed: {outcome.error}", file=sys.stderr)
 
-        result = run_sweep(sweep, executor, resume=args.resume, on_outcome=advance)
+        try:
+            result = run_sweep(sweep, executor, resume=args.resume, on_outcome=advance)
+        except KeyboardInterrupt:
+            print(f"\ninterrupted; finished runs and the table so far are in {sweep.out_dir} (--resume continues)", file=sys.stderr)
+            return EXIT_INTERRUPTED
     done, skipped, failed = result.count("completed"), result.count("skipped"), result.count("failed")
     print(f"Done: {done} completed, {skipped} skipped (already completed), {failed} failed")
     for table in result.tables:

@@ -52,8 +52,12 @@ class LocalProcesses:
     def run(self, tasks: Iterable[RunTask]) -> Iterator[RunOutcome]:
         with cf.ProcessPoolExecutor(max_workers=self.workers) as pool:
             futures = {pool.submit(execute, task): task for task in tasks}
-            for future in cf.as_completed(futures):
-                yield _outcome(future, futures[future])
+            try:
+                for future in cf.as_completed(futures):
+                    yield _outcome(future, futures[future])
+            finally:  # interrupted (Ctrl-C) or abandoned: do not start the queued runs on the way out
+                for future in futures:
+                    future.cancel()
 
 
 @dataclass(frozen=True)

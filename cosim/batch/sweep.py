@@ -66,7 +66,8 @@ def run_sweep(sweep: Sweep, executor: Executor, resume: bool = False, on_outcome
 
     ``on_outcome`` is called in this process as each run finishes (a progress
     bar). Failed runs are reported in the outcomes and the table; they never
-    stop the others.
+    stop the others. An interruption (KeyboardInterrupt) still writes the
+    table, then propagates.
     """
     outcomes: dict[str, RunOutcome] = {}
     pending = []
@@ -79,9 +80,11 @@ def run_sweep(sweep: Sweep, executor: Executor, resume: bool = False, on_outcome
         else:
             pending.append(task)
     sweep.out_dir.mkdir(parents=True, exist_ok=True)
-    for outcome in executor.run(pending):
-        outcomes[outcome.run_id] = outcome
-        if on_outcome:
-            on_outcome(outcome)
-    tables = write_tables(sweep, outcomes)
+    try:
+        for outcome in executor.run(pending):
+            outcomes[outcome.run_id] = outcome
+            if on_outcome:
+                on_outcome(outcome)
+    finally:  # also when interrupted: the table then shows what finished and what did not
+        tables = write_tables(sweep, outcomes)
     return SweepResult(outcomes, tuple(tables))

@@ -19,6 +19,7 @@ NOISE = "actors[home_1].applications[load_profile].params.noise_pct"
 
 class FailParams(Params):
     fail_at_s: float | None = Field(None, description="raise at this simulated time")
+    interrupt: bool = Field(False, description="raise KeyboardInterrupt (a user's Ctrl-C) instead")
 
 
 if "sweep_test_failure" not in APPLICATIONS:
@@ -29,6 +30,8 @@ if "sweep_test_failure" not in APPLICATIONS:
         if params.fail_at_s is None:
             return
         yield world.timeout(params.fail_at_s)
+        if params.interrupt:
+            raise KeyboardInterrupt
         raise RuntimeError(f"model bug at t={world.now:g}")
 
 
@@ -81,13 +84,20 @@ def test_table_has_parameters_status_and_summary_rows(tmp_path):
     assert str(table.schema.field(NOISE).type) == "double" and str(table.schema.field("samples").type) == "int64"
 
 
-def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, capsys):
-    apps = "actors[home_1].applications[sweep_test_failure].params.fail_at_s"
+FAIL_AT = "actors[home_1].applications[sweep_test_failure].params.fail_at_s"
+
+
+def failing_sweep(tmp_path, extra=""):
     base = tmp_path / "base.yaml"
-    text = QUICKSTART.read_text().replace("      - {kind: rooftop_pv", "      - {kind: sweep_test_failure}\n      - {kind: rooftop_pv")
-    base.write_text(text)
+    app = "{kind: sweep_test_failure" + (", params: {interrupt: true}}" if extra == "interrupt" else "}")
+    base.write_text(QUICKSTART.read_text().replace("      - {kind: rooftop_pv", f"      - {app}\n      - {{kind: rooftop_pv"))
     path = tmp_path / "sweep.yaml"
-    path.write_text(f"name: failing\nscenario: base.yaml\nparameters:\n  run.duration: [2h]\n  {apps}: [null, 1800]\nseeds: [3]\n")
+    path.write_text(f"name: failing\nscenario: base.yaml\nparameters:\n  run.duration: [2h]\n  {FAIL_AT}: [null, 1800]\nseeds: [3]\n")
+    return path
+
+
+def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, capsys):
+    path = failing_sweep(tmp_path)
     assert main(["sweep", str(path), "--workers", "1", "--out", str(tmp_path), "--no-progress"]) == 1
     captured = capsys.readouterr()
     assert "1 completed, 0 skipped (already completed), 1 failed" in captured.out
@@ -130,3 +140,11 @@ def test_command_line_picks_the_executor_and_runs_on_a_dask_scheduler(tmp_path, 
     assert code == 0
     out = capsys.readouterr().out
     assert f"on Dask scheduler {cluster.scheduler_address}" in out and "4 completed" in out
+
+
+def test_an_interrupted_sweep_still_writes_its_table(tmp_path, capsys):
+    path = failing_sweep(tmp_path, "interrupt")
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(tmp_path), "--no-progress"]) == 130
+    assert "interrupted; finished runs and the table so far are in" in capsys.readouterr().err
+    rows = list(csv.DictReader(open(tmp_path / "failing" / "results.csv", newline="")))
+    assert {r[FAIL_AT]: r["status"] for r in rows} == {"": "completed", "1800": "interrupted"}
