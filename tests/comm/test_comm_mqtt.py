@@ -137,6 +137,27 @@ def test_will_when_the_link_goes_down(world):
     assert [m.payload for m in got] == [b"gone"]
 
 
+def test_client_learns_the_broker_gave_up_and_can_reconnect(world):
+    network = star(world)
+    device = network.mqtt_client("pub", "dev", "broker", keep_alive_s=5, retry_interval_s=1.0)
+    outcome = {}
+
+    def story():
+        yield from device.connect()
+        network.schedule_outage("pub--broker", world.now + 1, 20)  # keep-alive lapses at the broker
+        yield world.timeout(25)
+        try:
+            yield from device.publish("x", b"1", QoS.AT_LEAST_ONCE)
+        except MqttError:
+            outcome["refused"] = world.now
+        yield from device.connect()
+        yield from device.publish("x", b"2", QoS.AT_LEAST_ONCE)
+        outcome["ok"] = world.now
+
+    run_process(world, story())
+    assert "refused" in outcome and outcome["ok"] > outcome["refused"]
+
+
 def test_persistent_session_queues_qos1_while_offline(world):
     network = star(world)
     pub = network.mqtt_client("pub", "p", "broker")

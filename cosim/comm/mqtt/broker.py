@@ -130,7 +130,12 @@ class MqttBroker:
         client_id = self._by_node.get(msg.src)
         session = self.sessions.get(client_id) if client_id is not None else None
         if session is None or not session.connected:
-            msg.reason = "not_connected"  # 3.1.0: first packet must be CONNECT; a real broker closes
+            # 3.1.0: the first packet must be CONNECT. A real broker closes the TCP connection and
+            # the client sees the reset; here a DISCONNECT back to the node stands for that reset.
+            msg.reason = "not_connected"
+            if not isinstance(packet, Disconnect):
+                self.network.send(self.node_id, msg.src, PROTOCOL, Disconnect(), Disconnect().size_bytes(),
+                                  kind="disconnect", info="DISCONNECT (connection closed by broker)")
             return
         session.last_seen_s = self.env.now
         if isinstance(packet, Publish):

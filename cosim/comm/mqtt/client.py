@@ -5,7 +5,9 @@ SUBSCRIBE and QoS 1 PUBLISH are retried every ``retry_interval_s`` until
 acknowledged (the PUBLISH retry with DUP set); PINGREQ goes out after
 ``keep_alive_s`` without sending anything. :meth:`drop` models a connection
 lost without DISCONNECT: the broker notices when the keep-alive lapses and
-publishes the will.
+publishes the will. When the broker has given up on a client that is still
+talking, it answers with a DISCONNECT (standing for the TCP reset a real broker
+causes); the client then counts as disconnected until :meth:`connect` again.
 """
 
 from __future__ import annotations
@@ -162,6 +164,11 @@ class SimMqttClient:
             self._answer(("puback", packet.packet_id), packet)
         elif isinstance(packet, SubAck):
             self._answer(("suback", packet.packet_id), packet)
+        elif isinstance(packet, Disconnect):
+            # The broker closed the connection (keep-alive lapsed): pending operations fail with
+            # MqttError at their next retry; the application decides when to connect again.
+            self.connected = False
+            self._connection += 1
         elif isinstance(packet, PingResp):
             pass
 
