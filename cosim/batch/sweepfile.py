@@ -39,9 +39,14 @@ from ..scenario.loader import display_name_for
 from ..scenario.messages import problems_from_validation
 from ..scenario.schema import Identifier
 from ..scenario.yamlsource import read_yaml
-from .paths import Address, AddressError, check_address, parse_address, set_value
+from .paths import Address, AddressError, Key, check_address, parse_address, set_value
 
 SEED_ADDRESS = "run.seed"
+
+# Scenario fields that name a file relative to the scenario's folder. The resolved scenario of a
+# run is loaded from elsewhere (a temporary folder to validate, the run folder to run), so such a
+# value is made absolute when it names an existing file there; a shipped name ("case9") is kept.
+FILE_FIELDS = ("grid.case",)
 
 
 class SweepFile(BaseModel):
@@ -131,17 +136,17 @@ def load_sweep(path: str | Path, out_root: Path | None = None) -> Sweep:
             problems.append(Problem(name, f"parameters.{text}", str(error), document.line_of(where)))
     for text, address in addresses.items():
         for value in spec.parameters[text]:
-            for found in _single_value_problems(base_data, address, value):
+            for found in _single_value_problems(base_data, address, value, base_path.parent):
                 problems.append(Problem(name, f"parameters.{text}", f"value {value!r}: {found}", document.line_of(("parameters", text))))
     if problems:
         raise ScenarioError(problems)
 
-    runs = tuple(_expand(spec, base_data, addresses, base.spec.run.seed))
+    runs = tuple(_expand(spec, base_data, addresses, base.spec.run.seed, base_path.parent))
     root = out_root if out_root is not None else Path(spec.out)
     return Sweep(path.resolve(), name, spec.name, base_path, tuple(spec.parameters), runs, root / spec.name)
 
 
-def _expand(spec: SweepFile, base_data: dict, addresses: dict[str, Address], base_seed: int) -> list[RunPlan]:
+def _expand(spec: SweepFile, base_data: dict, addresses: dict[str, Address], base_seed: int, base_dir: Path) -> list[RunPlan]:
     """The grid in sweep-file order: parameters vary slowest first, seeds fastest."""
     texts = list(spec.parameters)
     combos = itertools.product(*(spec.parameters[t] for t in texts)) if texts else [()]
@@ -161,7 +166,7 @@ def _expand(spec: SweepFile, base_data: dict, addresses: dict[str, Address], bas
                 data = set_value(data, addresses[text], value)
             data = set_value(data, parse_address(SEED_ADDRESS), seed)
             identity = params if SEED_ADDRESS in dict(params) else params + ((SEED_ADDRESS, seed),)
-            runs.append(RunPlan(run_id(identity, replicate), params, seed, yaml.safe_dump(data, sort_keys=False, allow_unicode=True)))
+            runs.append(RunPlan(run_id(identity, replicate), params, seed, resolved_text(data, base_dir)))
     return runs
 
 
@@ -192,12 +197,31 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _single_value_problems(base_data: dict, address: Address, value: Any) -> list[str]:
+def resolved_text(data: dict, base_dir: Path) -> str:
+    """The YAML text of a run's scenario, loadable from any folder (see ``FILE_FIELDS``)."""
+    for text in FILE_FIELDS:
+        address = parse_address(text)
+        try:
+            value = _get(data, address)
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue
+        if isinstance(value, str) and not Path(value).is_absolute() and (base_dir / value).exists():
+            data = set_value(data, address, str((base_dir / value).resolve()))
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _get(data: Any, address: Address) -> Any:
+    for step in address.steps:
+        data = data[step.name] if isinstance(step, Key) else data[int(step.label)]
+    return data
+
+
+def _single_value_problems(base_data: dict, address: Address, value: Any, base_dir: Path) -> list[str]:
     """Problems of the base scenario with only this one value changed, as 'field: message' texts."""
     data = set_value(base_data, address, value)
     with tempfile.TemporaryDirectory(prefix="cosim-sweep-") as folder:
         candidate = Path(folder) / "scenario.yaml"
-        candidate.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        candidate.write_text(resolved_text(data, base_dir), encoding="utf-8")
         try:
             load_scenario(candidate)
         except ScenarioError as error:

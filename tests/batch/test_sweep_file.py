@@ -86,3 +86,19 @@ def test_bad_options_exit_2(tmp_path, capsys):
     assert main(["sweep", str(path), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]) == 2
     err = capsys.readouterr().err
     assert "--workers: 0 is not a number of workers" in err and "not both" in err
+
+
+def test_files_named_relative_to_the_base_scenario_still_load_from_the_run_folder(tmp_path):
+    """The resolved scenario runs from the run folder, so a relative grid case is made absolute in it."""
+    import shutil
+
+    import cosim.grid
+
+    (tmp_path / "cases").mkdir()
+    shutil.copy(Path(cosim.grid.__file__).parent / "cases" / "case9.json", tmp_path / "cases" / "my9.json")
+    (tmp_path / "base.yaml").write_text(QUICKSTART.read_text() + "grid:\n  case: cases/my9.json\n")
+    path = tmp_path / "sweep.yaml"
+    path.write_text("name: g\nscenario: base.yaml\nparameters:\n  run.duration: [1h]\nseeds: [1]\n")
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    (run,) = load_sweep(path, tmp_path / "out").runs
+    assert yaml.safe_load(run.scenario_yaml)["grid"]["case"] == str((tmp_path / "cases" / "my9.json").resolve())
