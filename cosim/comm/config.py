@@ -8,6 +8,10 @@ Shape (YAML)::
         - {id: scada, actor: operations/scada}
         - {id: wan}
         - {id: rtu1, actor: distribution/substation1}
+        - {id: collector1}
+      node_groups:                     # many similar nodes, each linked to one of link_to
+        - {id_format: "meter{index:05d}", count: 1000, actor: customer/premises,
+           link_to: [collector1], link: {profile: ami_rf_mesh}}
       links:
         - {a: scada, b: wan, profile: fibre_wan}
         - {a: wan, b: rtu1, profile: lte, loss: 0.01,           # profile values can be overridden
@@ -88,12 +92,9 @@ class NodeConfig(_Model):
     actor: str | None = None
 
 
-class LinkConfig(_Model):
-    """A link between nodes ``a`` and ``b``: a named profile and/or explicit values (explicit wins)."""
+class LinkParams(_Model):
+    """What a link is like: a named profile and/or explicit values (explicit wins)."""
 
-    a: str
-    b: str
-    name: str | None = None
     profile: str | None = None
     latency_s: float | DelayConfig | None = None
     jitter_s: float | None = Field(None, ge=0)
@@ -119,19 +120,14 @@ class LinkConfig(_Model):
         return value
 
     @model_validator(mode="after")
-    def _complete(self) -> "LinkConfig":
+    def _complete(self) -> "LinkParams":
         if self.profile is None:
             missing = [n for n in ("latency_s", "bandwidth_bps") if getattr(self, n) is None]
             if missing:
                 raise ValueError(f"a link without a profile needs {' and '.join(missing)}")
         if (self.mtbf_s is None) != (self.mttr_s is None):
             raise ValueError("random outages need both mtbf_s and mttr_s")
-        if self.a == self.b:
-            raise ValueError(f"a link joins two different nodes (a and b are both {self.a!r})")
         return self
-
-    def link_name(self) -> str:
-        return self.name or f"{self.a}--{self.b}"
 
     def latency(self) -> Delay:
         if self.latency_s is None:
@@ -145,6 +141,55 @@ class LinkConfig(_Model):
         if own is not None:
             return own
         return getattr(LINK_PROFILES[self.profile], name) if self.profile else 0
+
+
+class LinkConfig(LinkParams):
+    """A link between nodes ``a`` and ``b``."""
+
+    a: str
+    b: str
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _two_ends(self) -> "LinkConfig":
+        if self.a == self.b:
+            raise ValueError(f"a link joins two different nodes (a and b are both {self.a!r})")
+        return self
+
+    def link_name(self) -> str:
+        return self.name or f"{self.a}--{self.b}"
+
+
+class NodeGroupConfig(_Model):
+    """Many similar nodes (meters, premises), each linked to one of ``link_to``.
+
+    Member ``i`` is ``id_format.format(index=i)`` and links to
+    ``link_to[i * len(link_to) // count]`` (consecutive blocks per target),
+    the link named ``"<member>--<target>"``.
+    """
+
+    id_format: str
+    count: int = Field(ge=1, le=1_000_000)
+    actor: str | None = None
+    link_to: list[str] = Field(min_length=1)
+    link: LinkParams
+
+    @field_validator("id_format")
+    @classmethod
+    def _formats(cls, value: str) -> str:
+        try:
+            first, second = value.format(index=0), value.format(index=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"id_format must use only {{index}} (e.g. 'meter{{index:05d}}'): {exc}") from None
+        if first == second:
+            raise ValueError("id_format must contain {index} so that member ids differ")
+        return value
+
+    def member_ids(self) -> list[str]:
+        return [self.id_format.format(index=i) for i in range(self.count)]
+
+    def target_of(self, index: int) -> str:
+        return self.link_to[index * len(self.link_to) // self.count]
 
 
 class ModbusServerConfig(_Model):
@@ -193,6 +238,7 @@ class CommConfig(_Model):
 
     trace: bool = True
     nodes: list[NodeConfig] = []
+    node_groups: list[NodeGroupConfig] = []
     links: list[LinkConfig] = []
     modbus_servers: list[ModbusServerConfig] = []
     mqtt: MqttConfig = MqttConfig()
@@ -207,10 +253,30 @@ class CommConfig(_Model):
             seen.add(node.id)
         return nodes
 
+    @field_validator("node_groups")
+    @classmethod
+    def _groups_join_known_nodes(cls, groups: list[NodeGroupConfig], info: ValidationInfo) -> list[NodeGroupConfig]:
+        known = {n.id for n in info.data.get("nodes", [])}
+        for index, group in enumerate(groups):
+            for t, target in enumerate(group.link_to):
+                if target not in known:
+                    raise ValueError(f"node_groups[{index}].link_to[{t}]: unknown node {target!r} "
+                                     "(groups link to nodes declared under nodes:)")
+            members = group.member_ids()
+            if len(set(members)) != len(members):
+                raise ValueError(f"node_groups[{index}].id_format: member ids repeat")
+            clash = known.intersection(members)
+            if clash:
+                raise ValueError(f"node_groups[{index}].id_format: id {sorted(clash)[0]!r} is already a node")
+            known.update(members)
+        return groups
+
     @field_validator("links")
     @classmethod
     def _links_join_known_nodes(cls, links: list[LinkConfig], info: ValidationInfo) -> list[LinkConfig]:
         known = {n.id for n in info.data.get("nodes", [])}
+        for group in info.data.get("node_groups", []):
+            known.update(group.member_ids())
         pairs: set[frozenset[str]] = set()
         names: set[str] = set()
         for index, link in enumerate(links):
@@ -230,7 +296,7 @@ class CommConfig(_Model):
     @field_validator("modbus_servers")
     @classmethod
     def _servers_on_known_nodes(cls, servers: list[ModbusServerConfig], info: ValidationInfo) -> list[ModbusServerConfig]:
-        known = {n.id for n in info.data.get("nodes", [])}
+        known = _all_node_ids(info)
         for index, server in enumerate(servers):
             if server.node not in known:
                 raise ValueError(f"modbus_servers[{index}].node: unknown node {server.node!r}")
@@ -239,7 +305,7 @@ class CommConfig(_Model):
     @field_validator("mqtt")
     @classmethod
     def _brokers_on_known_nodes(cls, mqtt: MqttConfig, info: ValidationInfo) -> MqttConfig:
-        known = {n.id for n in info.data.get("nodes", [])}
+        known = _all_node_ids(info)
         for index, broker in enumerate(mqtt.brokers):
             if broker.node not in known:
                 raise ValueError(f"mqtt.brokers[{index}].node: unknown node {broker.node!r}")
@@ -258,18 +324,32 @@ def build_network(world: World, config: CommConfig) -> CommNetwork:
     network = CommNetwork(world, trace=config.trace)
     for node in config.nodes:
         network.add_node(node.id, node.actor)
+    for group in config.node_groups:
+        for index, member in enumerate(group.member_ids()):
+            network.add_node(member, group.actor)
+            _add_link(network, member, group.target_of(index), f"{member}--{group.target_of(index)}", group.link)
     for link in config.links:
-        name = link.link_name()
-        network.add_link(link.a, link.b, link.latency(), float(link.value("bandwidth_bps")),
-                         jitter_s=float(link.value("jitter_s")), loss=float(link.value("loss")),
-                         overhead_bytes=int(link.value("overhead_bytes")), name=name, profile=link.profile)
-        for outage in link.outages:
-            network.schedule_outage(name, outage.start_s, outage.duration_s)
-        if link.mtbf_s is not None and link.mttr_s is not None:
-            network.random_outages(name, link.mtbf_s, link.mttr_s)
+        _add_link(network, link.a, link.b, link.link_name(), link)
     for server in config.modbus_servers:
         network.modbus_server(server.node, server.response_delay_s)
     schemas = [(s.filter, json_schema_check(s.schema_)) for s in config.mqtt.topic_schemas]
     for broker in config.mqtt.brokers:
         network.add_mqtt_broker(broker.node, broker.retry_interval_s, schemas)
     return network
+
+
+def _add_link(network: CommNetwork, a: str, b: str, name: str, params: LinkParams) -> None:
+    network.add_link(a, b, params.latency(), float(params.value("bandwidth_bps")),
+                     jitter_s=float(params.value("jitter_s")), loss=float(params.value("loss")),
+                     overhead_bytes=int(params.value("overhead_bytes")), name=name, profile=params.profile)
+    for outage in params.outages:
+        network.schedule_outage(name, outage.start_s, outage.duration_s)
+    if params.mtbf_s is not None and params.mttr_s is not None:
+        network.random_outages(name, params.mtbf_s, params.mttr_s)
+
+
+def _all_node_ids(info: ValidationInfo) -> set[str]:
+    known = {n.id for n in info.data.get("nodes", [])}
+    for group in info.data.get("node_groups", []):
+        known.update(group.member_ids())
+    return known

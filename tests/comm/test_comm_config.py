@@ -105,3 +105,31 @@ def trace_digest(seed: int, tmp_path) -> str:
 def test_same_seed_same_trace(tmp_path):
     assert trace_digest(5, tmp_path) == trace_digest(5, tmp_path)
     assert trace_digest(5, tmp_path) != trace_digest(6, tmp_path)
+
+
+def test_node_groups_build_many_linked_nodes():
+    config = CommConfig.model_validate({
+        "nodes": [{"id": "headend"}, {"id": "c0"}, {"id": "c1"}],
+        "node_groups": [{"id_format": "meter{index:03d}", "count": 10, "actor": "customer/premises",
+                         "link_to": ["c0", "c1"], "link": {"profile": "ami_rf_mesh", "loss": 0.0}}],
+        "links": [{"a": "c0", "b": "headend", "profile": "lte"}, {"a": "c1", "b": "headend", "profile": "lte"},
+                  {"a": "meter009", "b": "c0", "profile": "plc"}],  # links may name group members
+    })
+    network = build_network(World(1), config)
+    assert network.route("meter000", "headend") == ["meter000", "c0", "headend"]
+    assert network.route("meter007", "headend") == ["meter007", "c1", "headend"]
+    assert network.links["meter004--c0"].loss == 0.0 and network.nodes["meter004"].actor == "customer/premises"
+
+
+@pytest.mark.parametrize("group, words", [
+    ({"id_format": "meter", "count": 2, "link_to": ["c"], "link": {"profile": "lan"}}, "must contain {index}"),
+    ({"id_format": "m{i}", "count": 2, "link_to": ["c"], "link": {"profile": "lan"}}, "must use only {index}"),
+    ({"id_format": "m{index}", "count": 2, "link_to": ["x"], "link": {"profile": "lan"}},
+     "node_groups[0].link_to[0]: unknown node 'x'"),
+    ({"id_format": "{index}c", "count": 2, "link_to": ["c"], "link": {"profile": "lan"}}, "id '0c' is already a node"),
+    ({"id_format": "m{index}", "count": 2, "link_to": ["c"], "link": {}}, "needs latency_s and bandwidth_bps"),
+])
+def test_node_group_errors(group, words):
+    with pytest.raises(ValidationError) as info:
+        CommConfig.model_validate({"nodes": [{"id": "c"}, {"id": "0c"}], "node_groups": [group]})
+    assert any(words in e["msg"] for e in info.value.errors()), info.value.errors()
