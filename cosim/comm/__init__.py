@@ -16,6 +16,8 @@ This package never imports :mod:`cosim.grid`.
 from .config import CommConfig, build_network
 from .errors import CommError, ModbusResponseError, ModbusTimeoutError, MqttError
 from .interfaces import ModbusClient, ModbusServerEndpoint, ModbusTransport, MqttClient, MqttMessage, QoS
+from .modbus.datamodel import ArrayRegisterBank, ExceptionCode, ModbusError, ModbusTable, RegisterBank
+from .mqtt.packets import Will
 from .network import CommNetwork, DropReason, Link, Message
 from .profiles import LINK_PROFILES, Delay, DelayKind, LinkProfile
 from .trace import LinkSummary, NetworkStatistics
@@ -25,4 +27,5 @@ __all__ = [
     "LINK_PROFILES", "Delay", "DelayKind", "LinkProfile", "LinkSummary", "NetworkStatistics",
     "ModbusClient", "ModbusServerEndpoint", "ModbusTransport", "MqttClient", "MqttMessage", "QoS",
     "CommError", "ModbusTimeoutError", "ModbusResponseError", "MqttError",
+    "ArrayRegisterBank", "ExceptionCode", "ModbusError", "ModbusTable", "RegisterBank", "Will",
 ]
