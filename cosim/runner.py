@@ -86,6 +86,9 @@ def run_scenario(scenario: Scenario, out_dir: Path | None, progress: ProgressCal
         started_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         status="running",
     )
+    if out_dir is not None:
+        # The exact scenario that ran, beside its results (reports and re-runs read it).
+        (Path(out_dir) / "scenario.yaml").write_bytes(scenario.source)
     started = time.perf_counter()
     status, error_text = "completed", None
     try:

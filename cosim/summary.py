@@ -28,13 +28,27 @@ class SummaryRow:
     last_total: float  # sum over entities of their last value (e.g. total energy so far)
 
 
-def summarise(stats: dict[tuple[str, str], QuantityStats], model: SmartGridModel) -> list[SummaryRow]:
-    """Group recorded quantities by the domain of the recording entity (actor id or its prefix)."""
+def domain_map(model: SmartGridModel) -> dict[str, str]:
+    """Recording entity -> domain name, for actors and the grid elements they own."""
     domain_of = {actor.actor_id: actor.domain.value for actor in model.actors}
     domain_of.update({element: actor.domain.value for actor in model.actors for element in actor.elements})
+    return domain_of
+
+
+def entity_domain(entity: str, domain_of: dict[str, str]) -> str:
+    """The domain an entity's samples belong to: its own, its owner's (``actor/...``), or a catch-all."""
+    found = domain_of.get(entity) or domain_of.get(entity.split("/")[0])
+    if found:
+        return found
+    return GRID if entity.partition("/")[0] in GRID_PREFIXES else OTHER
+
+
+def summarise(stats: dict[tuple[str, str], QuantityStats], model: SmartGridModel) -> list[SummaryRow]:
+    """Group recorded quantities by the domain of the recording entity (actor id or its prefix)."""
+    domain_of = domain_map(model)
     groups: dict[tuple[str, str, str], list[QuantityStats]] = {}
     for (entity, quantity), item in stats.items():
-        domain = domain_of.get(entity) or domain_of.get(entity.split("/")[0]) or (GRID if entity.partition("/")[0] in GRID_PREFIXES else OTHER)
+        domain = entity_domain(entity, domain_of)
         groups.setdefault((domain, quantity, item.unit), []).append(item)
     order = {d.value: i for i, d in enumerate(Domain)}
     rows = []

@@ -13,7 +13,6 @@ never raises, so one broken run cannot stop the sweep.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import time
@@ -71,9 +70,8 @@ def execute(task: RunTask) -> RunOutcome:
         copy = run_dir / SCENARIO_COPY
         copy.write_text(task.scenario_yaml, encoding="utf-8")
         (run_dir / PARAMS_FILE).write_text(params_json(task), encoding="utf-8")
-        scenario = load_scenario(copy)
         # Relative paths inside the scenario still mean the base scenario's folder.
-        scenario = dataclasses.replace(scenario, path=Path(task.base_dir) / SCENARIO_COPY, display_name=str(copy))
+        scenario = load_scenario(copy, base_dir=Path(task.base_dir))
         run_scenario(scenario, run_dir)
     except ScenarioError as error:
         _record_failure(run_dir, task, "; ".join(str(p) for p in error.problems))

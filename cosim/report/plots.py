@@ -18,9 +18,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..kernel.recorder import QuantityStats
 from ..nist import Domain, SmartGridModel
-from ..summary import OTHER, summarise
+from ..summary import OTHER, domain_map
+from ..summary import entity_domain as summary_entity_domain
 
 MAX_POINTS = 2000
 BASELINE_SUFFIX = "_baseline"
@@ -90,18 +90,10 @@ def group_figures(series: list[Series], model: SmartGridModel | None) -> list[Fi
 
 
 def entity_domain(entity: str, model: SmartGridModel | None) -> str:
-    """The domain ``summary.csv`` files ``entity`` under.
-
-    ``cosim.summary`` owns that rule (actor ids, their prefixes, the grid
-    elements an actor owns, unowned grid elements); asking it about this one
-    entity keeps the plots and the summary table in the same groups without
-    a second copy of the rule.
-    """
+    """The domain an entity's chart belongs to, by the same rule as ``summary.csv`` (:mod:`cosim.summary`)."""
     if model is None:
         return OTHER
-    stats = QuantityStats("")
-    stats.add(0.0)
-    return summarise({(entity, ""): stats}, model)[0].domain
+    return summary_entity_domain(entity, domain_map(model))
 
 
 def _thin(series: Series) -> Series:

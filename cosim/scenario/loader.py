@@ -32,14 +32,11 @@ class Scenario:
     path: Path
     display_name: str
     sha256: str
+    source: bytes  # the file as read, copied beside the results of every run
+    base_dir: Path  # folder that relative paths inside the scenario are resolved against
     spec: ScenarioFile
     model: SmartGridModel
     grid: GridConfig | None = None
-
-    @property
-    def base_dir(self) -> Path:
-        """Folder that relative paths inside the scenario are resolved against."""
-        return self.path.parent
 
     def with_run(self, **changes: object) -> "Scenario":
         """A copy with ``run`` fields replaced (``seed=7``, ``duration=3600.0``), as the CLI overrides do."""
@@ -55,9 +52,15 @@ def display_name_for(path: Path) -> str:
         return str(path)
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate ``path``; raises :class:`ScenarioError` listing every problem."""
+def load_scenario(path: str | Path, base_dir: Path | None = None) -> Scenario:
+    """Read and validate ``path``; raises :class:`ScenarioError` listing every problem.
+
+    Relative paths inside the file (a grid case) are resolved against
+    ``base_dir``, by default the file's own folder; a sweep passes the base
+    scenario's folder for the copies it writes elsewhere.
+    """
     path = Path(path)
+    base_dir = (Path(base_dir) if base_dir is not None else path.parent).resolve()
     name = display_name_for(path)
     document, problems = read_yaml(path, name)
     if document is None:
@@ -71,7 +74,7 @@ def load_scenario(path: str | Path) -> Scenario:
     grid_config, grid_names = None, None
     if spec.grid is not None:
         try:
-            grid_config, network = parse_grid(spec.grid, path.parent)
+            grid_config, network = parse_grid(spec.grid, base_dir)
             grid_names = element_names(network)
         except ValidationError as error:
             problems += problems_from_validation(error, name, document, GridConfig, ("grid",))
@@ -86,8 +89,9 @@ def load_scenario(path: str | Path) -> Scenario:
             problems.append(Problem(name, format_path(where), message, document.line_of(where)))
     if problems:
         raise ScenarioError(problems)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return Scenario(path.resolve(), name, digest, spec, build_model(spec), grid_config)
+    source = path.read_bytes()
+    digest = hashlib.sha256(source).hexdigest()
+    return Scenario(path.resolve(), name, digest, source, base_dir, spec, build_model(spec), grid_config)
 
 
 M = TypeVar("M", bound=BaseModel)
