@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__
 from .domains import RunContext, domain_process
 from .events import event_schedule
+from .wiring.comm import attach_comm
 from .wiring.grid import attach_grid, grid_sampler
 from .kernel import World
 from .kernel.world import ProgressCallback
@@ -58,6 +59,7 @@ def build_world(scenario: Scenario, out_dir: Path | None) -> tuple[World, RunCon
     world = World(run.seed, out_dir, real_time=run.mode == "realtime", realtime_factor=run.realtime_factor)
     ctx = RunContext(scenario.model, run.step, run.duration, scenario.base_dir)
     grid = attach_grid(world, scenario)
+    attach_comm(world, scenario)
     for domain in Domain:
         world.process(domain_process(world, domain, ctx))
     if grid is not None:
@@ -97,6 +99,8 @@ def run_scenario(scenario: Scenario, out_dir: Path | None, progress: ProgressCal
         status, error_text = ("interrupted" if isinstance(error, KeyboardInterrupt) else "failed"), f"{type(error).__name__}: {error}"
         raise
     finally:
+        if world.has_service("comm"):
+            world.service("comm").finish()
         rows = summarise(world.recorder.stats, scenario.model)
         if out_dir is not None:
             write_summary(out_dir / "summary.csv", rows)

@@ -12,6 +12,7 @@ from typing import Iterator
 
 from pydantic import BaseModel, ValidationError
 
+from ..comm import CommConfig
 from ..domains.registry import APPLICATIONS
 from ..events import EVENT_KINDS
 from ..nist import AssociationKind
@@ -36,14 +37,26 @@ GridNames = dict[str, frozenset[str]] | None
 """Element names by kind when the scenario has a (valid) grid, else None."""
 
 
-def check_scenario(scenario: ScenarioFile, grid: GridNames = None) -> Iterator[Finding | NestedErrors]:
+def check_scenario(scenario: ScenarioFile, grid: GridNames = None, comm: CommConfig | None = None) -> Iterator[Finding | NestedErrors]:
     """Every cross-reference problem of the file, in file order."""
     yield from _unique_actor_ids(scenario)
+    if comm is not None:
+        yield from _comm_actors(scenario, comm)
     yield from _actor_elements(scenario, grid)
     yield from _applications(scenario, grid)
     yield from _associations(scenario)
     yield from _run_and_events(scenario)
     yield from _events(scenario, grid)
+
+
+def _comm_actors(scenario: ScenarioFile, comm: CommConfig) -> Iterator[Finding]:
+    """A communication node that says which actor it belongs to must name a scenario actor."""
+    ids = [actor.id for actor in scenario.actors]
+    for key, items in (("nodes", comm.nodes), ("node_groups", comm.node_groups)):
+        for index, item in enumerate(items):
+            actor = getattr(item, "actor", None)
+            if actor is not None and actor not in ids:
+                yield ("comm", key, index, "actor"), f"unknown actor {actor!r}{_suggest(actor, ids)}"
 
 
 def _grid_reference(reference: str, grid: GridNames, allowed: tuple[str, ...]) -> str | None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError
 from ..nist import Actor, Application, Association, SmartGridModel
+from ..comm import CommConfig
 from ..grid import GridBuildError, GridConfig
 from .checks import NestedErrors, check_scenario
 from .gridrefs import element_names, parse_grid
@@ -37,6 +38,7 @@ class Scenario:
     spec: ScenarioFile
     model: SmartGridModel
     grid: GridConfig | None = None
+    comm: CommConfig | None = None
 
     def with_run(self, **changes: object) -> "Scenario":
         """A copy with ``run`` fields replaced (``seed=7``, ``duration=3600.0``), as the CLI overrides do."""
@@ -81,7 +83,13 @@ def load_scenario(path: str | Path, base_dir: Path | None = None) -> Scenario:
         except GridBuildError as error:
             where, message = _split_grid_error(str(error))
             problems.append(Problem(name, format_path(where), message, document.line_of(where)))
-    for finding in check_scenario(spec, grid_names):
+    comm_config = None
+    if spec.comm is not None:
+        try:
+            comm_config = CommConfig.model_validate(spec.comm)
+        except ValidationError as error:
+            problems += problems_from_validation(error, name, document, CommConfig, ("comm",))
+    for finding in check_scenario(spec, grid_names, comm_config):
         if isinstance(finding, NestedErrors):
             problems += problems_from_validation(finding.error, name, document, finding.model, finding.path)
         else:
@@ -91,7 +99,7 @@ def load_scenario(path: str | Path, base_dir: Path | None = None) -> Scenario:
         raise ScenarioError(problems)
     source = path.read_bytes()
     digest = hashlib.sha256(source).hexdigest()
-    return Scenario(path.resolve(), name, digest, source, base_dir, spec, build_model(spec), grid_config)
+    return Scenario(path.resolve(), name, digest, source, base_dir, spec, build_model(spec), grid_config, comm_config)
 
 
 M = TypeVar("M", bound=BaseModel)
