@@ -27,6 +27,7 @@ from cosim.grid.results import PowerFlowResult
 
 Recorder = Callable[[str, str, float, str], Any]
 Logger = Callable[..., Any]
+ChangeCallback = Callable[[Action, Change], Any]
 
 
 class GridService:
@@ -35,13 +36,16 @@ class GridService:
     ``mode`` is "ac" (Newton-Raphson) or "dc". ``tolerance_pu`` is the largest
     P/Q mismatch accepted (pu on base_mva), ``max_iter`` the Newton iteration
     limit. ``record(entity, quantity, value, unit)`` and ``log(kind, **fields)``
-    are optional sinks (a World's ``record`` and ``log``).
+    are optional sinks (a World's ``record`` and ``log``). ``on_change(action,
+    change)``, if set (here or later on the attribute), is called after every
+    :meth:`apply`, so a layer above (devices) can wake its processes; it is a
+    plain call, the grid stays free of SimPy.
     """
 
     def __init__(self, network: Network, *, mode: Literal["ac", "dc"] = "ac",
                  tolerance_pu: float = DEFAULT_TOLERANCE_PU, max_iter: int = DEFAULT_MAX_ITER,
                  record: Recorder | None = None, log: Logger | None = None,
-                 entity: str = "grid") -> None:
+                 entity: str = "grid", on_change: ChangeCallback | None = None) -> None:
         if mode not in ("ac", "dc"):
             raise ValueError(f"mode must be 'ac' or 'dc', got {mode!r}")
         self._network = network
@@ -57,6 +61,7 @@ class GridService:
         self._fault_result: FaultResult | None = None
         self._dirty = True
         self.solve_count = 0
+        self.on_change = on_change
 
     @property
     def network(self) -> Network:
@@ -100,6 +105,8 @@ class GridService:
             self._dirty = True
         if self._log is not None:
             self._log("grid_action", action=type(action).__name__, change=change.name)
+        if self.on_change is not None:
+            self.on_change(action, change)
         return change
 
     def solve(self) -> PowerFlowResult:
