@@ -2,9 +2,9 @@
 
 Each test gets an ``endpoint`` (a ModbusClient talking to a server that holds
 one ArrayRegisterBank as unit 1) and runs client generators through
-``endpoint.run``. Only the ``sim`` transport exists today; the HIL issue adds
-a ``tcp`` parameter (real socket on loopback, real-time World) to the fixture
-and every test here must pass unchanged against it.
+``endpoint.run``. Two transports: ``sim`` (the simulated network) and ``tcp``
+(a real socket on loopback: cosim.hil's server edge and TCP transport, a
+real-time World paced by cosim.hil's loop). Every test passes unchanged on both.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Endpoint:
     client: ModbusClient
     bank: ArrayRegisterBank
     run: Callable[[Generator[Any, Any, Any]], Any]
+    close: Callable[[], None] = lambda: None
 
 
 def sim_endpoint() -> Endpoint:
@@ -39,12 +40,39 @@ def sim_endpoint() -> Endpoint:
     return Endpoint(client, bank, lambda gen: run_process(world, gen))
 
 
-TRANSPORTS = {"sim": sim_endpoint}
+def tcp_endpoint() -> Endpoint:
+    from cosim.comm.modbus.client import ModbusMaster
+    from cosim.comm.modbus.server import ModbusServer
+    from cosim.hil import IoThread, RealtimeLoop, SimInbox
+    from cosim.hil.modbus_tcp import ModbusTcpServer, TcpModbusTransport
+
+    world = World(seed=11, real_time=True)
+    inbox, io = SimInbox(), IoThread().start()
+    loop = RealtimeLoop(world.env, inbox)
+    bank = ArrayRegisterBank(coils=64, discrete_inputs=64, holding_registers=64, input_registers=64)
+    server = ModbusServer()
+    server.add_unit(1, bank)
+    edge = ModbusTcpServer(server, io, inbox, "127.0.0.1", 0)
+    port = edge.start()
+    transport = TcpModbusTransport("127.0.0.1", port, world.env, io, inbox, loop.speed)
+    client = ModbusMaster(transport, timeout_s=0.5, retries=1)
+
+    def close() -> None:
+        transport.close()
+        edge.stop()
+        io.stop()
+
+    return Endpoint(client, bank, lambda gen: loop.run_process(gen, timeout_s=20.0), close)
+
+
+TRANSPORTS = {"sim": sim_endpoint, "tcp": tcp_endpoint}
 
 
 @pytest.fixture(params=sorted(TRANSPORTS))
 def endpoint(request) -> Endpoint:
-    return TRANSPORTS[request.param]()
+    made = TRANSPORTS[request.param]()
+    yield made
+    made.close()
 
 
 def test_read_each_table(endpoint):
