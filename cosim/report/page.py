@@ -120,7 +120,7 @@ def _timeseries_section(run: RunData, model) -> tuple[str, bool]:
             parts.append(f'<h3>{escape(domain)}</h3><div class="plots">')
         thinned = '<p class="muted">thinned for display; every sample is in timeseries.csv</p>' if figure.thinned else ""
         parts.append(
-            f'<div class="plot" data-domain="{escape(figure.domain)}" data-quantity="{escape(figure.quantity)}">'
+            f'<div class="plot" role="figure" aria-label="{escape(figure.title)}" data-domain="{escape(figure.domain)}" data-quantity="{escape(figure.quantity)}">'
             f"{figure_html(figure, f'plot-{i}')}{thinned}</div>"
         )
     parts.append("</div>")
