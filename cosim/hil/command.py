@@ -1,0 +1,123 @@
+"""``cosim serve``: a scenario paced to the wall clock, its devices on real sockets, until done or Ctrl-C.
+
+Exit codes follow ``cosim run``: 0 the run reached its end, 1 it failed
+(results so far are kept), 2 bad input (scenario, bench file, a port that
+cannot be bound), 130 interrupted by SIGINT or SIGTERM -- results are flushed
+and the manifest says ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_RUN_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    from ..cli import _duration
+
+    serve = commands.add_parser("serve", help="run a scenario in real time with devices on real Modbus TCP / MQTT")
+    serve.add_argument("scenario", type=Path)
+    serve.add_argument("--hil", type=Path, help="bench file (ports, broker, bench devices); see docs/hil.md")
+    serve.add_argument("--factor", type=_factor, help="simulated seconds per wall second (default: bench's, else 1)")
+    serve.add_argument("--until", type=_duration, help="simulated time to serve (default: run.duration)")
+    serve.add_argument("--out", type=Path, help="results folder (default results/<scenario>-seed<N>-<time>)")
+    serve.add_argument("--modbus-port", type=int, help="override modbus.gateway_port (0: a free port)")
+    serve.set_defaults(handler=handle)
+
+
+def _factor(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def handle(args: argparse.Namespace) -> int:
+    from ..runner import default_out_dir
+    from ..scenario import load_scenario
+    from .config import load_hil_file
+
+    settings = load_hil_file(args.hil)  # ScenarioError -> exit 2 in cli.main
+    if args.modbus_port is not None:
+        settings = settings.model_copy(update={"modbus": settings.modbus.model_copy(update={"gateway_port": args.modbus_port})})
+    if args.factor is not None:
+        settings = settings.model_copy(update={"factor": args.factor})
+    scenario = load_scenario(args.scenario).with_run(duration=args.until)
+    out_dir = args.out or default_out_dir(scenario)
+    return serve(scenario, settings, out_dir)
+
+
+def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = None) -> int:
+    """Serve ``scenario`` with bench ``settings``, results in ``out_dir``; returns the exit code."""
+    from ..runner import build_world, versions
+    from ..summary import summarise, write_summary
+    from .session import HilError, HilSession
+
+    stream = stream if stream is not None else sys.stderr
+    scenario = scenario.with_run(mode="realtime", realtime_factor=settings.factor)
+    run = scenario.spec.run
+    world, _ = build_world(scenario, out_dir)
+    session = HilSession(world, settings, stream)
+    status, error_text, code = "completed", None, 0
+    started = time.perf_counter()
+    previous_term = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        try:
+            session.expose_devices()
+            session.use_real_broker()
+            endpoints = session.start()
+        except HilError as error:
+            print(f"cosim serve: {error}", file=stream)
+            status, error_text, code = "failed", f"HilError: {error}", EXIT_BAD_INPUT
+            return code
+        world.recorder.write_manifest(
+            scenario=scenario.display_name, scenario_name=scenario.spec.name, scenario_sha256=scenario.sha256,
+            seed=run.seed, duration_s=run.duration, mode="realtime", realtime_factor=settings.factor,
+            versions=versions(), started_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            status="running", hil={"modbus": [e.__dict__ for e in endpoints],
+                                   "masters": [m.id for m in settings.masters],
+                                   "mqtt_broker": None if settings.mqtt is None else f"{settings.mqtt.host}:{settings.mqtt.port}"})
+        (Path(out_dir) / "scenario.yaml").write_bytes(scenario.source)
+        print(f"Serving {scenario.spec.name} at {settings.factor:g}x real time for {run.duration:g} s simulated -> {out_dir}",
+              file=stream, flush=True)
+        for e in endpoints:
+            print(f"  modbus tcp {e.host}:{e.port} unit {e.unit_id}: {e.device_id} ({e.kind})", file=stream, flush=True)
+        print("Ctrl-C stops and keeps the results.", file=stream, flush=True)
+        try:
+            session.run(run.duration)
+        except KeyboardInterrupt:
+            status, code = "interrupted", EXIT_INTERRUPTED
+            print(f"\ninterrupted at t={world.now:.3f} s; results so far are in {out_dir}", file=stream, flush=True)
+        except Exception as error:  # the run failed, not the input: keep what was recorded
+            status, error_text, code = "failed", f"{type(error).__name__}: {error}", EXIT_RUN_FAILED
+            print(f"run failed at t={world.now:g} s: {error_text}", file=stream, flush=True)
+        return code
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        session.close()
+        if world.has_service("comm"):
+            world.service("comm").finish()
+        rows = summarise(world.recorder.stats, scenario.model)
+        write_summary(Path(out_dir) / "summary.csv", rows)
+        lag = session.lag_statistics()
+        world.recorder.close(status=status, error=error_text, wall_time_s=round(time.perf_counter() - started, 3),
+                             simulated_time_s=world.now, hil_lag=lag, hil_inbox_refused=session.inbox.refused)
+        if lag:
+            print(f"lag p50 {lag['p50_s'] * 1e3:.2f} ms, p99 {lag['p99_s'] * 1e3:.2f} ms, max {lag['max_s'] * 1e3:.2f} ms",
+                  file=stream, flush=True)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")

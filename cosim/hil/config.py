@@ -1,0 +1,181 @@
+"""The HIL bench file: how ``cosim serve`` meets real masters, real devices and a real broker.
+
+A bench file is separate from the scenario, so one scenario runs in batch or
+served, and one bench (ports, broker, the relay on the test bench) serves any
+scenario. Shape (YAML; every field optional, defaults shown)::
+
+    hil:
+      factor: 1.0                 # simulated seconds per wall second (cosim serve --factor wins)
+      monitor_step: 0.1s          # lag monitor period, simulated time
+      lag_warn_s: 0.25            # wall seconds behind schedule that count as "behind"
+      inbox_capacity: 10000       # work waiting for the SimPy thread (beyond it: Modbus 06 busy)
+      modbus:                     # emulated devices as Modbus TCP servers
+        host: 127.0.0.1           # loopback unless you mean it
+        gateway_port: 1502        # devices without their own expose.port; 0 picks a free port
+        unit_ids: sequential      # gateway unit ids 1..n by device id, or "device" (the entry's unit_id)
+        expose: []                # device ids to serve besides those with an expose hint
+        allow_protection_writes: false   # real masters may change protection settings (and the device allows it)
+        max_connections: 32       # per port
+      masters:                    # the simulation polls real Modbus TCP devices
+        - id: bench_relay
+          host: 127.0.0.1
+          port: 5020
+          unit_id: 1
+          poll: 0.1s              # simulated time between polls
+          timeout: 0.5s
+          retries: 1
+          points:
+            - {table: discrete_inputs, address: 1, on: 1, action: open, switch: feeder_cb}
+            - {table: input_registers, address: 0, record: current_a, unit: A, scale: 1.0}
+      mqtt:                       # devices' MQTT clients talk to a real broker
+        host: 127.0.0.1
+        port: 1883
+        username: null
+        password: null
+        tls: null                 # {ca_file, cert_file, key_file, insecure: false}
+        keepalive_s: 30
+        client_id_prefix: ""
+        reconnect_min_s: 0.5      # paho's exponential backoff between reconnect attempts
+        reconnect_max_s: 30
+        outbox: 1000              # publishes held while disconnected (oldest dropped beyond)
+        inbox: 1000               # received messages waiting for the SimPy thread
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cosim.scenario.durations import Duration
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModbusServeConfig(_Model):
+    host: str = "127.0.0.1"
+    gateway_port: int = Field(1502, ge=0, le=65535)
+    unit_ids: Literal["sequential", "device"] = "sequential"
+    expose: list[str] = Field(default_factory=list)
+    allow_protection_writes: bool = False
+    max_connections: int = Field(32, ge=1, le=1024)
+
+
+class PointMapping(_Model):
+    """One point of a real device and what it does in the simulation.
+
+    ``action`` maps a bit (coil or discrete input): when it reads ``on`` the
+    switch/breaker ``switch`` is opened (``open``) or closed (``close``), once
+    per change of the bit. ``record`` maps a register: each poll records
+    ``value * scale`` as ``<master id>/<record>`` in ``unit``.
+    """
+
+    table: Literal["coils", "discrete_inputs", "holding_registers", "input_registers"]
+    address: int = Field(ge=0, le=65535)
+    action: Literal["open", "close"] | None = None
+    switch: str | None = None
+    on: Literal[0, 1] = 1
+    record: str | None = None
+    unit: str = ""
+    scale: float = 1.0
+
+    @model_validator(mode="after")
+    def _one_job(self) -> "PointMapping":
+        bit = self.table in ("coils", "discrete_inputs")
+        if self.action is not None:
+            if not bit:
+                raise ValueError("an action needs a bit (coils or discrete_inputs)")
+            if self.switch is None:
+                raise ValueError(f"action {self.action!r} needs the switch it works on")
+        elif self.record is None:
+            raise ValueError("a point needs an action (with switch) or a record name")
+        return self
+
+
+class MasterConfig(_Model):
+    """A real Modbus TCP device the simulation polls (a relay on a test bench)."""
+
+    id: str = Field(min_length=1)
+    host: str = "127.0.0.1"
+    port: int = Field(502, ge=1, le=65535)
+    unit_id: int = Field(1, ge=0, le=255)
+    poll: Duration = Field(1.0, gt=0)
+    timeout: Duration = Field(0.5, gt=0)
+    retries: int = Field(1, ge=0, le=10)
+    points: list[PointMapping] = Field(min_length=1)
+
+
+class TlsConfig(_Model):
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    insecure: bool = Field(False, description="skip the broker host name check (test benches only)")
+
+    @model_validator(mode="after")
+    def _files(self) -> "TlsConfig":
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (client certificate)")
+        for name in ("ca_file", "cert_file", "key_file"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"{name} {str(path)!r} is not a readable file")
+        return self
+
+
+class MqttBrokerConfig(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    tls: TlsConfig | None = None
+    keepalive_s: int = Field(30, ge=1, le=65535)
+    client_id_prefix: str = ""
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    outbox: int = Field(1000, ge=1)
+    inbox: int = Field(1000, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "MqttBrokerConfig":
+        if self.password is not None and self.username is None:
+            raise ValueError("password without username")
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s is below reconnect_min_s")
+        return self
+
+
+class HilSettings(_Model):
+    factor: float = Field(1.0, gt=0)
+    monitor_step: Duration = Field(0.1, gt=0)
+    lag_warn_s: float = Field(0.25, gt=0)
+    inbox_capacity: int = Field(10_000, ge=1)
+    modbus: ModbusServeConfig = Field(default_factory=ModbusServeConfig)
+    masters: list[MasterConfig] = Field(default_factory=list)
+    mqtt: MqttBrokerConfig | None = None
+
+    @field_validator("masters")
+    @classmethod
+    def _unique(cls, masters: list[MasterConfig]) -> list[MasterConfig]:
+        ids = [m.id for m in masters]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"master ids repeat: {sorted(i for i in set(ids) if ids.count(i) > 1)}")
+        return masters
+
+
+class HilFile(_Model):
+    """A bench file: one ``hil:`` section (and an optional description)."""
+
+    description: str = ""
+    hil: HilSettings = Field(default_factory=HilSettings)
+
+
+def load_hil_file(path: str | Path | None) -> HilSettings:
+    """The bench settings in ``path`` (defaults when None); raises ScenarioError listing every problem."""
+    if path is None:
+        return HilSettings()
+    from cosim.scenario.loader import load_model_file
+
+    return load_model_file(path, HilFile).hil

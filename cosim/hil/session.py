@@ -1,0 +1,269 @@
+"""A served run's real-world edges, assembled around one World: Modbus ports, bench masters, broker clients.
+
+Which devices are served: every device of the world's ``devices`` service
+whose scenario entry carries an ``expose`` hint, plus the ids listed in the
+bench's ``modbus.expose``; tests and tools may add register banks directly
+with :meth:`HilSession.expose`.
+
+Where: a device whose hint names a ``port`` gets that port to itself, as
+unit ``unit_id`` of its entry (and 0xFF, "this device"). All others share the
+gateway port, one unit id each: ``1..n`` in device-id order
+(``unit_ids: sequential``) or their entries' ``unit_id`` (``unit_ids:
+device``). Unit 0 is broadcast (writes to every unit of that port, never
+answered) and 0xFF on the gateway reaches the only unit if there is one,
+else exception 0B -- the rules of :mod:`cosim.comm.modbus.server`, which
+answers every request. ``hil_endpoints.csv`` in the results lists the map.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any, Sequence, TextIO
+
+from cosim.comm.modbus.client import ModbusMaster
+from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError, ModbusTable, RegisterBank
+from cosim.comm.modbus.server import ModbusServer
+
+from .bridge import IoThread, SimInbox
+from .clock import RealtimeLoop, lag_monitor
+from .config import HilSettings
+from .external import check_mapping, poll_external_device
+from .modbus_tcp import ModbusTcpServer, TcpModbusTransport
+from .mqtt import PahoMqttClient
+
+WRITE_FUNCTIONS = {0x05, 0x06, 0x0F, 0x10}
+
+
+class HilError(ValueError):
+    """A bench that cannot be served as configured (a port taken, a device that is not there)."""
+
+
+class ProtectionGuard:
+    """A RegisterBank in front of a device's store that refuses master writes to protection settings.
+
+    Answers 02, exactly as :class:`devices.registerstore.RegisterStore` does
+    when the device itself does not allow remote setting changes, so a real
+    master sees one rule whichever switch is off.
+    """
+
+    def __init__(self, bank: RegisterBank, register_map: Any) -> None:
+        self.bank = bank
+        self._locked = [(p.table, p.address, p.end_address, p.name) for p in register_map.points if p.protection_setting]
+
+    def read(self, table: ModbusTable, address: int, count: int) -> list[int]:
+        return self.bank.read(table, address, count)
+
+    def write(self, table: ModbusTable, address: int, values: Sequence[int]) -> None:
+        end = address + len(values)
+        for locked_table, start, stop, name in self._locked:
+            if locked_table is table and start < end and address < stop:
+                raise ModbusError(ExceptionCode.ILLEGAL_DATA_ADDRESS,
+                                  f"{name} is a protection setting and the HIL bench does not allow remote changes")
+        self.bank.write(table, address, values)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    device_id: str
+    kind: str
+    bank: RegisterBank
+    unit_id: int
+    port: int | None  # None: the gateway port
+    host: str | None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    device_id: str
+    kind: str
+    host: str
+    port: int
+    unit_id: int
+
+
+class HilSession:
+    """Real sockets and a real broker around ``world``; run it with :meth:`run` in the SimPy thread."""
+
+    def __init__(self, world: Any, settings: HilSettings, stream: TextIO | None = None) -> None:
+        self.world = world
+        self.settings = settings
+        self.stream = stream if stream is not None else sys.stderr
+        self.inbox = SimInbox(settings.inbox_capacity)
+        self.io = IoThread()
+        self.loop = RealtimeLoop(world.env, self.inbox)
+        self.exposures: list[Exposure] = []
+        self.servers: list[ModbusTcpServer] = []
+        self.endpoints: list[Endpoint] = []
+        self.transports: list[TcpModbusTransport] = []
+        self.mqtt_clients: list[PahoMqttClient] = []
+        self._unit_owner: dict[tuple[int, int], str] = {}
+        self._started = False
+
+    # -- what to serve ----------------------------------------------------------------
+    def expose(self, device_id: str, kind: str, bank: RegisterBank, *, register_map: Any = None,
+               unit_id: int = 1, port: int | None = None, host: str | None = None) -> None:
+        """Serve ``bank`` over Modbus TCP (before :meth:`start`). ``register_map`` enables the protection guard."""
+        if any(e.device_id == device_id for e in self.exposures):
+            raise HilError(f"device {device_id!r} is exposed twice")
+        if register_map is not None and not self.settings.modbus.allow_protection_writes:
+            bank = ProtectionGuard(bank, register_map)
+        self.exposures.append(Exposure(device_id, kind, bank, unit_id, port, host))
+
+    def expose_devices(self) -> int:
+        """Expose the world's ``devices`` service entries that ask for it; returns how many."""
+        if not self.world.has_service("devices"):
+            if self.settings.modbus.expose:
+                raise HilError(f"modbus.expose names {self.settings.modbus.expose} but the scenario has no devices")
+            return 0
+        devices = self.world.service("devices")
+        listed = set(self.settings.modbus.expose)
+        unknown = sorted(listed - set(devices))
+        if unknown:
+            raise HilError(f"modbus.expose: no device {', '.join(map(repr, unknown))} in the scenario")
+        count = 0
+        for device_id in sorted(devices):
+            device = devices[device_id]
+            config = getattr(device, "config", None)
+            hint = getattr(config, "expose", None)
+            if hint is None and device_id not in listed:
+                continue
+            store = device.store
+            kind = getattr(device.kind, "value", device.kind)
+            self.expose(device_id, str(kind), store, register_map=getattr(store, "register_map", None),
+                        unit_id=int(getattr(config, "unit_id", 1) or 1),
+                        port=getattr(hint, "port", None), host=getattr(hint, "host", None))
+            count += 1
+        return count
+
+    # -- starting -----------------------------------------------------------------------
+    def start(self) -> list[Endpoint]:
+        """Bind every port, connect bench masters, start the lag monitor. Raises HilError."""
+        if self._started:
+            return self.endpoints
+        self._started = True
+        settings = self.settings
+        self.io.start()
+        gateway = sorted((e for e in self.exposures if e.port is None), key=lambda e: e.device_id)
+        own = [e for e in self.exposures if e.port is not None]
+        try:
+            if gateway:
+                server, units = ModbusServer(), []
+                for number, exposure in enumerate(gateway, start=1):
+                    unit = number if settings.modbus.unit_ids == "sequential" else exposure.unit_id
+                    if unit in server.banks:
+                        raise HilError(f"unit id {unit} of {exposure.device_id!r} is taken on the gateway port "
+                                       "(use unit_ids: sequential or distinct unit_id values)")
+                    server.add_unit(unit, exposure.bank)
+                    units.append((exposure, unit))
+                self._listen(server, settings.modbus.host, settings.modbus.gateway_port, units)
+            for exposure in own:
+                server = ModbusServer()
+                server.add_unit(exposure.unit_id, exposure.bank, default=True)
+                self._listen(server, exposure.host or settings.modbus.host, exposure.port or 0,
+                             [(exposure, exposure.unit_id)])
+        except OSError as error:
+            self.close()
+            raise HilError(f"cannot listen for Modbus TCP: {error}") from None
+        self._start_masters()
+        monitor = lag_monitor(self.world, self.loop, settings.monitor_step, settings.lag_warn_s, self.stream)
+        self.world.process(monitor)
+        table = self.world.recorder.table("hil_endpoints", ("device_id", "kind", "host", "port", "unit_id"))
+        for endpoint in self.endpoints:
+            table.write((endpoint.device_id, endpoint.kind, endpoint.host, endpoint.port, endpoint.unit_id))
+        return self.endpoints
+
+    def _listen(self, server: ModbusServer, host: str, port: int, units: list[tuple[Exposure, int]]) -> None:
+        edge = ModbusTcpServer(server, self.io, self.inbox, host, port,
+                               max_connections=self.settings.modbus.max_connections)
+        bound = edge.start()
+        edge.observer = self._observer(bound)
+        self.servers.append(edge)
+        for exposure, unit in units:
+            self._unit_owner[(bound, unit)] = exposure.device_id
+            self.endpoints.append(Endpoint(exposure.device_id, exposure.kind, host, bound, unit))
+
+    def _observer(self, port: int) -> Any:
+        def observe(adu: bytes, response: bytes | None) -> None:
+            # Writes from real masters are events of the run; reads are too many to log.
+            if len(adu) < 12 or adu[7] not in WRITE_FUNCTIONS:
+                return
+            unit = adu[6]
+            refused = response is not None and response[7] & 0x80
+            self.world.log("hil_modbus_write", port=port, unit_id=unit,
+                           device=self._unit_owner.get((port, unit), ""), function=adu[7],
+                           address=int.from_bytes(adu[8:10], "big"),
+                           exception=response[8] if refused and response is not None else None)
+        return observe
+
+    def _start_masters(self) -> None:
+        grid = self.world.service("grid") if self.world.has_service("grid") else None
+        problems = [p for m in self.settings.masters for p in check_mapping(m, grid)]
+        if problems:
+            self.close()
+            raise HilError("; ".join(problems))
+        for config in self.settings.masters:
+            transport = TcpModbusTransport(config.host, config.port, self.world.env, self.io, self.inbox,
+                                           self.loop.speed)
+            self.transports.append(transport)
+            master = ModbusMaster(transport, timeout_s=config.timeout, retries=config.retries)
+            self.world.process(poll_external_device(self.world, master, config, grid))
+
+    # -- MQTT ---------------------------------------------------------------------------
+    def mqtt_client(self, node_id: str, client_id: str, broker_node: str | None = None, **options: Any) -> PahoMqttClient:
+        """A client on the bench's real broker, with the signature of ``CommNetwork.mqtt_client``.
+
+        ``node_id`` and ``broker_node`` name simulated nodes and are not used:
+        the real broker is the bench's. Options: ``clean_session``, ``will``,
+        ``keep_alive_s`` (``retry_interval_s`` is paho's business and ignored).
+        """
+        if self.settings.mqtt is None:
+            raise HilError("the bench has no mqtt section: no real broker to connect to")
+        self.io.start()
+        options.pop("retry_interval_s", None)
+        client = PahoMqttClient(self.settings.mqtt.client_id_prefix + client_id, self.settings.mqtt,
+                                self.world.env, self.inbox, clean_session=options.pop("clean_session", False),
+                                will=options.pop("will", None), keep_alive_s=options.pop("keep_alive_s", None),
+                                log=self.world.log)
+        if options:
+            raise TypeError(f"unknown MQTT client options {sorted(options)}")
+        self.mqtt_clients.append(client)
+        return client
+
+    def use_real_broker(self) -> bool:
+        """Make the world's comm network hand out real-broker clients (devices ask it for theirs).
+
+        Must run before the devices' processes first ask (before :meth:`run`).
+        Returns False when there is no comm network or no mqtt section.
+        """
+        if self.settings.mqtt is None or not self.world.has_service("comm"):
+            return False
+        self.world.service("comm").mqtt_client = self.mqtt_client
+        return True
+
+    # -- running and stopping --------------------------------------------------------------
+    def run(self, until_s: float) -> None:
+        """Run the world paced to the wall clock until simulated ``until_s`` (or :meth:`stop`)."""
+        self.start()
+        self.loop.run(until_s)
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return (any thread)."""
+        self.loop.stop()
+
+    def close(self) -> None:
+        """Close every socket and client and stop the I/O thread; safe to call twice."""
+        for client in self.mqtt_clients:
+            client.close()
+        for transport in self.transports:
+            transport.close()
+        for server in self.servers:
+            server.stop()
+        self.io.stop()
+
+    def lag_statistics(self) -> dict[str, float]:
+        samples = sorted(getattr(self.loop, "lag_samples", []))
+        if not samples:
+            return {}
+        pick = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))]  # noqa: E731
+        return {"samples": float(len(samples)), "p50_s": pick(0.5), "p99_s": pick(0.99), "max_s": samples[-1]}
