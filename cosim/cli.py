@@ -62,10 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     apps.set_defaults(handler=_apps)
 
     from .batch.command import add_parser as add_sweep_parser
+    from .hil.command import add_parser as add_serve_parser
     from .report.command import add_parser as add_report_parser
 
     add_sweep_parser(commands)
     add_report_parser(commands)
+    add_serve_parser(commands)
     return parser
 
 
