@@ -92,6 +92,7 @@ class ModbusTcpServer:
         self.counters = EdgeCounters()
         self._listener: asyncio.base_events.Server | None = None
         self._open = 0
+        self._writers: set[asyncio.StreamWriter] = set()
 
     def start(self) -> int:
         """Bind and listen (raises OSError if the port is taken); returns the port."""
@@ -104,6 +105,8 @@ class ModbusTcpServer:
         if listener is not None and not self.io.loop.is_closed():
             async def _close() -> None:
                 listener.close()
+                for writer in list(self._writers):  # handlers then end on EOF, not by cancellation
+                    writer.close()
                 await asyncio.wait_for(listener.wait_closed(), 2.0)
             try:
                 self.io.call(_close(), 3.0)
@@ -117,6 +120,7 @@ class ModbusTcpServer:
             writer.close()
             return
         self._open += 1
+        self._writers.add(writer)
         self.counters.connections += 1
         loop = asyncio.get_running_loop()
         try:
@@ -139,6 +143,7 @@ class ModbusTcpServer:
             pass
         finally:
             self._open -= 1
+            self._writers.discard(writer)
             writer.close()
 
     # -- SimPy thread ------------------------------------------------------------------
