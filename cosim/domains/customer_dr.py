@@ -1,0 +1,343 @@
+"""Customer domain: a population of DR end-use sites (premises with an ESI and an EMS) as arrays.
+
+Thousands of commercial, industrial and residential sites enrolled with
+Curtailment Service Providers are one application and one process: every
+per-site quantity is a numpy array (peak kW, zone, ZIP code, CSP, lead time,
+DR type, curtailable share, interval meter data). The sites of one zone are
+aggregated onto that zone's grid load, together with the zone's non-DR load.
+
+The ESI (Energy Services Interface) is the message boundary: the population
+subscribes on MQTT once per *site group* (CSP x zone x ZIP x lead time x DR
+type, which is exactly one Load Management resource), on ``esi/<csp>/<resource>``.
+A dispatch received there is held by the premises' EMS until the event start
+(the lead time) and then curtails each site of the group by its own share.
+The devices colleague's ESI gateway and meter population are not used here:
+their semantics (receive a DR signal, report interval data) are modelled
+inside the arrays so that 50,000 sites stay one process.
+
+Messages (payloads in :mod:`cosim.markets.wire`):
+
+* ``pjm/enrol/<csp>`` at start: the CSP's site groups and each site's committed kW;
+* ``pjm/prd/register/<actor>`` at start: PRD MW and threshold per pricing node;
+* ``pjm/telemetry/load/<zone>`` each step: the zone's metered MW (QoS 0);
+* ``esi/status/<csp>`` every ``status_interval``: curtailable kW per resource now;
+* ``ami/<actor>/<csp>`` at ``meter_read_at``: hourly kWh of the history days and
+  of the event day for that CSP's sites (``prd`` for the PRD sites);
+* subscribes ``pjm/lmp/<bus>``: PRD sites reduce while the LMP at their zone's
+  node is at or above the PRD threshold.
+
+Recorded per zone (entity ``<actor>/<zone>``): ``load`` and ``load_baseline``
+(the same sites without any DR), ``dr_response`` and ``prd_response`` (MW).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Generator
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..comm import MqttMessage, QoS
+from ..grid import SetLoad
+from ..kernel import World
+from ..markets.rules import DrType, LeadTime, ResourceType
+from ..markets.wire import decode, encode
+from ..nist import Actor, Domain
+from ..scenario.durations import Duration
+from .context import RunContext
+from .markets import MqttEndpoint
+from .profiles import HOURLY_DEMAND_PU
+from .registry import Params, application
+
+SEGMENTS = ("home", "building", "industrial")
+#: Peak-kW limits of the NIST customer sub-domains (home < 20 kW <= building <= 200 kW < industrial).
+SEGMENT_EDGES_KW = (20.0, 200.0)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ZoneSites(_Model):
+    zone: str = Field(description="transmission zone name (scenario data)")
+    load: str | None = Field(None, description="grid load carrying the zone's demand")
+    bus: str = Field(description="the zone's pricing node in the market model (LMP topic)")
+    base_mw: float = Field(0.0, ge=0, description="peak of the zone's non-DR load")
+    base_shape: str = Field("home", description="daily shape of the non-DR load")
+    sites: int = Field(ge=0, description="DR end-use sites in the zone")
+    zips: list[str] = Field(min_length=1, description="ZIP codes of the zone; sites are spread evenly")
+    prd_share: float = Field(0.0, ge=0, le=1, description="share of the zone's sites that are PRD, not Load Management")
+
+
+class CspShare(_Model):
+    csp: str
+    share: float = Field(gt=0)
+
+
+class DrPremisesParams(Params):
+    node: str | None = Field(None, description="comm node of the population's ESI MQTT client (default: the actor id)")
+    broker: str
+    zones: list[ZoneSites] = Field(min_length=1)
+    csps: list[CspShare] = Field(min_length=1)
+    site_kw_median: float = Field(60.0, gt=0, description="median site peak kW (lognormal)")
+    site_kw_sigma: float = Field(0.8, ge=0, le=3)
+    curtail_min: float = Field(0.25, ge=0, le=1, description="smallest share of demand a site's EMS sheds")
+    curtail_max: float = Field(0.6, ge=0, le=1)
+    commit_factor: float = Field(1.0, gt=0, le=1.5, description="committed kW = factor x reduction at the 12-18 h peak of an average day")
+    lead_time_mix: dict[int, float] = Field(default_factory=lambda: {30: 0.63, 60: 0.05, 120: 0.32},
+                                            description="share of sites per lead time (SEED-003 2015/16 mix)")
+    emergency_share: float = Field(0.2, ge=0, le=1, description="share of LM sites that are emergency-only")
+    noise_pct: float = Field(4.0, ge=0, le=50, description="step-to-step variation of a site's demand, %")
+    day_sigma_pct: float = Field(5.0, ge=0, le=50, description="day-to-day variation of a site's level, %")
+    history_days: int = Field(10, ge=6, le=60, description="days of meter history before the event day (CBL)")
+    event_weekday: int = Field(2, ge=0, le=6, description="weekday of the simulated day, 0 = Monday")
+    hot_day_factor: float = Field(1.1, gt=0, description="level of the simulated (hot) day against an average day")
+    prd_threshold_usd_per_mwh: float = Field(100.0, description="LMP at which PRD sites reduce")
+    prd_reduction: float = Field(0.3, ge=0, le=1, description="share of demand a PRD site sheds")
+    step: Duration | None = Field(None, gt=0, description="seconds between updates (divides an hour); default the run step")
+    status_interval: Duration = Field(300.0, gt=0, description="seconds between availability reports to the CSPs")
+    meter_read_at: Duration = Field(86400.0, gt=0, description="seconds when the day's interval data is sent")
+
+    @model_validator(mode="after")
+    def _check(self) -> "DrPremisesParams":
+        if self.curtail_min > self.curtail_max:
+            raise ValueError("curtail_min must not exceed curtail_max")
+        bad = [k for k in self.lead_time_mix if k not in {m.value for m in LeadTime}]
+        if bad:
+            raise ValueError(f"lead_time_mix: lead times must be 30, 60 or 120 minutes, found {bad}")
+        if abs(sum(self.lead_time_mix.values()) - 1.0) > 1e-6:
+            raise ValueError("lead_time_mix shares must add up to 1")
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class SitePopulation:
+    """Per-site arrays of a DR population; ``group`` is -1 for PRD sites."""
+
+    zone: np.ndarray          # (sites,) index into zones
+    zip_code: np.ndarray      # (sites,) ZIP strings
+    csp: np.ndarray           # (sites,) index into csps, -1 for PRD
+    group: np.ndarray         # (sites,) index into resources, -1 for PRD
+    segment: np.ndarray       # (sites,) index into SEGMENTS
+    peak_kw: np.ndarray
+    curtail: np.ndarray       # share of demand shed when curtailed
+    committed_kw: np.ndarray  # 0 for PRD sites
+    is_prd: np.ndarray
+    resources: tuple[dict[str, Any], ...]   # resource_id, csp, zone, zip, lead_time, dr_type
+
+
+def segment_of(peak_kw: np.ndarray) -> np.ndarray:
+    """NIST customer sub-domain index of each site from its peak kW."""
+    return np.searchsorted(np.array(SEGMENT_EDGES_KW), peak_kw, side="right").astype(np.int64)
+
+
+def step_shape_pu(step_s: float) -> np.ndarray:
+    """(segments, 24) per-unit demand averaged over the step starts within each hour.
+
+    The meter integrates the demand held over each step, so history days
+    drawn from this table have the same hourly means as the simulated day.
+    """
+    starts = np.arange(0.0, 3600.0, step_s) / 3600.0
+    out = np.empty((len(SEGMENTS), 24))
+    for k, name in enumerate(SEGMENTS):
+        shape = np.array(HOURLY_DEMAND_PU[name])
+        nxt = np.roll(shape, -1)
+        out[k] = (shape[:, None] * (1 - starts) + nxt[:, None] * starts).mean(axis=1)
+    return out
+
+
+def build_sites(params: DrPremisesParams, rng: np.random.Generator, step_s: float) -> SitePopulation:
+    """Draw the population's sites; deterministic for a given stream."""
+    zone = np.concatenate([np.full(z.sites, k, dtype=np.int64) for k, z in enumerate(params.zones)])
+    n = zone.size
+    zip_code = np.empty(n, dtype=object)
+    for k, z in enumerate(params.zones):
+        idx = np.flatnonzero(zone == k)
+        zip_code[idx] = np.array(z.zips, dtype=object)[np.arange(idx.size) % len(z.zips)]
+    prd_share = np.array([z.prd_share for z in params.zones])
+    is_prd = rng.random(n) < prd_share[zone]
+    shares = np.array([c.share for c in params.csps])
+    csp = rng.choice(len(shares), size=n, p=shares / shares.sum())
+    leads = np.array(sorted(params.lead_time_mix))
+    lead = leads[rng.choice(leads.size, size=n, p=np.array([params.lead_time_mix[k] for k in leads]))]
+    emergency = rng.random(n) < params.emergency_share
+    peak_kw = params.site_kw_median * np.exp(params.site_kw_sigma * rng.standard_normal(n))
+    segment = segment_of(peak_kw)
+    curtail = rng.uniform(params.curtail_min, params.curtail_max, n)
+    curtail = np.where(is_prd, params.prd_reduction, curtail)
+    event_pu = step_shape_pu(step_s)[:, 12:18].max(axis=1)
+    committed_kw = np.where(is_prd, 0.0, curtail * peak_kw * event_pu[segment] * params.commit_factor)
+
+    keys: dict[tuple[int, int, str, int, bool], int] = {}
+    group = np.full(n, -1, dtype=np.int64)
+    resources: list[dict[str, Any]] = []
+    for i in np.flatnonzero(~is_prd):
+        key = (int(csp[i]), int(zone[i]), str(zip_code[i]), int(lead[i]), bool(emergency[i]))
+        g = keys.get(key)
+        if g is None:
+            g = keys[key] = len(resources)
+            c, z, zp, ld, em = key
+            name = params.csps[c].csp
+            resources.append({
+                "resource_id": f"{name}.{params.zones[z].zone}.{zp}.{ld}{'E' if em else 'P'}",
+                "csp": name, "zone": params.zones[z].zone, "zip": zp, "lead_time": ld,
+                "dr_type": (DrType.EMERGENCY if em else DrType.PRE_EMERGENCY).value,
+                "resource_type": ResourceType.ANNUAL.value,
+            })
+        group[i] = g
+    return SitePopulation(zone, zip_code, np.where(is_prd, -1, csp), group, segment, peak_kw, curtail,
+                          committed_kw, is_prd, tuple(resources))
+
+
+def history_kwh(pop: SitePopulation, params: DrPremisesParams, rng: np.random.Generator, step_s: float) -> np.ndarray:
+    """(sites, days, 24) hourly kWh of ordinary days before the event day, oldest first (float32)."""
+    days = params.history_days
+    shape = step_shape_pu(step_s)[pop.segment]                            # (sites, 24)
+    system = 1.0 + 0.04 * rng.standard_normal(days)                         # weather of each day
+    site_day = np.exp(params.day_sigma_pct / 100.0 * rng.standard_normal((pop.peak_kw.size, days)))
+    level = (pop.peak_kw[:, None] * system[None, :] * site_day).astype(np.float32)
+    noise = rng.standard_normal((pop.peak_kw.size, days, 24), dtype=np.float32)
+    noise *= params.noise_pct / 100.0 / np.sqrt(3600.0 / step_s)            # mean of the hour's steps
+    noise += 1.0
+    out = level[:, :, None] * shape[:, None, :].astype(np.float32) * noise
+    return np.maximum(out, 0.0, out=out)
+
+
+def history_weekdays(params: DrPremisesParams) -> np.ndarray:
+    """(days,) weekday number (0 = Monday) of each history day, oldest first."""
+    return (params.event_weekday - np.arange(params.history_days, 0, -1)) % 7
+
+
+@application("dr_premises", {Domain.CUSTOMER}, DrPremisesParams)
+def dr_premises(world: World, actor: Actor, params: DrPremisesParams, ctx: RunContext) -> Generator[Any, Any, None]:
+    """DR end-use sites as arrays: ESI per site group on MQTT, EMS curtailment, PRD, interval meters."""
+    me = actor.actor_id
+    step_s = params.step or ctx.step_s
+    if 3600.0 % step_s:
+        raise ValueError(f"{me}: dr_premises step {step_s} s must divide an hour")
+    pop = build_sites(params, world.rng(f"customer/{me}/sites"), step_s)
+    history = history_kwh(pop, params, world.rng(f"customer/{me}/history"), step_s)
+    weekdays = history_weekdays(params)
+    rng = world.rng(f"customer/{me}/demand")
+    n, n_zone, n_res = pop.peak_kw.size, len(params.zones), len(pop.resources)
+    site_day = params.hot_day_factor * np.exp(params.day_sigma_pct / 100.0 * rng.standard_normal(n))
+    zone_bus = [z.bus for z in params.zones]
+    g_start = np.full(n_res + 1, np.inf)           # last slot: PRD sites (never LM-curtailed)
+    g_end = np.full(n_res + 1, -np.inf)
+    site_slot = np.where(pop.group >= 0, pop.group, n_res)
+    lmp = {bus: 0.0 for bus in zone_bus}
+    event_kwh = np.zeros((n, 24))
+    grid = world.service("grid") if any(z.load for z in params.zones) else None
+    csp_names = [c.csp for c in params.csps]
+    res_index = {r["resource_id"]: k for k, r in enumerate(pop.resources)}
+
+    def on_esi(message: MqttMessage) -> None:
+        header, _ = decode(message.payload)
+        g = res_index.get(message.topic.rsplit("/", 1)[1])
+        if g is None:
+            return
+        # The EMS holds the signal until the event start: the lead time lets slow processes prepare.
+        g_start[g] = max(float(header["start_s"]), world.now)
+        g_end[g] = float(header["end_s"])
+        world.log("esi_signal", population=me, resource=pop.resources[g]["resource_id"], event_id=header["event_id"],
+                  start_s=g_start[g], end_s=g_end[g], sites=int((pop.group == g).sum()))
+
+    def on_lmp(message: MqttMessage) -> None:
+        header, _ = decode(message.payload)
+        lmp[header["bus"]] = float(header["lmp_usd_per_mwh"])
+
+    mqtt = MqttEndpoint(world, params.node or me, me, params.broker)
+    subscriptions = [(f"esi/{r['csp']}/{r['resource_id']}", on_esi) for r in pop.resources]
+    subscriptions += [(f"pjm/lmp/{bus}", on_lmp) for bus in sorted(set(zone_bus))]
+    online = world.process(_go_online(mqtt, me, pop, params, csp_names, subscriptions))
+
+    shape_tables = [np.array(HOURLY_DEMAND_PU[s]) for s in SEGMENTS]
+    base_shapes = [np.array(HOURLY_DEMAND_PU[z.base_shape]) for z in params.zones]
+    step_h = step_s / 3600.0
+    next_status = world.now
+    read = False
+    while True:
+        t = world.now
+        hour = int(t // 3600) % 24
+        frac = (t / 3600.0) % 24.0 - hour
+        seg_pu = np.array([s[hour] * (1 - frac) + s[(hour + 1) % 24] * frac for s in shape_tables])
+        natural = pop.peak_kw * seg_pu[pop.segment] * site_day * (1.0 + params.noise_pct / 100.0 * rng.standard_normal(n))
+        np.maximum(natural, 0.0, out=natural)
+        lm_on = ((g_start <= t) & (t < g_end))[site_slot]
+        prd_zone = np.array([lmp[b] >= params.prd_threshold_usd_per_mwh - 1e-6 for b in zone_bus])
+        prd_on = pop.is_prd & prd_zone[pop.zone]
+        shed = natural * pop.curtail * (lm_on | prd_on)
+        actual = natural - shed
+        if t < 86400.0:
+            event_kwh[:, hour] += actual * step_h
+        nat_mw = np.bincount(pop.zone, weights=natural, minlength=n_zone) / 1000.0
+        lm_mw = np.bincount(pop.zone, weights=np.where(lm_on, shed, 0.0), minlength=n_zone) / 1000.0
+        prd_mw = np.bincount(pop.zone, weights=np.where(prd_on, shed, 0.0), minlength=n_zone) / 1000.0
+        for k, z in enumerate(params.zones):
+            base = z.base_mw * params.hot_day_factor * (base_shapes[k][hour] * (1 - frac) + base_shapes[k][(hour + 1) % 24] * frac)
+            baseline = base + nat_mw[k]
+            load = baseline - lm_mw[k] - prd_mw[k]
+            entity = f"{me}/{z.zone}"
+            world.record(entity, "load", load, "MW")
+            world.record(entity, "load_baseline", baseline, "MW")
+            world.record(entity, "dr_response", lm_mw[k], "MW")
+            world.record(entity, "prd_response", prd_mw[k], "MW")
+            if grid is not None and z.load:
+                grid.apply(SetLoad(z.load, load, load * 0.33))
+            if online.triggered:
+                mqtt.publish(f"pjm/telemetry/load/{z.zone}", encode(
+                    {"zone": z.zone, "load_mw": load, "prd_reduced_mw": prd_mw[k], "time_s": t}), QoS.AT_MOST_ONCE)
+        if t >= next_status and online.triggered:
+            available = np.bincount(site_slot, weights=np.where(lm_on, 0.0, natural * pop.curtail), minlength=n_res + 1)
+            for c, name in enumerate(csp_names):
+                groups = [g for g in range(n_res) if pop.resources[g]["csp"] == name]
+                mqtt.publish(f"esi/status/{name}", encode(
+                    {"population": me, "csp": name, "time_s": t,
+                     "resources": [pop.resources[g]["resource_id"] for g in groups]},
+                    {"available_kw": available[groups]}))
+            next_status = t + params.status_interval
+        if not read and t + step_s > params.meter_read_at - 1e-9:
+            yield world.timeout(max(0.0, params.meter_read_at - t))
+            _send_meter_data(mqtt, me, pop, csp_names, zone_bus, history, weekdays, event_kwh)
+            read = True
+            continue
+        yield world.timeout(step_s)
+
+
+def _go_online(mqtt: MqttEndpoint, me: str, pop: SitePopulation, params: DrPremisesParams, csp_names: list[str],
+               subscriptions: list[Any]) -> Generator[Any, Any, None]:
+    """Connect the ESI client, subscribe per site group, enrol the sites with their CSPs, register PRD.
+
+    Runs beside the demand process, which starts at midnight whatever the
+    network does; telemetry and status wait until this has finished.
+    """
+    yield from mqtt.start(subscriptions)
+    for c, name in enumerate(csp_names):
+        mine = np.flatnonzero(pop.csp == c)
+        groups = sorted({int(g) for g in pop.group[mine]})
+        local = {g: k for k, g in enumerate(groups)}
+        mqtt.publish(f"pjm/enrol/{name}", encode(
+            {"population": me, "csp": name, "resources": [pop.resources[g] for g in groups]},
+            {"site_index": mine, "site_resource": np.array([local[int(g)] for g in pop.group[mine]], dtype=np.int32),
+             "committed_kw": pop.committed_kw[mine]}))
+    zones = params.zones
+    prd_kw = np.bincount(pop.zone, weights=np.where(pop.is_prd, pop.peak_kw * pop.curtail, 0.0), minlength=len(zones))
+    blocks = [{"zone": z.zone, "bus": z.bus, "mw": float(prd_kw[k]) / 1000.0 * 0.9,
+               "threshold_usd_per_mwh": params.prd_threshold_usd_per_mwh}
+              for k, z in enumerate(zones) if prd_kw[k] > 0]
+    if blocks:
+        mqtt.publish(f"pjm/prd/register/{me}", encode({"provider": me, "blocks": blocks}))
+
+
+def _send_meter_data(mqtt: MqttEndpoint, me: str, pop: SitePopulation, csp_names: list[str], zone_bus: list[str],
+                     history: np.ndarray, weekdays: np.ndarray, event_kwh: np.ndarray) -> None:
+    """Interval data of the history days and the event day, one message per CSP (and one for PRD sites)."""
+    buses = sorted(set(zone_bus))
+    bus_index = np.array([buses.index(b) for b in zone_bus], dtype=np.int64)
+    for c, name in enumerate([*csp_names, "prd"]):
+        mine = np.flatnonzero(pop.csp == c) if name != "prd" else np.flatnonzero(pop.is_prd)
+        mqtt.publish(f"ami/{me}/{name}", encode(
+            {"population": me, "csp": name, "weekdays": weekdays.tolist(), "buses": buses},
+            {"site_index": mine, "history_kwh": history[mine], "event_day_kwh": event_kwh[mine].astype(np.float32),
+             "segment": pop.segment[mine], "site_bus": bus_index[pop.zone[mine]]}))

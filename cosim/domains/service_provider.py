@@ -1,0 +1,290 @@
+"""Service Provider domain: the Curtailment Service Provider (CSP) and the retail biller.
+
+Both act only by messages over ``world.service("comm")`` (they never see the grid).
+
+``csp`` -- a PJM Curtailment Service Provider between the market operator and
+its end-use sites:
+
+* collects the enrolment of its sites (``pjm/enrol/<csp>``), turns each site
+  group into an existing DR resource, adds its planned resources and any
+  resources listed site by site in the scenario, and submits the DR plan
+  (``pjm/rpm/plan/<csp>``) with its capacity offer price; offers economic DR
+  into the energy market (``pjm/sced/offer/<csp>``);
+* learns what cleared (``pjm/rpm/result/<csp>``) and from then on reports the
+  MW each cleared resource can shed now, per zone, ZIP and lead time
+  (``pjm/lm/available/<csp>`` every ``report_interval``), from its sites'
+  ESI status (``esi/status/<csp>``);
+* on a Load Management dispatch (``pjm/lm/dispatch/<csp>``) notifies the ESIs
+  of every dispatched resource's sites (``esi/<csp>/<resource>``);
+* forwards its sites' interval meter data (``ami/+/<csp>``) to the market for
+  M&V (``pjm/mv/<csp>``) and passes a share of its settlement to the sites as a
+  bill credit (``sp/credit/<csp>``).
+
+``retail_billing`` -- a utility or retailer billing every account of the DR
+populations from its interval meter data (``ami/#``) under tariffs by customer
+sub-domain, real-time tariffs at the hourly LMP (``pjm/lmp/<bus>``), with the
+CSP credit as its own line; writes ``bills.csv``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Generator
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..comm import MqttMessage
+from ..kernel import World
+from ..markets.billing import bill_accounts, load_tariffs
+from ..markets.rules import DrType, LeadTime, ResourceType
+from ..markets.wire import decode, encode
+from ..nist import Actor, Domain
+from ..scenario.durations import Duration
+from .context import RunContext
+from .markets import MqttEndpoint
+from .registry import Params, application
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PlannedSpec(_Model):
+    resource_id: str
+    zone: str
+    mw: float = Field(ge=0)
+    resource_type: ResourceType = ResourceType.ANNUAL
+    offer_price_usd_per_mw_day: float | None = Field(None, ge=0)
+
+
+class ListedResource(_Model):
+    """An existing resource listed site by site (e.g. a customer a CSP believes it has signed)."""
+
+    resource_id: str
+    zone: str
+    zip: str
+    site_ids: list[str] = Field(min_length=1)
+    mw_per_site: float = Field(gt=0)
+    lead_time: LeadTime = LeadTime.MIN_30
+    dr_type: DrType = DrType.PRE_EMERGENCY
+    resource_type: ResourceType = ResourceType.ANNUAL
+
+
+class EconomicOffer(_Model):
+    name: str
+    bus: str
+    mw: float = Field(gt=0)
+    price_usd_per_mwh: float
+
+
+class CspParams(Params):
+    node: str | None = Field(None, description="comm node of the CSP's MQTT client (default: the actor id)")
+    broker: str
+    csp: str | None = Field(None, description="CSP name in topics and tables (default: the actor id)")
+    plan_at: Duration = Field(60.0, ge=0, description="seconds after start when the DR plan is submitted")
+    offer_price_usd_per_mw_day: float = Field(100.0, ge=0, description="capacity offer price of existing DR")
+    planned: list[PlannedSpec] = Field(default_factory=list)
+    credit_posted_usd: float = Field(0.0, ge=0)
+    listed: list[ListedResource] = Field(default_factory=list)
+    economic_offers: list[EconomicOffer] = Field(default_factory=list)
+    report_interval: Duration = Field(300.0, gt=0, description="seconds between availability reports")
+    customer_share: float = Field(0.7, ge=0, le=1, description="share of a positive settlement passed to the sites")
+
+
+@dataclasses.dataclass
+class _Enrolment:
+    population: str
+    resources: list[dict[str, Any]]
+    site_index: np.ndarray
+    site_resource: np.ndarray
+    committed_kw: np.ndarray
+
+
+@application("csp", {Domain.SERVICE_PROVIDER}, CspParams)
+def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Generator[Any, Any, None]:
+    """Curtailment Service Provider: DR plan, availability reports, ESI notification, M&V data, credits."""
+    name = params.csp or actor.actor_id
+    enrolments: dict[str, _Enrolment] = {}
+    cleared: dict[str, float] = {}
+    available_kw: dict[str, float] = {}
+    attributes: dict[str, dict[str, Any]] = {}
+
+    def on_enrol(message: MqttMessage) -> None:
+        header, a = decode(message.payload)
+        enrolments[header["population"]] = _Enrolment(header["population"], header["resources"], a["site_index"],
+                                                      a["site_resource"], a["committed_kw"])
+        for r in header["resources"]:
+            attributes[r["resource_id"]] = r
+
+    def on_status(message: MqttMessage) -> None:
+        header, a = decode(message.payload)
+        for rid, kw in zip(header["resources"], a["available_kw"]):
+            available_kw[rid] = float(kw)
+
+    def on_result(message: MqttMessage) -> None:
+        header, _ = decode(message.payload)
+        cleared.update({rid: float(mw) for rid, mw in header["cleared"].items()})
+        world.record(name, "cleared_ucap", sum(cleared.values()), "MW")
+        world.log("csp_rpm_result", csp=name, cleared_mw=sum(cleared.values()),
+                  price_usd_per_mw_day=header["clearing_price_usd_per_mw_day"], rejections=len(header["rejections"]))
+
+    def on_dispatch(message: MqttMessage) -> None:
+        header, _ = decode(message.payload)
+        for rid in header["resource_ids"]:
+            r = attributes.get(rid)
+            if r is None:
+                continue
+            mqtt.publish(f"esi/{name}/{rid}", encode({"event_id": header["event_id"], "start_s": header["start_s"],
+                                                      "end_s": header["end_s"], "resource_id": rid}))
+        world.log("csp_notified_esi", csp=name, event_id=header["event_id"], resources=len(header["resource_ids"]),
+                  lead_time_min=header["lead_time"], start_s=header["start_s"])
+
+    def on_sced(message: MqttMessage) -> None:
+        header, _ = decode(message.payload)
+        world.record(name, "economic_dr_cleared", sum(header["cleared_mw"].values()), "MW")
+
+    def on_ami(message: MqttMessage) -> None:
+        header, a = decode(message.payload)
+        e = enrolments.get(header["population"])
+        if e is None:
+            return
+        pos = np.searchsorted(e.site_index, a["site_index"])
+        eligible = (np.array(header["weekdays"]) < 5).astype(np.uint8)   # weekday CBL: Mon-Fri history days
+        mqtt.publish(f"pjm/mv/{name}", encode(
+            {"csp": name, "population": e.population, "resources": [r["resource_id"] for r in e.resources],
+             "resource_zone": {r["resource_id"]: r["zone"] for r in e.resources}},
+            {"site_index": a["site_index"], "site_resource": e.site_resource[pos], "history_kwh": a["history_kwh"],
+             "event_day_kwh": a["event_day_kwh"], "eligible": eligible}))
+
+    def on_settlement(message: MqttMessage) -> None:
+        header, a = decode(message.payload)
+        world.log("csp_settled", csp=name, event_id=header["event_id"], net_usd=header["net_usd"],
+                  delivered_mw=header["delivered_mw"], committed_mw=header["committed_mw"])
+        world.record(name, "settlement_net", header["net_usd"], "$")
+        positive = np.clip(a["reduction_kw"], 0.0, None)
+        pot = params.customer_share * max(float(header["net_usd"]), 0.0)
+        credit = pot * positive / positive.sum() if positive.sum() > 0 else np.zeros_like(positive)
+        population = next(iter(enrolments), "")
+        mqtt.publish(f"sp/credit/{name}", encode({"csp": name, "population": population, "event_id": header["event_id"]},
+                                                 {"site_index": a["site_index"], "credit_usd": credit}))
+
+    mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
+    yield from mqtt.start([
+        (f"pjm/enrol/{name}", on_enrol), (f"esi/status/{name}", on_status), (f"pjm/rpm/result/{name}", on_result),
+        (f"pjm/lm/dispatch/{name}", on_dispatch), (f"pjm/sced/dr/{name}", on_sced), (f"ami/+/{name}", on_ami),
+        (f"pjm/settlement/{name}", on_settlement),
+    ])
+    if params.economic_offers:
+        mqtt.publish(f"pjm/sced/offer/{name}", encode({"csp": name, "offers": [o.model_dump() for o in params.economic_offers]}))
+    yield world.timeout(max(0.0, params.plan_at - world.now))
+    mqtt.publish(f"pjm/rpm/plan/{name}", _plan_payload(name, params, enrolments))
+    world.log("csp_plan_submitted", csp=name, existing=sum(len(e.resources) for e in enrolments.values()) + len(params.listed),
+              planned=len(params.planned))
+    for r in params.listed:
+        attributes[r.resource_id] = {"resource_id": r.resource_id, "zone": r.zone, "zip": r.zip,
+                                     "lead_time": int(r.lead_time), "dr_type": r.dr_type.value}
+    while True:
+        yield world.timeout(params.report_interval)
+        report = [{**{k: attributes[rid][k] for k in ("resource_id", "zone", "zip", "lead_time", "dr_type")},
+                   "available_mw": min(available_kw.get(rid, 0.0) / 1000.0, 1.5 * mw)}
+                  for rid, mw in sorted(cleared.items()) if mw > 0 and rid in attributes]
+        if report:
+            world.record(name, "available", sum(r["available_mw"] for r in report), "MW")
+            mqtt.publish(f"pjm/lm/available/{name}", encode({"csp": name, "time_s": world.now, "resources": report}))
+
+
+def _plan_payload(name: str, params: CspParams, enrolments: dict[str, _Enrolment]) -> bytes:
+    existing: list[dict[str, Any]] = []
+    ids, mws, res = [], [], []
+    for e in enrolments.values():
+        base = len(existing)
+        existing += [{**r, "offer_price_usd_per_mw_day": params.offer_price_usd_per_mw_day} for r in e.resources]
+        ids.append(np.array([f"{e.population}.{i:06d}" for i in e.site_index], dtype=str))
+        mws.append(e.committed_kw / 1000.0)
+        res.append(e.site_resource.astype(np.int64) + base)
+    for r in params.listed:
+        existing.append({"resource_id": r.resource_id, "resource_type": r.resource_type.value, "zone": r.zone,
+                         "zip": r.zip, "lead_time": int(r.lead_time), "dr_type": r.dr_type.value,
+                         "offer_price_usd_per_mw_day": params.offer_price_usd_per_mw_day})
+        ids.append(np.array(r.site_ids, dtype=str))
+        mws.append(np.full(len(r.site_ids), r.mw_per_site))
+        res.append(np.full(len(r.site_ids), len(existing) - 1, dtype=np.int64))
+    planned = [{"resource_id": p.resource_id, "resource_type": p.resource_type.value, "zone": p.zone, "mw": p.mw,
+                "offer_price_usd_per_mw_day": p.offer_price_usd_per_mw_day if p.offer_price_usd_per_mw_day is not None
+                else params.offer_price_usd_per_mw_day} for p in params.planned]
+    width = max([len(s) for chunk in ids for s in chunk] + [1])
+    return encode({"csp": name, "credit_posted_usd": params.credit_posted_usd, "existing": existing, "planned": planned},
+                  {"site_ids": np.concatenate(ids).astype(f"<U{width}") if ids else np.array([], dtype="<U1"),
+                   "site_mw": np.concatenate(mws) if mws else np.array([]),
+                   "site_resource": np.concatenate(res) if res else np.array([], dtype=np.int64)})
+
+
+class RetailBillingParams(Params):
+    node: str | None = Field(None, description="comm node of the biller's MQTT client (default: the actor id)")
+    broker: str
+    tariffs: dict[str, str] = Field(
+        default_factory=lambda: {"home": "residential-tou", "building": "commercial-rtp", "industrial": "commercial-rtp"},
+        description="tariff (in cosim/markets/cases/tariffs.yaml) per customer sub-domain")
+    bill_at: Duration = Field(gt=0, description="seconds when the day's bills are issued")
+
+
+@application("retail_billing", {Domain.SERVICE_PROVIDER}, RetailBillingParams)
+def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx: RunContext) -> Generator[Any, Any, None]:
+    """Retail bills of the DR populations from interval meter data, with the CSP credit line (bills.csv)."""
+    from .customer_dr import SEGMENTS
+
+    tariffs_all = load_tariffs()
+    unknown = sorted(set(params.tariffs.values()) - set(tariffs_all))
+    if unknown:
+        raise ValueError(f"{actor.actor_id}: unknown tariffs {unknown}; known: {sorted(tariffs_all)}")
+    names = sorted(set(params.tariffs.values()))
+    tariffs = [tariffs_all[n] for n in names]
+    seg_tariff = np.array([names.index(params.tariffs.get(s, names[0])) for s in SEGMENTS], dtype=np.int64)
+    meter: list[tuple[dict[str, Any], dict[str, np.ndarray]]] = []
+    credits: dict[tuple[str, int], float] = {}
+    lmp_sum: dict[str, np.ndarray] = {}
+    lmp_n: dict[str, np.ndarray] = {}
+
+    def on_ami(message: MqttMessage) -> None:
+        meter.append(decode(message.payload))
+
+    def on_credit(message: MqttMessage) -> None:
+        header, a = decode(message.payload)
+        for i, c in zip(a["site_index"].tolist(), a["credit_usd"].tolist()):
+            credits[(header["population"], i)] = credits.get((header["population"], i), 0.0) + c
+
+    def on_lmp(message: MqttMessage) -> None:
+        header, _ = decode(message.payload)
+        hour = int(header["time_s"] // 3600) % 24
+        lmp_sum.setdefault(header["bus"], np.zeros(24))[hour] += header["lmp_usd_per_mwh"]
+        lmp_n.setdefault(header["bus"], np.zeros(24))[hour] += 1
+
+    mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
+    yield from mqtt.start([("ami/#", on_ami), ("sp/credit/#", on_credit), ("pjm/lmp/+", on_lmp)])
+    yield world.timeout(max(0.0, params.bill_at - world.now))
+    table = world.recorder.table("bills", ("account_id", "csp", "tariff", "energy_kwh", "energy_charge_usd",
+                                           "fixed_charge_usd", "dr_credit_usd", "total_usd"))
+    total = 0.0
+    accounts = 0
+    hours = np.arange(24)
+    for header, a in meter:
+        population = header["population"]
+        for b, bus in enumerate(header["buses"]):
+            rows = np.flatnonzero(a["site_bus"] == b)
+            if rows.size == 0:
+                continue
+            count = lmp_n.get(bus, np.zeros(24))
+            lmp = np.divide(lmp_sum.get(bus, np.zeros(24)), count, out=np.zeros(24), where=count > 0)
+            idx = a["site_index"][rows]
+            ids = [f"{population}.{i:06d}" for i in idx.tolist()]
+            credit = np.array([credits.get((population, i), 0.0) for i in idx.tolist()])
+            bills = bill_accounts(ids, a["event_day_kwh"][rows], seg_tariff[a["segment"][rows]], tariffs, hours, lmp, credit)
+            for bill in bills:
+                table.write((bill.account_id, header["csp"], bill.tariff, repr(bill.energy_kwh), repr(bill.energy_charge_usd),
+                             repr(bill.fixed_charge_usd), repr(bill.dr_credit_usd), repr(bill.total_usd)))
+                total += bill.total_usd
+            accounts += len(bills)
+    world.log("bills_issued", biller=actor.actor_id, accounts=accounts, total_usd=total,
+              dr_credit_usd=float(sum(credits.values())))
+    world.record(actor.actor_id, "billed", total, "$")
