@@ -1,0 +1,91 @@
+"""`cosim serve` end to end: a subprocess stopped with SIGINT keeps its results; lag is never silent."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cosim.cli import main
+from cosim.hil.config import load_hil_file
+
+from hiltools import QUICKSTART, ROOT, ServedWorld, settings
+
+
+def test_the_bench_file_loads():
+    bench = load_hil_file(ROOT / "configs" / "hil_bench.yaml")
+    assert bench.modbus.host == "127.0.0.1" and not bench.modbus.allow_protection_writes
+
+
+def test_sigint_stops_serve_and_flushes_results(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "cosim.cli", "serve", str(QUICKSTART), "--out", str(out), "--modbus-port", "0",
+               "--hil", str(ROOT / "configs" / "hil_bench.yaml")]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = process.stderr.readline()
+            lines.append(line)
+            if "Ctrl-C" in line or not line:
+                break
+        assert any("Ctrl-C" in line for line in lines), lines
+        time.sleep(0.6)
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, "".join(lines) + rest
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["mode"] == "realtime"
+    assert 0.3 < manifest["simulated_time_s"] < 30
+    assert {"events.jsonl", "timeseries.csv", "summary.csv", "scenario.yaml", "hil_endpoints.csv"} <= set(manifest["files"])
+    lag_rows = [row for row in (out / "timeseries.csv").read_text().splitlines() if row.split(",")[1:3] == ["hil", "lag_s"]]
+    assert len(lag_rows) >= 3
+    assert manifest["hil_lag"]["samples"] == len(lag_rows)
+
+
+def test_a_slow_step_is_reported_as_lag(tmp_path, capsys):
+    served = ServedWorld(tmp_path, settings(lag_warn_s=0.1))
+    world = served.world
+
+    def hog():
+        yield world.timeout(0.2)
+        time.sleep(0.4)  # a step that takes 0.4 s of wall time
+
+    world.process(hog())
+    with served:
+        time.sleep(1.2)
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    lagged = [e for e in events if e["kind"] == "hil_lag"]
+    assert len(lagged) == 1 and lagged[0]["lag_s"] > 0.1
+    assert any(e["kind"] == "hil_lag_recovered" for e in events)  # non-strict: it catches up
+    assert "behind the wall clock" in capsys.readouterr().err
+    assert served.session.lag_statistics()["max_s"] > 0.3
+
+
+def test_a_bench_that_cannot_be_served_is_bad_input(tmp_path, capsys):
+    bench = tmp_path / "bench.yaml"
+    bench.write_text("hil:\n  modbus: {expose: [no_such_device], gateway_port: 0}\n")
+    assert main(["serve", str(QUICKSTART), "--hil", str(bench), "--out", str(tmp_path / "r")]) == 2
+    assert "no_such_device" in capsys.readouterr().err
+    bench.write_text("hil:\n  modbus: {gateway_port: 70000}\n  mqtt: {password: x}\n")
+    assert main(["serve", str(QUICKSTART), "--hil", str(bench)]) == 2
+    err = capsys.readouterr().err
+    assert "gateway_port" in err and "password without username" in err
+
+
+@pytest.mark.parametrize("factor", [4.0])
+def test_factor_paces_simulated_time(tmp_path, factor):
+    served = ServedWorld(tmp_path, settings(factor=factor))
+    with served:
+        time.sleep(1.0)
+    assert 0.7 * factor < served.world.now < 1.5 * factor
