@@ -1,0 +1,187 @@
+"""Operations domain applications: SCADA master, DMS with FLISR, outage management.
+
+They see the grid only through device registers polled over the
+communication network and through crew reports over MQTT, and act only by
+Modbus commands and work orders (DESIGN.md; ``tests/test_architecture.py``
+keeps this module free of the electrical layer). The logic lives in
+:mod:`cosim.operations`; this module declares the parameters and wires the
+pieces of one actor together. The three applications of one actor find each
+other through world services ``scada/<actor>`` and ``dms/<actor>``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Generator, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..kernel import World
+from ..nist import Actor, Domain
+from ..operations.dms import CrewLink, Dms
+from ..operations.dms_model import DmsModel, Limits
+from ..operations.oms import OUTAGE_COLUMNS, OutageTracker, indices_fields
+from ..operations.scada import PolledDevice, ScadaMaster
+from .context import RunContext
+from .registry import Params, application
+from devices.registermaps import DeviceKind, RtuPoint, RtuPointKind
+from devices.registermap import DataType
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RtuPointParams(_Section):
+    name: str
+    kind: Literal["analog", "status", "control", "setpoint"]
+    data_type: Literal["u16", "i16", "u32", "i32", "f32"] = "i16"
+    scale: float = Field(1.0, gt=0)
+    unit: str = ""
+    address: int | None = Field(None, ge=0, le=65535)
+
+
+class PolledDeviceParams(_Section):
+    device: str = Field(min_length=1, description="device id (the devices section's name)")
+    kind: Literal["recloser", "protective_relay", "sectionalizer", "rtu"]
+    node: str = Field(min_length=1, description="comm node of the device's Modbus server")
+    unit_id: int = Field(1, ge=1, le=247)
+    switch: str | None = Field(None, description="grid switch the device reports and operates (engineering data)")
+    scan_s: float = Field(2.0, gt=0, description="seconds between polls")
+    roles: dict[str, str] = Field(default_factory=dict, description="role -> point name (closed, fault_flag, open, ...)")
+    points: list[RtuPointParams] = Field(default_factory=list, description="an RTU's point list, as the device has it")
+    measurements: list[str] = Field(default_factory=list, description="extra points recorded as time series")
+
+
+class ScadaMasterParams(Params):
+    node: str = Field(min_length=1, description="comm node of the control centre")
+    timeout_s: float = Field(1.0, gt=0, description="Modbus response timeout per attempt")
+    retries: int = Field(2, ge=0, description="Modbus retries per request")
+    command_attempts: int = Field(3, ge=1, description="times a command is re-sent when no answer comes")
+    devices: list[PolledDeviceParams] = Field(min_length=1)
+
+
+def polled_device(spec: PolledDeviceParams) -> PolledDevice:
+    points = tuple(RtuPoint(p.name, RtuPointKind(p.kind), data_type=DataType(p.data_type), scale=p.scale, unit=p.unit,
+                            address=p.address) for p in spec.points)
+    return PolledDevice.of_kind(spec.device, DeviceKind(spec.kind), spec.node, spec.unit_id, switch=spec.switch,
+                                scan_s=spec.scan_s, roles=spec.roles or None, rtu_points=points,
+                                measurements=tuple(spec.measurements))
+
+
+@application("scada_master", {Domain.OPERATIONS}, ScadaMasterParams)
+def scada_master(world: World, actor: Actor, params: ScadaMasterParams, ctx: RunContext) -> Generator[Any, Any, None]:
+    """SCADA master: polls RTUs, relays, reclosers over Modbus; alarms on change; operator commands."""
+    master = ScadaMaster(world, world.service("comm"), params.node, [polled_device(d) for d in params.devices],
+                         entity=actor.actor_id, timeout_s=params.timeout_s, retries=params.retries,
+                         command_attempts=params.command_attempts)
+    world.add_service(f"scada/{actor.actor_id}", master)
+    master.start()
+    yield world.timeout(0)
+
+
+def await_service(world: World, name: str, rounds: int = 20) -> Generator[Any, Any, Any]:
+    """The service ``name`` once another application of this instant has registered it (KeyError if none does)."""
+    for _ in range(rounds):
+        if world.has_service(name):
+            return world.service(name)
+        yield world.timeout(0)
+    return world.service(name)
+
+
+class CrewChannelParams(_Section):
+    team: str = Field("crews", min_length=1)
+    node: str = Field(min_length=1, description="comm node the DMS's MQTT client sits at")
+    broker: str = Field(min_length=1, description="comm node of the MQTT broker")
+
+
+class DmsParams(Params):
+    network_model: str = Field(min_length=1, description="YAML file (relative to the scenario) whose grid section is the DMS's engineering model")
+    scada: str | None = Field(None, description="actor running the scada_master (default: this actor)")
+    ties: list[str] = Field(default_factory=list, description="normally-open switches FLISR may close")
+    max_loading_pct: float = Field(100.0, gt=0)
+    min_vm_pu: float = Field(0.95, gt=0, lt=1.2)
+    load_scale: float = Field(1.0, gt=0, description="planning load = configured load x this")
+    confirm_s: float = Field(10.0, gt=0, description="check-back time allowed for a command")
+    command_rounds: int = Field(3, ge=1)
+    crews: CrewChannelParams | None = None
+    restore_to_normal: bool = True
+    retry_wait_s: float = Field(30.0, gt=0, description="wait before trying a failed command again")
+    remote_patience_s: float = Field(1800.0, ge=0, description="how long remote control is retried before a crew is sent")
+
+
+def load_network_model(ctx: RunContext, file: str) -> Any:
+    """The grid section of ``file`` (a scenario or a file holding only a grid section)."""
+    path = Path(file) if Path(file).is_absolute() else ctx.base_dir / file
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data["grid"] if isinstance(data, dict) and "grid" in data else data
+
+
+@application("dms_flisr", {Domain.OPERATIONS}, DmsParams)
+def dms_flisr(world: World, actor: Actor, params: DmsParams, ctx: RunContext) -> Generator[Any, Any, None]:
+    """DMS: locates faults from SCADA reports, isolates, restores through ties checked by power flow."""
+    scada: ScadaMaster = yield from await_service(world, f"scada/{params.scada or actor.actor_id}")
+    grid_section = load_network_model(ctx, params.network_model)
+    model = DmsModel.from_grid_section(grid_section, ctx.base_dir, Limits(params.max_loading_pct, params.min_vm_pu), params.load_scale)
+    crews = None
+    if params.crews is not None:
+        client = world.service("comm").mqtt_client(params.crews.node, f"{actor.actor_id}-dms", params.crews.broker)
+        crews = CrewLink(world, client, params.crews.team)
+    dms = Dms(world, scada, model, entity=actor.actor_id, ties=list(params.ties), crews=crews,
+              confirm_s=params.confirm_s, command_rounds=params.command_rounds, restore_to_normal=params.restore_to_normal,
+              retry_wait_s=params.retry_wait_s, remote_patience_s=params.remote_patience_s)
+    world.add_service(f"dms/{actor.actor_id}", dms)
+    yield from dms.run()
+
+
+class OmsParams(Params):
+    dms: str | None = Field(None, description="actor running dms_flisr (default: this actor)")
+    momentary_threshold_s: float = Field(300.0, gt=0, description="IEEE 1366: longer is sustained")
+
+
+@application("outage_management", {Domain.OPERATIONS}, OmsParams)
+def outage_management(world: World, actor: Actor, params: OmsParams, ctx: RunContext) -> Generator[Any, Any, None]:
+    """OMS: customer interruptions inferred from SCADA and crew reports; IEEE 1366 indices at the end."""
+    dms: Dms = yield from await_service(world, f"dms/{params.dms or actor.actor_id}")
+    graph = dms.graph
+    normal = graph.normal_states()
+    feeder = {}
+    for name, bus in zip(graph.load_names, graph.load_bus):
+        path = graph.path_to_source(bus, normal) or []
+        # a load's feeder is named by the first switch (the feeder breaker) on its path from the source
+        first = [graph.switch_names[s] for k in path for s in range(len(graph.switch_names)) if graph.switch_branch[s] == k]
+        feeder[name] = first[0] if first else "unswitched"
+    table = world.recorder.table("outages", OUTAGE_COLUMNS)
+    tracker = OutageTracker(graph.load_names, dict(zip(graph.load_names, graph.load_customers)),
+                            dict(zip(graph.load_names, graph.load_kw)), feeder, source="oms", sink=table.write,
+                            momentary_threshold_s=params.momentary_threshold_s)
+
+    def observe() -> None:
+        supplied = dict(zip(graph.load_names, graph.energised_loads(dms.states)))
+        lost, back = tracker.update(world.now, supplied)
+        if lost or back:
+            world.record(actor.actor_id, "customers_out", tracker.customers_out, "customers")
+
+    def on_trips(device: str, point: str, value: Any, old: Any) -> None:
+        dev = dms.scada.devices[device]
+        if old is None or point != dev.roles.get("fault_count") or dev.switch is None:
+            return
+        if float(value) > float(old) and dms.scada.value(device, "closed") and not dms.scada.value(device, "locked_out"):
+            # The device tripped and reclosed between two polls: a momentary interruption beyond it.
+            beyond = graph.zone_beyond(dev.switch, [s for s, c in dms.states.items() if not c])
+            for lp, bus in zip(graph.load_names, graph.load_bus):
+                if bus in beyond:
+                    tracker.momentary(lp, world.now, int(float(value) - float(old)))
+
+    dms.on_states_changed(observe)
+    dms.scada.subscribe(on_trips)
+    end = ctx.duration_s - 1e-3
+    if end > world.now:
+        yield world.timeout(end - world.now)
+    tracker.close_all(world.now)
+    result = tracker.indices(ctx.duration_s)
+    fields = indices_fields(result)
+    world.log("reliability_indices", source="oms", actor=actor.actor_id, **fields)
+    for name, value in result.system.as_dict().items():
+        world.record(actor.actor_id, name, value, "")

@@ -1,0 +1,255 @@
+"""The DMS process: carries out FLISR over SCADA and field crews, then returns to normal.
+
+One job: sequence the plan of :mod:`cosim.operations.flisr` in simulated
+time. It waits for SCADA to report a protective device that stays open
+(a recloser locked out, or a relay's breaker open after a trip), locates the
+fault from the devices' fault reports, opens the isolating switches (Modbus
+commands with a check-back poll, or a crew order for a manual switch),
+recloses the upstream device, closes the normally-open ties the power flow
+on its own model accepts, sends a crew to repair the faulted zone and, once
+the crew reports the repair, switches back to the normal configuration.
+
+The DMS's picture of the network is ``states``: switch positions from SCADA
+polls and from crew reports. It never reads the live grid. Every step is an
+event in the log (``flisr_*``), and the times of each incident are kept in
+``incidents`` for the run summary and the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generator
+
+from cosim.comm import QoS
+from cosim.comm.interfaces import MqttMessage
+from cosim.kernel import World
+
+from .crews import WorkOrder, WorkReport, orders_topic, reports_topic
+from .dms_model import DmsModel
+from .flisr import customers_of, locate_fault, plan_restoration, return_to_normal
+from .scada import ScadaMaster
+
+
+class CrewLink:
+    """The DMS's end of the crew work-order channel (an MQTT client)."""
+
+    def __init__(self, world: World, client: Any, team: str) -> None:
+        self.world = world
+        self.client = client
+        self.team = team
+        self._waiting: dict[int, Any] = {}
+        self._next_id = 0
+
+    def start(self) -> Generator[Any, Any, None]:
+        yield from self.client.connect()
+        yield from self.client.subscribe(reports_topic(self.team), QoS.AT_LEAST_ONCE, self._on_report)
+
+    def _on_report(self, message: MqttMessage) -> None:
+        try:
+            report = WorkReport.decode(message.payload)
+        except (ValueError, KeyError):
+            self.world.log("crew_report_rejected", payload=message.payload[:80].decode("latin-1"))
+            return
+        event = self._waiting.pop(report.order_id, None)
+        if event is not None and not event.triggered:  # a DUP copy finds nothing to wake
+            event.succeed(report)
+
+    def order(self, task: str, switch: str = "", buses: tuple[str, ...] = ()) -> Generator[Any, Any, WorkReport]:
+        """Send a work order and wait for its report (simulated time passes: travel and work)."""
+        self._next_id += 1
+        order = WorkOrder(self._next_id, task, switch, buses)
+        done = self.world.env.event()
+        self._waiting[order.order_id] = done
+        self.world.log("crew_order", team=self.team, order_id=order.order_id, task=task, switch=switch, buses=list(buses))
+        yield from self.client.publish(orders_topic(self.team), order.encode(), QoS.AT_LEAST_ONCE)
+        report: WorkReport = yield done
+        return report
+
+
+@dataclass
+class Incident:
+    """Times (simulated s) of one FLISR incident; NaN until reached."""
+
+    device: str
+    detected_s: float
+    located_s: float = float("nan")
+    isolated_s: float = float("nan")
+    upstream_restored_s: float = float("nan")
+    downstream_restored_s: float = float("nan")
+    repaired_s: float = float("nan")
+    normal_s: float = float("nan")
+    faulted_buses: tuple[str, ...] = ()
+    ties_closed: tuple[str, ...] = ()
+    stranded_customers: int = 0
+    failed_steps: list[str] = field(default_factory=list)
+
+
+class Dms:
+    """FLISR for the switches SCADA reports and the ties in ``ties``.
+
+    ``confirm_s`` is how long a command's check-back may take before the
+    command is re-issued (``command_rounds`` times in a row); after that the
+    DMS waits ``retry_wait_s`` and tries again, for ``remote_patience_s`` at
+    most, then sends a crew to operate the switch by hand.
+    """
+
+    def __init__(self, world: World, scada: ScadaMaster, model: DmsModel, *, entity: str, ties: list[str],
+                 crews: CrewLink | None = None, confirm_s: float = 10.0, command_rounds: int = 3,
+                 restore_to_normal: bool = True, retry_wait_s: float = 30.0, remote_patience_s: float = 1800.0) -> None:
+        self.world = world
+        self.scada = scada
+        self.model = model
+        self.graph = model.graph
+        self.entity = entity
+        self.ties = ties
+        self.crews = crews
+        self.confirm_s = confirm_s
+        self.command_rounds = command_rounds
+        self.restore_to_normal = restore_to_normal
+        self.retry_wait_s = retry_wait_s
+        self.remote_patience_s = remote_patience_s
+        self.states = self.graph.normal_states()
+        self.incidents: list[Incident] = []
+        self.busy = False
+        self._listeners: list[Callable[[], None]] = []
+        scada.subscribe(self._on_scada_change)
+
+    def on_states_changed(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def _set_state(self, switch: str, closed: bool) -> None:
+        if self.states.get(switch) != closed:
+            self.states[switch] = closed
+            for listener in self._listeners:
+                listener()
+
+    def _on_scada_change(self, device: str, point: str, value: Any, old: Any) -> None:
+        dev = self.scada.devices[device]
+        if dev.switch is not None and point == dev.roles.get("closed"):
+            self._set_state(dev.switch, bool(value))
+
+    # -- the process -----------------------------------------------------------
+    def run(self) -> Generator[Any, Any, None]:
+        if self.crews is not None:
+            yield from self.crews.start()
+        while True:
+            yield self.scada.changed()
+            device = self._tripped_device()
+            if device is not None and not self.busy:
+                self.busy = True
+                try:
+                    yield from self.handle(device)
+                finally:
+                    self.busy = False
+
+    def _tripped_device(self) -> str | None:
+        """A protective device that stays open after a trip (lockout, or a non-reclosing breaker that saw fault)."""
+        for name, dev in sorted(self.scada.devices.items()):
+            if dev.switch is None or not self.graph.normally_closed[self.graph.switch_index(dev.switch)]:
+                continue
+            if "locked_out" in dev.roles:
+                if self.scada.value(name, "locked_out"):
+                    return name
+            elif "fault_count" in dev.roles and "open" in dev.roles and dev.kind.value != "sectionalizer":
+                if self.scada.value(name, "closed") is False and self.scada.saw_fault(name):
+                    return name
+        return None
+
+    def handle(self, device: str) -> Generator[Any, Any, Incident]:
+        """One incident, from detection to the normal configuration (or as far as it can go)."""
+        world, graph = self.world, self.graph
+        tripped = self.scada.devices[device].switch
+        assert tripped is not None
+        incident = Incident(device, world.now)
+        self.incidents.append(incident)
+        prefault = {**self.states, tripped: True}
+        was_energised = graph.energised_buses(prefault)
+        location = locate_fault(graph, prefault, self.scada.fault_reports(), self.scada.monitored_switches())
+        world.log("flisr_detected", dms=self.entity, device=device, switch=tripped)
+        if location is None:
+            incident.failed_steps.append("locate: no fault report")
+            world.log("flisr_not_located", dms=self.entity, device=device)
+            return incident
+        incident.located_s = world.now
+        incident.faulted_buses = tuple(sorted(graph.buses[b] for b in location.faulted_buses))
+        world.log("flisr_located", dms=self.entity, upstream=location.upstream, isolating=list(location.isolating),
+                  buses=list(incident.faulted_buses), customers=customers_of(graph, location.faulted_buses))
+
+        for switch in location.isolating:
+            if switch != tripped and not (yield from self.operate(switch, False)):
+                incident.failed_steps.append(f"isolate {switch}")
+        if incident.failed_steps:
+            world.log("flisr_isolation_failed", dms=self.entity, failed=incident.failed_steps)
+            return incident
+        incident.isolated_s = world.now
+        world.log("flisr_isolated", dms=self.entity, switches=list(location.isolating))
+
+        if location.upstream != tripped:
+            if "reset" in self.scada.devices[device].roles:
+                yield from self.scada.command(device, "reset")
+            if not (yield from self.operate(tripped, True)):
+                incident.failed_steps.append(f"reclose {tripped}")
+        incident.upstream_restored_s = world.now
+
+        plan, stranded = plan_restoration(graph, self.states, location.faulted_buses, was_energised, self.ties, self.model.check)
+        for transfer in plan:
+            world.log("flisr_tie_check", dms=self.entity, tie=transfer.tie, ok=transfer.check.ok,
+                      max_loading_pct=transfer.check.max_loading_pct, min_vm_pu=transfer.check.min_vm_pu)
+            if not (yield from self.operate(transfer.tie, True)):
+                incident.failed_steps.append(f"close tie {transfer.tie}")
+        incident.ties_closed = tuple(t.tie for t in plan)
+        incident.stranded_customers = sum(customers_of(graph, region) for region in stranded)
+        incident.downstream_restored_s = world.now
+        world.log("flisr_restored", dms=self.entity, ties=list(incident.ties_closed),
+                  stranded_customers=incident.stranded_customers,
+                  seconds_since_detection=world.now - incident.detected_s)
+
+        if self.crews is None:
+            return incident
+        report = yield from self.crews.order("repair", buses=incident.faulted_buses)
+        incident.repaired_s = world.now
+        world.log("flisr_repaired", dms=self.entity, travel_s=report.travel_s, work_s=report.work_s)
+        if self.restore_to_normal:
+            for switch, close in return_to_normal(graph, self.states):
+                if not (yield from self.operate(switch, close)):
+                    incident.failed_steps.append(f"normal {switch}")
+            yield from self.scada.acknowledge_faults()
+            incident.normal_s = world.now
+            world.log("flisr_normal", dms=self.entity, failed=incident.failed_steps)
+        return incident
+
+    def operate(self, switch: str, close: bool) -> Generator[Any, Any, bool]:
+        """Open or close ``switch``: by SCADA command with check-back, or by a crew for a manual switch."""
+        remote = self.scada.remote_switches()
+        if switch not in remote:
+            if self.crews is None:
+                self.world.log("flisr_manual_switch_unavailable", dms=self.entity, switch=switch)
+                return False
+            report = yield from self.crews.order("close" if close else "open", switch=switch)
+            if report.done:
+                self._set_state(switch, close)
+            return report.done
+        device = remote[switch]
+        give_up = self.world.now + self.remote_patience_s
+        while True:
+            for _ in range(self.command_rounds):
+                yield from self.scada.command(device, "close" if close else "open")
+                deadline = self.world.now + self.confirm_s
+                while self.world.now < deadline:
+                    yield from self.scada.refresh(device)
+                    if self.scada.value(device, "closed") == close:
+                        self._set_state(switch, close)
+                        return True
+                    yield self.world.timeout(min(1.0, max(deadline - self.world.now, 0.0)))
+            if self.world.now >= give_up:
+                break
+            self.world.log("flisr_command_retry_later", dms=self.entity, switch=switch, close=close, wait_s=self.retry_wait_s)
+            yield self.world.timeout(self.retry_wait_s)
+        self.world.log("flisr_command_failed", dms=self.entity, switch=switch, close=close)
+        if self.crews is None:
+            return False
+        # The remote control does not answer: send a crew to operate the switch by hand.
+        report = yield from self.crews.order("close" if close else "open", switch=switch)
+        if report.done:
+            self._set_state(switch, close)
+        return report.done

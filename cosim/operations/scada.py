@@ -1,0 +1,275 @@
+"""SCADA master: polls field devices over Modbus, raises alarms on changes, sends commands.
+
+One job: the control centre's front end to the field. Each polled device is
+read every ``scan_s`` through the communication network (a
+:class:`~cosim.comm.ModbusClient` per device); the registers are decoded with
+the device kind's register map from ``devices.registermaps`` (data, not
+hard-coded addresses). What the master knows is only what its last good poll
+said: a lost poll leaves the old value and raises a communication alarm.
+
+Roles name what the DMS needs from a device, whatever its kind calls it:
+``closed`` (switch position), ``locked_out``, ``fault_count`` (trips or
+counts: a rise means the device saw fault current), ``fault_flag`` (a
+fault-passage indicator), and the command coils ``open``, ``close``,
+``reset`` (lockout reset) and ``fault_reset`` (indicator reset).
+
+Simulated time throughout; every poll and command is a Modbus exchange in the
+message trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generator, Mapping
+
+from cosim.comm import ModbusError, ModbusTimeoutError
+from cosim.comm.errors import CommError
+from cosim.comm.modbus.datamodel import ModbusTable
+from cosim.kernel import World
+from devices.encoding import decode_value
+from devices.registermap import Point, RegisterMap, Value
+from devices.registermaps import DeviceKind, RtuPoint, rtu_map, standard_map
+
+STANDARD_ROLES: dict[DeviceKind, dict[str, str]] = {
+    DeviceKind.RECLOSER: {
+        "closed": "closed", "locked_out": "locked_out", "fault_count": "trip_count",
+        "open": "trip_command", "close": "close_command", "reset": "reset_lockout_command",
+    },
+    DeviceKind.PROTECTIVE_RELAY: {
+        "closed": "breaker_closed", "fault_count": "trip_count", "open": "trip_command", "close": "close_command",
+    },
+    DeviceKind.SECTIONALIZER: {
+        "closed": "closed", "fault_flag": "fault_current_seen", "fault_count": "count",
+        "open": "open_command", "close": "close_command",
+    },
+}
+"""Role -> point name for the fixed-map device kinds (see docs/devices)."""
+
+STATUS_ROLES = ("closed", "locked_out", "fault_count", "fault_flag")
+COMMAND_ROLES = ("open", "close", "reset", "fault_reset")
+
+
+@dataclass(frozen=True)
+class PolledDevice:
+    """A device as the SCADA master's point database knows it (engineering data)."""
+
+    device: str
+    kind: DeviceKind
+    node: str
+    unit_id: int
+    register_map: RegisterMap
+    roles: Mapping[str, str]
+    switch: str | None = None
+    scan_s: float = 2.0
+    measurements: tuple[str, ...] = ()
+
+    @classmethod
+    def of_kind(cls, device: str, kind: DeviceKind, node: str, unit_id: int, *, switch: str | None = None,
+                scan_s: float = 2.0, roles: Mapping[str, str] | None = None,
+                rtu_points: tuple[RtuPoint, ...] = (), measurements: tuple[str, ...] = ()) -> "PolledDevice":
+        """Build with the kind's standard map and roles; an RTU needs its point list and roles."""
+        if kind is DeviceKind.RTU:
+            register_map = rtu_map(rtu_points, name=device)
+            chosen = dict(roles or {})
+        else:
+            register_map = standard_map(kind)
+            chosen = {**STANDARD_ROLES.get(kind, {}), **(roles or {})}
+        for role, point in chosen.items():
+            if role not in STATUS_ROLES + COMMAND_ROLES:
+                raise ValueError(f"device {device!r}: unknown role {role!r}")
+            register_map.point(point)  # KeyError naming the map if absent
+        for point in measurements:
+            register_map.point(point)
+        return cls(device, kind, node, unit_id, register_map, chosen, switch, scan_s, tuple(measurements))
+
+    def read_points(self) -> list[Point]:
+        names = [self.roles[r] for r in STATUS_ROLES if r in self.roles] + list(self.measurements)
+        return [self.register_map.point(n) for n in dict.fromkeys(names)]
+
+
+def contiguous_runs(points: list[Point]) -> list[tuple[ModbusTable, int, int, list[Point]]]:
+    """Group points into (table, start address, count, points) runs with no gap, so a read never touches an unmapped address."""
+    runs: list[tuple[ModbusTable, int, int, list[Point]]] = []
+    for table in ModbusTable:
+        here = sorted((p for p in points if p.table is table), key=lambda p: p.address)
+        for point in here:
+            if runs and runs[-1][0] is table and runs[-1][1] + runs[-1][2] == point.address:
+                t, start, count, members = runs[-1]
+                runs[-1] = (t, start, count + point.register_count, members + [point])
+            else:
+                runs.append((table, point.address, point.register_count, [point]))
+    return runs
+
+
+Listener = Callable[[str, str, Value, Value | None], None]
+"""Called on every change SCADA sees: (device, point, new value, old value or None at the first poll)."""
+
+
+@dataclass
+class DeviceState:
+    values: dict[str, Value] = field(default_factory=dict)
+    comm_ok: bool = True
+    last_poll_s: float = float("nan")
+    fault_baseline: float = 0.0
+
+
+class ScadaMaster:
+    """Polls devices, keeps their last known values, alarms on change, carries out commands.
+
+    ``timeout_s`` and ``retries`` are the Modbus master's (per request);
+    ``command_attempts`` how often a command is re-issued when it gets no
+    answer at all. The master registers with no world service itself; the
+    application that owns it does.
+    """
+
+    def __init__(self, world: World, comm: Any, node: str, devices: list[PolledDevice], *, entity: str,
+                 timeout_s: float = 1.0, retries: int = 2, command_attempts: int = 3) -> None:
+        self.world = world
+        self.node = node
+        self.entity = entity
+        self.devices = {d.device: d for d in devices}
+        self.state = {d.device: DeviceState() for d in devices}
+        self.command_attempts = command_attempts
+        self._clients = {d.device: comm.modbus_client(node, d.node, timeout_s=timeout_s, retries=retries) for d in devices}
+        self._listeners: list[Listener] = []
+        self._changed = world.env.event()
+        self.polls = self.poll_failures = self.commands = self.command_failures = 0
+
+    # -- what the DMS reads --------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def changed(self) -> Any:
+        """A SimPy event that fires at the next change SCADA sees (yield it to wait)."""
+        return self._changed
+
+    def value(self, device: str, role: str) -> Value | None:
+        point = self.devices[device].roles.get(role)
+        return None if point is None else self.state[device].values.get(point)
+
+    def switch_states(self) -> dict[str, bool]:
+        """Known positions of the switches that devices report (last good poll)."""
+        found = {}
+        for name, dev in self.devices.items():
+            closed = self.value(name, "closed")
+            if dev.switch is not None and closed is not None:
+                found[dev.switch] = bool(closed)
+        return found
+
+    def saw_fault(self, device: str) -> bool:
+        flag = self.value(device, "fault_flag")
+        count = self.value(device, "fault_count")
+        rose = count is not None and float(count) > self.state[device].fault_baseline
+        return bool(flag) or rose
+
+    def fault_reports(self) -> set[str]:
+        """Switches whose device saw fault current since the last acknowledgement."""
+        return {d.switch for n, d in self.devices.items() if d.switch and self.saw_fault(n)}
+
+    def monitored_switches(self) -> set[str]:
+        return {d.switch for d in self.devices.values() if d.switch and ("fault_flag" in d.roles or "fault_count" in d.roles)}
+
+    def remote_switches(self) -> dict[str, str]:
+        """Switch -> device for the switches SCADA can open and close."""
+        return {d.switch: n for n, d in self.devices.items() if d.switch and "open" in d.roles and "close" in d.roles}
+
+    def acknowledge_faults(self) -> Generator[Any, Any, None]:
+        """Take the present fault counts as the new baseline and reset fault indicators."""
+        for name, dev in self.devices.items():
+            count = self.value(name, "fault_count")
+            if count is not None:
+                self.state[name].fault_baseline = float(count)
+            if "fault_reset" in dev.roles and self.value(name, "fault_flag"):
+                yield from self.command(name, "fault_reset")
+
+    # -- processes -----------------------------------------------------------
+    def start(self) -> None:
+        for device in self.devices.values():
+            self.world.process(self._poll_loop(device))
+
+    def _poll_loop(self, device: PolledDevice) -> Generator[Any, Any, None]:
+        runs = contiguous_runs(device.read_points())
+        while True:
+            yield from self.poll(device, runs)
+            yield self.world.timeout(device.scan_s)
+
+    def poll(self, device: PolledDevice, runs: list[tuple[ModbusTable, int, int, list[Point]]] | None = None) -> Generator[Any, Any, bool]:
+        """Read every point of ``device`` once; True when all reads answered."""
+        client = self._clients[device.device]
+        state = self.state[device.device]
+        self.polls += 1
+        readers = {
+            ModbusTable.COILS: client.read_coils, ModbusTable.DISCRETE_INPUTS: client.read_discrete_inputs,
+            ModbusTable.HOLDING_REGISTERS: client.read_holding_registers, ModbusTable.INPUT_REGISTERS: client.read_input_registers,
+        }
+        fresh: dict[str, Value] = {}
+        try:
+            for table, start, count, points in runs if runs is not None else contiguous_runs(device.read_points()):
+                words = yield from readers[table](device.unit_id, start, count)
+                for point in points:
+                    offset = point.address - start
+                    fresh[point.name] = decode_value(point, list(words[offset:offset + point.register_count]),
+                                                     device.register_map.word_order_of(point))
+        except (ModbusTimeoutError, ModbusError, CommError) as error:
+            self.poll_failures += 1
+            if state.comm_ok:
+                state.comm_ok = False
+                self.world.log("scada_comm_alarm", scada=self.entity, device=device.device, status="lost", error=type(error).__name__)
+                self.world.record(f"scada/{device.device}", "comm_ok", 0.0, "bool")
+            return False
+        if not state.comm_ok:
+            state.comm_ok = True
+            self.world.log("scada_comm_alarm", scada=self.entity, device=device.device, status="restored")
+            self.world.record(f"scada/{device.device}", "comm_ok", 1.0, "bool")
+        state.last_poll_s = self.world.now
+        changes = []
+        for name, value in fresh.items():
+            old = state.values.get(name)
+            if old != value:
+                changes.append((name, value, old))
+                self.world.record(f"scada/{device.device}", name, float(value) if not isinstance(value, str) else float("nan"), device.register_map.point(name).unit)
+                if isinstance(value, bool) and old is not None:
+                    self.world.log("scada_alarm", scada=self.entity, device=device.device, point=name, value=value, previous=old)
+        state.values.update(fresh)
+        for name, value, old in changes:
+            for listener in self._listeners:
+                listener(device.device, name, value, old)
+        if changes and not self._changed.triggered:
+            event, self._changed = self._changed, self.world.env.event()
+            event.succeed()
+        return True
+
+    def command(self, device: str, role: str) -> Generator[Any, Any, bool]:
+        """Write the command coil of ``role`` (1, momentary); True when a device acknowledged it.
+
+        Each of ``command_attempts`` is a Modbus write with the master's own
+        timeout and retries; the outcome, attempts and time taken are logged
+        as a ``scada_command`` event.
+        """
+        dev = self.devices[device]
+        point = dev.register_map.point(dev.roles[role])
+        started = self.world.now
+        self.commands += 1
+        outcome = "timeout"
+        attempts = 0
+        for attempts in range(1, self.command_attempts + 1):
+            try:
+                yield from self._clients[device].write_coil(dev.unit_id, point.address, True)
+                outcome = "ok"
+                break
+            except ModbusTimeoutError:
+                outcome = "timeout"
+            except ModbusError as error:
+                outcome = f"exception {int(error.code):02d}"
+                break
+            except CommError:
+                outcome = "comm_error"
+        if outcome != "ok":
+            self.command_failures += 1
+        self.world.log("scada_command", scada=self.entity, device=device, command=role, point=point.name,
+                       outcome=outcome, attempts=attempts, duration_s=self.world.now - started)
+        return outcome == "ok"
+
+    def refresh(self, device: str) -> Generator[Any, Any, bool]:
+        """Poll ``device`` now (a check-back after a command)."""
+        return (yield from self.poll(self.devices[device]))

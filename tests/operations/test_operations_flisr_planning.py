@@ -1,0 +1,61 @@
+"""FLISR planning on the DMS's own model of configs/flisr_fibre.yaml: location, isolation, ties, return to normal."""
+
+from pathlib import Path
+
+import yaml
+
+from cosim.operations.dms_model import DmsModel, Limits
+from cosim.operations.flisr import locate_fault, plan_restoration, return_to_normal
+
+CONFIG = Path(__file__).parents[2] / "configs" / "flisr_fibre.yaml"
+MONITORED = {"rec1", "rec2", "s2", "s3", "tie"}
+
+
+def model(limits: Limits = Limits()) -> DmsModel:
+    return DmsModel.from_grid_section(yaml.safe_load(CONFIG.read_text())["grid"], CONFIG.parent, limits)
+
+
+def bus_names(m: DmsModel, buses) -> set[str]:
+    return {m.graph.buses[b] for b in buses}
+
+
+def test_fault_between_two_indicators_is_located_between_them():
+    m = model()
+    normal = m.graph.normal_states()
+    location = locate_fault(m.graph, normal, {"rec1", "s2"}, MONITORED)
+    assert location is not None
+    assert bus_names(m, location.faulted_buses) == {"n2"}
+    assert location.upstream == "s2" and set(location.isolating) == {"s2", "s3"}
+
+
+def test_no_report_no_location_and_silent_devices_bound_the_zone():
+    m = model()
+    normal = m.graph.normal_states()
+    assert locate_fault(m.graph, normal, set(), MONITORED) is None
+    location = locate_fault(m.graph, normal, {"rec1"}, MONITORED)  # only the breaker saw it: section l1
+    assert bus_names(m, location.faulted_buses) == {"n1"} and set(location.isolating) == {"rec1", "s2"}
+
+
+def test_tie_restores_the_healthy_downstream_section_when_the_power_flow_allows():
+    m = model()
+    normal = m.graph.normal_states()
+    location = locate_fault(m.graph, normal, {"rec1", "s2"}, MONITORED)
+    isolated = {**normal, "s2": False, "s3": False}
+    plan, stranded = plan_restoration(m.graph, isolated, location.faulted_buses, m.graph.energised_buses(normal), ["tie"], m.check)
+    assert [t.tie for t in plan] == ["tie"] and bus_names(m, plan[0].buses) == {"n3"} and not stranded
+    assert plan[0].check.ok and plan[0].check.min_vm_pu > 0.95
+
+
+def test_tie_is_refused_when_it_would_overload():
+    m = model(Limits(max_loading_pct=30.0))  # F2's first section would carry about 36 %
+    normal = m.graph.normal_states()
+    location = locate_fault(m.graph, normal, {"rec1", "s2"}, MONITORED)
+    isolated = {**normal, "s2": False, "s3": False}
+    plan, stranded = plan_restoration(m.graph, isolated, location.faulted_buses, m.graph.energised_buses(normal), ["tie"], m.check)
+    assert plan == [] and [bus_names(m, r) for r in stranded] == [{"n3"}]
+
+
+def test_return_to_normal_closes_before_it_opens():
+    m = model()
+    after = {**m.graph.normal_states(), "s2": False, "s3": False, "tie": True}
+    assert return_to_normal(m.graph, after) == [("s2", True), ("s3", True), ("tie", False)]
