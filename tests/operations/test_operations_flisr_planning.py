@@ -59,3 +59,15 @@ def test_return_to_normal_closes_before_it_opens():
     m = model()
     after = {**m.graph.normal_states(), "s2": False, "s3": False, "tie": True}
     assert return_to_normal(m.graph, after) == [("s2", True), ("s3", True), ("tie", False)]
+
+
+def test_rbts_bus2_config_is_the_generated_grid_and_solves():
+    from cosim.operations.rbts import grid_section
+
+    path = CONFIG.parent / "rbts_bus2.yaml"
+    section = yaml.safe_load(path.read_text())["grid"]
+    assert section == grid_section("rbts_bus2")
+    m = DmsModel.from_grid_section(section, path.parent)
+    assert sum(m.graph.load_customers) == 1908 and len(m.graph.load_names) == 22
+    assert all(m.graph.energised_loads(m.graph.normal_states()))
+    assert m.check(m.graph.normal_states()).ok

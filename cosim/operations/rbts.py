@@ -1,0 +1,68 @@
+"""The RBTS distribution systems as a scenario ``grid:`` section, built from the reliability data.
+
+One job: turn the shipped RBTS tables (:mod:`cosim.reliability.data`) into the
+inline grid a co-simulation runs: one 11 kV bus per node (``n<node>``), one
+line per section, the feeder breakers, a fuse at the head of every lateral,
+the disconnects where the data put them, and the normally-open ties. The
+tables give no impedances or ratings; the values here are stated
+assumptions (``R_OHM_PER_KM``, ``X_OHM_PER_KM``, ``RATE_MVA``, the tie length).
+``configs/rbts_bus2.yaml`` holds this section for Bus 2 (a test checks it is
+up to date).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import csv
+
+from cosim.reliability.data import DATA_DIR, load_system
+
+R_OHM_PER_KM = 0.30  # typical 11 kV overhead conductor (assumption; the RBTS data give none)
+X_OHM_PER_KM = 0.35
+RATE_MVA = 8.0
+TIE_KM = 0.5  # length of a tie line between two feeders' far ends (assumption)
+POWER_FACTOR_Q_PER_P = 0.2  # Q = 0.2 P (pf about 0.98)
+SUBSTATION_NODE = 24
+
+
+def grid_section(system: str = "rbts_bus2") -> dict[str, Any]:
+    data = load_system(system)
+    sections, lps = data.sections, data.load_points
+    with open(DATA_DIR / f"{system}_ties.csv", newline="") as handle:
+        tie_rows = [row for row in csv.DictReader(handle) if row["partner_node"]]
+    nodes = sorted({int(n) for n in sections.from_node} | {int(n) for n in sections.to_node})
+    lines, switches = [], []
+    for i in range(len(sections)):
+        sid, f, t, km = int(sections.section_id[i]), int(sections.from_node[i]), int(sections.to_node[i]), float(sections.length_km[i])
+        name = f"s{sid}"
+        lines.append({"name": name, "from_bus": f"n{f}", "to_bus": f"n{t}", "r_ohm": round(R_OHM_PER_KM * km, 6),
+                      "x_ohm": round(X_OHM_PER_KM * km, 6), "rate_a_mva": RATE_MVA})
+        if sections.has_breaker[i]:
+            switches.append({"name": f"cb_{name}", "branch": name, "bus": f"n{f}", "kind": "breaker"})
+        if sections.has_fuse[i]:
+            switches.append({"name": f"fuse_lp{int(sections.load_point_id[i])}", "branch": name, "bus": f"n{f}", "kind": "switch"})
+        if sections.disconnect_upstream[i]:
+            switches.append({"name": f"d_{name}", "branch": name, "bus": f"n{f}", "kind": "switch"})
+        if sections.disconnect_downstream[i]:
+            switches.append({"name": f"d_{name}_down", "branch": name, "bus": f"n{t}", "kind": "switch"})
+    done = set()
+    for a, b in ((row["node"], row["partner_node"]) for row in tie_rows):
+        pair = tuple(sorted((int(a), int(b))))
+        if pair in done:
+            continue
+        done.add(pair)
+        name = f"tie_{pair[0]}_{pair[1]}"
+        lines.append({"name": name, "from_bus": f"n{pair[0]}", "to_bus": f"n{pair[1]}", "r_ohm": R_OHM_PER_KM * TIE_KM,
+                      "x_ohm": X_OHM_PER_KM * TIE_KM, "rate_a_mva": RATE_MVA})
+        switches.append({"name": f"nop_{pair[0]}_{pair[1]}", "branch": name, "bus": f"n{pair[0]}", "kind": "switch", "closed": False})
+    lateral_node = {int(lp): int(t) for lp, t in zip(sections.load_point_id, sections.to_node) if int(lp) >= 0}
+    loads = [{"name": f"lp{int(lp)}", "bus": f"n{lateral_node[int(lp)]}", "p_mw": float(kw) / 1000.0,
+              "q_mvar": round(float(kw) / 1000.0 * POWER_FACTOR_Q_PER_P, 6), "customers": int(c)}
+             for lp, kw, c in zip(lps.load_point_id, lps.average_load_kw, lps.customers)]
+    return {
+        "base_mva": 100, "frequency_hz": 50,
+        "buses": [{"name": f"n{n}", "base_kv": 11} for n in nodes],
+        "generators": [{"name": "infeed_33kv", "bus": f"n{SUBSTATION_NODE}", "vm_pu": 1.03, "slack": True, "xdss_pu": 0.4, "mbase_mva": 100}],
+        "lines": lines, "switches": switches, "loads": loads,
+    }
