@@ -241,18 +241,19 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
     names = sorted(set(params.tariffs.values()))
     tariffs = [tariffs_all[n] for n in names]
     seg_tariff = np.array([names.index(params.tariffs.get(s, names[0])) for s in SEGMENTS], dtype=np.int64)
-    meter: list[tuple[dict[str, Any], dict[str, np.ndarray]]] = []
-    credits: dict[tuple[str, int], float] = {}
+    # Keyed by what a message is about, so a QoS 1 duplicate (DUP) replaces rather than adds.
+    meter: dict[tuple[str, str], tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
+    credit_messages: dict[tuple[str, str], tuple[str, np.ndarray, np.ndarray]] = {}
     lmp_sum: dict[str, np.ndarray] = {}
     lmp_n: dict[str, np.ndarray] = {}
 
     def on_ami(message: MqttMessage) -> None:
-        meter.append(decode(message.payload))
+        header, a = decode(message.payload)
+        meter[(header["population"], header["csp"])] = (header, a)
 
     def on_credit(message: MqttMessage) -> None:
         header, a = decode(message.payload)
-        for i, c in zip(a["site_index"].tolist(), a["credit_usd"].tolist()):
-            credits[(header["population"], i)] = credits.get((header["population"], i), 0.0) + c
+        credit_messages[(header["csp"], header["event_id"])] = (header["population"], a["site_index"], a["credit_usd"])
 
     def on_lmp(message: MqttMessage) -> None:
         header, _ = decode(message.payload)
@@ -265,10 +266,14 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
     yield world.timeout(max(0.0, params.bill_at - world.now))
     table = world.recorder.table("bills", ("account_id", "csp", "tariff", "energy_kwh", "energy_charge_usd",
                                            "fixed_charge_usd", "dr_credit_usd", "total_usd"))
+    credits: dict[tuple[str, int], float] = {}
+    for population, sites, amounts in credit_messages.values():
+        for i, c in zip(sites.tolist(), amounts.tolist()):
+            credits[(population, i)] = credits.get((population, i), 0.0) + c
     total = 0.0
     accounts = 0
     hours = np.arange(24)
-    for header, a in meter:
+    for _, (header, a) in sorted(meter.items()):
         population = header["population"]
         for b, bus in enumerate(header["buses"]):
             rows = np.flatnonzero(a["site_bus"] == b)
