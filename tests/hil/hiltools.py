@@ -38,7 +38,8 @@ def free_port() -> int:
 def settings(**changes: Any) -> HilSettings:
     """Bench settings for tests: gateway on a free port, fast lag sampling."""
     modbus = ModbusServeConfig(gateway_port=0, **changes.pop("modbus", {}))
-    return HilSettings(modbus=modbus, monitor_step=0.05, **changes)
+    changes.setdefault("monitor_step", 0.05)
+    return HilSettings(modbus=modbus, **changes)
 
 
 class ServedWorld:
