@@ -177,11 +177,11 @@ def build_sites(params: DrPremisesParams, rng: np.random.Generator, step_s: floa
         g = keys.get(key)
         if g is None:
             g = keys[key] = len(resources)
-            c, z, zp, ld, em = key
-            name = params.csps[c].csp
+            c_i, z_i, zp, ld, em = key
+            name = params.csps[c_i].csp
             resources.append({
-                "resource_id": f"{name}.{params.zones[z].zone}.{zp}.{ld}{'E' if em else 'P'}",
-                "csp": name, "zone": params.zones[z].zone, "zip": zp, "lead_time": ld,
+                "resource_id": f"{name}.{params.zones[z_i].zone}.{zp}.{ld}{'E' if em else 'P'}",
+                "csp": name, "zone": params.zones[z_i].zone, "zip": zp, "lead_time": ld,
                 "dr_type": (DrType.EMERGENCY if em else DrType.PRE_EMERGENCY).value,
                 "resource_type": ResourceType.ANNUAL.value,
             })
@@ -200,8 +200,9 @@ def history_kwh(pop: SitePopulation, params: DrPremisesParams, rng: np.random.Ge
     noise = rng.standard_normal((pop.peak_kw.size, days, 24), dtype=np.float32)
     noise *= params.noise_pct / 100.0 / np.sqrt(3600.0 / step_s)            # mean of the hour's steps
     noise += 1.0
-    out = level[:, :, None] * shape[:, None, :].astype(np.float32) * noise
-    return np.maximum(out, 0.0, out=out)
+    out: np.ndarray = level[:, :, None] * shape[:, None, :].astype(np.float32) * noise
+    np.maximum(out, 0.0, out=out)
+    return out
 
 
 def history_weekdays(params: DrPremisesParams) -> np.ndarray:

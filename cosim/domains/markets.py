@@ -148,7 +148,7 @@ class IsoMarketParams(Params):
     broker: str = Field(description="comm node of the MQTT broker")
     capacity: CapacityParams | None = None
     energy: EnergyParams | None = None
-    settlement: SettlementParams = SettlementParams()
+    settlement: SettlementParams = Field(default_factory=lambda: SettlementParams.model_validate({}))
 
 
 @dataclasses.dataclass
@@ -352,7 +352,8 @@ def _energy_market(world: World, me: str, params: EnergyParams, case: DcMarketCa
 def hourly_lmp(state: _MarketState, bus: str) -> np.ndarray:
     """Mean SCED LMP of each hour of the day at ``bus`` ($/MWh; 0 for hours without a solve)."""
     count = state.lmp_count[bus]
-    return np.divide(state.lmp_sum[bus], count, out=np.zeros(24), where=count > 0)
+    mean: np.ndarray = np.divide(state.lmp_sum[bus], count, out=np.zeros(24), where=count > 0)
+    return mean
 
 
 # -- measurement, verification and settlement ----------------------------------------------
