@@ -396,7 +396,7 @@ def _settlement(world: World, me: str, params: IsoMarketParams, case: DcMarketCa
                                     start_h * sp.intervals_per_hour, end_h * sp.intervals_per_hour,
                                     sp.intervals_per_hour)
             zone_of = [resources[r] for r in arrays["site_resource"][sites]]
-            committed = sum(state.cleared_mw.get((csp, r), 0.0) for r in dispatched[csp])
+            committed = sum(state.cleared_mw.get((csp, r), 0.0) for r in sorted(dispatched[csp]))  # fixed order: same bits every run
             price = max((state.price_paid.get((csp, r), 0.0) for r in dispatched[csp]), default=0.0)
             cleared_total = sum(mw for (c, _), mw in state.cleared_mw.items() if c == csp)
             terms.append(CspTerms(csp, committed, cleared_total, price, sp.days))

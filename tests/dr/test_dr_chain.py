@@ -116,3 +116,9 @@ def test_underperformance_pays_the_capacity_performance_charge(tmp_path):
         short = float(r["committed_mw"]) - float(r["delivered_mw"])
         assert short > 0
         assert float(r["non_performance_charge_usd"]) == pytest.approx(short * 3 * rate)
+
+
+def test_same_seed_gives_identical_dr_results(pjm_run, tmp_path):
+    again = run_variant(tmp_path)
+    for name in ("timeseries.csv", "messages.csv", "events.jsonl", "settlement.csv", "bills.csv", "rpm_results.csv"):
+        assert (again.out / name).read_bytes() == (pjm_run.out / name).read_bytes(), name
