@@ -19,7 +19,7 @@ import math
 import sys
 import threading
 from time import monotonic
-from typing import Any, Generator, TextIO
+from typing import Any, Generator, TextIO, cast
 
 import simpy
 import simpy.rt
@@ -133,7 +133,7 @@ class RealtimeLoop:
         if not process.triggered:
             raise TimeoutError(f"process still running after {timeout_s} s wall")
         if not process.ok:
-            raise process.value
+            raise cast(BaseException, process.value)
         return process.value
 
     def _admit(self) -> None:

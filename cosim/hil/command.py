@@ -21,7 +21,7 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     from ..cli import _duration
 
     serve = commands.add_parser("serve", help="run a scenario in real time with devices on real Modbus TCP / MQTT")

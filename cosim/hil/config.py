@@ -57,11 +57,11 @@ class _Model(BaseModel):
 
 class ModbusServeConfig(_Model):
     host: str = "127.0.0.1"
-    gateway_port: int = Field(1502, ge=0, le=65535)
+    gateway_port: int = Field(default=1502, ge=0, le=65535)
     unit_ids: Literal["sequential", "device"] = "sequential"
     expose: list[str] = Field(default_factory=list)
     allow_protection_writes: bool = False
-    max_connections: int = Field(32, ge=1, le=1024)
+    max_connections: int = Field(default=32, ge=1, le=1024)
 
 
 class PointMapping(_Model):
@@ -100,11 +100,11 @@ class MasterConfig(_Model):
 
     id: str = Field(min_length=1)
     host: str = "127.0.0.1"
-    port: int = Field(502, ge=1, le=65535)
-    unit_id: int = Field(1, ge=0, le=255)
-    poll: Duration = Field(1.0, gt=0)
-    timeout: Duration = Field(0.5, gt=0)
-    retries: int = Field(1, ge=0, le=10)
+    port: int = Field(default=502, ge=1, le=65535)
+    unit_id: int = Field(default=1, ge=0, le=255)
+    poll: Duration = Field(default=1.0, gt=0)
+    timeout: Duration = Field(default=0.5, gt=0)
+    retries: int = Field(default=1, ge=0, le=10)
     points: list[PointMapping] = Field(min_length=1)
 
 
@@ -112,7 +112,7 @@ class TlsConfig(_Model):
     ca_file: Path | None = None
     cert_file: Path | None = None
     key_file: Path | None = None
-    insecure: bool = Field(False, description="skip the broker host name check (test benches only)")
+    insecure: bool = Field(default=False, description="skip the broker host name check (test benches only)")
 
     @model_validator(mode="after")
     def _files(self) -> "TlsConfig":
@@ -127,16 +127,16 @@ class TlsConfig(_Model):
 
 class MqttBrokerConfig(_Model):
     host: str = "127.0.0.1"
-    port: int = Field(1883, ge=1, le=65535)
+    port: int = Field(default=1883, ge=1, le=65535)
     username: str | None = None
     password: str | None = None
     tls: TlsConfig | None = None
-    keepalive_s: int = Field(30, ge=1, le=65535)
+    keepalive_s: int = Field(default=30, ge=1, le=65535)
     client_id_prefix: str = ""
-    reconnect_min_s: float = Field(0.5, gt=0)
-    reconnect_max_s: float = Field(30.0, gt=0)
-    outbox: int = Field(1000, ge=1)
-    inbox: int = Field(1000, ge=1)
+    reconnect_min_s: float = Field(default=0.5, gt=0)
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+    outbox: int = Field(default=1000, ge=1)
+    inbox: int = Field(default=1000, ge=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> "MqttBrokerConfig":
@@ -148,11 +148,11 @@ class MqttBrokerConfig(_Model):
 
 
 class HilSettings(_Model):
-    factor: float = Field(1.0, gt=0)
-    monitor_step: Duration = Field(0.1, gt=0)
-    lag_warn_s: float = Field(0.25, gt=0)
-    inbox_capacity: int = Field(10_000, ge=1)
-    modbus: ModbusServeConfig = Field(default_factory=ModbusServeConfig)
+    factor: float = Field(default=1.0, gt=0)
+    monitor_step: Duration = Field(default=0.1, gt=0)
+    lag_warn_s: float = Field(default=0.25, gt=0)
+    inbox_capacity: int = Field(default=10_000, ge=1)
+    modbus: ModbusServeConfig = Field(default_factory=lambda: ModbusServeConfig())
     masters: list[MasterConfig] = Field(default_factory=list)
     mqtt: MqttBrokerConfig | None = None
 
@@ -169,7 +169,7 @@ class HilFile(_Model):
     """A bench file: one ``hil:`` section (and an optional description)."""
 
     description: str = ""
-    hil: HilSettings = Field(default_factory=HilSettings)
+    hil: HilSettings = Field(default_factory=lambda: HilSettings())
 
 
 def load_hil_file(path: str | Path | None) -> HilSettings:

@@ -21,6 +21,7 @@ Wire behaviour of the server edge:
 from __future__ import annotations
 
 import asyncio
+import functools
 import struct
 from dataclasses import dataclass
 from typing import Any, Callable, Generator
@@ -39,7 +40,7 @@ MAX_LENGTH_FIELD = 254  # unit id + 253-byte PDU
 
 def frame_length(header: bytes) -> int:
     """Bytes that follow the 6-byte MBAP prefix ``header``; raises MalformedFrame."""
-    _, protocol, length = struct.unpack(">HHH", header)
+    protocol, length = int.from_bytes(header[2:4], "big"), int.from_bytes(header[4:6], "big")
     if protocol != 0:
         raise MalformedFrame(f"protocol identifier {protocol} is not 0 (Modbus)")
     if not 2 <= length <= MAX_LENGTH_FIELD:
@@ -128,7 +129,7 @@ class ModbusTcpServer:
                 adu = await read_adu(reader)
                 self.counters.requests += 1
                 answer: asyncio.Future[bytes | None] = loop.create_future()
-                if not self.inbox.offer(lambda adu=adu, answer=answer: self._handle(adu, answer, loop)):
+                if not self.inbox.offer(functools.partial(self._handle, adu, answer, loop)):
                     self.counters.busy += 1
                     writer.write(busy_response(adu))
                 else:
@@ -152,6 +153,10 @@ class ModbusTcpServer:
         if self.observer is not None:
             self.observer(adu, response)
         loop.call_soon_threadsafe(_resolve, answer, response)
+
+
+def _succeed(event: simpy.Event, value: Any) -> None:
+    event.succeed(value)
 
 
 def _resolve(future: "asyncio.Future[Any]", value: Any) -> None:
@@ -189,7 +194,7 @@ class TcpModbusTransport:
 
         def hand_back(f: Any) -> None:
             result = None if f.cancelled() or f.exception() is not None else f.result()
-            self.inbox.offer(lambda: done.succeed(result), force=True)
+            self.inbox.offer(functools.partial(_succeed, done, result), force=True)
 
         future.add_done_callback(hand_back)
         answer: bytes | None = yield done

@@ -124,7 +124,7 @@ class PahoMqttClient:
         if not self.connected:
             return QoS(qos)
         result, mid = self._paho.subscribe(topic_filter, int(qos))
-        if result != paho.MQTT_ERR_SUCCESS:
+        if result != paho.MQTT_ERR_SUCCESS or mid is None:
             return QoS(qos)  # connection just dropped: renewed on reconnect
         waiter = self._acks[mid] = self.env.event()
         granted: int = yield waiter
@@ -173,8 +173,8 @@ class PahoMqttClient:
             self.log("hil_mqtt_connected", client_id=self.client_id, session_present=session_present,
                      held=len(self.outbox))
         if not session_present:
-            for topic_filter, (_handler, qos) in self.handlers.items():
-                self._paho.subscribe(topic_filter, int(qos))
+            for topic_filter, (_handler, wanted) in self.handlers.items():
+                self._paho.subscribe(topic_filter, int(wanted))
         while self.outbox and self.connected:
             topic, payload, qos, retain = self.outbox.popleft()
             self._paho.publish(topic, payload, qos, retain)

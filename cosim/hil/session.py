@@ -230,16 +230,27 @@ class HilSession:
         self.mqtt_clients.append(client)
         return client
 
-    def use_real_broker(self) -> bool:
-        """Make the world's comm network hand out real-broker clients (devices ask it for theirs).
+    def use_real_broker(self) -> int:
+        """Give the scenario's devices real-broker clients instead of simulated ones; returns how many swapped.
 
-        Must run before the devices' processes first ask (before :meth:`run`).
-        Returns False when there is no comm network or no mqtt section.
+        Devices get their client from ``CommNetwork.mqtt_client`` while the world
+        is built, one per comm node (the device layer's shared node clients),
+        and first use it when the run starts. So this replaces, before
+        :meth:`run`: the factory on the network instance (for clients asked for
+        later) and the client of every node client the device layer already
+        holds. Topics and payloads stay the devices' own.
         """
         if self.settings.mqtt is None or not self.world.has_service("comm"):
-            return False
+            return 0
         self.world.service("comm").mqtt_client = self.mqtt_client
-        return True
+        swapped = 0
+        if self.world.has_service("devices"):
+            shared = getattr(self.world.service("devices"), "_mqtt", {})
+            for node, holder in shared.items():
+                simulated = holder.client
+                holder.client = self.mqtt_client(node, simulated.client_id, getattr(holder, "broker", None))
+                swapped += 1
+        return swapped
 
     # -- running and stopping --------------------------------------------------------------
     def run(self, until_s: float) -> None:
@@ -262,8 +273,11 @@ class HilSession:
         self.io.stop()
 
     def lag_statistics(self) -> dict[str, float]:
-        samples = sorted(getattr(self.loop, "lag_samples", []))
+        samples: list[float] = sorted(getattr(self.loop, "lag_samples", []))
         if not samples:
             return {}
-        pick = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))]  # noqa: E731
+
+        def pick(q: float) -> float:
+            return float(samples[min(len(samples) - 1, int(q * len(samples)))])
+
         return {"samples": float(len(samples)), "p50_s": pick(0.5), "p99_s": pick(0.99), "max_s": samples[-1]}

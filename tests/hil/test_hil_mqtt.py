@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -32,7 +33,9 @@ class Mosquitto:
     def __init__(self, folder: Path) -> None:
         self.port = free_port()
         self.config = folder / "mosquitto.conf"
-        self.config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+        # Started as root, mosquitto drops to its own user, which cannot write a pytest tmp folder.
+        user = "user root\n" if os.geteuid() == 0 else ""
+        self.config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n{user}"
                                f"persistence true\npersistence_location {folder}/\n")
         self.process: subprocess.Popen[bytes] | None = None
 
