@@ -105,10 +105,13 @@ class TimeOvercurrentElement:
         rate = self._rate_per_s(self._multiple())
         if rate > 0.0 and not self.tripped:
             remaining = 1.0 - self.travel
-            if rate * duration_s >= remaining - _TRAVEL_TOLERANCE:
+            # Also reached when the crossing instant is not representably later than the end of the
+            # step: late in a long run, a few 1e-12 of travel are below the resolution of the clock.
+            crossing_s = start_s + remaining / rate
+            if rate * duration_s >= remaining - _TRAVEL_TOLERANCE or crossing_s <= start_s + duration_s:
                 self.travel = 1.0
                 self.tripped = True
-                self.trip_time_s = min(start_s + remaining / rate, start_s + duration_s)
+                self.trip_time_s = min(crossing_s, start_s + duration_s)
                 return True
         self.travel = min(1.0, max(0.0, self.travel + rate * duration_s))
         return False

@@ -72,6 +72,11 @@ class Sectionalizer:
             self.count = 0
         return []
 
+    @property
+    def armed(self) -> bool:
+        """Fault current seen since the last count (the next dead line counts)."""
+        return self._armed
+
     def next_event_time_s(self) -> float:
         """When the counts would be forgotten if nothing changes; ``inf`` if there are none."""
         if self.is_open or not self.count or self._armed:

@@ -1,0 +1,32 @@
+"""The field devices of a scenario inside a World: the ``devices`` service and one process per device.
+
+Runs after the grid and the comm network are attached: devices measure the
+``grid`` service, put their register stores on ``comm`` Modbus servers and
+publish through ``comm`` MQTT clients.
+"""
+
+from __future__ import annotations
+
+from devices.config import parse_device
+from devices.field import DeviceLayer, build_devices
+
+from ..kernel import World
+from ..scenario import Scenario
+
+SERVICE = "devices"
+
+
+def attach_devices(world: World, scenario: Scenario) -> DeviceLayer | None:
+    """Build every device of the scenario, start its process and register the layer as ``devices``.
+
+    The entries were validated when the scenario was loaded; parsing them
+    again here cannot fail for a loaded scenario.
+    """
+    if not scenario.spec.devices:
+        return None
+    configs = [parse_device(raw) for raw in scenario.spec.devices]
+    grid = world.service("grid") if world.has_service("grid") else None
+    comm = world.service("comm") if world.has_service("comm") else None
+    layer = build_devices(world, configs, grid, comm)
+    world.add_service(SERVICE, layer)
+    return layer

@@ -1,0 +1,533 @@
+"""The scenario's ``devices:`` entries as pydantic models, one per device kind.
+
+An entry names the device (``id``), its ``kind``, where it sits on the
+communication network (``node``, ``unit_id``), the NIST actor that owns it,
+the grid elements it measures and acts on (by name: ``switch: feeder_cb``),
+its ``params`` (settings, sample period, noise, reporting) and two switches:
+``allow_protection_writes`` (may masters change protection settings over
+Modbus?) and ``expose`` (a hint for hardware-in-the-loop: serve this device
+on a real Modbus TCP port).
+
+Protection and control settings are validated against the device's register
+map (its point limits) and the same settings builders the device uses, so a
+setting the device could not apply is a scenario error, not a run failure.
+Cross-references (grid elements, comm nodes, brokers, actors) are checked by
+:mod:`cosim.scenario.checks` through :meth:`DeviceConfig.grid_references` and
+:meth:`DeviceConfig.comm_references`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Iterator, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from cosim.scenario.durations import Duration
+from devices.registermap import DataType, RegisterMap, Value
+from devices.registermaps import DeviceKind, RtuPoint, RtuPointKind, rtu_map, standard_map
+from devices.registermaps.codes import CURVE_CODES
+from devices.registermap import RegisterMapError
+from devices.settingsbinding import capacitor_settings, recloser_settings, relay_settings, sectionalizer_settings
+
+Identifier = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$", min_length=1, max_length=100)
+]
+PathKey = tuple[str | int, ...]
+Reference = tuple[PathKey, str, tuple[str, ...]]
+"""(field path inside the entry, grid reference ``kind/name``, allowed kinds)."""
+
+CURVE_NAMES: dict[str, int] = {curve.name.lower(): code for code, curve in CURVE_CODES.items()}
+"""``ieee_very_inverse`` -> register code 2 (see devices.registermaps.codes)."""
+
+
+def _curve_code(name: str) -> int:
+    try:
+        return CURVE_NAMES[name]
+    except KeyError:
+        raise ValueError(f"unknown curve {name!r}; known: {', '.join(CURVE_NAMES)}") from None
+
+
+def _known_curve(name: str) -> str:
+    _curve_code(name)
+    return name
+
+
+CurveName = Annotated[str, AfterValidator(_known_curve)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_against_map(register_map: RegisterMap, values: dict[str, Value]) -> None:
+    """Raise ValueError naming the first setting outside its point's limits."""
+    for name, value in values.items():
+        point = register_map.point(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if (point.minimum is not None and value < point.minimum) or (point.maximum is not None and value > point.maximum):
+            raise ValueError(f"{name} {value:g} outside the device's range [{point.minimum:g}, {point.maximum:g}] {point.unit}")
+
+
+class CommonParams(_Model):
+    """Parameters every device kind has."""
+
+    sample_period_s: Duration = Field(1.0, gt=0, description="time between measurement samples (grid changes also wake the device)")
+    noise_pct: float = Field(0.0, ge=0, le=50, description="1-sigma measurement error, percent of reading")
+
+    def register_values(self) -> dict[str, Value]:
+        """Initial register values (engineering units) the params give; empty for kinds without settings."""
+        return {}
+
+
+class RelayParams(CommonParams):
+    pickup_51_a: float = Field(600, gt=0)
+    curve: CurveName = Field("ieee_very_inverse", description="51 curve: " + ", ".join(CURVE_NAMES))
+    time_dial: float = Field(1.0, gt=0)
+    reset_mode: Literal["instantaneous", "electromechanical"] = "instantaneous"
+    pickup_50_a: float = Field(0.0, ge=0, description="50 pickup; 0 disables the element")
+    delay_50_s: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _valid(self) -> "RelayParams":
+        values = self.register_values()
+        _check_against_map(standard_map(DeviceKind.PROTECTIVE_RELAY), values)
+        relay_settings(values.__getitem__)
+        return self
+
+    def register_values(self) -> dict[str, Value]:
+        return {
+            "pickup_51_a": self.pickup_51_a, "curve_51": _curve_code(self.curve), "time_dial_51": self.time_dial,
+            "reset_mode_51": 0 if self.reset_mode == "instantaneous" else 1,
+            "pickup_50_a": self.pickup_50_a, "delay_50_s": self.delay_50_s,
+        }
+
+
+class RecloserParams(CommonParams):
+    pickup_a: float = Field(400, gt=0)
+    fast_curve: CurveName = "ieee_extremely_inverse"
+    fast_time_dial: float = Field(0.1, gt=0)
+    delayed_curve: CurveName = "ieee_very_inverse"
+    delayed_time_dial: float = Field(1.0, gt=0)
+    fast_operations: int = Field(2, ge=0, le=4)
+    delayed_operations: int = Field(2, ge=0, le=4)
+    reclose_intervals_s: list[float] = Field(default_factory=lambda: [2.0, 5.0, 10.0], max_length=3,
+                                             description="open time after trip 1, 2, 3")
+    reset_time_s: Duration = Field(30, gt=0)
+    reclosing_enabled: bool = True
+
+    @model_validator(mode="after")
+    def _valid(self) -> "RecloserParams":
+        values = self.register_values()
+        _check_against_map(standard_map(DeviceKind.RECLOSER), values)
+        needed = self.fast_operations + self.delayed_operations - 1
+        if len(self.reclose_intervals_s) < needed:
+            raise ValueError(f"{needed + 1} trips to lockout need {needed} reclose_intervals_s, got {len(self.reclose_intervals_s)}")
+        recloser_settings(values.__getitem__)
+        return self
+
+    def register_values(self) -> dict[str, Value]:
+        intervals = list(self.reclose_intervals_s) + [10.0] * (3 - len(self.reclose_intervals_s))
+        return {
+            "pickup_a": self.pickup_a, "fast_curve": _curve_code(self.fast_curve), "fast_time_dial": self.fast_time_dial,
+            "delayed_curve": _curve_code(self.delayed_curve), "delayed_time_dial": self.delayed_time_dial,
+            "fast_operations": self.fast_operations, "delayed_operations": self.delayed_operations,
+            "reclose_interval_1_s": intervals[0], "reclose_interval_2_s": intervals[1],
+            "reclose_interval_3_s": intervals[2], "reset_time_s": self.reset_time_s,
+            "reclosing_enabled": self.reclosing_enabled,
+        }
+
+
+class SectionalizerParams(CommonParams):
+    counts_to_open: int = Field(2, ge=1, le=4)
+    actuating_current_a: float = Field(300, gt=0)
+    reset_time_s: Duration = Field(30, gt=0)
+
+    @model_validator(mode="after")
+    def _valid(self) -> "SectionalizerParams":
+        values = self.register_values()
+        _check_against_map(standard_map(DeviceKind.SECTIONALIZER), values)
+        sectionalizer_settings(values.__getitem__)
+        return self
+
+    def register_values(self) -> dict[str, Value]:
+        return {"counts_to_open": self.counts_to_open, "actuating_current_a": self.actuating_current_a,
+                "reset_time_s": self.reset_time_s}
+
+
+class CapacitorParams(CommonParams):
+    sample_period_s: Duration = Field(10.0, gt=0)
+    control_mode: Literal["manual", "voltage", "var"] = "voltage"
+    voltage_setpoint_pu: float = 1.0
+    voltage_bandwidth_pu: float = 0.03
+    var_setpoint_kvar: float = 0.0
+    var_bandwidth_kvar: float = 900.0
+    time_delay_s: float = 30.0
+    min_switching_interval_s: float = 300.0
+
+    @model_validator(mode="after")
+    def _valid(self) -> "CapacitorParams":
+        values = self.register_values()
+        _check_against_map(standard_map(DeviceKind.CAPACITOR_BANK_CONTROLLER), values)
+        capacitor_settings(values.__getitem__)
+        return self
+
+    def register_values(self) -> dict[str, Value]:
+        return {
+            "control_mode": {"manual": 0, "voltage": 1, "var": 2}[self.control_mode],
+            "voltage_setpoint_pu": self.voltage_setpoint_pu, "voltage_bandwidth_pu": self.voltage_bandwidth_pu,
+            "var_setpoint_kvar": self.var_setpoint_kvar, "var_bandwidth_kvar": self.var_bandwidth_kvar,
+            "time_delay_s": self.time_delay_s, "min_switching_interval_s": self.min_switching_interval_s,
+        }
+
+
+class MqttParams(_Model):
+    """Where and how a device publishes (its node's MQTT client talks to ``broker``)."""
+
+    broker: str = Field(description="comm node of the MQTT broker")
+    topic: str | None = Field(None, description="topic prefix; default '<kind>/<device id>'")
+    qos: Literal[0, 1] = 1
+
+
+class MeterParams(CommonParams):
+    sample_period_s: Duration = Field(60.0, gt=0)
+    interval_s: Duration = Field(900.0, gt=0, description="interval-data length (15 min)")
+    mqtt: MqttParams | None = Field(None, description="AMI reporting: interval data, outage and restoration events")
+
+
+class PmuParams(CommonParams):
+    reporting_rate_fps: int = Field(10, ge=1, le=120, description="synchrophasor frames per second (IEEE C37.118.1)")
+    mqtt: MqttParams | None = None
+
+    def register_values(self) -> dict[str, Value]:
+        return {"reporting_rate_fps": self.reporting_rate_fps}
+
+
+class VoltVarPoint(_Model):
+    v_pu: float = Field(gt=0)
+    q_pct: float = Field(ge=-100, le=100, description="reactive power, percent of rated power, + injecting")
+
+
+def _default_volt_var() -> list[VoltVarPoint]:
+    # IEEE 1547-2018, Table 8 default volt-var curve for Category B (V1..V4 = 0.92, 0.98, 1.02, 1.08)
+    return [VoltVarPoint(v_pu=v, q_pct=q) for v, q in ((0.92, 44.0), (0.98, 0.0), (1.02, 0.0), (1.08, -44.0))]
+
+
+class VoltVarParams(_Model):
+    enabled: bool = False
+    curve: list[VoltVarPoint] = Field(default_factory=_default_volt_var, min_length=2)
+    deadband_pct: float = Field(1.0, ge=0, description="do not re-command Q for changes smaller than this")
+
+    @model_validator(mode="after")
+    def _increasing(self) -> "VoltVarParams":
+        volts = [p.v_pu for p in self.curve]
+        if any(b <= a for a, b in zip(volts, volts[1:])):
+            raise ValueError("volt-var curve voltages must increase strictly")
+        return self
+
+
+class DerInverterParams(CommonParams):
+    sample_period_s: Duration = Field(5.0, gt=0)
+    rated_kw: float | None = Field(None, gt=0, description="WMax; default the DER's p_max_mw")
+    volt_var: VoltVarParams = Field(default_factory=VoltVarParams)
+
+
+_ANALOG: dict[str, tuple[str, ...]] = {
+    "bus": ("vm_pu", "v_kv", "va_deg", "frequency_hz"),
+    "branch": ("p_mw", "q_mvar", "i_a", "p_to_mw", "q_to_mvar", "i_to_a"),
+    "switch": ("p_mw", "q_mvar", "i_a"),
+    "load": ("p_mw", "q_mvar"),
+    "gen": ("p_mw", "q_mvar"),
+    "der": ("p_mw", "q_mvar"),
+    "shunt": ("step",),
+}
+_STATUS: dict[str, tuple[str, ...]] = {
+    "switch": ("closed",), "branch": ("closed",), "bus": ("energised",), "load": ("served",), "der": ("in_service",),
+}
+_CONTROL: dict[str, tuple[str, ...]] = {
+    "switch": ("open", "close"), "load": ("connect", "disconnect"), "shunt": ("in", "out"),
+}
+_SETPOINT: dict[str, tuple[str, ...]] = {
+    "der": ("p_limit_mw", "q_mvar"), "shunt": ("step",), "gen": ("p_mw", "vm_pu"), "branch": ("tap_ratio",),
+}
+RTU_SOURCES: dict[RtuPointKind, dict[str, tuple[str, ...]]] = {
+    RtuPointKind.ANALOG: _ANALOG, RtuPointKind.STATUS: _STATUS,
+    RtuPointKind.CONTROL: _CONTROL, RtuPointKind.SETPOINT: _SETPOINT,
+}
+"""What an RTU point of each kind may mirror or drive: element kind -> quantities (``switch/cb:closed``)."""
+
+
+class RtuPointConfig(_Model):
+    name: Identifier
+    kind: Literal["analog", "status", "control", "setpoint"]
+    source: str = Field(description="kind/name:quantity, e.g. bus/dx_mv:vm_pu, switch/feeder_cb:open")
+    data_type: Literal["u16", "i16", "u32", "i32", "f32"] = "i16"
+    scale: float = Field(1.0, gt=0, description="engineering value = raw register x scale")
+    gain: float = Field(1.0, gt=0, description="engineering value = grid quantity x gain (1000: MW -> kW)")
+    unit: str = ""
+    address: int | None = Field(None, ge=0, le=65535)
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> "RtuPointConfig":
+        element, quantity = self.split_source()
+        allowed = RTU_SOURCES[RtuPointKind(self.kind)]
+        if element not in allowed:
+            raise ValueError(f"a {self.kind} point mirrors {', '.join(allowed)} elements, not {element!r} (source {self.source!r})")
+        if quantity not in allowed[element]:
+            raise ValueError(f"{self.kind} quantity of a {element} is one of {', '.join(allowed[element])}, not {quantity!r}")
+        return self
+
+    def split_source(self) -> tuple[str, str]:
+        reference, separator, quantity = self.source.partition(":")
+        element, slash, name = reference.partition("/")
+        if not (separator and slash and name and quantity):
+            raise ValueError(f"source {self.source!r} is not kind/name:quantity (e.g. switch/feeder_cb:closed)")
+        return element, quantity
+
+    def reference(self) -> str:
+        return self.source.partition(":")[0]
+
+    def rtu_point(self) -> RtuPoint:
+        return RtuPoint(self.name, RtuPointKind(self.kind), self.source, DataType(self.data_type), self.scale,
+                        self.unit, self.minimum, self.maximum, address=self.address)
+
+
+class RtuParams(CommonParams):
+    sample_period_s: Duration = Field(2.0, gt=0)
+    points: list[RtuPointConfig] = Field(min_length=1)
+    select_before_operate: bool = Field(False, description="a control coil operates only after its .select coil")
+    select_timeout_s: Duration = Field(10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _layout(self) -> "RtuParams":
+        names = [p.name for p in self.points]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate point names: {', '.join(duplicates)}")
+        try:
+            self.register_map("check")
+        except RegisterMapError as error:
+            raise ValueError("; ".join(error.problems)) from None
+        return self
+
+    def register_map(self, name: str) -> RegisterMap:
+        points = [p.rtu_point() for p in self.points]
+        if self.select_before_operate:
+            points += [RtuPoint(f"{p.name}.select", RtuPointKind.CONTROL, p.source,
+                                description=f"select-before-operate: arms {p.name}")
+                       for p in self.points if p.kind == "control"]
+        return rtu_map(points, name=f"RTU {name}")
+
+
+class EsiParams(CommonParams):
+    sample_period_s: Duration = Field(60.0, gt=0)
+    mqtt: MqttParams
+
+
+class MeterPopulationParams(_Model):
+    node_group: str = Field(description="id_format of the comm node_group whose members are the meters")
+    loads: list[str] = Field(min_length=1, description="grid loads the meters share (consecutive blocks)")
+    interval_s: Duration = Field(900.0, gt=0)
+    noise_pct: float = Field(0.5, ge=0, le=50)
+    share_sigma: float = Field(0.4, ge=0, description="lognormal sigma of each meter's share of its load")
+    report_bytes: int = Field(120, ge=1, description="size of one meter's interval report on the mesh")
+    collect_s: Duration = Field(60.0, gt=0, description="collectors publish their batch this long after the interval")
+    mqtt: MqttParams
+
+
+class ExposeConfig(_Model):
+    """Hint for hardware in the loop: serve this device's registers on a real Modbus TCP socket."""
+
+    port: int | None = Field(None, ge=1, le=65535, description="TCP port; None: the HIL server picks")
+    host: str = "127.0.0.1"
+
+
+class DeviceConfig(_Model):
+    """Fields of every device entry; subclasses add grid references and ``params``."""
+
+    id: Identifier
+    kind: str
+    node: str | None = Field(None, description="comm node whose Modbus server / MQTT client the device uses")
+    unit_id: int = Field(1, ge=1, le=247)
+    actor: str | None = Field(None, description="owning NIST actor id")
+    allow_protection_writes: bool = False
+    expose: ExposeConfig | None = None
+    params: CommonParams = Field(default_factory=CommonParams)
+
+    refs: ClassVar[dict[str, str]] = {}
+    """Grid-reference fields -> element kind (``{"switch": "switch"}``)."""
+    required_refs: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _required(self) -> "DeviceConfig":
+        missing = [name for name in self.required_refs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} needs {' and '.join(missing)} (the grid element it works on)")
+        return self
+
+    @property
+    def device_kind(self) -> DeviceKind | None:
+        try:
+            return DeviceKind(self.kind)
+        except ValueError:
+            return None
+
+    def grid_references(self) -> Iterator[Reference]:
+        for field, element in self.refs.items():
+            name = getattr(self, field)
+            if name is not None:
+                yield (field,), f"{element}/{name}", (element,)
+
+    def comm_references(self) -> Iterator[tuple[PathKey, str, str]]:
+        """(path, node id, "node" | "broker") for every comm node the entry names."""
+        if self.node is not None:
+            yield ("node",), self.node, "node"
+        mqtt = getattr(self.params, "mqtt", None)
+        if mqtt is not None:
+            yield ("params", "mqtt", "broker"), mqtt.broker, "broker"
+
+    def needs_node(self) -> bool:
+        return getattr(self.params, "mqtt", None) is not None
+
+
+class RtuConfig(DeviceConfig):
+    kind: Literal["rtu"]
+    params: RtuParams
+
+    def grid_references(self) -> Iterator[Reference]:
+        for index, point in enumerate(self.params.points):
+            element, _ = point.split_source()
+            yield ("params", "points", index, "source"), point.reference(), (element,)
+
+    def needs_node(self) -> bool:
+        return True
+
+
+class SmartMeterConfig(DeviceConfig):
+    kind: Literal["smart_meter"]
+    load: str | None = None
+    der: str | None = Field(None, description="behind-the-meter DER: the meter measures load minus DER")
+    params: MeterParams = Field(default_factory=MeterParams)
+    refs: ClassVar[dict[str, str]] = {"load": "load", "der": "der"}
+    required_refs: ClassVar[tuple[str, ...]] = ("load",)
+
+
+class RelayConfig(DeviceConfig):
+    kind: Literal["protective_relay"]
+    switch: str | None = Field(None, description="the breaker it trips")
+    params: RelayParams = Field(default_factory=RelayParams)
+    refs: ClassVar[dict[str, str]] = {"switch": "switch"}
+    required_refs: ClassVar[tuple[str, ...]] = ("switch",)
+
+
+class RecloserConfig(DeviceConfig):
+    kind: Literal["recloser"]
+    switch: str | None = Field(None, description="the interrupter it trips and recloses")
+    params: RecloserParams = Field(default_factory=RecloserParams)
+    refs: ClassVar[dict[str, str]] = {"switch": "switch"}
+    required_refs: ClassVar[tuple[str, ...]] = ("switch",)
+
+
+class SectionalizerConfig(DeviceConfig):
+    kind: Literal["sectionalizer"]
+    switch: str | None = None
+    params: SectionalizerParams = Field(default_factory=SectionalizerParams)
+    refs: ClassVar[dict[str, str]] = {"switch": "switch"}
+    required_refs: ClassVar[tuple[str, ...]] = ("switch",)
+
+
+class CapacitorConfig(DeviceConfig):
+    kind: Literal["capacitor_bank_controller"]
+    shunt: str | None = None
+    bus: str | None = Field(None, description="voltage sensing bus; default the shunt's bus")
+    branch: str | None = Field(None, description="var sensing: flow into this branch at its from end (var mode)")
+    params: CapacitorParams = Field(default_factory=CapacitorParams)
+    refs: ClassVar[dict[str, str]] = {"shunt": "shunt", "bus": "bus", "branch": "branch"}
+    required_refs: ClassVar[tuple[str, ...]] = ("shunt",)
+
+    @model_validator(mode="after")
+    def _var_needs_branch(self) -> "CapacitorConfig":
+        if self.params.control_mode == "var" and self.branch is None:
+            raise ValueError("var control needs branch (where the reactive flow is measured)")
+        return self
+
+
+class PmuConfig(DeviceConfig):
+    kind: Literal["pmu"]
+    bus: str | None = None
+    branch: str | None = Field(None, description="current phasor: flow into this branch at its from end")
+    params: PmuParams = Field(default_factory=PmuParams)
+    refs: ClassVar[dict[str, str]] = {"bus": "bus", "branch": "branch"}
+    required_refs: ClassVar[tuple[str, ...]] = ("bus",)
+
+
+class DerInverterConfig(DeviceConfig):
+    kind: Literal["der_inverter"]
+    der: str | None = None
+    params: DerInverterParams = Field(default_factory=DerInverterParams)
+    refs: ClassVar[dict[str, str]] = {"der": "der"}
+    required_refs: ClassVar[tuple[str, ...]] = ("der",)
+
+
+class EsiGatewayConfig(DeviceConfig):
+    kind: Literal["esi_gateway"]
+    load: str | None = Field(None, description="the premises' load (measured demand and DR response)")
+    params: EsiParams
+    refs: ClassVar[dict[str, str]] = {"load": "load"}
+
+    def needs_node(self) -> bool:
+        return True
+
+
+class MeterPopulationConfig(DeviceConfig):
+    """Thousands of meters as numpy arrays behind one process; their nodes are a comm node_group."""
+
+    kind: Literal["meter_population"]
+    params: MeterPopulationParams
+
+    def grid_references(self) -> Iterator[Reference]:
+        for index, load in enumerate(self.params.loads):
+            yield ("params", "loads", index), f"load/{load}", ("load",)
+
+    def comm_references(self) -> Iterator[tuple[PathKey, str, str]]:
+        yield ("params", "node_group"), self.params.node_group, "node_group"
+        yield ("params", "mqtt", "broker"), self.params.mqtt.broker, "broker"
+
+
+CONFIG_MODELS: dict[str, type[DeviceConfig]] = {
+    "rtu": RtuConfig,
+    "smart_meter": SmartMeterConfig,
+    "protective_relay": RelayConfig,
+    "recloser": RecloserConfig,
+    "sectionalizer": SectionalizerConfig,
+    "capacitor_bank_controller": CapacitorConfig,
+    "pmu": PmuConfig,
+    "der_inverter": DerInverterConfig,
+    "esi_gateway": EsiGatewayConfig,
+    "meter_population": MeterPopulationConfig,
+}
+"""Device kind (the ``kind:`` of an entry) -> its model."""
+
+
+class UnknownKind(ValueError):
+    pass
+
+
+def device_model(raw: Any) -> type[DeviceConfig]:
+    """The model for a raw entry; raises UnknownKind (with the known kinds) when ``kind`` is missing or unknown."""
+    kind = raw.get("kind") if isinstance(raw, dict) else None
+    model = CONFIG_MODELS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        raise UnknownKind(f"unknown device kind {kind!r}; known: {', '.join(CONFIG_MODELS)}")
+    return model
+
+
+def parse_device(raw: Any) -> DeviceConfig:
+    """Validate one raw entry; raises UnknownKind or pydantic ValidationError."""
+    return device_model(raw).model_validate(raw)
+
+
+__all__ = ["CONFIG_MODELS", "DeviceConfig", "ExposeConfig", "MqttParams", "RTU_SOURCES", "UnknownKind",
+           "ValidationError", "device_model", "parse_device"]

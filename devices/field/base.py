@@ -1,0 +1,346 @@
+"""What every field device shares: its process loop over the World, its store, its noise, its commands.
+
+A :class:`FieldDevice` is one SimPy process (a generator over the World). It
+sleeps until the earliest of its next measurement sample, its logic's
+``next_event_time_s()`` (a trip, a reclose, a switching delay) and a change of
+the grid (any action, a fault, another device's trip), or until a master's
+command write pokes it. Each wake it
+
+1. reads :class:`~cosim.grid.GridMeasurements` (the grid solves only if changed),
+2. updates its register store in engineering units (noise and quantisation
+   from its own stream ``devices/<id>/noise``),
+3. steps its protection or control logic,
+4. carries out the resulting intents and queued commands as grid actions.
+
+The :class:`DeviceLayer` is the world's ``"devices"`` service: a mapping from
+device id to device, the grid-change event the processes wait on, and one
+MQTT client per comm node (shared by the devices on it). Times are simulated
+seconds throughout.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generator, Iterator, Mapping
+
+import numpy as np
+import simpy
+
+from cosim.comm import CommError, MqttMessage, QoS
+from cosim.grid import Action, Change, GridMeasurements, GridService
+from devices.config import DeviceConfig
+from devices.gridbinding import grid_action
+from devices.intents import Intent
+from devices.noise import NoiseSpec, measure
+from devices.registermap import RegisterMap, Value
+from devices.registerstore import RegisterStore
+
+if TYPE_CHECKING:
+    from cosim.kernel import World
+
+Command = Callable[[float], "list[Intent | Action]"]
+"""A queued master command: called at the device's next wake with the time, returns what to do."""
+
+SQRT3 = math.sqrt(3.0)
+MAX_SAME_TIME_WAKES = 1000
+RETRIES_AFTER_RECONNECT = 2
+
+
+class NodeMqtt:
+    """The one MQTT client of a comm node, shared by every device on that node.
+
+    Devices never block on the network: :meth:`publish` and :meth:`subscribe`
+    queue the operation; a sender process connects (and reconnects after the
+    broker drops the client), subscribes, then publishes in order. QoS 1
+    publishes wait for their PUBACK one at a time, as a single TCP connection would.
+    """
+
+    def __init__(self, world: "World", comm: Any, node: str, broker: str) -> None:
+        self.node, self.broker = node, broker
+        self.client = comm.mqtt_client(node, f"dev-{node}", broker)
+        self._queue: simpy.Store = simpy.Store(world.env)
+        self._subscriptions: list[tuple[str, QoS, Callable[[MqttMessage], None]]] = []
+        self.published = 0
+        self.failed = 0
+        world.process(self._run())
+
+    def publish(self, topic: str, payload: Mapping[str, Any] | bytes, qos: int = 1, retain: bool = False) -> None:
+        """Queue a publish; a mapping is sent as compact JSON."""
+        data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+        self._queue.put(("publish", topic, data, QoS(qos), retain))
+
+    def subscribe(self, topic_filter: str, qos: int, handler: Callable[[MqttMessage], None]) -> None:
+        self._subscriptions.append((topic_filter, QoS(qos), handler))
+        self._queue.put(("subscribe", topic_filter, QoS(qos), handler))
+
+    def _run(self) -> Generator[Any, Any, None]:
+        yield from self._connect()
+        while True:
+            operation = yield self._queue.get()
+            for _attempt in range(RETRIES_AFTER_RECONNECT + 1):
+                try:
+                    if operation[0] == "publish":
+                        _, topic, data, qos, retain = operation
+                        yield from self.client.publish(topic, data, qos, retain)
+                        self.published += 1
+                    else:
+                        _, topic_filter, qos, handler = operation
+                        yield from self.client.subscribe(topic_filter, qos, handler)
+                    break
+                except CommError:
+                    # The broker gave up on us (a lost keep-alive on a lossy link): reconnect, resubscribe, retry.
+                    self.failed += 1
+                    yield from self._connect()
+
+    def _connect(self) -> Generator[Any, Any, None]:
+        yield from self.client.connect()
+        for topic_filter, qos, handler in self._subscriptions:
+            yield from self.client.subscribe(topic_filter, qos, handler)
+
+
+class DeviceLayer:
+    """The ``"devices"`` service of a World: device id -> device, plus what devices share.
+
+    ``layer["relay_1"]`` is a :class:`FieldDevice` (``.device_id``, ``.kind``,
+    ``.store``, ``.config``); ``layer.of_kind("recloser")`` lists them by kind.
+    """
+
+    def __init__(self, world: "World", grid: GridService | None, comm: Any | None) -> None:
+        self.world = world
+        self.grid = grid
+        self.comm = comm
+        self.devices: dict[str, FieldDevice] = {}
+        self._changed = world.env.event()
+        self._mqtt: dict[str, NodeMqtt] = {}
+        if grid is not None:
+            previous = grid.on_change
+
+            def on_change(action: Action, change: Change) -> None:
+                if previous is not None:
+                    previous(action, change)
+                self.notify_grid_change()
+
+            grid.on_change = on_change
+
+    # -- the mapping ----------------------------------------------------------------
+    def __getitem__(self, device_id: str) -> "FieldDevice":
+        try:
+            return self.devices[device_id]
+        except KeyError:
+            raise KeyError(f"no device {device_id!r} (have: {', '.join(sorted(self.devices))})") from None
+
+    def __contains__(self, device_id: object) -> bool:
+        return device_id in self.devices
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.devices)
+
+    def __len__(self) -> int:
+        return len(self.devices)
+
+    def of_kind(self, kind: str) -> list["FieldDevice"]:
+        return [d for d in self.devices.values() if d.kind == kind]
+
+    def add(self, device: "FieldDevice") -> None:
+        if device.device_id in self.devices:
+            raise ValueError(f"device {device.device_id!r} added twice")
+        self.devices[device.device_id] = device
+
+    # -- what devices share ---------------------------------------------------------
+    @property
+    def grid_changed(self) -> simpy.Event:
+        """Fires at the next grid action (then a new event takes its place)."""
+        return self._changed
+
+    def notify_grid_change(self) -> None:
+        event, self._changed = self._changed, self.world.env.event()
+        event.succeed()
+
+    def mqtt(self, node: str, broker: str) -> NodeMqtt:
+        """The shared MQTT client of ``node`` (created on first use)."""
+        if self.comm is None:
+            raise ValueError(f"MQTT at node {node!r} needs a comm section")
+        client = self._mqtt.get(node)
+        if client is None:
+            client = self._mqtt[node] = NodeMqtt(self.world, self.comm, node, broker)
+        elif client.broker != broker:
+            raise ValueError(f"node {node!r} already talks to broker {client.broker!r}, not {broker!r}")
+        return client
+
+
+class FieldDevice:
+    """Base of the individually emulated devices; a subclass implements :meth:`step`.
+
+    ``store`` is the device's :class:`RegisterStore` (None for kinds without a
+    Modbus map). Subclasses set ``register_map()`` and may override
+    :meth:`next_event_time_s` and :meth:`sync_settings`.
+    """
+
+    kind: ClassVar[str]
+    record_every_sample: ClassVar[bool] = True
+
+    def __init__(self, layer: DeviceLayer, config: DeviceConfig) -> None:
+        self.layer = layer
+        self.world = layer.world
+        self.config = config
+        self.device_id = config.id
+        self.entity = f"device/{config.id}"
+        self.rng: np.random.Generator = layer.world.rng(f"devices/{config.id}/noise")
+        self.noise = NoiseSpec(sigma_rel=getattr(config.params, "noise_pct", 0.0) / 100.0)
+        register_map = self.register_map()
+        self.store: RegisterStore | None = None
+        if register_map is not None:
+            self.store = RegisterStore(register_map, protection_writes_allowed=config.allow_protection_writes)
+            for name, value in config.params.register_values().items():
+                self.store.set(name, value)
+        self._commands: list[Command] = []
+        self._wake = layer.world.env.event()
+        self._next_sample_s = 0.0
+        self.sample_period_s = float(getattr(config.params, "sample_period_s", 1.0))
+        self.wakes = 0
+        self._same_time_wakes = 0
+
+    # -- to implement ---------------------------------------------------------------
+    def register_map(self) -> RegisterMap | None:
+        return None
+
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+        """Read, update the store, step the logic; return intents/actions. ``sample``: a periodic sample is due."""
+        raise NotImplementedError
+
+    def next_event_time_s(self) -> float:
+        """When the logic must be stepped even if nothing changes (``inf``: never)."""
+        return math.inf
+
+    def start(self) -> None:
+        """Register on the network and start the process (called once by the wiring)."""
+        if self.store is not None and self.config.node is not None and self.layer.comm is not None:
+            self.layer.comm.modbus_server(self.config.node).add_unit(self.config.unit_id, self.store)
+        self.world.process(self.run())
+
+    # -- helpers for subclasses -----------------------------------------------------
+    def node_mqtt(self) -> NodeMqtt | None:
+        """The shared MQTT client of the device's node for its ``params.mqtt.broker`` (None: no MQTT)."""
+        mqtt = getattr(self.config.params, "mqtt", None)
+        if mqtt is None:
+            return None
+        if self.config.node is None:
+            raise ValueError(f"device {self.device_id!r} publishes over MQTT but has no node")
+        return self.layer.mqtt(self.config.node, mqtt.broker)
+
+    def topic_prefix(self) -> str:
+        """``params.mqtt.topic``, or ``<kind>/<id>``."""
+        mqtt = getattr(self.config.params, "mqtt", None)
+        return mqtt.topic if mqtt is not None and mqtt.topic else f"{self.kind}/{self.device_id}"
+
+    @property
+    def qos(self) -> int:
+        mqtt = getattr(self.config.params, "mqtt", None)
+        return int(mqtt.qos) if mqtt is not None else 0
+
+    def measured(self, value: float) -> float:
+        """``value`` with this device's measurement noise (one draw from its own stream)."""
+        if not math.isfinite(value):
+            return 0.0
+        return measure(value, self.rng, self.noise)
+
+    def set_points(self, values: Mapping[str, Value]) -> None:
+        assert self.store is not None
+        for name, value in values.items():
+            self.store.set(name, value)
+
+    def command(self, point: str, on_value: Callable[[float, Value], "list[Intent | Action]"], *,
+                momentary: bool = True) -> None:
+        """Wire a writable point: a master write queues ``on_value(time, value)`` for the next wake.
+
+        A momentary command coil is cleared by the device once it has acted (only
+        writes of 1 act), as field devices do with pulse outputs.
+        """
+        assert self.store is not None
+        store = self.store
+
+        def on_write(_point: Any, value: Value) -> None:
+            if momentary and not value:
+                return
+
+            def run(now: float) -> list[Intent | Action]:
+                if momentary:
+                    store.set(point, False)
+                return on_value(now, value)
+
+            self.queue(run)
+
+        store.on_write(point, on_write)
+
+    def queue(self, command: Command) -> None:
+        """Run ``command`` at the device's next wake (now, in simulated time)."""
+        self._commands.append(command)
+        if not self._wake.triggered:
+            self._wake.succeed()
+
+    def act(self, items: list[Intent | Action]) -> None:
+        """Carry out intents (via devices.gridbinding) and grid actions, logging each."""
+        grid = self.layer.grid
+        for item in items:
+            action = item if not _is_intent(item) else grid_action(item)  # type: ignore[arg-type]
+            if grid is None:
+                continue
+            try:
+                grid.apply(action)
+            except (KeyError, ValueError) as error:
+                self.world.log("device_action_refused", device=self.device_id, action=repr(action), reason=str(error))
+                continue
+            self.world.log("device_action", device=self.device_id, action=type(action).__name__,
+                           **{k: v for k, v in vars(action).items() if isinstance(v, (str, int, float, bool))})
+
+    # -- the process ----------------------------------------------------------------
+    def run(self) -> Generator[Any, Any, None]:
+        env = self.world.env
+        grid = self.layer.grid
+        while True:
+            now = env.now
+            self.wakes += 1
+            sample = now >= self._next_sample_s
+            if sample:
+                self._next_sample_s = now + self.sample_period_s
+            items: list[Intent | Action] = []
+            commands, self._commands = self._commands, []
+            for command in commands:
+                items += command(now)
+            if grid is not None:
+                items = self.step(now, grid.measurements(), sample) + items
+            if items:
+                self.act(items)
+            acted = bool(items) and grid is not None
+            if self._wake.triggered:
+                self._wake = env.event()
+            # After acting, look again at once: the grid-change event this device would wait on is
+            # already a new one, so its own trip or close would otherwise go unseen until the next wake.
+            due = now if acted else min(self._next_sample_s, self.next_event_time_s())
+            if due <= now:
+                self._same_time_wakes += 1
+                if self._same_time_wakes > MAX_SAME_TIME_WAKES:
+                    # A logic that keeps asking for "now" would stop simulated time: log it, sleep to the next sample.
+                    self.world.log("device_livelock", device=self.device_id, time_s=now)
+                    due = self._next_sample_s = now + self.sample_period_s
+            else:
+                self._same_time_wakes = 0
+            waits = [self.layer.grid_changed, self._wake]
+            if math.isfinite(due):
+                waits.append(env.timeout(max(0.0, due - env.now)))
+            yield env.any_of(waits)
+
+
+def _is_intent(item: object) -> bool:
+    return type(item).__module__ == "devices.intents"
+
+
+def bus_name(m: GridMeasurements, index: int) -> str:
+    return str(m.network.buses.name[int(index)])
+
+
+def switch_bus(m: GridMeasurements, switch: str) -> str:
+    """The bus a switch sits at (where its relay measures voltage)."""
+    sw = m.network.switches
+    return bus_name(m, sw.bus[sw.index(switch)])

@@ -1,0 +1,115 @@
+"""Recloser control: fast and delayed shots, reclose intervals, lockout, remote reset over Modbus.
+
+The sequencer is :class:`devices.protection.recloser.Recloser`; this device
+feeds it the measured current at its interrupter, mirrors the sequence into
+the recloser register map (``locked_out``, ``operations_in_sequence``,
+``trip_count``...) and takes the command coils: ``trip_command``,
+``close_command``, ``reset_lockout_command``. A crew closing the interrupter
+by hand (a ``close_switch`` event) starts a fresh sequence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cosim.grid import Action, GridMeasurements
+from devices.field.base import FieldDevice, switch_bus
+from devices.intents import CloseBreaker, Intent, TripBreaker
+from devices.protection.recloser import Recloser, RecloserState
+from devices.registermap import RegisterMap
+from devices.registermaps import DeviceKind, standard_map
+from devices.settingsbinding import recloser_settings, settings_check
+
+SETTINGS = ("pickup_a", "fast_curve", "fast_time_dial", "delayed_curve", "delayed_time_dial", "fast_operations",
+            "delayed_operations", "reclose_interval_1_s", "reclose_interval_2_s", "reclose_interval_3_s",
+            "reset_time_s", "reclosing_enabled")
+
+
+class RecloserDevice(FieldDevice):
+    kind = "recloser"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        assert self.store is not None
+        self.switch: str = self.config.switch  # type: ignore[attr-defined]
+        self.logic = Recloser(self.switch, recloser_settings(self.store.get))
+        self.trip_count = 0
+        self.lockouts = 0
+        store = self.store
+        store.add_write_check(settings_check(store, recloser_settings))
+        for name in SETTINGS:
+            store.on_write(name, lambda _p, _v: self.queue(self._rebuild))
+        self.command("trip_command", lambda now, _v: self.logic.remote_trip(now))
+        self.command("close_command", lambda now, _v: self.logic.remote_close(now))
+        self.command("reset_lockout_command", self._reset_lockout)
+
+    def register_map(self) -> RegisterMap:
+        return standard_map(DeviceKind.RECLOSER)
+
+    def _rebuild(self, now: float) -> list[Intent | Action]:
+        assert self.store is not None
+        state = self.logic.state
+        self.logic = Recloser(self.switch, recloser_settings(self.store.get))
+        self.logic.state = state if state is not RecloserState.RECLOSING else RecloserState.OPEN
+        self.world.log("recloser_settings_changed", device=self.device_id)
+        return []
+
+    def _reset_lockout(self, now: float, _value: object) -> list[Intent | Action]:
+        if self.logic.locked_out:
+            self.world.log("recloser_lockout_reset", device=self.device_id)
+        return list(self.logic.reset_lockout(now))
+
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+        assert self.store is not None
+        closed = m.switch_closed(self.switch)
+        if closed and self.logic.state in (RecloserState.OPEN, RecloserState.LOCKED_OUT):
+            # Closed by hand or by another master: the control follows, with a fresh sequence.
+            self.logic = Recloser(self.switch, recloser_settings(self.store.get))
+            self.logic.step(now, 0.0)
+        elif not closed and self.logic.state is RecloserState.CLOSED:
+            self.logic.remote_trip(now)  # opened by someone else: no reclosing
+        current = abs(self.measured(m.switch(self.switch).i_a))
+        operations_before = self.logic.operations
+        intents: list[Intent | Action] = list(self.logic.step(now, current))
+        for intent in intents:
+            if isinstance(intent, TripBreaker):
+                self._log_trip(now, current)
+            elif isinstance(intent, CloseBreaker):
+                self.world.log("recloser_reclose", device=self.device_id, switch=self.switch,
+                               after_trips=self.logic.operations, time_s=now)
+        if operations_before and not self.logic.operations and self.logic.state is RecloserState.CLOSED:
+            self.world.log("recloser_sequence_reset", device=self.device_id)
+        voltage = self.measured(m.bus_voltage(switch_bus(m, self.switch)).v_kv * 1000.0)
+        state = self.logic.state
+        self.set_points({
+            "current_a_a": current, "current_b_a": current, "current_c_a": current, "current_n_a": 0.0,
+            "source_voltage_v": voltage, "operations_in_sequence": self.logic.operations,
+            "trip_count": self.trip_count,
+            "closed": closed if not intents else state is RecloserState.CLOSED,
+            "locked_out": self.logic.locked_out,
+            "picked_up": current > self.logic.settings.fast.pickup_a and state is RecloserState.CLOSED,
+            "reclosing_in_progress": state is RecloserState.RECLOSING,
+        })
+        if sample or intents:
+            self.world.record(self.entity, "current", current, "A")
+            self.world.record(self.entity, "locked_out", float(self.logic.locked_out), "bool")
+        return intents
+
+    def _log_trip(self, now: float, current: float) -> None:
+        assert self.store is not None
+        self.trip_count += 1
+        shot = self.logic.operations
+        curve = "fast" if shot <= self.logic.settings.fast_operations else "delayed"
+        trip_time = self.logic.last_trip_time_s if self.logic.last_trip_time_s is not None else now
+        self.set_points({"last_fault_current_a": current})
+        self.world.log("recloser_trip", device=self.device_id, switch=self.switch, shot=shot, curve=curve,
+                       trip_time_s=trip_time, current_a=current)
+        self.world.record(self.entity, "trips", self.trip_count, "count")
+        self.world.record(self.entity, "shots", shot, "count")
+        if self.logic.locked_out:
+            self.lockouts += 1
+            self.world.log("recloser_lockout", device=self.device_id, switch=self.switch, shots=shot,
+                           time_s=trip_time)
+
+    def next_event_time_s(self) -> float:
+        return self.logic.next_event_time_s()

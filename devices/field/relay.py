@@ -1,0 +1,87 @@
+"""Protective relay (ANSI 50/51) tripping one breaker, with remote trip/close over Modbus.
+
+Settings come from the relay's holding registers (set from the scenario's
+``params``; writable by a master only with ``allow_protection_writes``) and
+are rebuilt after every settings write. The 51 element is stepped on the
+measured breaker current; the device wakes at the element's predicted trip
+instant, so the recorded trip time is the curve time (IEEE C37.112-2018
+operating-time integral), not a multiple of the sample period.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cosim.grid import Action, GridMeasurements
+from devices.field.base import FieldDevice, switch_bus
+from devices.intents import CloseBreaker, Intent, TripBreaker
+from devices.protection.overcurrent import OvercurrentRelay
+from devices.registermap import RegisterMap, Value
+from devices.registermaps import DeviceKind, standard_map
+from devices.settingsbinding import relay_settings, settings_check
+
+SETTINGS = ("pickup_51_a", "curve_51", "time_dial_51", "reset_mode_51", "pickup_50_a", "delay_50_s")
+
+
+class RelayDevice(FieldDevice):
+    kind = "protective_relay"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        assert self.store is not None
+        self.switch: str = self.config.switch  # type: ignore[attr-defined]
+        self.logic = self._build_logic()
+        self.trip_count = 0
+        store = self.store
+        store.add_write_check(settings_check(store, relay_settings))
+        for name in SETTINGS:
+            store.on_write(name, lambda _p, _v: self.queue(self._rebuild))
+        self.command("trip_command", lambda now, _v: [TripBreaker(self.switch)])
+        self.command("close_command", lambda now, _v: [CloseBreaker(self.switch)])
+
+    def register_map(self) -> RegisterMap:
+        return standard_map(DeviceKind.PROTECTIVE_RELAY)
+
+    def _build_logic(self) -> OvercurrentRelay:
+        assert self.store is not None
+        time_overcurrent, instantaneous = relay_settings(self.store.get)
+        return OvercurrentRelay(self.switch, time_overcurrent, instantaneous)
+
+    def _rebuild(self, now: float) -> list[Intent | Action]:
+        self.logic = self._build_logic()
+        self.world.log("relay_settings_changed", device=self.device_id)
+        return []
+
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+        assert self.store is not None
+        current = abs(self.measured(m.switch(self.switch).i_a))
+        voltage = self.measured(m.bus_voltage(switch_bus(m, self.switch)).v_kv * 1000.0)
+        intents: list[Intent | Action] = []
+        if self.store.get("protection_enabled"):
+            intents += self.logic.step(now, current)
+        elements = (self.logic.element_51, self.logic.element_50)
+        self.set_points({
+            "current_a_a": current, "current_b_a": current, "current_c_a": current, "current_n_a": 0.0,
+            "voltage_ab_v": voltage, "breaker_closed": m.switch_closed(self.switch),
+            "trip_output": self.logic.tripped,
+            "pickup_51": elements[0] is not None and current > elements[0].settings.pickup_a,
+            "pickup_50": elements[1] is not None and current > elements[1].settings.pickup_a,
+        })
+        if intents:
+            self.trip_count += 1
+            trip_time = self.logic.trip_time_s if self.logic.trip_time_s is not None else now
+            element = "50" if elements[1] is not None and elements[1].tripped else "51"
+            self.set_points({"trip_count": self.trip_count, "last_fault_current_a": current,
+                             "last_trip_time_s": trip_time})
+            self.world.log("relay_trip", device=self.device_id, switch=self.switch, element=element,
+                           trip_time_s=trip_time, current_a=current)
+            self.world.record(self.entity, "trips", self.trip_count, "count")
+        if sample or intents:
+            self.world.record(self.entity, "current", current, "A")
+        return intents
+
+    def next_event_time_s(self) -> float:
+        return self.logic.next_event_time_s()
+
+
+__all__ = ["RelayDevice", "Value"]
