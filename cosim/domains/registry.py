@@ -28,10 +28,15 @@ class Params(BaseModel):
     ``grid_refs`` maps parameter names to the kind of grid element they name
     (``{"load": "load"}``), so the loader checks the name exists in the grid
     and that the scenario has a grid at all.
+
+    ``device_refs`` maps parameter names to the device kind they name (``"*"``:
+    any kind); the value is a device id or a list of ids (``{"poll": "*"}``
+    for a SCADA polling list), checked against the scenario's ``devices:``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     grid_refs: ClassVar[dict[str, str]] = {}
+    device_refs: ClassVar[dict[str, str]] = {}
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ def check_scenario(scenario: ScenarioFile, grid: GridNames = None, comm: CommCon
     if comm is not None:
         yield from _comm_actors(scenario, comm)
     yield from _actor_elements(scenario, grid)
+    yield from _devices(scenario, grid, comm)
     yield from _applications(scenario, grid)
     yield from _associations(scenario)
     yield from _run_and_events(scenario)
@@ -92,6 +93,7 @@ def _unique_actor_ids(scenario: ScenarioFile) -> Iterator[Finding]:
 
 
 def _applications(scenario: ScenarioFile, grid: GridNames) -> Iterator[Finding | NestedErrors]:
+    device_kinds = {raw.get("id"): raw.get("kind") for raw in scenario.devices if isinstance(raw, dict)}
     for a_index, actor in enumerate(scenario.actors):
         for p_index, app in enumerate(actor.applications):
             path = ("actors", a_index, "applications", p_index)
@@ -112,6 +114,7 @@ def _applications(scenario: ScenarioFile, grid: GridNames) -> Iterator[Finding |
                 name = getattr(params, field)
                 if name is not None and (problem := _grid_reference(f"{kind}/{name}", grid, (kind,))):
                     yield path + ("params", field), problem
+            yield from _device_refs(path + ("params",), params, spec.params.device_refs, device_kinds)
 
 
 def _associations(scenario: ScenarioFile) -> Iterator[Finding]:
@@ -170,3 +173,80 @@ def _events(scenario: ScenarioFile, grid: GridNames) -> Iterator[Finding | Neste
             kind.params.model_validate(event.params)
         except ValidationError as error:
             yield NestedErrors(path + ("params",), error, kind.params)
+
+
+def _device_refs(path: PathKey, params: object, refs: dict[str, str], kinds: dict[object, object]) -> Iterator[Finding]:
+    """Application params naming devices (a SCADA polling list) must name scenario devices of the right kind."""
+    for field, kind in refs.items():
+        value = getattr(params, field)
+        items = [(path + (field,), value)] if isinstance(value, str) else [
+            (path + (field, index), item) for index, item in enumerate(value or ())]
+        for where, device_id in items:
+            if device_id not in kinds:
+                known = sorted(str(k) for k in kinds)
+                yield where, f"unknown device {device_id!r}{_suggest(str(device_id), known)}"
+            elif kind != "*" and kinds[device_id] != kind:
+                yield where, f"device {device_id!r} is a {kinds[device_id]}, expected a {kind}"
+
+
+def _devices(scenario: ScenarioFile, grid: GridNames, comm: CommConfig | None) -> Iterator[Finding | NestedErrors]:
+    """Each ``devices:`` entry against its kind's model, then its references to actors, grid and comm."""
+    # Imported here: devices.config uses this package's Duration type, so a top-level import would be a cycle.
+    from devices.config import UnknownKind, device_model
+
+    actors = [actor.id for actor in scenario.actors]
+    check_grid = grid is not None or scenario.grid is None  # a broken grid section is reported on its own
+    check_comm = comm is not None or scenario.comm is None
+    nodes: set[str] = set()
+    groups: set[str] = set()
+    brokers: set[str] = set()
+    if comm is not None:
+        nodes = {node.id for node in comm.nodes}
+        for group in comm.node_groups:
+            groups.add(group.id_format)
+            nodes.update(group.member_ids())
+        brokers = {broker.node for broker in comm.mqtt.brokers}
+    first: dict[str, int] = {}
+    units: dict[tuple[str, int], int] = {}
+    for index, raw in enumerate(scenario.devices):
+        path: PathKey = ("devices", index)
+        if not isinstance(raw, dict):
+            yield path, "a device entry is a mapping (id, kind, node, params, ...)"
+            continue
+        try:
+            model = device_model(raw)
+        except UnknownKind as error:
+            yield path + ("kind",), str(error)
+            continue
+        try:
+            config = model.model_validate(raw)
+        except ValidationError as error:
+            yield NestedErrors(path, error, model)
+            continue
+        if config.id in first:
+            yield path + ("id",), f"duplicate device id {config.id!r} (first used at devices[{first[config.id]}])"
+        first.setdefault(config.id, index)
+        if config.actor is not None and config.actor not in actors:
+            yield path + ("actor",), f"unknown actor {config.actor!r}{_suggest(config.actor, actors)}"
+        if check_grid:
+            for sub, reference, allowed in config.grid_references():
+                if problem := _grid_reference(reference, grid, allowed):
+                    yield path + sub, problem
+        if config.needs_node() and config.node is None and config.kind != "meter_population":
+            yield path + ("node",), f"a {config.kind} talks over the network: give the comm node it sits on"
+        if not check_comm:
+            continue
+        for sub, name, what in config.comm_references():
+            if comm is None:
+                yield path + sub, f"names comm {what} {name!r} but the scenario has no comm section"
+            elif what == "node" and name not in nodes:
+                yield path + sub, f"unknown comm node {name!r}{_suggest(name, sorted(nodes)[:1000])}"
+            elif what == "broker" and name not in brokers:
+                yield path + sub, f"no MQTT broker at node {name!r} (brokers: {', '.join(sorted(brokers)) or 'none'})"
+            elif what == "node_group" and name not in groups:
+                yield path + sub, f"no comm node_group with id_format {name!r} (have: {', '.join(sorted(groups)) or 'none'})"
+        if config.node is not None and config.kind != "meter_population":
+            key = (config.node, config.unit_id)
+            if key in units:
+                yield path + ("unit_id",), f"unit_id {config.unit_id} on node {config.node!r} already used by devices[{units[key]}]"
+            units.setdefault(key, index)
