@@ -17,6 +17,7 @@ from . import __version__
 from .domains import RunContext, domain_process
 from .events import event_schedule
 from .wiring.comm import attach_comm
+from .wiring.devices import attach_devices
 from .wiring.grid import attach_grid, grid_sampler
 from .kernel import World
 from .kernel.world import ProgressCallback
@@ -60,6 +61,7 @@ def build_world(scenario: Scenario, out_dir: Path | None) -> tuple[World, RunCon
     ctx = RunContext(scenario.model, run.step, run.duration, scenario.base_dir)
     grid = attach_grid(world, scenario)
     attach_comm(world, scenario)
+    attach_devices(world, scenario)
     for domain in Domain:
         world.process(domain_process(world, domain, ctx))
     if grid is not None:
