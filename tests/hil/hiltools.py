@@ -43,10 +43,11 @@ def settings(**changes: Any) -> HilSettings:
 
 
 class ServedWorld:
-    """The quickstart world with a HilSession, run in a background SimPy thread."""
+    """A scenario's world (the quickstart by default) with a HilSession, run in a background SimPy thread."""
 
-    def __init__(self, out_dir: Path | None, hil: HilSettings, duration_s: float = 120.0) -> None:
-        scenario = load_scenario(QUICKSTART).with_run(mode="realtime", realtime_factor=hil.factor, duration=duration_s)
+    def __init__(self, out_dir: Path | None, hil: HilSettings, duration_s: float = 120.0,
+                 scenario_path: Path = QUICKSTART) -> None:
+        scenario = load_scenario(scenario_path).with_run(mode="realtime", realtime_factor=hil.factor, duration=duration_s)
         self.world, _ = build_world(scenario, out_dir)
         self.session = HilSession(self.world, hil)
         self.duration_s = duration_s
