@@ -304,14 +304,14 @@ class FieldDevice:
             sample = now >= self._next_sample_s
             if sample:
                 self._next_sample_s = now + self.sample_period_s
-            items: list[Intent | Action] = []
+            # Commands first, so the step below measures the grid they changed.
+            commanded: list[Intent | Action] = []
             commands, self._commands = self._commands, []
             for command in commands:
-                items += command(now)
-            if grid is not None:
-                items = self.step(now, grid.measurements(), sample) + items
-            if items:
-                self.act(items)
+                commanded += command(now)
+            self.act(commanded)
+            items = self.step(now, grid.measurements(), sample) if grid is not None else []
+            self.act(items)
             acted = bool(items) and grid is not None
             if self._wake.triggered:
                 self._wake = env.event()

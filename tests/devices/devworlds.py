@@ -48,15 +48,17 @@ grid:
   shunts:
     - {name: cap1, bus: b2, b_mvar: 1.2, step: 0, max_step: 1}
   ders:
-    - {name: pv1, bus: b2, kind: pv, p_mw: 0.6, p_max_mw: 1.0}
+    - {name: pv1, bus: b2, kind: pv, p_mw: 0.25, p_max_mw: 0.3}
 """
 
 COMM = """
 comm:
-  nodes: [{id: scada}, {id: field}, {id: home}]
+  nodes: [{id: scada}, {id: field}, {id: home}, {id: ops}, {id: market}]
   links:
     - {a: scada, b: field, profile: lan}
     - {a: scada, b: home, profile: lan}
+    - {a: scada, b: ops, profile: lan}
+    - {a: scada, b: market, profile: lan}
   mqtt:
     brokers: [{node: scada}]
 """
