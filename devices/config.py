@@ -229,7 +229,7 @@ class VoltVarParams(_Model):
 class DerInverterParams(CommonParams):
     sample_period_s: Duration = Field(5.0, gt=0)
     rated_kw: float | None = Field(None, gt=0, description="WMax; default the DER's p_max_mw")
-    volt_var: VoltVarParams = Field(default_factory=VoltVarParams)
+    volt_var: VoltVarParams = Field(default_factory=lambda: VoltVarParams.model_validate({}))
 
 
 _ANALOG: dict[str, tuple[str, ...]] = {
@@ -354,7 +354,7 @@ class DeviceConfig(_Model):
     actor: str | None = Field(None, description="owning NIST actor id")
     allow_protection_writes: bool = False
     expose: ExposeConfig | None = None
-    params: CommonParams = Field(default_factory=CommonParams)
+    params: CommonParams = Field(default_factory=lambda: CommonParams.model_validate({}))
 
     refs: ClassVar[dict[str, str]] = {}
     """Grid-reference fields -> element kind (``{"switch": "switch"}``)."""
@@ -409,7 +409,7 @@ class SmartMeterConfig(DeviceConfig):
     kind: Literal["smart_meter"]
     load: str | None = None
     der: str | None = Field(None, description="behind-the-meter DER: the meter measures load minus DER")
-    params: MeterParams = Field(default_factory=MeterParams)
+    params: MeterParams = Field(default_factory=lambda: MeterParams.model_validate({}))
     refs: ClassVar[dict[str, str]] = {"load": "load", "der": "der"}
     required_refs: ClassVar[tuple[str, ...]] = ("load",)
 
@@ -417,7 +417,7 @@ class SmartMeterConfig(DeviceConfig):
 class RelayConfig(DeviceConfig):
     kind: Literal["protective_relay"]
     switch: str | None = Field(None, description="the breaker it trips")
-    params: RelayParams = Field(default_factory=RelayParams)
+    params: RelayParams = Field(default_factory=lambda: RelayParams.model_validate({}))
     refs: ClassVar[dict[str, str]] = {"switch": "switch"}
     required_refs: ClassVar[tuple[str, ...]] = ("switch",)
 
@@ -425,7 +425,7 @@ class RelayConfig(DeviceConfig):
 class RecloserConfig(DeviceConfig):
     kind: Literal["recloser"]
     switch: str | None = Field(None, description="the interrupter it trips and recloses")
-    params: RecloserParams = Field(default_factory=RecloserParams)
+    params: RecloserParams = Field(default_factory=lambda: RecloserParams.model_validate({}))
     refs: ClassVar[dict[str, str]] = {"switch": "switch"}
     required_refs: ClassVar[tuple[str, ...]] = ("switch",)
 
@@ -433,7 +433,7 @@ class RecloserConfig(DeviceConfig):
 class SectionalizerConfig(DeviceConfig):
     kind: Literal["sectionalizer"]
     switch: str | None = None
-    params: SectionalizerParams = Field(default_factory=SectionalizerParams)
+    params: SectionalizerParams = Field(default_factory=lambda: SectionalizerParams.model_validate({}))
     refs: ClassVar[dict[str, str]] = {"switch": "switch"}
     required_refs: ClassVar[tuple[str, ...]] = ("switch",)
 
@@ -443,7 +443,7 @@ class CapacitorConfig(DeviceConfig):
     shunt: str | None = None
     bus: str | None = Field(None, description="voltage sensing bus; default the shunt's bus")
     branch: str | None = Field(None, description="var sensing: flow into this branch at its from end (var mode)")
-    params: CapacitorParams = Field(default_factory=CapacitorParams)
+    params: CapacitorParams = Field(default_factory=lambda: CapacitorParams.model_validate({}))
     refs: ClassVar[dict[str, str]] = {"shunt": "shunt", "bus": "bus", "branch": "branch"}
     required_refs: ClassVar[tuple[str, ...]] = ("shunt",)
 
@@ -458,7 +458,7 @@ class PmuConfig(DeviceConfig):
     kind: Literal["pmu"]
     bus: str | None = None
     branch: str | None = Field(None, description="current phasor: flow into this branch at its from end")
-    params: PmuParams = Field(default_factory=PmuParams)
+    params: PmuParams = Field(default_factory=lambda: PmuParams.model_validate({}))
     refs: ClassVar[dict[str, str]] = {"bus": "bus", "branch": "branch"}
     required_refs: ClassVar[tuple[str, ...]] = ("bus",)
 
@@ -466,7 +466,7 @@ class PmuConfig(DeviceConfig):
 class DerInverterConfig(DeviceConfig):
     kind: Literal["der_inverter"]
     der: str | None = None
-    params: DerInverterParams = Field(default_factory=DerInverterParams)
+    params: DerInverterParams = Field(default_factory=lambda: DerInverterParams.model_validate({}))
     refs: ClassVar[dict[str, str]] = {"der": "der"}
     required_refs: ClassVar[tuple[str, ...]] = ("der",)
 
@@ -485,7 +485,7 @@ class MeterPopulationConfig(DeviceConfig):
     """Thousands of meters as numpy arrays behind one process; their nodes are a comm node_group."""
 
     kind: Literal["meter_population"]
-    params: MeterPopulationParams
+    params: MeterPopulationParams  # type: ignore[assignment]  # no per-device sampling: not a CommonParams
 
     def grid_references(self) -> Iterator[Reference]:
         for index, load in enumerate(self.params.loads):

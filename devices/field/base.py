@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generator, Iterator, Mapping, Sequence
 
 import numpy as np
 import simpy
@@ -39,7 +39,10 @@ from devices.registerstore import RegisterStore
 if TYPE_CHECKING:
     from cosim.kernel import World
 
-Command = Callable[[float], "list[Intent | Action]"]
+Effect = Intent | Action
+"""What a device step or command produces: an intent of its logic or a grid action."""
+Effects = Sequence[Effect]
+Command = Callable[[float], Effects]
 """A queued master command: called at the device's next wake with the time, returns what to do."""
 
 SQRT3 = math.sqrt(3.0)
@@ -205,7 +208,7 @@ class FieldDevice:
     def register_map(self) -> RegisterMap | None:
         return None
 
-    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         """Read, update the store, step the logic; return intents/actions. ``sample``: a periodic sample is due."""
         raise NotImplementedError
 
@@ -250,7 +253,7 @@ class FieldDevice:
         for name, value in values.items():
             self.store.set(name, value)
 
-    def command(self, point: str, on_value: Callable[[float, Value], "list[Intent | Action]"], *,
+    def command(self, point: str, on_value: Callable[[float, Value], Effects], *,
                 momentary: bool = True) -> None:
         """Wire a writable point: a master write queues ``on_value(time, value)`` for the next wake.
 
@@ -264,7 +267,7 @@ class FieldDevice:
             if momentary and not value:
                 return
 
-            def run(now: float) -> list[Intent | Action]:
+            def run(now: float) -> Effects:
                 if momentary:
                     store.set(point, False)
                 return on_value(now, value)
@@ -279,11 +282,11 @@ class FieldDevice:
         if not self._wake.triggered:
             self._wake.succeed()
 
-    def act(self, items: list[Intent | Action]) -> None:
+    def act(self, items: Effects) -> None:
         """Carry out intents (via devices.gridbinding) and grid actions, logging each."""
         grid = self.layer.grid
         for item in items:
-            action = item if not _is_intent(item) else grid_action(item)  # type: ignore[arg-type]
+            action = grid_action(item) if isinstance(item, Intent) else item
             if grid is None:
                 continue
             try:
@@ -305,7 +308,7 @@ class FieldDevice:
             if sample:
                 self._next_sample_s = now + self.sample_period_s
             # Commands first, so the step below measures the grid they changed.
-            commanded: list[Intent | Action] = []
+            commanded: list[Effect] = []
             commands, self._commands = self._commands, []
             for command in commands:
                 commanded += command(now)
@@ -330,10 +333,6 @@ class FieldDevice:
             if math.isfinite(due):
                 waits.append(env.timeout(max(0.0, due - env.now)))
             yield env.any_of(waits)
-
-
-def _is_intent(item: object) -> bool:
-    return type(item).__module__ == "devices.intents"
 
 
 def bus_name(m: GridMeasurements, index: int) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from cosim.grid import Action, GridMeasurements
 from devices.capacitorcontrol import CapacitorController
-from devices.field.base import FieldDevice, bus_name
+from devices.field.base import Effects, FieldDevice, bus_name
 from devices.intents import Intent, SwitchCapacitor
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
@@ -45,14 +45,14 @@ class CapacitorDevice(FieldDevice):
     def register_map(self) -> RegisterMap:
         return standard_map(DeviceKind.CAPACITOR_BANK_CONTROLLER)
 
-    def _rebuild(self, now: float) -> list[Intent | Action]:
+    def _rebuild(self, now: float) -> Effects:
         assert self.store is not None
         settings = capacitor_settings(self.store.get)
         closed = bool(self._closed)
         self.logic = CapacitorController(self.shunt, settings, closed=closed) if settings else None
         return []
 
-    def _manual(self, now: float, value: object) -> list[Intent | Action]:
+    def _manual(self, now: float, value: object) -> Effects:
         if self.logic is not None:
             return []  # automatic mode: the command coil is ignored (documented in the map)
         return [self._switched(now, bool(value))]
@@ -63,7 +63,7 @@ class CapacitorDevice(FieldDevice):
         self.world.record(self.entity, "switching_count", self.switching_count, "count")
         return SwitchCapacitor(self.shunt, closed)
 
-    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         sh = m.network.shunts
         index = sh.index(self.shunt)
         closed = bool(sh.step[index] > 0)

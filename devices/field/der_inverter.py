@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from cosim.grid import Action, CurtailDer, GridMeasurements, SetDerOutput
-from devices.field.base import SQRT3, FieldDevice, bus_name
+from devices.field.base import Effects, FieldDevice, SQRT3, bus_name
 from devices.intents import Intent
 from devices.registermap import RegisterMap
 from devices.registermaps.der_inverter import der_inverter_map
@@ -56,7 +56,7 @@ class DerInverterDevice(FieldDevice):
         assert self.store is not None
         return float(self.store.get(f"controls.{name}"))  # type: ignore[arg-type]
 
-    def _limits(self, now: float) -> list[Intent | Action]:
+    def _limits(self, now: float) -> Effects:
         assert self.w_max_mw is not None
         cap = self._get("WMaxLimPct") / 100.0 * self.w_max_mw if self._get("WMaxLim_Ena") else None
         self.world.log("der_controls", device=self.device_id, connected=bool(self._get("Conn")),
@@ -78,7 +78,7 @@ class DerInverterDevice(FieldDevice):
             return float(np.interp(v_pu, volts, q_pct)) / 100.0 * self.w_max_mw
         return None
 
-    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         ders = m.network.ders
         index = ders.index(self.der)
         if self.w_max_mw is None:

@@ -36,7 +36,7 @@ import simpy
 
 from cosim.comm import MqttMessage
 from cosim.grid import Action, GridMeasurements
-from devices.field.base import FieldDevice
+from devices.field.base import Effects, FieldDevice
 from devices.intents import Intent
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
@@ -143,7 +143,7 @@ class EsiGatewayDevice(FieldDevice):
             return  # a QoS 1 retransmission of an event we already hold
         self._start(event)
 
-    def _modbus_event(self, now: float, _value: object) -> list[Intent | Action]:
+    def _modbus_event(self, now: float, _value: object) -> Effects:
         assert self.store is not None
         get = self.store.get
         self._start(DrEvent(int(get("dr_event_id")), now, float(get("dr_duration_min")) * 60.0,  # type: ignore[arg-type]
@@ -164,7 +164,7 @@ class EsiGatewayDevice(FieldDevice):
         assert self.store is not None
         return int(self.store.get("dr_event_id"))  # type: ignore[arg-type]
 
-    def _respond(self, now: float, event_id: int, opt_in: bool) -> list[Intent | Action]:
+    def _respond(self, now: float, event_id: int, opt_in: bool) -> Effects:
         running = self.events.get(event_id)
         if running is None:
             self.world.log("esi_unknown_event", device=self.device_id, event_id=event_id)
@@ -178,7 +178,7 @@ class EsiGatewayDevice(FieldDevice):
         return []
 
     # -- the process ----------------------------------------------------------------
-    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         hours = (now - self._last_s) / 3600.0
         self._last_s = now
         for running in self.events.values():

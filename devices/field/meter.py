@@ -17,7 +17,7 @@ import math
 from typing import Any
 
 from cosim.grid import Action, GridMeasurements, SetLoadInService
-from devices.field.base import SQRT3, FieldDevice, bus_name
+from devices.field.base import Effects, FieldDevice, SQRT3, bus_name
 from devices.intents import Intent
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
@@ -46,11 +46,11 @@ class SmartMeterDevice(FieldDevice):
     def register_map(self) -> RegisterMap:
         return standard_map(DeviceKind.SMART_METER)
 
-    def _service_switch(self, now: float, value: object) -> list[Intent | Action]:
+    def _service_switch(self, now: float, value: object) -> Effects:
         self.world.log("meter_service_switch", device=self.device_id, connected=bool(value))
         return [SetLoadInService(self.load, bool(value))]
 
-    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         self._integrate(now)
         load = m.load(self.load)
         p_mw, q_mvar = load.p_mw, load.q_mvar

@@ -67,6 +67,7 @@ class MeterPopulation:
 
     def start(self) -> None:
         network = self.layer.comm
+        assert network is not None  # checked in __init__
         params = self.config.params
         self.mqtt = {c: self.layer.mqtt(c, params.mqtt.broker) for c in dict.fromkeys(self.collectors)}
         for collector in self.mqtt:
@@ -111,6 +112,7 @@ class MeterPopulation:
         kwh = kwh * (1.0 + params.noise_pct / 100.0 * self.noise_rng.standard_normal(self.count))
         kwh = np.round(np.maximum(kwh, 0.0), 4)
         powered = served[self.load_of]
+        assert self.layer.comm is not None
         send = self.layer.comm.send
         for index in np.flatnonzero(powered):
             member = self.members[index]

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from cosim.grid import Action, GridMeasurements
-from devices.field.base import SQRT3, FieldDevice
+from devices.field.base import Effects, FieldDevice, SQRT3
 from devices.intents import Intent
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
@@ -42,7 +42,7 @@ class PmuDevice(FieldDevice):
     def register_map(self) -> RegisterMap:
         return standard_map(DeviceKind.PMU)
 
-    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         if not sample:
             return []
         voltage = m.bus_voltage(self.bus)

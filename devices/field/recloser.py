@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from cosim.grid import Action, GridMeasurements
-from devices.field.base import FieldDevice, switch_bus
+from devices.field.base import Effects, FieldDevice, switch_bus
 from devices.intents import CloseBreaker, Intent, TripBreaker
 from devices.protection.recloser import Recloser, RecloserState
 from devices.registermap import RegisterMap
@@ -46,7 +46,7 @@ class RecloserDevice(FieldDevice):
     def register_map(self) -> RegisterMap:
         return standard_map(DeviceKind.RECLOSER)
 
-    def _rebuild(self, now: float) -> list[Intent | Action]:
+    def _rebuild(self, now: float) -> Effects:
         assert self.store is not None
         state = self.logic.state
         self.logic = Recloser(self.switch, recloser_settings(self.store.get))
@@ -54,12 +54,12 @@ class RecloserDevice(FieldDevice):
         self.world.log("recloser_settings_changed", device=self.device_id)
         return []
 
-    def _reset_lockout(self, now: float, _value: object) -> list[Intent | Action]:
+    def _reset_lockout(self, now: float, _value: object) -> Effects:
         if self.logic.locked_out:
             self.world.log("recloser_lockout_reset", device=self.device_id)
         return list(self.logic.reset_lockout(now))
 
-    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         assert self.store is not None
         closed = m.switch_closed(self.switch)
         if closed and self.logic.state in (RecloserState.OPEN, RecloserState.LOCKED_OUT):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from cosim.grid import Action, GridMeasurements
-from devices.field.base import FieldDevice, switch_bus
+from devices.field.base import Effects, FieldDevice, switch_bus
 from devices.intents import CloseBreaker, Intent, TripBreaker
 from devices.protection.overcurrent import OvercurrentRelay
 from devices.registermap import RegisterMap, Value
@@ -47,12 +47,12 @@ class RelayDevice(FieldDevice):
         time_overcurrent, instantaneous = relay_settings(self.store.get)
         return OvercurrentRelay(self.switch, time_overcurrent, instantaneous)
 
-    def _rebuild(self, now: float) -> list[Intent | Action]:
+    def _rebuild(self, now: float) -> Effects:
         self.logic = self._build_logic()
         self.world.log("relay_settings_changed", device=self.device_id)
         return []
 
-    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         assert self.store is not None
         current = abs(self.measured(m.switch(self.switch).i_a))
         voltage = self.measured(m.bus_voltage(switch_bus(m, self.switch)).v_kv * 1000.0)

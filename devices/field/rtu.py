@@ -25,7 +25,7 @@ from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
 from cosim.grid import (Action, CurtailDer, GridMeasurements, SetDerOutput, SetGeneratorSetpoint, SetLoadInService,
                         SetShuntStep, SetSwitch, SetTap)
 from devices.config import RtuPointConfig
-from devices.field.base import FieldDevice
+from devices.field.base import Effects, FieldDevice
 from devices.intents import Intent
 from devices.registermap import RegisterMap, Value
 
@@ -47,8 +47,8 @@ def _read(m: GridMeasurements, element: str, name: str, quantity: str) -> float:
                  "i_to_a": "i_a"}[quantity]
         return float(getattr(reading, field))
     if element == "load":
-        reading = m.load(name)
-        return float(reading.served) if quantity == "served" else float(getattr(reading, quantity))
+        load = m.load(name)
+        return float(load.served) if quantity == "served" else float(getattr(load, quantity))
     if element == "gen":
         return float(getattr(m.generator(name), quantity))
     if element == "der":
@@ -79,7 +79,7 @@ def _setpoint(element: str, name: str, quantity: str, value: float) -> Action:
     if element == "shunt":
         return SetShuntStep(name, int(round(value)))
     if element == "gen":
-        return SetGeneratorSetpoint(name, **{"p_mw" if quantity == "p_mw" else "vm_pu": value})
+        return SetGeneratorSetpoint(name, p_mw=value) if quantity == "p_mw" else SetGeneratorSetpoint(name, vm_pu=value)
     if element == "branch":
         return SetTap(name, tap_ratio=value)
     raise KeyError(f"no setpoint {element}/{name}:{quantity}")
@@ -124,8 +124,8 @@ class RtuDevice(FieldDevice):
                     raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE,
                                       f"{point.name}: operate without a select in the last {self.select_timeout_s:g} s")
 
-    def _select(self, point_name: str) -> Callable[[float, Value], list[Intent | Action]]:
-        def select(now: float, value: Value) -> list[Intent | Action]:
+    def _select(self, point_name: str) -> Callable[[float, Value], Effects]:
+        def select(now: float, value: Value) -> Effects:
             if value:
                 self._selected[point_name] = now
             else:
@@ -134,8 +134,8 @@ class RtuDevice(FieldDevice):
         return select
 
     def _operate(self, point_name: str, element: str, name: str,
-                 quantity: str) -> Callable[[float, Value], list[Intent | Action]]:
-        def operate(now: float, _value: Value) -> list[Intent | Action]:
+                 quantity: str) -> Callable[[float, Value], Effects]:
+        def operate(now: float, _value: Value) -> Effects:
             if self.sbo:
                 self._selected.pop(point_name, None)
                 assert self.store is not None
@@ -147,14 +147,14 @@ class RtuDevice(FieldDevice):
         return operate
 
     def _write_setpoint(self, point: RtuPointConfig, element: str, name: str,
-                        quantity: str) -> Callable[[float, Value], list[Intent | Action]]:
-        def write(now: float, value: Value) -> list[Intent | Action]:
+                        quantity: str) -> Callable[[float, Value], Effects]:
+        def write(now: float, value: Value) -> Effects:
             self.world.log("rtu_setpoint", device=self.device_id, point=point.name, value=float(value))
             return [_setpoint(element, name, quantity, float(value) / point.gain)]
         return write
 
     # -- the process ----------------------------------------------------------------
-    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         self._measurements = m
         assert self.store is not None
         values: dict[str, Value] = {}

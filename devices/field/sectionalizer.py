@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from cosim.grid import Action, GridMeasurements
-from devices.field.base import FieldDevice
+from devices.field.base import Effects, FieldDevice
 from devices.intents import Intent, OpenSwitch
 from devices.protection.sectionalizer import Sectionalizer
 from devices.registermap import RegisterMap
@@ -42,18 +42,18 @@ class SectionalizerDevice(FieldDevice):
         assert self.store is not None
         return Sectionalizer(self.switch, sectionalizer_settings(self.store.get))
 
-    def _rebuild(self, now: float) -> list[Intent | Action]:
+    def _rebuild(self, now: float) -> Effects:
         was_open = self.logic.is_open
         self.logic = self._fresh()
         self.logic.is_open = was_open
         return []
 
-    def _open(self, now: float, _value: object) -> list[Intent | Action]:
+    def _open(self, now: float, _value: object) -> Effects:
         self.logic.is_open = True
         self.logic.open_time_s = now
         return [OpenSwitch(self.switch)]
 
-    def step(self, now: float, m: GridMeasurements, sample: bool) -> list[Intent | Action]:
+    def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         closed = m.switch_closed(self.switch)
         if closed and self.logic.is_open:
             self.logic = self._fresh()  # closed by hand: the count starts again
