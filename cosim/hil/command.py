@@ -104,6 +104,9 @@ def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = N
             status, error_text, code = "failed", f"{type(error).__name__}: {error}", EXIT_RUN_FAILED
             print(f"run failed at t={world.now:g} s: {error_text}", file=stream, flush=True)
         return code
+    except KeyboardInterrupt:  # before the run started (binding ports, connecting)
+        status, code = "interrupted", EXIT_INTERRUPTED
+        return code
     finally:
         signal.signal(signal.SIGTERM, previous_term)
         session.close()
