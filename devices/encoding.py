@@ -12,6 +12,7 @@ not).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import struct
@@ -39,10 +40,15 @@ def encode_value(point: Point, value: Value, word_order: WordOrder, *, saturate:
         if value not in (0, 1, True, False) or isinstance(value, str):
             raise EncodingError(f"{value!r} is not a bit")
         return [int(value)]
-    if isinstance(value, str) or not isinstance(value, numbers.Real):
+    number: int | float
+    kind = type(value)
+    if kind is float or kind is int:  # the common case, without the slower numbers.* checks
+        number = value  # type: ignore[assignment]
+    elif isinstance(value, str) or not isinstance(value, numbers.Real):
         raise EncodingError(f"{value!r} is not a number")
-    # numpy scalars (np.int64, np.float32) are accepted and normalised to Python numbers.
-    number = int(value) if isinstance(value, numbers.Integral) else float(value)
+    else:
+        # numpy scalars (np.int64, np.float32) are accepted and normalised to Python numbers.
+        number = int(value) if isinstance(value, numbers.Integral) else float(value)
     if data_type is DataType.F32:
         try:
             packed = struct.pack(">f", float(number))
@@ -107,6 +113,7 @@ def from_raw(point: Point, raw: int) -> float | int:
     return raw * point.scale
 
 
+@functools.lru_cache(maxsize=256)
 def _decimal_divisor(scale: float) -> int | None:
     """The integer 1/scale for scales below one such as 0.1 or 0.001 (None otherwise)."""
     if scale >= 1.0:

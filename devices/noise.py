@@ -10,6 +10,7 @@ factor would.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import overload
 
 import numpy as np
@@ -53,6 +54,11 @@ def measure(
     Draws exactly one normal variate per value, even when the sigma is zero,
     so switching noise on or off does not shift later draws of the stream.
     """
+    if isinstance(true_value, (float, int)):
+        # Scalar fast path (a device's one reading): same single draw as the array path.
+        sigma_s = math.hypot(noise.sigma_abs, noise.sigma_rel * abs(true_value))
+        noisy_s = true_value + sigma_s * float(rng.standard_normal())
+        return float(quantise(noisy_s, resolution)) if resolution is not None else noisy_s
     values = np.asarray(true_value, dtype=np.float64)
     sigma = np.hypot(noise.sigma_abs, noise.sigma_rel * np.abs(values))
     noisy = values + sigma * rng.standard_normal(values.shape)
