@@ -72,7 +72,7 @@ def _check_against_map(register_map: RegisterMap, values: dict[str, Value]) -> N
 class CommonParams(_Model):
     """Parameters every device kind has."""
 
-    sample_period_s: Duration = Field(1.0, gt=0, description="time between measurement samples (grid changes also wake the device)")
+    sample_period_s: Duration = Field(1.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
     noise_pct: float = Field(0.0, ge=0, le=50, description="1-sigma measurement error, percent of reading")
 
     def register_values(self) -> dict[str, Value]:
@@ -81,12 +81,12 @@ class CommonParams(_Model):
 
 
 class RelayParams(CommonParams):
-    pickup_51_a: float = Field(600, gt=0)
+    pickup_51_a: float = Field(600, gt=0, description="51 pickup, primary amperes")
     curve: CurveName = Field("ieee_very_inverse", description="51 curve: " + ", ".join(CURVE_NAMES))
-    time_dial: float = Field(1.0, gt=0)
-    reset_mode: Literal["instantaneous", "electromechanical"] = "instantaneous"
+    time_dial: float = Field(1.0, gt=0, description="51 time dial (IEEE TD) or multiplier (IEC TMS)")
+    reset_mode: Literal["instantaneous", "electromechanical"] = Field("instantaneous", description="51 reset below pickup")
     pickup_50_a: float = Field(0.0, ge=0, description="50 pickup; 0 disables the element")
-    delay_50_s: float = Field(0.0, ge=0)
+    delay_50_s: float = Field(0.0, ge=0, description="50 definite-time delay")
 
     @model_validator(mode="after")
     def _valid(self) -> "RelayParams":
@@ -104,17 +104,17 @@ class RelayParams(CommonParams):
 
 
 class RecloserParams(CommonParams):
-    pickup_a: float = Field(400, gt=0)
-    fast_curve: CurveName = "ieee_extremely_inverse"
-    fast_time_dial: float = Field(0.1, gt=0)
-    delayed_curve: CurveName = "ieee_very_inverse"
-    delayed_time_dial: float = Field(1.0, gt=0)
-    fast_operations: int = Field(2, ge=0, le=4)
-    delayed_operations: int = Field(2, ge=0, le=4)
+    pickup_a: float = Field(400, gt=0, description="minimum trip current, primary amperes (both curves)")
+    fast_curve: CurveName = Field("ieee_extremely_inverse", description="curve of the fast shots")
+    fast_time_dial: float = Field(0.1, gt=0, description="time dial of the fast curve")
+    delayed_curve: CurveName = Field("ieee_very_inverse", description="curve of the delayed shots")
+    delayed_time_dial: float = Field(1.0, gt=0, description="time dial of the delayed curve")
+    fast_operations: int = Field(2, ge=0, le=4, description="trips on the fast curve")
+    delayed_operations: int = Field(2, ge=0, le=4, description="trips on the delayed curve; the last one locks out")
     reclose_intervals_s: list[float] = Field(default_factory=lambda: [2.0, 5.0, 10.0], max_length=3,
                                              description="open time after trip 1, 2, 3")
-    reset_time_s: Duration = Field(30, gt=0)
-    reclosing_enabled: bool = True
+    reset_time_s: Duration = Field(30, gt=0, description="recloser: closed this long without pickup resets the sequence; sectionalizer: counts forgotten")
+    reclosing_enabled: bool = Field(True, description="false: one trip to lockout")
 
     @model_validator(mode="after")
     def _valid(self) -> "RecloserParams":
@@ -139,9 +139,9 @@ class RecloserParams(CommonParams):
 
 
 class SectionalizerParams(CommonParams):
-    counts_to_open: int = Field(2, ge=1, le=4)
-    actuating_current_a: float = Field(300, gt=0)
-    reset_time_s: Duration = Field(30, gt=0)
+    counts_to_open: int = Field(2, ge=1, le=4, description="upstream interruptions after which it opens in the dead time")
+    actuating_current_a: float = Field(300, gt=0, description="current that arms a count; set below the upstream recloser pickup")
+    reset_time_s: Duration = Field(30, gt=0, description="recloser: closed this long without pickup resets the sequence; sectionalizer: counts forgotten")
 
     @model_validator(mode="after")
     def _valid(self) -> "SectionalizerParams":
@@ -156,14 +156,14 @@ class SectionalizerParams(CommonParams):
 
 
 class CapacitorParams(CommonParams):
-    sample_period_s: Duration = Field(10.0, gt=0)
-    control_mode: Literal["manual", "voltage", "var"] = "voltage"
-    voltage_setpoint_pu: float = 1.0
-    voltage_bandwidth_pu: float = 0.03
-    var_setpoint_kvar: float = 0.0
-    var_bandwidth_kvar: float = 900.0
-    time_delay_s: float = 30.0
-    min_switching_interval_s: float = 300.0
+    sample_period_s: Duration = Field(10.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
+    control_mode: Literal["manual", "voltage", "var"] = Field("voltage", description="manual: the bank_close_command coil switches it")
+    voltage_setpoint_pu: float = Field(1.0, description="voltage mode: band centre")
+    voltage_bandwidth_pu: float = Field(0.03, description="voltage mode: full band width")
+    var_setpoint_kvar: float = Field(0.0, description="var mode: band centre, kvar into the branch")
+    var_bandwidth_kvar: float = Field(900.0, description="var mode: full band width (more than the bank)")
+    time_delay_s: float = Field(30.0, description="time outside the band before switching")
+    min_switching_interval_s: float = Field(300.0, description="minimum time between switchings")
 
     @model_validator(mode="after")
     def _valid(self) -> "CapacitorParams":
@@ -190,14 +190,14 @@ class MqttParams(_Model):
 
 
 class MeterParams(CommonParams):
-    sample_period_s: Duration = Field(60.0, gt=0)
+    sample_period_s: Duration = Field(60.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
     interval_s: Duration = Field(900.0, gt=0, description="interval-data length (15 min)")
     mqtt: MqttParams | None = Field(None, description="AMI reporting: interval data, outage and restoration events")
 
 
 class PmuParams(CommonParams):
     reporting_rate_fps: int = Field(10, ge=1, le=120, description="synchrophasor frames per second (IEEE C37.118.1)")
-    mqtt: MqttParams | None = None
+    mqtt: MqttParams | None = Field(None, description="frame publishing: broker, topic, qos (0 suits synchrophasors)")
 
     def register_values(self) -> dict[str, Value]:
         return {"reporting_rate_fps": self.reporting_rate_fps}
@@ -227,9 +227,9 @@ class VoltVarParams(_Model):
 
 
 class DerInverterParams(CommonParams):
-    sample_period_s: Duration = Field(5.0, gt=0)
+    sample_period_s: Duration = Field(5.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
     rated_kw: float | None = Field(None, gt=0, description="WMax; default the DER's p_max_mw")
-    volt_var: VoltVarParams = Field(default_factory=lambda: VoltVarParams.model_validate({}))
+    volt_var: VoltVarParams = Field(default_factory=lambda: VoltVarParams.model_validate({}), description="enabled, curve [{v_pu, q_pct}], deadband_pct (IEEE 1547-2018 Cat. B default)")
 
 
 _ANALOG: dict[str, tuple[str, ...]] = {
@@ -295,10 +295,10 @@ class RtuPointConfig(_Model):
 
 
 class RtuParams(CommonParams):
-    sample_period_s: Duration = Field(2.0, gt=0)
-    points: list[RtuPointConfig] = Field(min_length=1)
+    sample_period_s: Duration = Field(2.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
+    points: list[RtuPointConfig] = Field(min_length=1, description="the point list: name, kind, source kind/name:quantity, data_type, scale, gain, unit, address, minimum, maximum")
     select_before_operate: bool = Field(False, description="a control coil operates only after its .select coil")
-    select_timeout_s: Duration = Field(10.0, gt=0)
+    select_timeout_s: Duration = Field(10.0, gt=0, description="a select arms its control for this long")
 
     @model_validator(mode="after")
     def _layout(self) -> "RtuParams":
@@ -322,19 +322,19 @@ class RtuParams(CommonParams):
 
 
 class EsiParams(CommonParams):
-    sample_period_s: Duration = Field(60.0, gt=0)
-    mqtt: MqttParams
+    sample_period_s: Duration = Field(60.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
+    mqtt: MqttParams = Field(description="where price and DR arrive and responses go")
 
 
 class MeterPopulationParams(_Model):
     node_group: str = Field(description="id_format of the comm node_group whose members are the meters")
     loads: list[str] = Field(min_length=1, description="grid loads the meters share (consecutive blocks)")
-    interval_s: Duration = Field(900.0, gt=0)
-    noise_pct: float = Field(0.5, ge=0, le=50)
+    interval_s: Duration = Field(900.0, gt=0, description="interval-data length")
+    noise_pct: float = Field(0.5, ge=0, le=50, description="1-sigma error of each interval reading, percent")
     share_sigma: float = Field(0.4, ge=0, description="lognormal sigma of each meter's share of its load")
     report_bytes: int = Field(120, ge=1, description="size of one meter's interval report on the mesh")
     collect_s: Duration = Field(60.0, gt=0, description="collectors publish their batch this long after the interval")
-    mqtt: MqttParams
+    mqtt: MqttParams = Field(description="collectors publish their batches to this broker")
 
 
 class ExposeConfig(_Model):
@@ -393,6 +393,8 @@ class DeviceConfig(_Model):
 
 
 class RtuConfig(DeviceConfig):
+    """Remote terminal unit: a point list mapping grid quantities and controls to Modbus tables."""
+
     kind: Literal["rtu"]
     params: RtuParams
 
@@ -406,6 +408,8 @@ class RtuConfig(DeviceConfig):
 
 
 class SmartMeterConfig(DeviceConfig):
+    """AMI meter: V/I/P/Q, energy, 15-minute interval data and outage events over MQTT, remote disconnect."""
+
     kind: Literal["smart_meter"]
     load: str | None = None
     der: str | None = Field(None, description="behind-the-meter DER: the meter measures load minus DER")
@@ -415,6 +419,8 @@ class SmartMeterConfig(DeviceConfig):
 
 
 class RelayConfig(DeviceConfig):
+    """50/51 feeder relay tripping a breaker."""
+
     kind: Literal["protective_relay"]
     switch: str | None = Field(None, description="the breaker it trips")
     params: RelayParams = Field(default_factory=lambda: RelayParams.model_validate({}))
@@ -423,6 +429,8 @@ class RelayConfig(DeviceConfig):
 
 
 class RecloserConfig(DeviceConfig):
+    """Recloser control: fast and delayed shots, reclose intervals, lockout (resettable over Modbus)."""
+
     kind: Literal["recloser"]
     switch: str | None = Field(None, description="the interrupter it trips and recloses")
     params: RecloserParams = Field(default_factory=lambda: RecloserParams.model_validate({}))
@@ -431,6 +439,8 @@ class RecloserConfig(DeviceConfig):
 
 
 class SectionalizerConfig(DeviceConfig):
+    """Sectionalizer: counts upstream interruptions, opens in the dead time."""
+
     kind: Literal["sectionalizer"]
     switch: str | None = None
     params: SectionalizerParams = Field(default_factory=lambda: SectionalizerParams.model_validate({}))
@@ -439,6 +449,8 @@ class SectionalizerConfig(DeviceConfig):
 
 
 class CapacitorConfig(DeviceConfig):
+    """Capacitor bank controller: voltage or var control of a grid shunt."""
+
     kind: Literal["capacitor_bank_controller"]
     shunt: str | None = None
     bus: str | None = Field(None, description="voltage sensing bus; default the shunt's bus")
@@ -455,6 +467,8 @@ class CapacitorConfig(DeviceConfig):
 
 
 class PmuConfig(DeviceConfig):
+    """Phasor measurement unit: synchrophasor frames at a reporting rate over MQTT."""
+
     kind: Literal["pmu"]
     bus: str | None = None
     branch: str | None = Field(None, description="current phasor: flow into this branch at its from end")
@@ -464,6 +478,8 @@ class PmuConfig(DeviceConfig):
 
 
 class DerInverterConfig(DeviceConfig):
+    """DER inverter with a SunSpec map: curtailment, Q, power factor, volt-var, on a grid DER."""
+
     kind: Literal["der_inverter"]
     der: str | None = None
     params: DerInverterParams = Field(default_factory=lambda: DerInverterParams.model_validate({}))
@@ -472,6 +488,8 @@ class DerInverterConfig(DeviceConfig):
 
 
 class EsiGatewayConfig(DeviceConfig):
+    """ESI gateway of a premises: price and DR in over MQTT, to the EMS; opt-in and measured response out."""
+
     kind: Literal["esi_gateway"]
     load: str | None = Field(None, description="the premises' load (measured demand and DR response)")
     params: EsiParams

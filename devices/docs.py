@@ -11,6 +11,7 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from devices.registermap import RegisterMap, WordOrder, map_table_rows
 from devices.registermaps import DeviceKind, documented_map
@@ -25,6 +26,7 @@ def render_all() -> dict[str, str]:
     """File name (relative to ``docs/devices``) -> page text, for every generated page."""
     pages = {f"{kind.value}.md": render_map_page(kind, documented_map(kind)) for kind in DeviceKind}
     pages["protection-curves.md"] = render_curve_page()
+    pages["params.md"] = render_params_page()
     pages["README.md"] = render_index(list(DeviceKind))
     return pages
 
@@ -153,8 +155,48 @@ def render_index(kinds: list[DeviceKind]) -> str:
     ]
     for kind in kinds:
         lines.append(f"- [{documented_map(kind).name}]({kind.value}.md)")
-    lines += ["", "Protection curves and logic: [protection-curves.md](protection-curves.md)."]
+    lines += ["", "Protection curves and logic: [protection-curves.md](protection-curves.md).",
+              "", "Declaring devices in a scenario, the `devices` service, who uses devices how:",
+              "[scenarios.md](scenarios.md) (written by hand). Every kind's entry fields and `params`:",
+              "[params.md](params.md)."]
     return "\n".join(lines) + "\n"
+
+
+def render_params_page() -> str:
+    """The fields and ``params`` of every device kind's scenario entry, from the pydantic models."""
+    from devices.config import CONFIG_MODELS, DeviceConfig, MqttParams
+
+    lines = [GENERATED_NOTE, "", "# Device entries and their `params`", "",
+             "Fields every entry has: " + ", ".join(f"`{name}`" for name in DeviceConfig.model_fields if name != "params")
+             + ". See [scenarios.md](scenarios.md) for what they mean; durations accept `15min`-style text.", ""]
+    for kind, model in CONFIG_MODELS.items():
+        lines += [f"## `{kind}`", "", _paragraphs(model.__doc__ or ""), ""]
+        refs = [name for name in model.model_fields if name not in DeviceConfig.model_fields]
+        if refs:
+            required = set(getattr(model, "required_refs", ()))
+            lines.append("Grid references: " + ", ".join(
+                f"`{name}`" + (" (required)" if name in required else "") for name in refs) + ".")
+        params_model = model.model_fields["params"].annotation
+        lines += ["", "| param | type | default | description |", "|---|---|---|---|"]
+        for name, field in params_model.model_fields.items():  # type: ignore[union-attr]
+            default = "required" if field.is_required() else _default_text(field)
+            annotation = str(field.annotation).replace("typing.", "").replace("devices.config.", "").replace("<class '", "").replace("'>", "")
+            lines.append(f"| `{name}` | {_cell(annotation)} | {_cell(default)} | {_cell(field.description or '')} |")
+        lines.append("")
+    lines += ["## `mqtt` (in `params` of the kinds that publish)", "", "| field | default | description |", "|---|---|---|"]
+    for name, field in MqttParams.model_fields.items():
+        lines.append(f"| `{name}` | {'required' if field.is_required() else _default_text(field)} | {_cell(field.description or '')} |")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _default_text(field: object) -> str:
+    factory = getattr(field, "default_factory", None)
+    value: Any = factory() if factory is not None else getattr(field, "default", None)
+    if hasattr(value, "model_dump"):
+        return "defaults" if value.model_dump() else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(str(getattr(v, "model_dump", lambda: v)()) for v in value) + "]"
+    return f"`{value}`"
 
 
 def _paragraphs(text: str) -> str:
