@@ -151,3 +151,11 @@ def test_the_scenario_file_runs_its_three_stories(scenario):
     assert len(run.of_kind("sectionalizer_open")) == 1
     assert not run.of_kind("relay_trip")
     assert unserved_at(run, scenario.spec.run.duration) == 0
+
+
+def test_same_seed_same_device_events_and_samples(scenario):
+    events = [event(T0, "fault", "branch/feeder_3", fraction=0.5)]
+    first, second = (start(scenario, events).run(T0 + 1000) for _ in range(2))
+    assert first.events == second.events
+    assert first.samples == second.samples
+    assert any(kind == "device/meter_load_c" for _, kind, _, _ in first.samples)  # a noisy meter is in it
