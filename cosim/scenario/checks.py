@@ -245,6 +245,9 @@ def _devices(scenario: ScenarioFile, grid: GridNames, comm: CommConfig | None) -
                 yield path + sub, f"no MQTT broker at node {name!r} (brokers: {', '.join(sorted(brokers)) or 'none'})"
             elif what == "node_group" and name not in groups:
                 yield path + sub, f"no comm node_group with id_format {name!r} (have: {', '.join(sorted(groups)) or 'none'})"
+        if comm is not None and config.node in brokers and getattr(config.params, "mqtt", None) is not None:
+            yield path + ("node",), (f"node {config.node!r} hosts the MQTT broker; a device that talks MQTT "
+                                     "needs a node of its own (one MQTT endpoint per node)")
         if config.node is not None and config.kind != "meter_population":
             key = (config.node, config.unit_id)
             if key in units:
