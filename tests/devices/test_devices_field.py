@@ -292,3 +292,60 @@ def test_meter_population_reports_through_collectors_over_mqtt(tmp_path):
     assert sum(len(p["readings"]) for p in second) == 200
     population = run.devices["ami"]
     assert population.store is None and population.count == 400
+
+
+def test_esi_gateway_modbus_side_starts_an_event_and_opts_out(tmp_path):
+    path = scenario_file(tmp_path, """
+        - {id: esi1, kind: esi_gateway, node: home, load: load2, params: {mqtt: {broker: scada}}}
+        """)
+    run = start(path)
+    responses = run.subscribe("ops", "esi_gateway/esi1/dr/+")
+    master = run.comm.modbus_client("scada", "home")
+    gateway = run.devices["esi1"]
+    seen = []
+    gateway.listen(seen.append)
+
+    def script():
+        yield from master.write_registers(1, 2, [42, 30, 15])     # dr_event_id, dr_duration_min, reduction %
+        yield from master.write_coil(1, 0, True)                  # dr_event_start
+        yield run.world.timeout(5.0)
+        active = yield from master.read_discrete_inputs(1, 0, 2)
+        yield from master.write_coil(1, 1, True)                  # dr_opt_out
+        yield run.world.timeout(5.0)
+        demand = yield from master.read_input_registers(1, 0, 2)
+        return active, demand
+
+    out = run.at(100.0, script)
+    run.run(2100.0)
+    active, demand = out[0]
+    assert active == [1, 1] and (demand[0] << 16 | demand[1]) == 1_000_000
+    assert [(m.event_id, m.duration_s, m.source) for m in seen] == [(42, 1800.0, "modbus")]
+    payloads = [p for _, _, p in responses]
+    assert payloads[0]["opt_in"] is False and payloads[1]["event_id"] == 42
+    assert payloads[1]["reduction_w"] == pytest.approx(0.0, abs=1)
+
+
+def test_net_meter_exports_when_its_der_exceeds_the_load(tmp_path):
+    path = scenario_file(tmp_path, """
+        - {id: m2, kind: smart_meter, node: home, load: load2, der: pv1}
+        """, events="- {at: 0, kind: scale_load, target: load/load2, params: {factor: 0.1}}\n")
+    run = start(path)
+    master = run.comm.modbus_client("scada", "home")
+    out = run.at(3600.0, lambda: (yield from master.read_input_registers(1, 6, 12)))
+    run.run(3601.0)
+    words = out[0]
+    power = words[0] << 16 | words[1]
+    power = power - (1 << 32) if power >= 1 << 31 else power
+    assert power == pytest.approx(-150_000, abs=1)                # 0.1 MW load, 0.25 MW PV
+    assert (words[8] << 16 | words[9]) == 0                        # energy_import_wh
+    assert (words[10] << 16 | words[11]) == pytest.approx(150_000, abs=2)   # exported in one hour
+
+
+def test_relay_instantaneous_element_trips_at_its_definite_delay(tmp_path):
+    path = scenario_file(tmp_path, """
+        - {id: r1, kind: protective_relay, switch: cb, params: {pickup_51_a: 400, time_dial: 5, pickup_50_a: 2000, delay_50_s: 0.05}}
+        """, events="- {at: 10, kind: fault, target: bus/b1}\n")
+    run = start(path)
+    run.run(20.0)
+    (trip,) = run.of_kind("relay_trip")
+    assert trip["element"] == "50" and trip["time_s"] == pytest.approx(10.05)

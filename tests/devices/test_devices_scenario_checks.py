@@ -81,3 +81,8 @@ def test_the_shipped_scenarios_validate():
 
     root = Path(__file__).parents[2] / "configs"
     assert load_scenario(root / "protection_feeder.yaml").spec.devices
+
+
+def test_a_device_talking_mqtt_cannot_share_the_broker_node(tmp_path):
+    found = problems(tmp_path, "- {id: p, kind: pmu, node: scada, bus: b1, params: {mqtt: {broker: scada}}}\n")
+    assert any("devices[0].node: node 'scada' hosts the MQTT broker" in p for p in found)
