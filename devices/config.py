@@ -242,10 +242,10 @@ _ANALOG: dict[str, tuple[str, ...]] = {
     "shunt": ("step",),
 }
 _STATUS: dict[str, tuple[str, ...]] = {
-    "switch": ("closed",), "branch": ("closed",), "bus": ("energised",), "load": ("served",), "der": ("in_service",),
+    "switch": ("closed", "fault_indicator"), "branch": ("closed",), "bus": ("energised",), "load": ("served",), "der": ("in_service",),
 }
 _CONTROL: dict[str, tuple[str, ...]] = {
-    "switch": ("open", "close"), "load": ("connect", "disconnect"), "shunt": ("in", "out"),
+    "switch": ("open", "close", "reset_indicator"), "load": ("connect", "disconnect"), "shunt": ("in", "out"),
 }
 _SETPOINT: dict[str, tuple[str, ...]] = {
     "der": ("p_limit_mw", "q_mvar"), "shunt": ("step",), "gen": ("p_mw", "vm_pu"), "branch": ("tap_ratio",),
@@ -299,6 +299,7 @@ class RtuParams(CommonParams):
     points: list[RtuPointConfig] = Field(min_length=1, description="the point list: name, kind, source kind/name:quantity, data_type, scale, gain, unit, address, minimum, maximum")
     select_before_operate: bool = Field(False, description="a control coil operates only after its .select coil")
     select_timeout_s: Duration = Field(10.0, gt=0, description="a select arms its control for this long")
+    fault_indicator_a: float = Field(400.0, gt=0, description="switch/X:fault_indicator latches when the current through X exceeds this (fault passage indicator); switch/X:reset_indicator clears it")
 
     @model_validator(mode="after")
     def _layout(self) -> "RtuParams":

@@ -4,7 +4,9 @@ Each point mirrors or drives one grid quantity, named ``kind/name:quantity``
 (``devices.config.RTU_SOURCES`` lists them):
 
 * analog (input registers): the quantity x ``gain``, with the RTU's noise, quantised by the register;
-* status (discrete inputs): switch/branch closed, bus energised, load served, DER in service;
+* status (discrete inputs): switch/branch closed, bus energised, load served, DER in service, and a
+  switch's fault passage indicator (``fault_indicator``: latched once the current through the switch
+  exceeded ``params.fault_indicator_a``; cleared by a ``reset_indicator`` control);
 * control (coils, momentary): write 1 to open/close a switch, connect/disconnect a load, put a
   capacitor shunt in/out; the RTU acts at once and clears the coil;
 * setpoint (holding registers): DER curtailment cap or Q, shunt step, generator P or voltage,
@@ -98,6 +100,8 @@ class RtuDevice(FieldDevice):
         self._selected: dict[str, float] = {}
         self._measurements: GridMeasurements | None = None
         self._setpoints_read = False
+        self.fault_indicator_a = float(params.fault_indicator_a)  # type: ignore[attr-defined]
+        self.indicators: dict[str, bool] = {}  # switch -> fault passage indicator latched
         self.operations = 0
         for point in self.points:
             element, quantity = point.split_source()
@@ -143,6 +147,9 @@ class RtuDevice(FieldDevice):
             self.operations += 1
             self.world.log("rtu_control", device=self.device_id, point=point_name, source=f"{element}/{name}:{quantity}")
             self.world.record(self.entity, "operations", self.operations, "count")
+            if quantity == "reset_indicator":
+                self.indicators[name] = False
+                return []
             return [_control(element, name, quantity, self._measurements)]
         return operate
 
@@ -164,6 +171,11 @@ class RtuDevice(FieldDevice):
             if point.kind == "analog":
                 value = _read(m, element, name, quantity) * point.gain
                 values[point.name] = self.measured(value) if math.isfinite(value) else 0.0
+            elif point.kind == "status" and quantity == "fault_indicator":
+                if abs(m.switch(name).i_a) > self.fault_indicator_a and not self.indicators.get(name):
+                    self.indicators[name] = True
+                    self.world.log("rtu_fault_indicator", device=self.device_id, switch=name)
+                values[point.name] = self.indicators.get(name, False)
             elif point.kind == "status":
                 values[point.name] = bool(_read(m, element, name, quantity))
             elif point.kind == "setpoint" and not self._setpoints_read:

@@ -349,3 +349,31 @@ def test_relay_instantaneous_element_trips_at_its_definite_delay(tmp_path):
     run.run(20.0)
     (trip,) = run.of_kind("relay_trip")
     assert trip["element"] == "50" and trip["time_s"] == pytest.approx(10.05)
+
+
+def test_rtu_fault_passage_indicator_latches_and_resets_over_modbus(tmp_path):
+    path = scenario_file(tmp_path, """
+        - id: rtu_s2
+          kind: rtu
+          node: field
+          params:
+            fault_indicator_a: 500
+            points:
+              - {name: fault_indicator, kind: status, source: "switch/sw2:fault_indicator"}
+              - {name: reset_indicator, kind: control, source: "switch/sw2:reset_indicator"}
+        - {id: r1, kind: protective_relay, switch: cb, params: {pickup_51_a: 400, time_dial: 0.5}}
+        """, events="- {at: 10, kind: fault, target: bus/b2}\n")
+    run = start(path)
+    master = run.comm.modbus_client("scada", "field")
+
+    def script():
+        latched = yield from master.read_discrete_inputs(1, 0, 1)
+        yield from master.write_coil(1, 0, True)
+        yield run.world.timeout(1.0)
+        cleared = yield from master.read_discrete_inputs(1, 0, 1)
+        return latched, cleared
+
+    out = run.at(30.0, script)
+    run.run(40.0)
+    assert run.of_kind("relay_trip") and run.of_kind("rtu_fault_indicator")
+    assert out[0] == ([1], [0])   # latched after the relay cleared the fault; reset by the control coil
