@@ -506,6 +506,12 @@ class MeterPopulationConfig(DeviceConfig):
     kind: Literal["meter_population"]
     params: MeterPopulationParams  # type: ignore[assignment]  # no per-device sampling: not a CommonParams
 
+    @model_validator(mode="after")
+    def _no_modbus(self) -> "MeterPopulationConfig":
+        if self.expose is not None or self.node is not None:
+            raise ValueError("a meter_population has no Modbus unit: its nodes are params.node_group (no node, no expose)")
+        return self
+
     def grid_references(self) -> Iterator[Reference]:
         for index, load in enumerate(self.params.loads):
             yield ("params", "loads", index), f"load/{load}", ("load",)
