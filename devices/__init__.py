@@ -11,5 +11,9 @@ grid or the network:
 * ``intents`` -- what the logic asks the grid to do; ``gridbinding`` turns them into grid actions;
 * ``settingsbinding`` -- settings registers to settings objects, and write checks;
 * ``noise`` -- measurement error and quantisation;
+* ``config`` -- the scenario's ``devices:`` entries as pydantic models, one per kind;
+* ``field`` -- the devices themselves, one SimPy process each (``field.base``:
+  the loop, the ``devices`` service ``DeviceLayer``, shared node MQTT clients;
+  one module per kind; ``meter_population`` for arrays of meters);
 * ``docs`` -- ``python -m devices.docs`` writes ``docs/devices``.
 """
