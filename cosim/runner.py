@@ -71,15 +71,10 @@ def build_world(scenario: Scenario, out_dir: Path | None) -> tuple[World, RunCon
     return world, ctx
 
 
-def run_scenario(scenario: Scenario, out_dir: Path | None, progress: ProgressCallback | None = None) -> RunResult:
-    """Run ``scenario`` to its duration, streaming results into ``out_dir``.
-
-    Re-raises whatever ends the run early, after closing the files with
-    status ``failed`` and the error in the manifest.
-    """
+def start_recording(world: World, scenario: Scenario, out_dir: Path | None, **manifest: object) -> None:
+    """Write the opening manifest (status ``running``) and the scenario copy; shared by run and serve."""
     run = scenario.spec.run
-    world, _ = build_world(scenario, out_dir)
-    world.recorder.write_manifest(
+    fields: dict[str, object] = dict(
         scenario=scenario.display_name,
         scenario_name=scenario.spec.name,
         scenario_sha256=scenario.sha256,
@@ -90,9 +85,35 @@ def run_scenario(scenario: Scenario, out_dir: Path | None, progress: ProgressCal
         started_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         status="running",
     )
+    fields.update(manifest)
+    world.recorder.write_manifest(**fields)
     if out_dir is not None:
         # The exact scenario that ran, beside its results (reports and re-runs read it).
         (Path(out_dir) / "scenario.yaml").write_bytes(scenario.source)
+
+
+def finish_recording(
+    world: World, scenario: Scenario, out_dir: Path | None, status: str, error: str | None, wall_time_s: float, **manifest: object
+) -> list[SummaryRow]:
+    """Close a run however it ended: link statistics, summary, files and the final manifest."""
+    if world.has_service("comm"):
+        world.service("comm").finish()
+    rows = summarise(world.recorder.stats, scenario.model)
+    if out_dir is not None:
+        write_summary(Path(out_dir) / "summary.csv", rows)
+    world.recorder.close(status=status, error=error, wall_time_s=round(wall_time_s, 3), simulated_time_s=world.now, **manifest)
+    return rows
+
+
+def run_scenario(scenario: Scenario, out_dir: Path | None, progress: ProgressCallback | None = None) -> RunResult:
+    """Run ``scenario`` to its duration, streaming results into ``out_dir``.
+
+    Re-raises whatever ends the run early, after closing the files with
+    status ``failed`` and the error in the manifest.
+    """
+    run = scenario.spec.run
+    world, _ = build_world(scenario, out_dir)
+    start_recording(world, scenario, out_dir)
     started = time.perf_counter()
     status, error_text = "completed", None
     try:
@@ -101,11 +122,6 @@ def run_scenario(scenario: Scenario, out_dir: Path | None, progress: ProgressCal
         status, error_text = ("interrupted" if isinstance(error, KeyboardInterrupt) else "failed"), f"{type(error).__name__}: {error}"
         raise
     finally:
-        if world.has_service("comm"):
-            world.service("comm").finish()
-        rows = summarise(world.recorder.stats, scenario.model)
-        if out_dir is not None:
-            write_summary(out_dir / "summary.csv", rows)
         wall = time.perf_counter() - started
-        world.recorder.close(status=status, error=error_text, wall_time_s=round(wall, 3), simulated_time_s=world.now)
+        rows = finish_recording(world, scenario, out_dir, status, error_text, wall)
     return RunResult(Path(out_dir) if out_dir else Path(), status, wall, world.now, rows, dict(world.recorder.event_counts))

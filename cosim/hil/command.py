@@ -12,7 +12,6 @@ import argparse
 import signal
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -61,8 +60,7 @@ def handle(args: argparse.Namespace) -> int:
 
 def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = None) -> int:
     """Serve ``scenario`` with bench ``settings``, results in ``out_dir``; returns the exit code."""
-    from ..runner import build_world, versions
-    from ..summary import summarise, write_summary
+    from ..runner import build_world, finish_recording, start_recording
     from .session import HilError, HilSession
 
     stream = stream if stream is not None else sys.stderr
@@ -82,14 +80,11 @@ def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = N
             print(f"cosim serve: {error}", file=stream)
             status, error_text, code = "failed", f"HilError: {error}", EXIT_BAD_INPUT
             return code
-        world.recorder.write_manifest(
-            scenario=scenario.display_name, scenario_name=scenario.spec.name, scenario_sha256=scenario.sha256,
-            seed=run.seed, duration_s=run.duration, mode="realtime", realtime_factor=settings.factor,
-            versions=versions(), started_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            status="running", hil={"modbus": [e.__dict__ for e in endpoints],
-                                   "masters": [m.id for m in settings.masters],
-                                   "mqtt_broker": None if settings.mqtt is None else f"{settings.mqtt.host}:{settings.mqtt.port}"})
-        (Path(out_dir) / "scenario.yaml").write_bytes(scenario.source)
+        start_recording(
+            world, scenario, out_dir, realtime_factor=settings.factor,
+            hil={"modbus": [e.__dict__ for e in endpoints],
+                 "masters": [m.id for m in settings.masters],
+                 "mqtt_broker": None if settings.mqtt is None else f"{settings.mqtt.host}:{settings.mqtt.port}"})
         print(f"Serving {scenario.spec.name} at {settings.factor:g}x real time for {run.duration:g} s simulated -> {out_dir}",
               file=stream, flush=True)
         for e in endpoints:
@@ -110,13 +105,9 @@ def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = N
     finally:
         signal.signal(signal.SIGTERM, previous_term)
         session.close()
-        if world.has_service("comm"):
-            world.service("comm").finish()
-        rows = summarise(world.recorder.stats, scenario.model)
-        write_summary(Path(out_dir) / "summary.csv", rows)
         lag = session.lag_statistics()
-        world.recorder.close(status=status, error=error_text, wall_time_s=round(time.perf_counter() - started, 3),
-                             simulated_time_s=world.now, hil_lag=lag, hil_inbox_refused=session.inbox.refused)
+        finish_recording(world, scenario, out_dir, status, error_text, time.perf_counter() - started,
+                         hil_lag=lag, hil_inbox_refused=session.inbox.refused)
         if lag:
             print(f"lag p50 {lag['p50_s'] * 1e3:.2f} ms, p99 {lag['p99_s'] * 1e3:.2f} ms, max {lag['max_s'] * 1e3:.2f} ms",
                   file=stream, flush=True)
