@@ -245,8 +245,7 @@ class HilSession:
         self.world.service("comm").mqtt_client = self.mqtt_client
         swapped = 0
         if self.world.has_service("devices"):
-            shared = getattr(self.world.service("devices"), "_mqtt", {})
-            for node, holder in shared.items():
+            for node, holder in self.world.service("devices").node_mqtt_clients().items():
                 simulated = holder.client
                 holder.client = self.mqtt_client(node, simulated.client_id, getattr(holder, "broker", None))
                 swapped += 1

@@ -160,6 +160,10 @@ class DeviceLayer:
         event, self._changed = self._changed, self.world.env.event()
         event.succeed()
 
+    def node_mqtt_clients(self) -> dict[str, NodeMqtt]:
+        """The shared MQTT client holders by node (a copy); HIL swaps each holder's ``client``."""
+        return dict(self._mqtt)
+
     def mqtt(self, node: str, broker: str) -> NodeMqtt:
         """The shared MQTT client of ``node`` (created on first use)."""
         if self.comm is None:
