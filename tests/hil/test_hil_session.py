@@ -55,7 +55,7 @@ def test_the_device_layers_node_clients_get_real_broker_clients(tmp_path):
     served = ServedWorld(tmp_path, settings(mqtt=MqttBrokerConfig(port=free_port())))
     simulated = SimpleNamespace(client_id="dev-esi_node")
     holder = SimpleNamespace(client=simulated, broker="broker")
-    served.world.add_service("devices", SimpleNamespace(_mqtt={"esi_node": holder}))
+    served.world.add_service("devices", SimpleNamespace(node_mqtt_clients=lambda: {"esi_node": holder}))
     served.world.add_service("comm", SimpleNamespace())
     assert served.session.use_real_broker() == 1
     assert isinstance(holder.client, PahoMqttClient) and holder.client.client_id == "dev-esi_node"
