@@ -12,10 +12,10 @@ other through world services ``scada/<actor>`` and ``dms/<actor>``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Generator, Literal
+from typing import Any, ClassVar, Generator, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..kernel import World
 from ..nist import Actor, Domain
@@ -43,7 +43,9 @@ class RtuPointParams(_Section):
 
 
 class PolledDeviceParams(_Section):
-    device: str = Field(min_length=1, description="device id (the devices section's name)")
+    """A device outside the scenario's ``devices:`` (a HIL bench, another vendor's RTU), described in full."""
+
+    device: str = Field(min_length=1, description="device id as the master names it")
     kind: Literal["recloser", "protective_relay", "sectionalizer", "rtu"]
     node: str = Field(min_length=1, description="comm node of the device's Modbus server")
     unit_id: int = Field(1, ge=1, le=247)
@@ -55,11 +57,28 @@ class PolledDeviceParams(_Section):
 
 
 class ScadaMasterParams(Params):
+    device_refs: ClassVar[dict[str, str]] = {"poll": "*"}
+
     node: str = Field(min_length=1, description="comm node of the control centre")
     timeout_s: float = Field(1.0, gt=0, description="Modbus response timeout per attempt")
     retries: int = Field(2, ge=0, description="Modbus retries per request")
     command_attempts: int = Field(3, ge=1, description="times a command is re-sent when no answer comes")
-    devices: list[PolledDeviceParams] = Field(min_length=1)
+    poll: list[str] = Field(default_factory=list, description="ids of scenario devices to poll (recloser, protective_relay, "
+                            "sectionalizer, rtu): node, unit id and register map come from their devices: entries")
+    scan_s: float = Field(2.0, gt=0, description="seconds between two polls of a device in poll")
+    scan_overrides_s: dict[str, float] = Field(default_factory=dict, description="device id -> its own scan period, s")
+    devices: list[PolledDeviceParams] = Field(default_factory=list, description="devices not in the scenario, described in full")
+
+    @model_validator(mode="after")
+    def _something_to_poll(self) -> "ScadaMasterParams":
+        if not self.poll and not self.devices:
+            raise ValueError("a SCADA master needs devices to poll: list scenario device ids in poll (or describe devices)")
+        unknown = sorted(set(self.scan_overrides_s) - set(self.poll))
+        if unknown:
+            raise ValueError(f"scan_overrides_s names devices not in poll: {', '.join(unknown)}")
+        if any(v <= 0 for v in self.scan_overrides_s.values()):
+            raise ValueError("scan_overrides_s: scan periods are > 0 s")
+        return self
 
 
 def polled_device(spec: PolledDeviceParams) -> PolledDevice:
@@ -70,10 +89,25 @@ def polled_device(spec: PolledDeviceParams) -> PolledDevice:
                                 measurements=tuple(spec.measurements))
 
 
+def point_database(world: World, params: ScadaMasterParams) -> list[PolledDevice]:
+    """The master's polled devices: scenario devices by id (their configuration only), then the described ones.
+
+    The devices service is used as a configuration tool would be: for kinds,
+    nodes, unit ids and point lists; values travel only over Modbus.
+    """
+    found = [polled_device(d) for d in params.devices]
+    if params.poll:
+        layer = world.service("devices")
+        for device_id in params.poll:
+            scan_s = params.scan_overrides_s.get(device_id, params.scan_s)
+            found.append(PolledDevice.from_device_config(layer[device_id].config, scan_s=scan_s))
+    return found
+
+
 @application("scada_master", {Domain.OPERATIONS}, ScadaMasterParams)
 def scada_master(world: World, actor: Actor, params: ScadaMasterParams, ctx: RunContext) -> Generator[Any, Any, None]:
     """SCADA master: polls RTUs, relays, reclosers over Modbus; alarms on change; operator commands."""
-    master = ScadaMaster(world, world.service("comm"), params.node, [polled_device(d) for d in params.devices],
+    master = ScadaMaster(world, world.service("comm"), params.node, point_database(world, params),
                          entity=actor.actor_id, timeout_s=params.timeout_s, retries=params.retries,
                          command_attempts=params.command_attempts)
     world.add_service(f"scada/{actor.actor_id}", master)

@@ -45,6 +45,22 @@ STANDARD_ROLES: dict[DeviceKind, dict[str, str]] = {
 }
 """Role -> point name for the fixed-map device kinds (see docs/devices)."""
 
+DEFAULT_MEASUREMENTS: dict[DeviceKind, tuple[str, ...]] = {
+    DeviceKind.RECLOSER: ("current_a_a",),
+    DeviceKind.PROTECTIVE_RELAY: ("current_a_a",),
+    DeviceKind.SECTIONALIZER: ("current_a",),
+}
+"""Points recorded as time series (``scada/<device>``) for the fixed-map kinds."""
+
+RTU_SWITCH_ROLES: dict[tuple[str, str], str] = {
+    ("status", "closed"): "closed",
+    ("status", "fault_indicator"): "fault_flag",
+    ("control", "open"): "open",
+    ("control", "close"): "close",
+    ("control", "reset_indicator"): "fault_reset",
+}
+"""(point kind, quantity of ``switch/X:quantity``) -> role, for an RTU wired to one switch X."""
+
 STATUS_ROLES = ("closed", "locked_out", "fault_count", "fault_flag")
 COMMAND_ROLES = ("open", "close", "reset", "fault_reset")
 
@@ -82,22 +98,75 @@ class PolledDevice:
             register_map.point(point)
         return cls(device, kind, node, unit_id, register_map, chosen, switch, scan_s, tuple(measurements))
 
+    @classmethod
+    def from_device_config(cls, config: Any, *, scan_s: float = 2.0) -> "PolledDevice":
+        """The point-database entry of a scenario device (its ``devices:`` entry), as a configuration tool exports it.
+
+        Takes the device's kind, comm node, unit id and register map (for an
+        RTU, the map its point list lays out, so addresses agree by
+        construction); roles are the kind's standard ones, or for an RTU the
+        points wired to its switch (``switch/X:closed`` -> ``closed``,
+        ``switch/X:fault_indicator`` -> ``fault_flag``, ``switch/X:open`` /
+        ``close`` / ``reset_indicator`` -> the commands). Raises ValueError
+        for a kind SCADA does not poll, a device without a comm node, or an
+        RTU wired to no switch or to several.
+        """
+        try:
+            kind = DeviceKind(config.kind)
+        except ValueError:
+            kind = None
+        if kind not in (DeviceKind.RTU, *STANDARD_ROLES):
+            raise ValueError(f"device {config.id!r}: SCADA polls reclosers, protective relays, sectionalizers and RTUs, not a {config.kind}")
+        if config.node is None:
+            raise ValueError(f"device {config.id!r} has no comm node: SCADA cannot reach it")
+        if kind is not DeviceKind.RTU:
+            return cls(config.id, kind, config.node, config.unit_id, standard_map(kind), dict(STANDARD_ROLES[kind]),
+                       config.switch, scan_s, DEFAULT_MEASUREMENTS.get(kind, ()))
+        points = list(config.params.points)
+        switches = sorted({p.reference().partition("/")[2] for p in points
+                           if p.reference().startswith("switch/") and p.split_source()[1] == "closed"})
+        if len(switches) != 1:
+            raise ValueError(f"RTU {config.id!r}: SCADA needs exactly one switch/X:closed status point, found {switches or 'none'}")
+        [switch] = switches
+        roles = {}
+        for point in points:
+            role = RTU_SWITCH_ROLES.get((point.kind, point.split_source()[1]))
+            if role is not None and point.reference() == f"switch/{switch}":
+                roles[role] = point.name
+        measurements = tuple(p.name for p in points if p.kind == "analog" and p.reference() == f"switch/{switch}")
+        return cls(config.id, kind, config.node, config.unit_id, config.params.register_map(config.id), roles, switch,
+                   scan_s, measurements)
+
     def read_points(self) -> list[Point]:
         names = [self.roles[r] for r in STATUS_ROLES if r in self.roles] + list(self.measurements)
         return [self.register_map.point(n) for n in dict.fromkeys(names)]
 
 
-def contiguous_runs(points: list[Point]) -> list[tuple[ModbusTable, int, int, list[Point]]]:
-    """Group points into (table, start address, count, points) runs with no gap, so a read never touches an unmapped address."""
+def contiguous_runs(points: list[Point], register_map: RegisterMap | None = None,
+                    max_gap: int = 16) -> list[tuple[ModbusTable, int, int, list[Point]]]:
+    """Group points into (table, start address, count, points) runs, so a read never touches an unmapped address.
+
+    With ``register_map``, a gap of at most ``max_gap`` addresses between two
+    wanted points is read through when every address in it is mapped (the
+    device answers it): one request instead of two, as a SCADA front end
+    builds its scan blocks.
+    """
+    mapped: dict[ModbusTable, set[int]] = {}
+    if register_map is not None:
+        for table in ModbusTable:
+            mapped[table] = {p.address + i for p in register_map.in_table(table) for i in range(p.register_count)}
     runs: list[tuple[ModbusTable, int, int, list[Point]]] = []
     for table in ModbusTable:
         here = sorted((p for p in points if p.table is table), key=lambda p: p.address)
         for point in here:
-            if runs and runs[-1][0] is table and runs[-1][1] + runs[-1][2] == point.address:
+            if runs and runs[-1][0] is table:
                 t, start, count, members = runs[-1]
-                runs[-1] = (t, start, count + point.register_count, members + [point])
-            else:
-                runs.append((table, point.address, point.register_count, [point]))
+                end = start + count
+                gap = range(end, point.address)
+                if point.address == end or (len(gap) <= max_gap and all(a in mapped.get(table, ()) for a in gap)):
+                    runs[-1] = (t, start, point.address + point.register_count - start, members + [point])
+                    continue
+            runs.append((table, point.address, point.register_count, [point]))
     return runs
 
 
@@ -188,7 +257,7 @@ class ScadaMaster:
             self.world.process(self._poll_loop(device))
 
     def _poll_loop(self, device: PolledDevice) -> Generator[Any, Any, None]:
-        runs = contiguous_runs(device.read_points())
+        runs = contiguous_runs(device.read_points(), device.register_map)
         while True:
             yield from self.poll(device, runs)
             yield self.world.timeout(device.scan_s)
@@ -204,7 +273,7 @@ class ScadaMaster:
         }
         fresh: dict[str, Value] = {}
         try:
-            for table, start, count, points in runs if runs is not None else contiguous_runs(device.read_points()):
+            for table, start, count, points in runs if runs is not None else contiguous_runs(device.read_points(), device.register_map):
                 words = yield from readers[table](device.unit_id, start, count)
                 for point in points:
                     offset = point.address - start
@@ -252,8 +321,12 @@ class ScadaMaster:
         self.commands += 1
         outcome = "timeout"
         attempts = 0
+        select_name = f"{point.name}.select"
+        select = dev.register_map.point(select_name) if select_name in dev.register_map else None
         for attempts in range(1, self.command_attempts + 1):
             try:
+                if select is not None:  # select-before-operate: the select coil first, then the operate coil
+                    yield from self._clients[device].write_coil(dev.unit_id, select.address, True)
                 yield from self._clients[device].write_coil(dev.unit_id, point.address, True)
                 outcome = "ok"
                 break

@@ -8,7 +8,7 @@ from cosim.operations.dms_model import DmsModel, Limits
 from cosim.operations.flisr import locate_fault, plan_restoration, return_to_normal
 
 CONFIG = Path(__file__).parents[2] / "configs" / "flisr_fibre.yaml"
-MONITORED = {"rec1", "rec2", "s2", "s3", "tie"}
+MONITORED = {"rec1", "cb2", "s2", "s3", "tie"}
 
 
 def model(limits: Limits = Limits()) -> DmsModel:
