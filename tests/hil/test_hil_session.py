@@ -12,7 +12,11 @@ from cosim.hil.session import HilError
 from devices.registermaps import DeviceKind, standard_map
 from devices.registerstore import RegisterStore
 
-from hiltools import ServedWorld, free_port, settings
+from hiltools import ROOT, ServedWorld, free_port, settings
+
+# These tests bring their own (fake) device layer, so the world must have none:
+# the early quickstart, before it grew devices (a fixed copy kept for tests).
+NO_DEVICES = ROOT / "tests" / "batch" / "small_scenario.yaml"
 
 
 def device(device_id: str, kind: DeviceKind, expose: object = None, unit_id: int = 1) -> SimpleNamespace:
@@ -30,7 +34,7 @@ def test_devices_with_an_expose_hint_are_served_on_the_gateway_or_their_own_port
         "hidden": device("hidden", DeviceKind.SMART_METER),
         "listed": device("listed", DeviceKind.PROTECTIVE_RELAY),
     }
-    served = ServedWorld(tmp_path, settings(modbus={"expose": ["listed"]}))
+    served = ServedWorld(tmp_path, settings(modbus={"expose": ["listed"]}), scenario_path=NO_DEVICES)
     served.world.add_service("devices", layer)
     assert served.session.expose_devices() == 4
     with served:
@@ -42,7 +46,7 @@ def test_devices_with_an_expose_hint_are_served_on_the_gateway_or_their_own_port
 
 def test_device_unit_ids_that_collide_on_the_gateway_are_refused(tmp_path):
     hint = SimpleNamespace(port=None, host="127.0.0.1")
-    served = ServedWorld(tmp_path, settings(modbus={"unit_ids": "device"}))
+    served = ServedWorld(tmp_path, settings(modbus={"unit_ids": "device"}), scenario_path=NO_DEVICES)
     served.world.add_service("devices", {"a": device("a", DeviceKind.PMU, hint), "b": device("b", DeviceKind.PMU, hint)})
     served.session.expose_devices()
     with pytest.raises(HilError, match="unit id 1"):
@@ -52,7 +56,7 @@ def test_device_unit_ids_that_collide_on_the_gateway_are_refused(tmp_path):
 
 
 def test_the_device_layers_node_clients_get_real_broker_clients(tmp_path):
-    served = ServedWorld(tmp_path, settings(mqtt=MqttBrokerConfig(port=free_port())))
+    served = ServedWorld(tmp_path, settings(mqtt=MqttBrokerConfig(port=free_port())), scenario_path=NO_DEVICES)
     simulated = SimpleNamespace(client_id="dev-esi_node")
     holder = SimpleNamespace(client=simulated, broker="broker")
     served.world.add_service("devices", SimpleNamespace(node_mqtt_clients=lambda: {"esi_node": holder}))
