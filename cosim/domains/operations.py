@@ -143,6 +143,8 @@ class DmsParams(Params):
     restore_to_normal: bool = True
     retry_wait_s: float = Field(30.0, gt=0, description="wait before trying a failed command again")
     remote_patience_s: float = Field(1800.0, ge=0, description="how long remote control is retried before a crew is sent")
+    momentary_hold_s: float = Field(60.0, gt=0, description="fault reports with every device closed this long: a temporary "
+                                    "fault; indicators are reset (longer than a reclosing sequence)")
 
 
 def load_network_model(ctx: RunContext, file: str) -> Any:
@@ -164,7 +166,8 @@ def dms_flisr(world: World, actor: Actor, params: DmsParams, ctx: RunContext) ->
         crews = CrewLink(world, client, params.crews.team)
     dms = Dms(world, scada, model, entity=actor.actor_id, ties=list(params.ties), crews=crews,
               confirm_s=params.confirm_s, command_rounds=params.command_rounds, restore_to_normal=params.restore_to_normal,
-              retry_wait_s=params.retry_wait_s, remote_patience_s=params.remote_patience_s)
+              retry_wait_s=params.retry_wait_s, remote_patience_s=params.remote_patience_s,
+              momentary_hold_s=params.momentary_hold_s)
     world.add_service(f"dms/{actor.actor_id}", dms)
     yield from dms.run()
 

@@ -90,12 +90,14 @@ class Dms:
     ``confirm_s`` is how long a command's check-back may take before the
     command is re-issued (``command_rounds`` times in a row); after that the
     DMS waits ``retry_wait_s`` and tries again, for ``remote_patience_s`` at
-    most, then sends a crew to operate the switch by hand.
+    most, then sends a crew to operate the switch by hand. Fault reports
+    after a reclose that held are acknowledged ``momentary_hold_s`` later.
     """
 
     def __init__(self, world: World, scada: ScadaMaster, model: DmsModel, *, entity: str, ties: list[str],
                  crews: CrewLink | None = None, confirm_s: float = 10.0, command_rounds: int = 3,
-                 restore_to_normal: bool = True, retry_wait_s: float = 30.0, remote_patience_s: float = 1800.0) -> None:
+                 restore_to_normal: bool = True, retry_wait_s: float = 30.0, remote_patience_s: float = 1800.0,
+                 momentary_hold_s: float = 60.0) -> None:
         self.world = world
         self.scada = scada
         self.model = model
@@ -111,6 +113,8 @@ class Dms:
         self.states = self.graph.normal_states()
         self.incidents: list[Incident] = []
         self.busy = False
+        self.momentary_hold_s = momentary_hold_s
+        self._settling = False
         self._listeners: list[Callable[[], None]] = []
         scada.subscribe(self._on_scada_change)
 
@@ -141,6 +145,26 @@ class Dms:
                     yield from self.handle(device)
                 finally:
                     self.busy = False
+            elif device is None and not self.busy and not self._settling and self.scada.fault_reports():
+                self.world.process(self._settle())
+
+    def _settle(self) -> Generator[Any, Any, None]:
+        """Fault reports with every protective device closed: a reclose held (a temporary fault).
+
+        After ``momentary_hold_s`` with no device staying open, the reports
+        are acknowledged (indicators reset, trip counts taken as the new
+        baseline), so a later fault is located from fresh reports only. The
+        hold must outlast a reclosing sequence, or a permanent fault's
+        reports would be cleared before the lockout.
+        """
+        self._settling = True
+        try:
+            yield self.world.timeout(self.momentary_hold_s)
+            if not self.busy and self._tripped_device() is None and self.scada.fault_reports():
+                self.world.log("flisr_momentary", dms=self.entity, reports=sorted(self.scada.fault_reports()))
+                yield from self.scada.acknowledge_faults()
+        finally:
+            self._settling = False
 
     def _tripped_device(self) -> str | None:
         """A protective device that stays open after a trip (lockout, or a non-reclosing breaker that saw fault)."""
