@@ -82,7 +82,8 @@ def field_crews(world: World, actor: Actor, params: FieldCrewParams, ctx: RunCon
 
 
 class OutageTruthParams(Params):
-    step_s: float = Field(1.0, gt=0, description="seconds between looks at the served loads")
+    step_s: float | None = Field(None, gt=0, description="seconds between looks at the served loads; "
+                                 "default: look at every grid change (exact times, no cost while nothing changes)")
     momentary_threshold_s: float = Field(300.0, gt=0)
 
 
@@ -98,11 +99,35 @@ def outage_truth(world: World, actor: Actor, params: OutageTruthParams, ctx: Run
     tracker = OutageTracker(names, customers, load_kw, {}, source="truth", sink=table.write,
                             momentary_threshold_s=params.momentary_threshold_s)
     end = ctx.duration_s - 1e-3
-    while world.now + params.step_s < end:
-        yield world.timeout(0)  # after everything acting at this instant
+
+    def look() -> None:
         result = grid.solve_if_changed()
         tracker.update(world.now, dict(zip(grid.network.loads.name, (bool(s) for s in result.load_served))))
-        yield world.timeout(params.step_s)
-    yield world.timeout(max(end - world.now, 0.0))
+
+    if params.step_s is not None:
+        while world.now + params.step_s < end:
+            yield world.timeout(0)  # after everything acting at this instant
+            look()
+            yield world.timeout(params.step_s)
+        yield world.timeout(max(end - world.now, 0.0))
+    else:
+        changed = [world.env.event()]
+        previous = grid.on_change
+
+        def on_change(action: Any, change: Any) -> None:
+            if previous is not None:
+                previous(action, change)
+            event, changed[0] = changed[0], world.env.event()
+            event.succeed()
+
+        grid.on_change = on_change
+        finished = world.timeout(max(end - world.now, 0.0))
+        look()
+        while not finished.processed:
+            yield world.env.any_of([changed[0], finished])
+            if finished.processed:
+                break
+            yield world.timeout(0)  # after everything acting at this instant
+            look()
     tracker.close_all(world.now)
     world.log("reliability_indices", source="truth", actor=actor.actor_id, **indices_fields(tracker.indices(ctx.duration_s)))
