@@ -13,12 +13,11 @@ from typing import Any, Generator
 import simpy
 from pydantic import Field
 
-from ..comm import QoS
 from ..comm.interfaces import MqttMessage
 from ..grid import ClearFault, SetSwitch
 from ..kernel import World
 from ..nist import Actor, Domain
-from ..operations.crews import WorkOrder, WorkReport, orders_topic, reports_topic
+from ..operations.crews import CrewChannel, WorkOrder, WorkReport, orders_topic, reports_topic
 from ..operations.oms import OUTAGE_COLUMNS, OutageTracker, indices_fields
 from .context import RunContext
 from .registry import Params, application
@@ -40,7 +39,7 @@ def field_crews(world: World, actor: Actor, params: FieldCrewParams, ctx: RunCon
     """Field crews: take work orders over MQTT, travel, switch by hand or repair, report back."""
     grid = world.service("grid")
     comm = world.service("comm")
-    client = comm.mqtt_client(params.node, f"{actor.actor_id}-{params.team}", params.broker)
+    channel = CrewChannel(world, comm.mqtt_client(params.node, f"{actor.actor_id}-{params.team}", params.broker))
     rng = world.rng(f"distribution/{actor.actor_id}/crews")
     pool = simpy.Resource(world.env, capacity=params.crews)  # orders queue for a free crew
 
@@ -62,7 +61,7 @@ def field_crews(world: World, actor: Actor, params: FieldCrewParams, ctx: RunCon
                 note = f"{order.task} {order.switch}"
             world.log("crew_work_done", team=params.team, order_id=order.order_id, task=order.task, travel_s=travel_s, work_s=work_s)
             report = WorkReport(order.order_id, order.task, True, travel_s, work_s, note)
-            yield from client.publish(reports_topic(params.team), report.encode(), QoS.AT_LEAST_ONCE)
+            yield from channel.publish(reports_topic(params.team), report.encode())
 
     seen: set[int] = set()
 
@@ -77,8 +76,7 @@ def field_crews(world: World, actor: Actor, params: FieldCrewParams, ctx: RunCon
         seen.add(order.order_id)
         world.process(work(order))
 
-    yield from client.connect()
-    yield from client.subscribe(orders_topic(params.team), QoS.AT_LEAST_ONCE, on_order)
+    yield from channel.start([(orders_topic(params.team), on_order)])
 
 
 class OutageTruthParams(Params):

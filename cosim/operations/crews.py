@@ -6,12 +6,22 @@ One job: the message format both ends agree on. The DMS (Operations) sends a
 the grid and answers with a :class:`WorkReport` on ``crews/<team>/reports``.
 Tasks: ``open`` / ``close`` a manual switch, ``repair`` the fault in a zone
 (named by its buses).
+
+Both ends hold their MQTT client in a :class:`CrewChannel`, which keeps the
+session alive: crews work over radio/LTE, where a lost keep-alive makes the
+broker drop the client; the channel reconnects, subscribes again and retries
+a publish until it is acknowledged.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import Any, Callable, Generator
+
+from cosim.comm import QoS
+from cosim.comm.errors import CommError
+from cosim.kernel import World
 
 TASKS = ("open", "close", "repair")
 
@@ -62,3 +72,57 @@ class WorkReport:
         data = json.loads(payload)
         return cls(int(data["order_id"]), str(data["task"]), bool(data["done"]), float(data["travel_s"]),
                    float(data["work_s"]), str(data.get("note", "")))
+
+
+class CrewChannel:
+    """An MQTT client that stays connected: subscriptions restored after the broker drops it, publishes retried.
+
+    ``watch_s`` is how often (simulated s) the session is checked; a QoS 1
+    publish that fails (the broker gave up on the client) reconnects and is
+    sent again after ``retry_s``. Orders and reports carry ids, so a copy
+    sent twice is recognised by the receiver.
+    """
+
+    def __init__(self, world: World, client: Any, *, watch_s: float = 60.0, retry_s: float = 30.0) -> None:
+        self.world = world
+        self.client = client
+        self.watch_s = watch_s
+        self.retry_s = retry_s
+        self.reconnects = 0
+        self._subscriptions: list[tuple[str, Callable[[Any], None]]] = []
+
+    def start(self, subscriptions: list[tuple[str, Callable[[Any], None]]]) -> Generator[Any, Any, None]:
+        self._subscriptions = list(subscriptions)
+        yield from self._session()
+        self.world.process(self._watch())
+
+    def _session(self) -> Generator[Any, Any, None]:
+        yield from self.client.connect()
+        for topic, handler in self._subscriptions:
+            yield from self.client.subscribe(topic, QoS.AT_LEAST_ONCE, handler)
+
+    def _reconnect(self) -> Generator[Any, Any, None]:
+        while not self.client.connected:
+            try:
+                self.reconnects += 1
+                self.world.log("crew_channel_reconnect", client=self.client.client_id)
+                yield from self._session()
+            except CommError:
+                yield self.world.timeout(self.retry_s)
+
+    def _watch(self) -> Generator[Any, Any, None]:
+        while True:
+            yield self.world.timeout(self.watch_s)
+            if not self.client.connected:
+                yield from self._reconnect()
+
+    def publish(self, topic: str, payload: bytes) -> Generator[Any, Any, None]:
+        """QoS 1 publish, reconnecting and retrying until the broker acknowledges it."""
+        while True:
+            try:
+                if not self.client.connected:
+                    yield from self._reconnect()
+                yield from self.client.publish(topic, payload, QoS.AT_LEAST_ONCE)
+                return
+            except CommError:
+                yield self.world.timeout(self.retry_s)

@@ -17,32 +17,36 @@ event in the log (``flisr_*``), and the times of each incident are kept in
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator
 
-from cosim.comm import QoS
 from cosim.comm.interfaces import MqttMessage
 from cosim.kernel import World
 
-from .crews import WorkOrder, WorkReport, orders_topic, reports_topic
+from .crews import CrewChannel, WorkOrder, WorkReport, orders_topic, reports_topic
 from .dms_model import DmsModel
 from .flisr import customers_of, locate_fault, plan_restoration, return_to_normal
 from .scada import ScadaMaster
 
 
 class CrewLink:
-    """The DMS's end of the crew work-order channel (an MQTT client)."""
+    """The DMS's end of the crew work-order channel (an MQTT client kept connected).
 
-    def __init__(self, world: World, client: Any, team: str) -> None:
+    An order without a report after ``resend_s`` is sent again (the crews
+    recognise its id), in case the crews' client was offline when it went out.
+    """
+
+    def __init__(self, world: World, client: Any, team: str, resend_s: float = 3600.0) -> None:
         self.world = world
-        self.client = client
+        self.channel = CrewChannel(world, client)
         self.team = team
+        self.resend_s = resend_s
         self._waiting: dict[int, Any] = {}
         self._next_id = 0
 
     def start(self) -> Generator[Any, Any, None]:
-        yield from self.client.connect()
-        yield from self.client.subscribe(reports_topic(self.team), QoS.AT_LEAST_ONCE, self._on_report)
+        yield from self.channel.start([(reports_topic(self.team), self._on_report)])
 
     def _on_report(self, message: MqttMessage) -> None:
         try:
@@ -61,9 +65,13 @@ class CrewLink:
         done = self.world.env.event()
         self._waiting[order.order_id] = done
         self.world.log("crew_order", team=self.team, order_id=order.order_id, task=task, switch=switch, buses=list(buses))
-        yield from self.client.publish(orders_topic(self.team), order.encode(), QoS.AT_LEAST_ONCE)
-        report: WorkReport = yield done
-        return report
+        while True:
+            yield from self.channel.publish(orders_topic(self.team), order.encode())
+            yield self.world.env.any_of([done, self.world.timeout(self.resend_s)])
+            if done.triggered:
+                report: WorkReport = done.value
+                return report
+            self.world.log("crew_order_resent", team=self.team, order_id=order.order_id)
 
 
 @dataclass
@@ -136,17 +144,21 @@ class Dms:
     def run(self) -> Generator[Any, Any, None]:
         if self.crews is not None:
             yield from self.crews.start()
+        gave_up: tuple[str, Any] | None = None  # an incident that could not be completed: wait for news
         while True:
-            yield self.scada.changed()
             device = self._tripped_device()
-            if device is not None and not self.busy:
+            if device is not None and not self.busy and (device, self.scada.value(device, "fault_count")) != gave_up:
+                # Re-checked at once after an incident: a device that locked out meanwhile is not missed.
                 self.busy = True
                 try:
-                    yield from self.handle(device)
+                    incident = yield from self.handle(device)
                 finally:
                     self.busy = False
-            elif device is None and not self.busy and not self._settling and self.scada.fault_reports():
+                gave_up = (device, self.scada.value(device, "fault_count")) if incident.failed_steps or math.isnan(incident.located_s) else None
+                continue
+            if device is None and not self.busy and not self._settling and self.scada.fault_reports():
                 self.world.process(self._settle())
+            yield self.scada.changed()
 
     def _settle(self) -> Generator[Any, Any, None]:
         """Fault reports with every protective device closed: a reclose held (a temporary fault).
