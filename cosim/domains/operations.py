@@ -160,6 +160,9 @@ def dms_flisr(world: World, actor: Actor, params: DmsParams, ctx: RunContext) ->
     scada: ScadaMaster = yield from await_service(world, f"scada/{params.scada or actor.actor_id}")
     grid_section = load_network_model(ctx, params.network_model)
     model = DmsModel.from_grid_section(grid_section, ctx.base_dir, Limits(params.max_loading_pct, params.min_vm_pu), params.load_scale)
+    unknown = [t for t in params.ties if t not in model.graph.switch_names]
+    if unknown:
+        raise ValueError(f"dms_flisr ties {unknown} are not switches of the network model {params.network_model!r}")
     crews = None
     if params.crews is not None:
         client = world.service("comm").mqtt_client(params.crews.node, f"{actor.actor_id}-dms", params.crews.broker)
