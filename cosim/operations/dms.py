@@ -69,7 +69,8 @@ class CrewLink:
             yield from self.channel.publish(orders_topic(self.team), order.encode())
             yield self.world.env.any_of([done, self.world.timeout(self.resend_s)])
             if done.triggered:
-                report: WorkReport = done.value
+                report = done.value
+                assert isinstance(report, WorkReport)
                 return report
             self.world.log("crew_order_resent", team=self.team, order_id=order.order_id)
 

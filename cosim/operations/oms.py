@@ -12,7 +12,7 @@ two can be compared.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Hashable, Mapping, Sequence
 
 from cosim.reliability import InterruptionLog, ReliabilityIndices, compute_indices
 from cosim.reliability.indices import HOURS_PER_YEAR, IEEE_1366_MOMENTARY_THRESHOLD_S
@@ -80,8 +80,12 @@ class OutageTracker:
 
     def indices(self, period_s: float) -> ReliabilityIndices:
         """IEEE 1366 indices over ``period_s`` simulated seconds (open interruptions count up to now only if closed first)."""
-        return compute_indices(self.log, self.customers, self.load_kw, period_s / (HOURS_PER_YEAR * 3600.0),
-                               self.threshold_s, self.feeder if set(self.load_points) <= set(self.feeder) else None)
+        customers: dict[Hashable, int] = {k: v for k, v in self.customers.items()}  # Mapping keys are invariant
+        load_kw: dict[Hashable, float] = {k: v for k, v in self.load_kw.items()}
+        feeder: dict[Hashable, str] | None = None
+        if set(self.load_points) <= set(self.feeder):
+            feeder = {k: v for k, v in self.feeder.items()}
+        return compute_indices(self.log, customers, load_kw, period_s / (HOURS_PER_YEAR * 3600.0), self.threshold_s, feeder)
 
 
 def indices_fields(result: ReliabilityIndices) -> dict[str, object]:

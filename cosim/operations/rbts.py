@@ -29,10 +29,12 @@ SUBSTATION_NODE = 24
 def grid_section(system: str = "rbts_bus2") -> dict[str, Any]:
     data = load_system(system)
     sections, lps = data.sections, data.load_points
+    switches: list[dict[str, Any]]
     with open(DATA_DIR / f"{system}_ties.csv", newline="") as handle:
         tie_rows = [row for row in csv.DictReader(handle) if row["partner_node"]]
     nodes = sorted({int(n) for n in sections.from_node} | {int(n) for n in sections.to_node})
-    lines, switches = [], []
+    lines: list[dict[str, Any]] = []
+    switches = []
     for i in range(len(sections)):
         sid, f, t, km = int(sections.section_id[i]), int(sections.from_node[i]), int(sections.to_node[i]), float(sections.length_km[i])
         name = f"s{sid}"
