@@ -29,14 +29,15 @@ CSP credit as its own line; writes ``bills.csv``.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any, Generator
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..comm import MqttMessage
 from ..kernel import World
-from ..markets.billing import bill_accounts, load_tariffs
+from ..markets.billing import TariffKind, bill_accounts, load_tariffs
 from ..markets.rules import DrType, LeadTime, ResourceType
 from ..markets.wire import decode, encode
 from ..nist import Actor, Domain
@@ -220,13 +221,33 @@ def _plan_payload(name: str, params: CspParams, enrolments: dict[str, _Enrolment
                    "site_resource": np.concatenate(res) if res else np.array([], dtype=np.int64)})
 
 
+class MeterAccount(_Model):
+    """A customer account billed from one smart meter's interval messages."""
+
+    meter: str = Field(min_length=1, description="smart meter device id (its messages say 'meter': id)")
+    tariff: str = Field(description="tariff name in cosim/markets/cases/tariffs.yaml (flat or time-of-use)")
+
+    @field_validator("tariff")
+    @classmethod
+    def _known_flat_or_tou(cls, name: str) -> str:
+        tariffs = load_tariffs()
+        if name not in tariffs:
+            raise ValueError(f"unknown tariff {name!r}; known: {', '.join(sorted(tariffs))}")
+        if tariffs[name].kind is TariffKind.REAL_TIME:
+            raise ValueError(f"{name!r} is a real-time tariff; individual meter accounts take flat or time-of-use tariffs")
+        return name
+
+
 class RetailBillingParams(Params):
     node: str | None = Field(None, description="comm node of the biller's MQTT client (default: the actor id)")
     broker: str
     tariffs: dict[str, str] = Field(
         default_factory=lambda: {"home": "residential-tou", "building": "commercial-rtp", "industrial": "commercial-rtp"},
-        description="tariff (in cosim/markets/cases/tariffs.yaml) per customer sub-domain")
+        description="tariff (in cosim/markets/cases/tariffs.yaml) per customer sub-domain of the DR populations")
     bill_at: Duration = Field(gt=0, description="seconds when the day's bills are issued")
+    meter_accounts: list[MeterAccount] = Field(
+        default_factory=list, description="accounts billed from individual smart meters' interval messages")
+    meter_topic: str = Field("smart_meter/+/interval", description="topic filter of the smart meters' interval messages")
 
 
 @application("retail_billing", {Domain.SERVICE_PROVIDER}, RetailBillingParams)
@@ -255,6 +276,21 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
         header, a = decode(message.payload)
         credit_messages[(header["csp"], header["event_id"])] = (header["population"], a["site_index"], a["credit_usd"])
 
+    # Individual smart meters: kWh per (meter, interval start), so a QoS 1 duplicate replaces itself.
+    meter_intervals: dict[tuple[str, float], float] = {}
+    accounts_by_meter = {account.meter: account for account in params.meter_accounts}
+
+    def on_meter_interval(message: MqttMessage) -> None:
+        try:
+            reading = json.loads(message.payload)
+            key = (str(reading["meter"]), float(reading["start_s"]))
+            kwh = float(reading["import_kwh"])
+        except (ValueError, KeyError, TypeError) as error:
+            world.log("billing_bad_meter_message", biller=actor.actor_id, topic=message.topic, error=str(error))
+            return
+        if key[0] in accounts_by_meter:
+            meter_intervals[key] = kwh
+
     def on_lmp(message: MqttMessage) -> None:
         header, _ = decode(message.payload)
         hour = int(header["time_s"] // 3600) % 24
@@ -262,7 +298,10 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
         lmp_n.setdefault(header["bus"], np.zeros(24))[hour] += 1
 
     mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
-    yield from mqtt.start([("ami/#", on_ami), ("sp/credit/#", on_credit), ("pjm/lmp/+", on_lmp)])
+    subscriptions = [("ami/#", on_ami), ("sp/credit/#", on_credit), ("pjm/lmp/+", on_lmp)]
+    if params.meter_accounts:
+        subscriptions.append((params.meter_topic, on_meter_interval))
+    yield from mqtt.start(subscriptions)
     yield world.timeout(max(0.0, params.bill_at - world.now))
     table = world.recorder.table("bills", ("account_id", "csp", "tariff", "energy_kwh", "energy_charge_usd",
                                            "fixed_charge_usd", "dr_credit_usd", "total_usd"))
@@ -290,6 +329,34 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
                              repr(bill.fixed_charge_usd), repr(bill.dr_credit_usd), repr(bill.total_usd)))
                 total += bill.total_usd
             accounts += len(bills)
+    if params.meter_accounts:
+        total += _bill_meter_accounts(params.meter_accounts, meter_intervals, tariffs_all, table)
+        accounts += len(params.meter_accounts)
     world.log("bills_issued", biller=actor.actor_id, accounts=accounts, total_usd=total,
               dr_credit_usd=float(sum(credits.values())))
     world.record(actor.actor_id, "billed", total, "$")
+
+
+def _bill_meter_accounts(accounts: list[MeterAccount], intervals: dict[tuple[str, float], float],
+                         tariffs_by_name: dict[str, Any], table: Any) -> float:
+    """Bill each meter account from its received interval kWh, binned by hour of day; returns the total ($).
+
+    Intervals lost on the way (and not recovered by QoS 1) are simply not
+    billed, as a real head-end would estimate or chase them; the count is in
+    the bill's energy.
+    """
+    names = sorted({a.tariff for a in accounts})
+    tariffs = [tariffs_by_name[n] for n in names]
+    hours_in_period = 1 + max((int(start // 3600) for _, start in intervals), default=0)
+    energy = np.zeros((len(accounts), hours_in_period))
+    row_of = {a.meter: i for i, a in enumerate(accounts)}
+    for (meter, start_s), kwh in sorted(intervals.items()):
+        energy[row_of[meter], int(start_s // 3600)] += kwh
+    bills = bill_accounts([a.meter for a in accounts], energy, np.array([names.index(a.tariff) for a in accounts]),
+                          tariffs, np.arange(hours_in_period) % 24)
+    total = 0.0
+    for bill in bills:
+        table.write((bill.account_id, "", bill.tariff, repr(bill.energy_kwh), repr(bill.energy_charge_usd),
+                     repr(bill.fixed_charge_usd), repr(bill.dr_credit_usd), repr(bill.total_usd)))
+        total += bill.total_usd
+    return total
