@@ -29,9 +29,11 @@ class SummaryRow:
 
 
 def domain_map(model: SmartGridModel) -> dict[str, str]:
-    """Recording entity -> domain name, for actors and the grid elements they own."""
+    """Recording entity -> domain name, for actors and the grid elements and devices they own."""
     domain_of = {actor.actor_id: actor.domain.value for actor in model.actors}
     domain_of.update({element: actor.domain.value for actor in model.actors for element in actor.elements})
+    by_id = {actor.actor_id: actor.domain.value for actor in model.actors}
+    domain_of.update({f"device/{device}": by_id[owner] for device, owner in model.device_owners.items() if owner in by_id})
     return domain_of
 
 

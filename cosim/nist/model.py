@@ -124,6 +124,7 @@ class SmartGridModel:
 
     actors: tuple[Actor, ...]
     associations: tuple[Association, ...]
+    device_owners: Mapping[str, str] = field(default_factory=dict)  # device id -> owning actor id
 
     def actor(self, actor_id: str) -> Actor:
         for actor in self.actors:

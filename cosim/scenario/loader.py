@@ -146,4 +146,9 @@ def build_model(spec: ScenarioFile) -> SmartGridModel:
         for actor in spec.actors
     )
     associations = tuple(Association(a.source, a.target, a.kind, a.label) for a in spec.associations)
-    return SmartGridModel(actors, associations)
+    owners = {
+        str(device["id"]): str(device["actor"])
+        for device in spec.devices
+        if isinstance(device, dict) and device.get("id") and device.get("actor")
+    }
+    return SmartGridModel(actors, associations, owners)
