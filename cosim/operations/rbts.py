@@ -68,3 +68,37 @@ def grid_section(system: str = "rbts_bus2") -> dict[str, Any]:
         "generators": [{"name": "infeed_33kv", "bus": f"n{SUBSTATION_NODE}", "vm_pu": 1.03, "slack": True, "xdss_pu": 0.4, "mbase_mva": 100}],
         "lines": lines, "switches": switches, "loads": loads,
     }
+
+
+BREAKER_RELAY = {"pickup_51_a": 400, "curve": "ieee_very_inverse", "time_dial": 2.0, "sample_period_s": 600}
+"""Feeder breaker relays (assumed settings; the RBTS data give none): slower than every lateral 'fuse'."""
+
+FUSE_RELAY = {"pickup_51_a": 150, "curve": "ieee_extremely_inverse", "time_dial": 0.5, "pickup_50_a": 600,
+              "delay_50_s": 0.02, "sample_period_s": 600}
+"""A lateral fuse modelled as a relay on the lateral's head switch: a fast 50 element (0.02 s above 600 A)
+and an extremely inverse 51, so it clears a lateral fault long before the breaker relay's curve. Unlike
+a fuse it can be closed again over Modbus (here, after the crew's repair)."""
+
+
+def devices_section(system: str = "rbts_bus2") -> list[dict[str, Any]]:
+    """Protection devices for :func:`grid_section`: a relay at every feeder breaker, a 'fuse' relay at every lateral.
+
+    Breaker relays sit on comm node ``substation`` (units 1..), fuse relays on
+    a field gateway node ``laterals`` (unit = load point number).
+    """
+    data = load_system(system)
+    sections = data.sections
+    devices: list[dict[str, Any]] = []
+    unit = 0
+    for i in range(len(sections)):
+        name = f"s{int(sections.section_id[i])}"
+        if sections.has_breaker[i]:
+            unit += 1
+            devices.append({"id": f"relay_cb_{name}", "kind": "protective_relay", "node": "substation", "unit_id": unit,
+                            "switch": f"cb_{name}", "params": dict(BREAKER_RELAY)})
+    for i in range(len(sections)):
+        if sections.has_fuse[i]:
+            lp = int(sections.load_point_id[i])
+            devices.append({"id": f"fuse_lp{lp}", "kind": "protective_relay", "node": "laterals", "unit_id": lp,
+                            "switch": f"fuse_lp{lp}", "params": dict(FUSE_RELAY)})
+    return devices

@@ -71,3 +71,11 @@ def test_rbts_bus2_config_is_the_generated_grid_and_solves():
     assert sum(m.graph.load_customers) == 1908 and len(m.graph.load_names) == 22
     assert all(m.graph.energised_loads(m.graph.normal_states()))
     assert m.check(m.graph.normal_states()).ok
+
+
+def test_rbts_bus2_devices_are_the_generated_protection():
+    from cosim.operations.rbts import devices_section
+
+    devices = yaml.safe_load((CONFIG.parent / "rbts_bus2.yaml").read_text())["devices"]
+    assert devices == devices_section("rbts_bus2")
+    assert sum(d["id"].startswith("relay_cb_") for d in devices) == 4 and sum(d["id"].startswith("fuse_lp") for d in devices) == 22
