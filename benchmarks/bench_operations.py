@@ -176,6 +176,10 @@ def run_rbts(days: float, accel: float, seed: int) -> None:
           f"(= {years_equivalent:.1f} years of faults), seed {seed}; wall {wall:.0f} s")
     print(f"faults {kinds.count('stochastic_fault')}, skipped while another was active {kinds.count('fault_skipped')}, "
           f"incidents {kinds.count('flisr_detected')}, back to normal {kinds.count('flisr_normal')}")
+    repairs = [(e["travel_s"] + e["work_s"]) / 3600.0 for e in events if e["kind"] == "crew_work_done" and e["task"] == "repair"]
+    if repairs:
+        print(f"crew travel + repair in this sample: mean {sum(repairs) / len(repairs):.2f} h over {len(repairs)} repairs "
+              f"(model: {travel_mean_h + 5.0:.2f} h); truth CAIDI {indices['truth']['system_caidi_hours']:.2f} h")
     print(f"{'index':>10} {'truth':>8} {'OMS':>8} {'model by hand':>14} {'published':>10}")
     for key, expected, published in (("system_saifi_per_year", saifi_x, 0.248), ("system_saidi_hours_per_year", saidi_x, 3.61)):
         print(f"{key.split('_')[1]:>10} {indices['truth'][key] / accel:8.3f} {indices['oms'][key] / accel:8.3f} "
