@@ -32,6 +32,7 @@ import argparse
 import json
 import sys
 import tempfile
+from typing import Any
 import time
 from pathlib import Path
 
@@ -64,10 +65,15 @@ def scenario_text(days: float, rate: float, scan: str, seed: int) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def run(days: float, rate: float, scan: str, seed: int) -> dict[str, float]:
+def run_text(text: str) -> tuple[Any, Any, float, list[dict[str, Any]], int]:
+    """Run a scenario given as YAML text to its end, results in a temporary folder.
+
+    Returns the world, the scenario, the wall seconds of the run loop alone,
+    the event log and the number of messages traced.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.yaml"
-        path.write_text(scenario_text(days, rate, scan, seed))
+        path.write_text(text)
         scenario = load_scenario(path)
         out = Path(tmp) / "out"
         world, _ = build_world(scenario, out)
@@ -77,7 +83,12 @@ def run(days: float, rate: float, scan: str, seed: int) -> dict[str, float]:
         wall = time.perf_counter() - started
         finish_recording(world, scenario, out, "completed", None, wall)
         events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
-        messages = sum(1 for _ in (out / "messages.csv").open()) - 1
+        messages = sum(1 for _ in (out / "messages.csv").open()) - 1 if (out / "messages.csv").exists() else 0
+    return world, scenario, wall, events, messages
+
+
+def run(days: float, rate: float, scan: str, seed: int) -> dict[str, float]:
+    world, scenario, wall, events, messages = run_text(scenario_text(days, rate, scan, seed))
     kinds = [e["kind"] for e in events]
     scada = world.service("scada/control_centre")
     simulated = scenario.spec.run.duration
@@ -155,18 +166,7 @@ def rbts_expected(travel_mean_h: float, repair_mean_h: float) -> tuple[float, fl
 def run_rbts(days: float, accel: float, seed: int) -> None:
     import math
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "rbts.yaml"
-        path.write_text(rbts_text(days, accel, seed))
-        scenario = load_scenario(path)
-        out = Path(tmp) / "out"
-        world, _ = build_world(scenario, out)
-        start_recording(world, scenario, out)
-        started = time.perf_counter()
-        world.run(scenario.spec.run.duration)
-        wall = time.perf_counter() - started
-        finish_recording(world, scenario, out, "completed", None, wall)
-        events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    world, scenario, wall, events, _ = run_text(rbts_text(days, accel, seed))
     kinds = [e["kind"] for e in events]
     indices = {e["source"]: e for e in events if e["kind"] == "reliability_indices"}
     years_equivalent = days / 365.0 * accel
