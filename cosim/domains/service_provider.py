@@ -278,7 +278,7 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
 
     # Individual smart meters: kWh per (meter, interval start), so a QoS 1 duplicate replaces itself.
     meter_intervals: dict[tuple[str, float], float] = {}
-    accounts_by_meter = {account.meter: account for account in params.meter_accounts}
+    billed_meters = {account.meter for account in params.meter_accounts}
 
     def on_meter_interval(message: MqttMessage) -> None:
         try:
@@ -288,7 +288,7 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
         except (ValueError, KeyError, TypeError) as error:
             world.log("billing_bad_meter_message", biller=actor.actor_id, topic=message.topic, error=str(error))
             return
-        if key[0] in accounts_by_meter:
+        if key[0] in billed_meters:
             meter_intervals[key] = kwh
 
     def on_lmp(message: MqttMessage) -> None:

@@ -41,8 +41,7 @@ def grid_sampler(world: World, grid: GridService, step_s: float) -> Generator[An
         # A zero delay queues the sample behind every event already due now,
         # so loads and setpoints changed at this instant are in the solve.
         yield world.timeout(0)
-        grid.solve_if_changed()
-        m = grid.measurements()
+        m = grid.measurements()  # solves first if anything changed since the last solve
         for entity, name in buses:
             record(entity, "vm", m.bus_voltage(name).vm_pu, "pu")
         for entity, name, rate in branches:
