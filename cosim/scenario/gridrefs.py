@@ -11,9 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..grid import GridBuildError, GridConfig, Network, build_network
+from ..grid import GridConfig, Network, build_network
 
 ELEMENT_KINDS: dict[str, str] = {
     "bus": "buses",
@@ -33,7 +31,7 @@ def element_names(network: Network) -> dict[str, frozenset[str]]:
 
 
 def parse_grid(raw: dict[str, Any], base_dir: Path) -> tuple[GridConfig, Network]:
-    """Validate and build; raises ValidationError or GridBuildError."""
+    """Validate and build; raises pydantic's ValidationError or cosim.grid.GridBuildError."""
     config = GridConfig.model_validate(raw)
     return config, build_network(config, base_dir)
 
@@ -50,4 +48,4 @@ def check_reference(reference: str, names: dict[str, frozenset[str]], allowed: t
     return None
 
 
-__all__ = ["ELEMENT_KINDS", "GridBuildError", "ValidationError", "check_reference", "element_names", "parse_grid"]
+__all__ = ["ELEMENT_KINDS", "check_reference", "element_names", "parse_grid"]
