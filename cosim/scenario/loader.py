@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Problem, ScenarioError
 from ..nist import Actor, Application, Association, SmartGridModel
 from ..comm import CommConfig
-from ..grid import GridBuildError, GridConfig
+from ..grid import GridBuildError, GridConfig, Network
 from .checks import NestedErrors, check_scenario
 from .gridrefs import element_names, parse_grid
 from .messages import problems_from_validation
@@ -39,6 +39,7 @@ class Scenario:
     model: SmartGridModel
     grid: GridConfig | None = None
     comm: CommConfig | None = None
+    network: Network | None = None  # built from ``grid`` while validating; immutable, so runs share it
 
     def with_run(self, **changes: object) -> "Scenario":
         """A copy with ``run`` fields replaced (``seed=7``, ``duration=3600.0``), as the CLI overrides do."""
@@ -73,7 +74,7 @@ def load_scenario(path: str | Path, base_dir: Path | None = None) -> Scenario:
         spec = ScenarioFile.model_validate(document.data)
     except ValidationError as error:
         raise ScenarioError(problems + problems_from_validation(error, name, document, ScenarioFile)) from None
-    grid_config, grid_names = None, None
+    grid_config, grid_names, network = None, None, None
     if spec.grid is not None:
         try:
             grid_config, network = parse_grid(spec.grid, base_dir)
@@ -99,7 +100,7 @@ def load_scenario(path: str | Path, base_dir: Path | None = None) -> Scenario:
         raise ScenarioError(problems)
     source = path.read_bytes()
     digest = hashlib.sha256(source).hexdigest()
-    return Scenario(path.resolve(), name, digest, source, base_dir, spec, build_model(spec), grid_config, comm_config)
+    return Scenario(path.resolve(), name, digest, source, base_dir, spec, build_model(spec), grid_config, comm_config, network)
 
 
 M = TypeVar("M", bound=BaseModel)

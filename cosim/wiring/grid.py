@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any, Generator
 
-from ..grid import GridService, build_network
+from ..grid import GridService
 from ..kernel import World
 from ..scenario import Scenario
 
@@ -19,11 +19,10 @@ SERVICE = "grid"
 
 
 def attach_grid(world: World, scenario: Scenario) -> GridService | None:
-    """Build the scenario's network and register a GridService as the world's ``grid``."""
-    if scenario.grid is None:
+    """Register a GridService over the scenario's network (built when it was loaded) as the world's ``grid``."""
+    if scenario.network is None:
         return None
-    network = build_network(scenario.grid, scenario.base_dir)
-    service = GridService(network, record=world.record, log=world.log, entity="grid")
+    service = GridService(scenario.network, record=world.record, log=world.log, entity="grid")
     world.add_service(SERVICE, service)
     return service
 
