@@ -17,7 +17,7 @@ from . import __version__
 from .domains import RunContext, domain_process
 from .events import event_schedule
 from .wiring.comm import attach_comm
-from .wiring.devices import attach_devices
+from .wiring.devices import attach_devices, device_configs
 from .wiring.grid import attach_grid, grid_sampler
 from .kernel import World
 from .kernel.world import ProgressCallback
@@ -58,7 +58,7 @@ def build_world(scenario: Scenario, out_dir: Path | None) -> tuple[World, RunCon
     """A world with every domain process started, ready to run."""
     run = scenario.spec.run
     world = World(run.seed, out_dir, real_time=run.mode == "realtime", realtime_factor=run.realtime_factor)
-    ctx = RunContext(scenario.model, run.step, run.duration, scenario.base_dir)
+    ctx = RunContext(scenario.model, run.step, run.duration, scenario.base_dir, device_configs(scenario))
     grid = attach_grid(world, scenario)
     attach_comm(world, scenario)
     attach_devices(world, scenario)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from devices.config import DeviceConfig
 
 from ..nist import SmartGridModel
 
 
 @dataclass(frozen=True)
 class RunContext:
-    """Read-only facts of the run: the NIST model, the default step and where the scenario lives."""
+    """Read-only facts of the run: the NIST model, the default step and where the scenario lives.
+
+    ``device_configs`` is the engineering database of the field devices (kinds,
+    nodes, unit ids, point lists), as a utility's configuration tool holds it:
+    applications may build point lists from it, but live values travel only
+    over the comm layer.
+    """
 
     model: SmartGridModel
     step_s: float
     duration_s: float
     base_dir: Path
+    device_configs: Mapping[str, DeviceConfig] = field(default_factory=dict)

@@ -70,7 +70,7 @@ class ScadaMasterParams(Params):
     devices: list[PolledDeviceParams] = Field(default_factory=list, description="devices not in the scenario, described in full")
 
     @model_validator(mode="after")
-    def _something_to_poll(self) -> "ScadaMasterParams":
+    def _something_to_poll(self) -> ScadaMasterParams:
         if not self.poll and not self.devices:
             raise ValueError("a SCADA master needs devices to poll: list scenario device ids in poll (or describe devices)")
         unknown = sorted(set(self.scan_overrides_s) - set(self.poll))
@@ -89,25 +89,24 @@ def polled_device(spec: PolledDeviceParams) -> PolledDevice:
                                 measurements=tuple(spec.measurements))
 
 
-def point_database(world: World, params: ScadaMasterParams) -> list[PolledDevice]:
+def point_database(ctx: RunContext, params: ScadaMasterParams) -> list[PolledDevice]:
     """The master's polled devices: scenario devices by id (their configuration only), then the described ones.
 
-    The devices service is used as a configuration tool would be: for kinds,
-    nodes, unit ids and point lists; values travel only over Modbus.
+    The run's device configurations are used as a configuration tool would use
+    them: for kinds, nodes, unit ids and point lists; values travel only over
+    Modbus.
     """
     found = [polled_device(d) for d in params.devices]
-    if params.poll:
-        layer = world.service("devices")
-        for device_id in params.poll:
-            scan_s = params.scan_overrides_s.get(device_id, params.scan_s)
-            found.append(PolledDevice.from_device_config(layer[device_id].config, scan_s=scan_s))
+    for device_id in params.poll:
+        scan_s = params.scan_overrides_s.get(device_id, params.scan_s)
+        found.append(PolledDevice.from_device_config(ctx.device_configs[device_id], scan_s=scan_s))
     return found
 
 
 @application("scada_master", {Domain.OPERATIONS}, ScadaMasterParams)
 def scada_master(world: World, actor: Actor, params: ScadaMasterParams, ctx: RunContext) -> Generator[Any, Any, None]:
     """SCADA master: polls RTUs, relays, reclosers over Modbus; alarms on change; operator commands."""
-    master = ScadaMaster(world, world.service("comm"), params.node, point_database(world, params),
+    master = ScadaMaster(world, world.service("comm"), params.node, point_database(ctx, params),
                          entity=actor.actor_id, timeout_s=params.timeout_s, retries=params.retries,
                          command_attempts=params.command_attempts)
     world.add_service(f"scada/{actor.actor_id}", master)

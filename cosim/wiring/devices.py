@@ -7,13 +7,19 @@ publish through ``comm`` MQTT clients.
 
 from __future__ import annotations
 
-from devices.config import parse_device
+from devices.config import DeviceConfig, parse_device
 from devices.field import DeviceLayer, build_devices
 
 from ..kernel import World
 from ..scenario import Scenario
 
 SERVICE = "devices"
+
+
+def device_configs(scenario: Scenario) -> dict[str, DeviceConfig]:
+    """The scenario's device configurations by id (validated when the scenario was loaded)."""
+    configs = (parse_device(raw) for raw in scenario.spec.devices)
+    return {config.id: config for config in configs}
 
 
 def attach_devices(world: World, scenario: Scenario) -> DeviceLayer | None:
@@ -24,7 +30,7 @@ def attach_devices(world: World, scenario: Scenario) -> DeviceLayer | None:
     """
     if not scenario.spec.devices:
         return None
-    configs = [parse_device(raw) for raw in scenario.spec.devices]
+    configs = list(device_configs(scenario).values())
     grid = world.service("grid") if world.has_service("grid") else None
     comm = world.service("comm") if world.has_service("comm") else None
     layer = build_devices(world, configs, grid, comm)

@@ -1,0 +1,210 @@
+"""The rules of DESIGN.md as a checker over a source tree: imports and calls, read from the AST.
+
+A tree breaks the architecture when:
+
+* a layer imports what it must not (the kernel knows no layers; ``cosim.grid``
+  and ``cosim.comm`` never import each other nor devices; markets never see
+  the grid or devices);
+* Operations or Markets code imports the electrical layer (the DMS's own
+  engineering model, :data:`OWN_MODEL_MODULES`, solves its own copy of the
+  network and is the one named exception);
+* anything outside devices and the wiring imports a grid action (``SetLoad``,
+  ``apply_action``, ...) or the live grid service;
+* anything outside devices and the wiring reaches the ``grid`` or ``devices``
+  service (a call of ``service``, ``has_service`` or any ``*service*``
+  function with that name, literal or through a module constant), or the
+  world's private service table;
+* anything outside devices and the wiring imports a device's runtime (its
+  register store, grid binding, protection logic) rather than its data
+  (register maps, encodings, configurations).
+
+:func:`violations` returns one line per offence, ``path:line: rule``, so the
+test that runs it on the real tree prints exactly what to fix. Who may do what
+is data at the top of this module.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+LAYER_IMPORTS: dict[str, tuple[str, ...]] = {
+    "cosim/kernel": ("cosim.grid", "cosim.comm", "cosim.domains", "cosim.scenario", "cosim.markets", "cosim.operations", "devices"),
+    "cosim/grid": ("cosim.comm", "devices", "cosim.domains", "cosim.markets", "cosim.operations"),
+    "cosim/comm": ("cosim.grid", "devices", "cosim.domains", "cosim.markets", "cosim.operations"),
+    "cosim/markets": ("cosim.grid", "devices", "cosim.wiring"),
+    "cosim/operations": ("cosim.grid", "cosim.wiring"),
+    "cosim/reliability": ("cosim.comm", "devices"),
+    "cosim/domains": ("cosim.wiring",),
+}
+"""Folder -> module prefixes it must never import."""
+
+OWN_MODEL_MODULES: dict[str, str] = {
+    "cosim/operations/dms_model.py": "the DMS's engineering model: it builds and solves its own copy of the "
+    "feeder from the scenario's data, as a real DMS does, and never sees the live grid",
+}
+"""Modules allowed to import ``cosim.grid``'s network model and solver despite their folder's rule."""
+
+BRIDGE = ("devices/", "cosim/wiring/", "cosim/runner.py", "cosim/hil/")
+"""Where the two layers may be joined: the devices themselves and the code that wires them into a world."""
+
+GRID_ACCESS = BRIDGE + ("cosim/grid/", "cosim/events/")
+"""May reach the live grid: the bridge, the grid itself, and scenario events (faults, the author's switching),
+which stand for the physical world rather than for any actor."""
+
+DEVICE_ACCESS = BRIDGE
+"""May reach devices' memory (the ``devices`` service, their runtime modules)."""
+
+DEVICE_RUNTIME = ("devices.field", "devices.protection", "devices.registerstore", "devices.gridbinding",
+                  "devices.settingsbinding", "devices.capacitorcontrol", "devices.intents", "devices.noise")
+"""Device modules that hold or drive live state; register maps, encodings and configurations are data anyone may read."""
+
+GRID_SERVICE_MODULES = ("cosim.grid.service", "cosim.grid.measurements", "cosim.wiring.grid", "cosim.wiring.devices")
+"""Importing these hands out the live grid (or the devices) itself."""
+
+SERVICE_NAMES = {"grid": GRID_ACCESS, "devices": DEVICE_ACCESS}
+"""Service names that are layers, and who may look them up."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str
+    line: int
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.rule}"
+
+
+def grid_action_names(root: Path) -> set[str]:
+    """Every class and the ``apply_action`` function of ``cosim/grid/actions.py``: the typed ways to change the grid."""
+    tree = ast.parse((root / "cosim" / "grid" / "actions.py").read_text())
+    names = {node.name for node in tree.body if isinstance(node, ast.ClassDef) and node.name != "Change"}
+    return names | {"apply_action"}
+
+
+def _module_name(root: Path, path: Path) -> str:
+    return ".".join(path.relative_to(root).with_suffix("").parts)
+
+
+def _imports(root: Path, path: Path, tree: ast.AST) -> list[tuple[int, str, str | None]]:
+    """``(line, module, imported name or None)`` for each import, relative imports made absolute."""
+    package = _module_name(root, path).split(".")[:-1]
+    if path.name == "__init__.py":
+        package = _module_name(root, path).split(".")[:-1]
+    found: list[tuple[int, str, str | None]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name, None) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            found.extend((node.lineno, module, alias.name) for alias in node.names)
+    return found
+
+
+def _under(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def _allowed(rel: str, places: tuple[str, ...]) -> bool:
+    return any(rel == p or rel.startswith(p) for p in places)
+
+
+def _string_constants(tree: ast.AST, imported: dict[str, str]) -> dict[str, str]:
+    """Names bound to string literals anywhere in the module, and imported layer-name constants."""
+    values: dict[str, str] = dict(imported)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    values[target.id] = node.value.value
+        elif (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(node.value, ast.Constant)
+              and isinstance(node.value.value, str)):
+            values[node.target.id] = node.value.value
+    return values
+
+
+def _callee_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _argument_strings(node: ast.Call, constants: dict[str, str]) -> list[str]:
+    found = []
+    for arg in list(node.args) + [k.value for k in node.keywords]:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            found.append(arg.value)
+        elif isinstance(arg, ast.Name) and arg.id in constants:
+            found.append(constants[arg.id])
+        elif isinstance(arg, ast.Attribute) and arg.attr in constants:
+            found.append(constants[arg.attr])
+    return found
+
+
+def check_file(root: Path, path: Path, actions: set[str]) -> list[Violation]:
+    rel = path.relative_to(root).as_posix()
+    tree = ast.parse(path.read_text(), rel)
+    found: list[Violation] = []
+    imports = _imports(root, path, tree)
+
+    # Layer import rules.
+    for folder, forbidden in LAYER_IMPORTS.items():
+        if not rel.startswith(folder + "/"):
+            continue
+        for line, module, name in imports:
+            full = f"{module}.{name}" if name else module
+            hit = next((f for f in forbidden if _under(module, (f,)) or _under(full, (f,))), None)
+            if hit is None:
+                continue
+            if hit == "cosim.grid" and rel in OWN_MODEL_MODULES:
+                continue
+            found.append(Violation(rel, line, f"{folder} imports {full} (it must not import {hit})"))
+
+    # Grid actions, the live grid and device runtimes, outside the places allowed to touch them.
+    layer_constants: dict[str, str] = {}
+    for line, module, name in imports:
+        full = f"{module}.{name}" if name else module
+        if _under(module, ("cosim.grid",)) and name in actions and not _allowed(rel, GRID_ACCESS) and rel not in OWN_MODEL_MODULES:
+            found.append(Violation(rel, line, f"imports the grid action {name} (only devices act on the grid)"))
+        if (_under(module, GRID_SERVICE_MODULES) or _under(full, GRID_SERVICE_MODULES)) and not _allowed(rel, GRID_ACCESS):
+            found.append(Violation(rel, line, f"imports {full}, the live grid or device layer"))
+        if (_under(module, DEVICE_RUNTIME) or _under(full, DEVICE_RUNTIME)) and not _allowed(rel, DEVICE_ACCESS):
+            found.append(Violation(rel, line, f"imports {full}, a device's runtime (read devices over comm)"))
+        if _under(module, ("cosim.wiring",)) and name == "SERVICE":
+            layer_constants["SERVICE"] = module.rsplit(".", 1)[-1]
+
+    constants = _string_constants(tree, layer_constants)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "_services" and not rel.startswith("cosim/kernel/"):
+            found.append(Violation(rel, node.lineno, "reads the world's private service table"))
+        if not isinstance(node, ast.Call):
+            continue
+        callee = _callee_name(node.func)
+        if callee == "getattr" and any(s.endswith("service") for s in _argument_strings(node, constants)):
+            found.append(Violation(rel, node.lineno, "looks up a service through getattr"))
+            continue
+        if "service" not in callee.lower() or callee == "add_service":
+            continue
+        for name in _argument_strings(node, constants):
+            places = SERVICE_NAMES.get(name)
+            if places is not None and not _allowed(rel, places):
+                found.append(Violation(rel, node.lineno, f"looks up the {name!r} service (only devices and wiring may)"))
+    return found
+
+
+def violations(root: Path, folders: tuple[str, ...] = ("cosim", "devices")) -> list[str]:
+    """Every violation in the tree at ``root``, one ``path:line: rule`` line each, sorted."""
+    actions = grid_action_names(root)
+    found: list[Violation] = []
+    for folder in folders:
+        for path in sorted((root / folder).rglob("*.py")):
+            found.extend(check_file(root, path, actions))
+    return sorted(str(v) for v in found)
