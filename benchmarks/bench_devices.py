@@ -57,8 +57,8 @@ def individual_meters(count: int, folder: Path) -> None:
     loads = "\n".join(f"    - {{name: l{i}, bus: mv, p_mw: 0.002}}" for i in range(count))
     devices = "\n".join(f"  - {{id: m{i}, kind: smart_meter, node: n{i}, load: l{i}, "
                         f"params: {{sample_period_s: 60, mqtt: {{broker: headend, qos: 0}}}}}}" for i in range(count))
-    text = (f"name: bench_meters\nrun: {{duration: 1d, step: 15min}}\n"
-            f"actors: [{{id: u, domain: Distribution, role: utility}}]\n" + GRID.replace("{loads}", loads)
+    text = ("name: bench_meters\nrun: {duration: 1d, step: 15min}\n"
+            "actors: [{id: u, domain: Distribution, role: utility}]\n" + GRID.replace("{loads}", loads)
             + "comm:\n  trace: false\n  nodes: [{id: headend}, {id: collector}]\n"
             + "  node_groups:\n    - {id_format: 'n{index}', count: " + str(count)
             + ", link_to: [collector], link: {profile: lan}}\n"
@@ -72,8 +72,8 @@ def individual_meters(count: int, folder: Path) -> None:
 
 def population(count: int, folder: Path) -> None:
     loads = "\n".join(f"    - {{name: l{i}, bus: mv, p_mw: 0.5, customers: {count // 20}}}" for i in range(20))
-    text = (f"name: bench_population\nrun: {{duration: 1d, step: 15min}}\n"
-            f"actors: [{{id: u, domain: Distribution, role: utility}}]\n" + GRID.replace("{loads}", loads)
+    text = ("name: bench_population\nrun: {duration: 1d, step: 15min}\n"
+            "actors: [{id: u, domain: Distribution, role: utility}]\n" + GRID.replace("{loads}", loads)
             + "comm:\n  trace: false\n  nodes: [{id: headend}, {id: c0}, {id: c1}, {id: c2}, {id: c3}]\n"
             + "  node_groups:\n    - {id_format: 'meter{index:05d}', count: " + str(count)
             + ", link_to: [c0, c1, c2, c3], link: {profile: ami_rf_mesh}}\n"

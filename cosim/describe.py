@@ -35,6 +35,6 @@ def describe(scenario: Scenario) -> str:
         rows.append([association.source, association.target, f"{a.domain.value} - {b.domain.value}", association.kind.value, association.label])
     out.append(format_table(["from", "to", "domains", "kind", "label"], rows) if rows else "  (none)")
     out += ["", "Interfaces between domains"]
-    rows = [[a.value, b.value, kind.value, count] for (a, b, kind), count in model.interfaces().items()]
+    rows = [[a.value, b.value, kind.value, str(count)] for (a, b, kind), count in model.interfaces().items()]
     out.append(format_table(["domain", "domain", "kind", "associations"], rows) if rows else "  (none)")
     return "\n".join(out)

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
-import numpy as np
 import simpy
 from simpy.events import Timeout
 

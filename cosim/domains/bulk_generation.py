@@ -57,6 +57,6 @@ def wind_farm(world: World, actor: Actor, params: WindFarmParams, ctx: RunContex
         output_mw = params.capacity_mw * params.availability * turbine_output_pu(wind, **POWER_CURVE_MS)
         world.record(actor.actor_id, "wind_speed", wind, "m/s")
         world.record(actor.actor_id, "available_p", output_mw, "MW")
-        if grid is not None:
+        if grid is not None and params.der is not None:
             grid.apply(SetDerOutput(params.der, p_mw=output_mw))
         yield world.timeout(step_s)

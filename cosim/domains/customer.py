@@ -46,7 +46,7 @@ def load_profile(world: World, actor: Actor, params: LoadProfileParams, ctx: Run
         demand_kw = max(0.0, peak_kw * demand_pu(shape, world.now) * variation)
         world.record(actor.actor_id, "demand_p", demand_kw, "kW")
         world.record(actor.actor_id, "demand_q", demand_kw * q_per_p, "kvar")
-        if grid is not None:
+        if grid is not None and params.load is not None:
             grid.apply(SetLoad(params.load, demand_kw / 1000.0, demand_kw * q_per_p / 1000.0))
         yield world.timeout(step_s)
         energy_kwh += demand_kw * step_s / 3600.0
@@ -77,7 +77,7 @@ def rooftop_pv(world: World, actor: Actor, params: RooftopPvParams, ctx: RunCont
         clouds = cloud_factor(rng, clouds, persistence=0.8, mean=params.cloud_mean, sigma=params.cloud_sigma)
         output_kw = params.capacity_kw * clear_sky_pu(world.now, params.sunrise_h, params.sunset_h) * clouds
         world.record(actor.actor_id, "pv_p", output_kw, "kW")
-        if grid is not None:
+        if grid is not None and params.der is not None:
             grid.apply(SetDerOutput(params.der, p_mw=output_kw / 1000.0))
         yield world.timeout(step_s)
         energy_kwh += output_kw * step_s / 3600.0

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Generator
+from typing import Any, Callable, Generator
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -298,7 +298,7 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
         lmp_n.setdefault(header["bus"], np.zeros(24))[hour] += 1
 
     mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
-    subscriptions = [("ami/#", on_ami), ("sp/credit/#", on_credit), ("pjm/lmp/+", on_lmp)]
+    subscriptions: list[tuple[str, Callable[[MqttMessage], None]]] = [("ami/#", on_ami), ("sp/credit/#", on_credit), ("pjm/lmp/+", on_lmp)]
     if params.meter_accounts:
         subscriptions.append((params.meter_topic, on_meter_interval))
     yield from mqtt.start(subscriptions)

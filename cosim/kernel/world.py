@@ -38,7 +38,7 @@ class World:
         self._services: dict[str, Any] = {}
         # The two hottest calls are bound straight to their implementations,
         # saving a Python call layer per event; the methods below document them.
-        self.timeout = self.env.timeout  # type: ignore[method-assign]
+        self.timeout = self.env.timeout  # type: ignore[method-assign, assignment]
         self.record = self.recorder.record  # type: ignore[method-assign]
 
     @property

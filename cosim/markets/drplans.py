@@ -115,16 +115,16 @@ def validate_dr_plans(
             rejected.add((csp, rid))
 
     for plan in plans:
-        resources: list[ExistingResource | PlannedResource] = [*plan.existing, *plan.planned]
-        for res in resources:
-            floor = min_size_mw.get(res.resource_type)
-            if floor is not None and res.mw < floor - 1e-12:
+        resources = _resources(plan)
+        for resource in resources:
+            floor = min_size_mw.get(resource.resource_type)
+            if floor is not None and resource.mw < floor - 1e-12:
                 rejections.append(PlanRejection(
-                    plan.csp, res.resource_id, "minimum_size",
-                    f"CSP {plan.csp} resource {res.resource_id}: {res.mw:.3f} MW is below the "
-                    f"{floor:.3f} MW minimum for {res.resource_type.value} DR",
+                    plan.csp, resource.resource_id, "minimum_size",
+                    f"CSP {plan.csp} resource {resource.resource_id}: {resource.mw:.3f} MW is below the "
+                    f"{floor:.3f} MW minimum for {resource.resource_type.value} DR",
                 ))
-                rejected.add((plan.csp, res.resource_id))
+                rejected.add((plan.csp, resource.resource_id))
 
         planned_mw = sum(p.mw for p in plan.planned)
         needed = planned_mw * credit_usd_per_mw
@@ -139,9 +139,14 @@ def validate_dr_plans(
                 rejected.add((plan.csp, p.resource_id))
 
     approved = {
-        (plan.csp, res.resource_id): res.mw
+        (plan.csp, listed.resource_id): listed.mw
         for plan in plans
-        for res in (*plan.existing, *plan.planned)
-        if (plan.csp, res.resource_id) not in rejected
+        for listed in _resources(plan)
+        if (plan.csp, listed.resource_id) not in rejected
     }
     return PlanReview(approved, tuple(rejections))
+
+
+def _resources(plan: DrPlan) -> list[ExistingResource | PlannedResource]:
+    """A plan's existing and planned resources, in that order."""
+    return [*plan.existing, *plan.planned]

@@ -23,7 +23,7 @@ class ReliabilityStudyFile(BaseModel):
     name: str = Field(min_length=1)
     description: str = ""
     seed: int = Field(0, ge=0)
-    study: ReliabilityStudyConfig = Field(default_factory=ReliabilityStudyConfig)
+    study: ReliabilityStudyConfig = Field(default_factory=lambda: ReliabilityStudyConfig())
 
 
 def run_study_file(spec: ReliabilityStudyFile, out_dir: Path | None) -> StudyResult:

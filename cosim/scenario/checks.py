@@ -139,11 +139,12 @@ def _associations(scenario: ScenarioFile) -> Iterator[Finding]:
                         f"electrical association with {end!r} of {domains[end].value}: only Bulk Generation, "
                         "Transmission, Distribution and Customer actors exchange energy",
                     )
-        key = (*sorted((association.source, association.target)), association.kind)
-        if key in seen:
-            yield ("associations", index), f"repeats associations[{seen[key]}] ({association.kind.value} between the same actors)"
+        low, high = sorted((association.source, association.target))
+        pair = (low, high, association.kind)
+        if pair in seen:
+            yield ("associations", index), f"repeats associations[{seen[pair]}] ({association.kind.value} between the same actors)"
         else:
-            seen[key] = index
+            seen[pair] = index
 
 
 def _run_and_events(scenario: ScenarioFile) -> Iterator[Finding]:

@@ -42,7 +42,7 @@ def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool"})
 
 
-def _message(item: dict[str, Any], model: type[BaseModel], loc: PathKey) -> str:
+def _message(item: Any, model: type[BaseModel], loc: PathKey) -> str:
     kind = item["type"]
     if kind == "missing":
         return "required field is missing"

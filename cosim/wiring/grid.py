@@ -49,9 +49,9 @@ def grid_sampler(world: World, grid: GridService, step_s: float) -> Generator[An
             if math.isfinite(rate) and rate > 0:
                 record(entity, "loading", 100.0 * math.hypot(reading.p_mw, reading.q_mvar) / rate, "%")
         for entity, name in generators:
-            reading = m.generator(name)
-            record(entity, "p", reading.p_mw, "MW")
-            record(entity, "q", reading.q_mvar, "Mvar")
+            output = m.generator(name)
+            record(entity, "p", output.p_mw, "MW")
+            record(entity, "q", output.q_mvar, "Mvar")
         for entity, name in ders:
             record(entity, "p", m.der(name).p_mw, "MW")
         for entity, name in loads:

@@ -35,9 +35,8 @@ from typing import Any, Callable
 import simpy
 
 from cosim.comm import MqttMessage
-from cosim.grid import Action, GridMeasurements
+from cosim.grid import GridMeasurements
 from devices.field.base import Effects, FieldDevice
-from devices.intents import Intent
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 

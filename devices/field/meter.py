@@ -16,9 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from cosim.grid import Action, GridMeasurements, SetLoadInService
+from cosim.grid import GridMeasurements, SetLoadInService
 from devices.field.base import Effects, FieldDevice, SQRT3, bus_name
-from devices.intents import Intent
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from cosim.grid import Action, GridMeasurements
+from cosim.grid import GridMeasurements
 from devices.field.base import Effects, FieldDevice, SQRT3
-from devices.intents import Intent
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 

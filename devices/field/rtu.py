@@ -28,7 +28,6 @@ from cosim.grid import (Action, CurtailDer, GridMeasurements, SetDerOutput, SetG
                         SetShuntStep, SetSwitch, SetTap)
 from devices.config import RtuPointConfig
 from devices.field.base import Effects, FieldDevice
-from devices.intents import Intent
 from devices.registermap import RegisterMap, Value
 
 

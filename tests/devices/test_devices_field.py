@@ -9,7 +9,7 @@ import pytest
 from cosim.comm import ModbusError
 from cosim.comm.modbus.datamodel import ExceptionCode
 from devices.registermaps.der_inverter import SUNS_MARKER
-from devworlds import event, scenario_file, start
+from devworlds import scenario_file, start
 
 
 def f32(words):

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-import pytest
 import yaml
 
 from cosim.runner import run_scenario

@@ -6,7 +6,6 @@ import random
 import socket
 import struct
 
-import pytest
 
 from cosim.comm.modbus.server import ModbusServer
 from cosim.hil.bridge import IoThread, SimInbox
