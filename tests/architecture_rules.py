@@ -46,8 +46,9 @@ OWN_MODEL_MODULES: dict[str, str] = {
 }
 """Modules allowed to import ``cosim.grid``'s network model and solver despite their folder's rule."""
 
-BRIDGE = ("devices/", "cosim/wiring/", "cosim/runner.py", "cosim/hil/")
-"""Where the two layers may be joined: the devices themselves and the code that wires them into a world."""
+BRIDGE = ("devices/", "cosim/wiring/", "cosim/runner.py", "cosim/hil/", "cosim/coupling/")
+"""Where the two layers may be joined: the devices themselves, the code that wires them into a world, and the
+coupling to other simulators, whose inputs stand for the physical world beyond the scenario."""
 
 GRID_ACCESS = BRIDGE + ("cosim/grid/", "cosim/events/")
 """May reach the live grid: the bridge, the grid itself, and scenario events (faults, the author's switching),
