@@ -35,6 +35,7 @@ from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, Outpu
 from ..api import Simulation
 from ..wiring.devices import SERVICE as DEVICES
 from .inputs import ElementKind, ExternalInput
+from .quantities import Quantity
 from .mosaik_meta import ELEMENT_MODELS, GRID_MODEL, build_meta, device_model_name
 
 _KIND_OF_MODEL = {"Bus": ElementKind.BUS, "Branch": ElementKind.BRANCH, "Load": ElementKind.LOAD,
@@ -147,20 +148,8 @@ class GridSim(mosaik_api_v3.Simulator):
 
 
 def _element_value(m: Any, model: str, name: str, attr: str) -> Any:
-    if model == "Bus":
-        reading = m.bus_voltage(name)
-        return {"vm_pu": reading.vm_pu, "va_deg": reading.va_deg, "v_kv": reading.v_kv, "energised": reading.energised}[attr]
-    if model == "Branch":
-        reading = m.branch(name)
-        return {"p_from_mw": reading.p_mw, "q_from_mvar": reading.q_mvar, "i_from_a": reading.i_a, "closed": reading.closed}[attr]
-    if model == "Load":
-        load = m.load(name)
-        if attr == "vm_pu":
-            k = m.network.loads.index(name)
-            return m.bus_voltage(m.network.buses.name[int(m.network.loads.bus[k])]).vm_pu
-        return {"p_mw": load.p_mw, "q_mvar": load.q_mvar, "served": load.served}[attr]
-    reading = m.der(name) if model == "Der" else m.generator(name)
-    return {"p_mw": reading.p_mw, "q_mvar": reading.q_mvar}[attr]
+    value = Quantity(_KIND_OF_MODEL[model], name, attr).read(m)
+    return bool(value) if attr in ("energised", "closed", "served") else value
 
 
 def _plain(value: Any) -> Any:
