@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import ScenarioError
+from .plugins import PluginError, add_to_environment, load_plugins
 from .scenario import load_scenario
 from .scenario.durations import format_duration, parse_duration
 
@@ -24,6 +25,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        add_to_environment(args.plugin)
+        load_plugins()
+    except PluginError as error:
+        print(f"cosim: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
         return int(args.handler(args) or 0)
     except ScenarioError as error:
         for problem in error.problems:
@@ -33,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cosim", description="Co-simulation of the NIST Smart Grid Conceptual Model.")
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                        help="import MODULE first: it registers application, event or device kinds (repeatable)")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a scenario and write results")
@@ -59,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     reliability.set_defaults(handler=_reliability)
 
     apps = commands.add_parser("apps", help="list the application kinds actors can run")
+    apps.add_argument("--all", action="store_true", help="also list event kinds and device kinds")
     apps.set_defaults(handler=_apps)
 
     from .batch.command import add_parser as add_sweep_parser
@@ -189,8 +199,17 @@ def _apps(args: argparse.Namespace) -> int:
     from .domains import APPLICATIONS
     from .texttable import format_table
 
+    from .events.registry import EVENT_KINDS
+    from devices.config import CONFIG_MODELS
+
     rows = [[kind.kind, ", ".join(sorted(d.value for d in kind.domains)), kind.summary] for kind in sorted(APPLICATIONS.values(), key=lambda k: k.kind)]
     print(format_table(["application", "domains", "what it does"], rows))
+    if args.all:
+        print()
+        print(format_table(["event kind", "what it does"], [[k.kind, k.summary] for k in sorted(EVENT_KINDS.values(), key=lambda k: k.kind)]))
+        print()
+        device_rows = [[kind, ((model.__doc__ or "").strip().splitlines() or [""])[0]] for kind, model in sorted(CONFIG_MODELS.items())]
+        print(format_table(["device kind", "what it is"], device_rows))
     return 0
 
 

@@ -23,5 +23,5 @@ def test_mypy_is_clean():
 
 
 def test_ruff_is_clean():
-    result = run("ruff", "check", "--no-cache", "cosim", "devices", "tests", "benchmarks")
+    result = run("ruff", "check", "--no-cache", "cosim", "devices", "tests", "benchmarks", "examples", "configs")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from devices.config import DeviceConfig
+from typing import TYPE_CHECKING
 
 from ..nist import SmartGridModel
+
+if TYPE_CHECKING:  # devices.config imports the domains' registry: only a type here
+    from devices.config import DeviceConfig
 
 
 @dataclass(frozen=True)

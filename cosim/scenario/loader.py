@@ -16,6 +16,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError
+from ..plugins import PluginError, load_plugins
 from ..nist import Actor, Application, Association, SmartGridModel
 from ..comm import CommConfig
 from ..grid import GridBuildError, GridConfig, Network
@@ -65,6 +66,10 @@ def load_scenario(path: str | Path, base_dir: Path | None = None) -> Scenario:
     path = Path(path)
     base_dir = (Path(base_dir) if base_dir is not None else path.parent).resolve()
     name = display_name_for(path)
+    try:
+        load_plugins()  # kinds from the user's packages, before anything names them
+    except PluginError as error:
+        raise ScenarioError([Problem(name, "", str(error))]) from None
     document, problems = read_yaml(path, name)
     if document is None:
         raise ScenarioError(problems)
