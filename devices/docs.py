@@ -163,13 +163,19 @@ def render_index(kinds: list[DeviceKind]) -> str:
 
 
 def render_params_page() -> str:
-    """The fields and ``params`` of every device kind's scenario entry, from the pydantic models."""
+    """The fields and ``params`` of every built-in device kind's scenario entry, from the pydantic models.
+
+    Kinds added by plugins (:mod:`devices.plugins`) are their packages' to document.
+    """
     from devices.config import CONFIG_MODELS, DeviceConfig, MqttParams
+    from devices.plugins import PLUGIN_KINDS
 
     lines = [GENERATED_NOTE, "", "# Device entries and their `params`", "",
              "Fields every entry has: " + ", ".join(f"`{name}`" for name in DeviceConfig.model_fields if name != "params")
              + ". See [scenarios.md](scenarios.md) for what they mean; durations accept `15min`-style text.", ""]
     for kind, model in CONFIG_MODELS.items():
+        if kind in PLUGIN_KINDS:
+            continue
         lines += [f"## `{kind}`", "", _paragraphs(model.__doc__ or ""), ""]
         refs = [name for name in model.model_fields if name not in DeviceConfig.model_fields]
         if refs:

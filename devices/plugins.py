@@ -14,6 +14,10 @@ from devices.config import CONFIG_MODELS, DeviceConfig
 from devices.field import DEVICE_CLASSES, FieldDevice
 
 
+PLUGIN_KINDS: set[str] = set()
+"""Kinds registered here rather than built in (the generated device docs leave them out)."""
+
+
 def register_device_kind(config_model: type[DeviceConfig], device_class: type[FieldDevice]) -> str:
     """Add a device kind; returns its name. ValueError if the kind is taken or the two disagree on it.
 
@@ -31,4 +35,5 @@ def register_device_kind(config_model: type[DeviceConfig], device_class: type[Fi
         raise ValueError(f"device kind {kind!r} is already registered")
     CONFIG_MODELS[kind] = config_model
     DEVICE_CLASSES[kind] = device_class
+    PLUGIN_KINDS.add(kind)
     return kind

@@ -15,9 +15,9 @@ from html import escape
 from .. import __version__
 from ..scenario.durations import format_duration
 from .diagram import domain_diagram
-from .plots import group_figures, figure_html, plotly_js, read_series
+from .plots import entity_domain, figure_html, group_figures, one_shot_values, plotly_js, read_series
 from .rundata import RunData
-from .sequence import read_messages, sequence_chart
+from .sequence import read_messages, sequence_pages
 from .tables import csv_table_html, events_html, html_table
 
 STYLE = """
@@ -107,10 +107,17 @@ def _timeseries_section(run: RunData, model) -> tuple[str, bool]:
     path = run.file("timeseries.csv")
     if path is None:
         return '<p class="note">No time series (timeseries.csv) in this run.</p>', False
-    figures = group_figures(read_series(path), model)
-    if not figures:
+    series = read_series(path)
+    figures = group_figures(series, model)
+    once = one_shot_values(series)
+    if not figures and not once:
         return "<p>The run recorded no samples.</p>", False
-    parts = [f"<p>{len(figures)} plots, one per domain and quantity, a line per entity.</p>"]
+    parts = [f"<p>{len(figures)} plots, one per domain and quantity, a line per entity (steps: a sample holds until the next).</p>"]
+    if once:
+        rows = [[entity_domain(s.entity, model), s.entity, s.quantity, f"{s.times_s[0]:g}", f"{s.values[0]:.6g}", s.unit]
+                for s in sorted(once, key=lambda s: (s.entity, s.quantity))]
+        parts.append('<h3>Values recorded once</h3><div class="scroll" id="one-shot-values">'
+                     + html_table(["domain", "entity", "quantity", "time (s)", "value", "unit"], rows) + "</div>")
     domain = None
     for i, figure in enumerate(figures):
         if figure.domain != domain:
@@ -123,8 +130,9 @@ def _timeseries_section(run: RunData, model) -> tuple[str, bool]:
             f'<div class="plot" role="figure" aria-label="{escape(figure.title)}" data-domain="{escape(figure.domain)}" data-quantity="{escape(figure.quantity)}">'
             f"{figure_html(figure, f'plot-{i}')}{thinned}</div>"
         )
-    parts.append("</div>")
-    return "\n".join(parts), True
+    if figures:
+        parts.append("</div>")
+    return "\n".join(parts), bool(figures)
 
 
 def _messages_section(run: RunData, window: Window, model) -> str:
@@ -134,9 +142,25 @@ def _messages_section(run: RunData, window: Window, model) -> str:
     messages, problem = read_messages(path)
     if problem:
         return f'<p class="note">{escape(problem)}</p>'
-    chart = sequence_chart(messages, window.start_s, window.end_s, model)
-    chart_html = f'<div class="scroll">{chart.svg}</div>' if chart.svg else ""
-    return f"<p>{escape(chart.note)}</p>{chart_html}<h3>The whole trace</h3>{csv_table_html(path)}"
+    pages = sequence_pages(messages, window.start_s, window.end_s, model)
+    return f"<p>{escape(pages.note)}</p>{_paged(pages)}<h3>The whole trace</h3>{csv_table_html(path)}"
+
+
+def _paged(pages) -> str:
+    """The pages of the sequence chart, one shown at a time, with a page selector (works offline, no library)."""
+    if not pages.charts:
+        return ""
+    options = "".join(f'<option value="{i}"{" selected" if i == pages.first else ""}>page {i + 1}: {escape(c.note)}</option>'
+                      for i, c in enumerate(pages.charts))
+    divs = "".join(f'<div class="scroll seq-page" data-page="{i}"{"" if i == pages.first else " hidden"}>{c.svg}</div>'
+                   for i, c in enumerate(pages.charts))
+    script = ("<script>function seqShow(k){var n=document.querySelectorAll('.seq-page').length;k=Math.max(0,Math.min(n-1,k));"
+              "document.querySelectorAll('.seq-page').forEach(function(d){d.hidden=(+d.dataset.page!==k);});"
+              "document.getElementById('seq-select').value=String(k);}</script>")
+    controls = ('<p><button type="button" onclick="seqShow(+document.getElementById(\'seq-select\').value-1)">&larr;</button> '
+                f'<select id="seq-select" onchange="seqShow(+this.value)">{options}</select> '
+                '<button type="button" onclick="seqShow(+document.getElementById(\'seq-select\').value+1)">&rarr;</button></p>')
+    return script + controls + divs
 
 
 def _tables_section(run: RunData) -> str:

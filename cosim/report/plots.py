@@ -6,6 +6,11 @@ without a change here. An entity's domain is the domain of the actor it
 names (``home_1``) or prefixes (``home_1/meter``) or owns on the grid,
 exactly as ``summary.csv`` groups it.
 
+A recorded sample holds until the next one (a discrete-event run changes
+nothing in between), so traces are drawn as steps, with markers when they are
+sparse; a value recorded once (a clearing price, a bill) is not a plot but a
+row of the table :func:`one_shot_values` returns.
+
 A quantity named ``<q>_baseline`` is drawn dashed in the figure of ``<q>``
 (e.g. a DR response against its customer baseline). Traces longer than
 ``MAX_POINTS`` are thinned by an even stride -- the report says so -- to
@@ -23,6 +28,8 @@ from ..summary import OTHER, domain_map
 from ..summary import entity_domain as summary_entity_domain
 
 MAX_POINTS = 2000
+MARKERS_BELOW = 60
+"""Traces with fewer points than this show a marker at each sample."""
 BASELINE_SUFFIX = "_baseline"
 
 
@@ -67,8 +74,17 @@ def read_series(path: Path) -> list[Series]:
     return [Series(e, q, unit, tuple(t), tuple(v)) for (e, q), (unit, t, v) in columns.items()]
 
 
+def one_shot_values(series: list[Series]) -> list[Series]:
+    """The series recorded exactly once: values, not curves."""
+    return [s for s in series if len(s.times_s) == 1]
+
+
 def group_figures(series: list[Series], model: SmartGridModel | None) -> list[Figure]:
-    """Figures ordered by domain (NIST order) then quantity; baselines joined to their quantity."""
+    """Figures ordered by domain (NIST order) then quantity; baselines joined to their quantity.
+
+    Series recorded once are left out (see :func:`one_shot_values`).
+    """
+    series = [s for s in series if len(s.times_s) > 1]
     domain_of: dict[str, str] = {}
     groups: dict[tuple[str, str, str], list[Series]] = {}
     quantities = {(s.quantity, s.unit) for s in series}
@@ -121,9 +137,9 @@ def figure_html(figure: Figure, div_id: str) -> str:
             go.Scatter(
                 x=[t / scale for t in s.times_s],
                 y=list(s.values),
-                mode="lines",
+                mode="lines+markers" if len(s.times_s) < MARKERS_BELOW else "lines",
                 name=f"{s.entity} (baseline)" if baseline else s.entity,
-                line={"dash": "dash"} if baseline else {},
+                line={"shape": "hv", "dash": "dash"} if baseline else {"shape": "hv"},
             )
         )
     fig.update_layout(

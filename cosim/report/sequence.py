@@ -9,8 +9,11 @@ latency. Dropped messages are red, dashed and end in a cross.
 The trace's columns belong to the comm layer; they are looked up by name
 with a few accepted spellings (``sent_s`` or ``time_sent``, ``src`` or
 ``source``, ...) and a trace without the essential ones is reported, not
-drawn. At most ``MAX_MESSAGES`` messages are drawn; the chart says when the
-window held more.
+drawn. The window is cut into pages of ``MAX_MESSAGES`` messages (at most
+``MAX_PAGES`` of them; the note says when the window held more), and the
+page a reader sees first is the first one that carries more than session
+housekeeping (connects, subscriptions, keep-alives), so a report does not
+open on a screen of handshakes.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from pathlib import Path
 from ..nist import Domain, SmartGridModel
 
 MAX_MESSAGES = 150
+MAX_PAGES = 20
+HOUSEKEEPING = {"connect", "connack", "subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect"}
+"""Message kinds that keep a session up rather than carry the application's data."""
 COLUMN_NAMES = {
     "sent": ("sent_s", "time_sent_s", "time_sent", "sent", "t_sent"),
     "arrived": ("done_s", "arrived_s", "time_arrived_s", "time_arrived", "arrival_s", "received_s"),
@@ -83,23 +89,43 @@ def read_messages(path: Path) -> tuple[list[Message], str | None]:
     return messages, None
 
 
-def sequence_chart(messages: list[Message], start_s: float | None, end_s: float | None, model: SmartGridModel | None) -> Chart:
-    """The chart of messages sent in [start_s, end_s] (defaults: from the first message, ``MAX_MESSAGES`` of them)."""
+@dataclass(frozen=True)
+class Pages:
+    """The window's charts, one per page, the page to show first and a sentence about them all."""
+
+    charts: tuple[Chart, ...]
+    first: int
+    note: str
+
+
+def sequence_pages(messages: list[Message], start_s: float | None, end_s: float | None, model: SmartGridModel | None) -> Pages:
+    """Charts of the messages sent in [start_s, end_s], ``MAX_MESSAGES`` a page (defaults: the whole trace)."""
     if not messages:
-        return Chart("", "The message trace is empty.")
+        return Pages((), 0, "The message trace is empty.")
     start = messages[0].sent_s if start_s is None else start_s
     window = [m for m in messages if m.sent_s >= start and (end_s is None or m.sent_s <= end_s)]
-    shown = window[:MAX_MESSAGES]
-    if not shown:
-        return Chart("", f"No message was sent between {start:g} s and {end_s:g} s ({len(messages)} in the trace, "
-                         f"from {messages[0].sent_s:g} s to {messages[-1].sent_s:g} s).")
-    end = end_s if end_s is not None else shown[-1].sent_s
-    note = f"{len(shown)} messages sent from {start:g} s to {end:g} s"
-    if len(window) > len(shown):
-        note += f" (the first {len(shown)} of {len(window)}; narrow the window with --from/--to)"
-    dropped = sum(m.dropped for m in shown)
+    if not window:
+        return Pages((), 0, f"No message was sent between {start:g} s and {end_s:g} s ({len(messages)} in the trace, "
+                            f"from {messages[0].sent_s:g} s to {messages[-1].sent_s:g} s).")
+    pages = [window[i:i + MAX_MESSAGES] for i in range(0, min(len(window), MAX_MESSAGES * MAX_PAGES), MAX_MESSAGES)]
+    shown = sum(len(p) for p in pages)
+    end = end_s if end_s is not None else pages[-1][-1].sent_s
+    note = f"{shown} messages sent from {start:g} s to {end:g} s"
+    if len(pages) > 1:
+        note += f", on {len(pages)} pages of {MAX_MESSAGES}"
+    if len(window) > shown:
+        note += f" (the first {shown} of {len(window)}; choose the window with --from/--to)"
+    dropped = sum(m.dropped for page in pages for m in page)
     note += f"; {dropped} dropped." if dropped else "."
-    return Chart(_svg(shown, model), note)
+    charts = tuple(Chart(_svg(page, model), f"{page[0].sent_s:g} s to {page[-1].sent_s:g} s") for page in pages)
+    first = next((i for i, page in enumerate(pages) if any(m.what not in HOUSEKEEPING for m in page)), 0)
+    return Pages(charts, first, note)
+
+
+def sequence_chart(messages: list[Message], start_s: float | None, end_s: float | None, model: SmartGridModel | None) -> Chart:
+    """The first page of :func:`sequence_pages` (for one picture of a short window)."""
+    pages = sequence_pages(messages, start_s, end_s, model)
+    return Chart(pages.charts[0].svg if pages.charts else "", pages.note)
 
 
 def _svg(messages: list[Message], model: SmartGridModel | None) -> str:

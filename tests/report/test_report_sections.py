@@ -55,7 +55,8 @@ def test_plots_group_by_domain_and_quantity_and_join_baselines():
         Series("h1", "demand_p", "kW", (0.0, 1.0), (1.0, 2.0)),
         Series("h1/meter", "demand_p_baseline", "kW", (0.0, 1.0), (1.5, 1.5)),
         Series("csp", "price", "$/MWh", long, long),
-        Series("feeder_x", "vm", "pu", (0.0,), (1.0,)),
+        Series("feeder_x", "vm", "pu", (0.0, 1.0), (1.0, 0.99)),
+        Series("feeder_x", "trips", "", (5.0,), (1.0,)),  # recorded once: a table row, not a plot
     ]
     figures = group_figures(series, model)
     assert [(f.domain, f.quantity) for f in figures] == [("Customer", "demand_p"), ("Service Provider", "price"), ("(other)", "vm")]
