@@ -11,8 +11,11 @@ from pathlib import Path
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    report = commands.add_parser("report", help="write a self-contained HTML report of a run (report.html)")
-    report.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a results folder (with manifest.json)")
+    report = commands.add_parser("report", help="write a self-contained HTML report of a run or a sweep (report.html)")
+    report.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                        help="a results folder (with manifest.json), or a sweep's folder (with results.csv)")
+    report.add_argument("--statistic", choices=("mean", "max", "min", "last_total"), default="mean",
+                        help="for a sweep: which summary statistic to compare across runs")
     report.add_argument("--from", dest="start", type=_duration, help="message chart window start (simulated, e.g. 30min)")
     report.add_argument("--to", dest="end", type=_duration, help="message chart window end")
     report.add_argument("--scenario", type=Path, help="scenario file, when the run folder's recorded path no longer resolves")
@@ -36,6 +39,17 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.start is not None and args.end is not None and args.end < args.start:
         raise ScenarioError([Problem("--to", "", f"{args.end:g} s is before --from {args.start:g} s")])
+    from .sweep import is_sweep_folder, render_sweep
+
+    if is_sweep_folder(args.run_dir):
+        out = args.out or args.run_dir / "report.html"
+        try:
+            page = render_sweep(args.run_dir, args.statistic)
+        except ValueError as error:
+            raise ScenarioError([Problem(str(args.run_dir), "", str(error))]) from None
+        out.write_text(page, encoding="utf-8")
+        print(f"Report: {out}")
+        return 0
     if args.scenario is not None and not args.scenario.is_file():
         raise ScenarioError([Problem(str(args.scenario), "", "no such scenario file")])
     run = load_run(args.run_dir, args.scenario)
