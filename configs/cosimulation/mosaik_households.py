@@ -45,9 +45,9 @@ def build(world: mosaik.World, out_dir: str | None = None, collected: str | None
 
 
 def main() -> int:
-    world = mosaik.World(SIM_CONFIG)
-    build(world, out_dir="results/mosaik_households", collected="results/mosaik_households/collected.json")
-    world.run(until=END_S)
+    with mosaik.World(SIM_CONFIG) as world:
+        build(world, out_dir="results/mosaik_households", collected="results/mosaik_households/collected.json")
+        world.run(until=END_S)
     print("results in results/mosaik_households: timeseries.csv (the meters), events.jsonl (each input),")
     print("collected.json (bus voltages and meter 3's power as the collector received them)")
     return 0

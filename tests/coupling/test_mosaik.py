@@ -32,10 +32,10 @@ def profile() -> dict[int, dict[str, float]]:
 def run(tmp_path: Path, config: dict, *, event_based: bool = False) -> tuple[dict, Path]:
     out_dir, collected = tmp_path / "run", tmp_path / "collected.json"
     world = mosaik.World(config)
-    example.build(world, out_dir=str(out_dir), collected=str(collected))
-    if event_based:
+    if not event_based:
+        example.build(world, out_dir=str(out_dir), collected=str(collected))
+    else:
         # The same scenario, but the grid started without a step size: event-based.
-        world = mosaik.World(config)
         profiles = world.start("CSV", sim_start="2026-06-01 00:00:00", datafile=str(EXAMPLE / "household_profiles.csv"))
         grid_sim = world.start("Grid", scenario=str(EXAMPLE / "mosaik_feeder.yaml"), out_dir=str(out_dir))
         collector_sim = world.start("Collector", out=str(collected))
@@ -47,7 +47,8 @@ def run(tmp_path: Path, config: dict, *, event_based: bool = False) -> tuple[dic
         for bus in ("n1", "n2", "n3"):
             world.connect(by_eid[f"Bus-{bus}"], collector, "vm_pu")
         world.connect(by_eid["SmartMeter-meter_3"], collector, "active_power_w")
-    world.run(until=example.END_S)
+    with world:  # shuts the world down (and its simulators' processes) when the run is over
+        world.run(until=example.END_S)
     return json.loads(collected.read_text()), out_dir
 
 
