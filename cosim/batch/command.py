@@ -63,10 +63,25 @@ def handle(args: argparse.Namespace) -> int:
             print(f"\ninterrupted; finished runs and the table so far are in {sweep.out_dir} (--resume continues)", file=sys.stderr)
             return EXIT_INTERRUPTED
     done, skipped, failed = result.count("completed"), result.count("skipped"), result.count("failed")
+    print(runs_table(sweep, result))
     print(f"Done: {done} completed, {skipped} skipped (already completed), {failed} failed")
     for table in result.tables:
         print(f"Results: {table}")
     return EXIT_RUN_FAILED if failed else 0
+
+
+def runs_table(sweep, result) -> str:
+    """One line per run: its id, seed, swept values (named by item and key) and how it ended."""
+    from ..texttable import format_table
+    from .paths import parse_address
+
+    names = [parse_address(address).short for address in sweep.addresses]
+    rows = []
+    for run in sweep.runs:
+        outcome = result.outcomes.get(run.run_id)
+        status = outcome.status if outcome is not None else "not run"
+        rows.append([run.run_id, str(run.seed), *(str(value) for _, value in run.params), status])
+    return format_table(["run", "seed", *names, "status"], rows)
 
 
 def _relative(path: Path) -> str:

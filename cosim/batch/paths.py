@@ -72,9 +72,19 @@ class Address:
 
     @property
     def leaf(self) -> str:
-        """The last key, for short column names and run ids (``noise_pct``)."""
+        """The last key (``noise_pct``)."""
         keys = [s.name for s in self.steps if isinstance(s, Key)]
         return keys[-1] if keys else self.text
+
+    @property
+    def short(self) -> str:
+        """The first list item named by id/name/kind and the last key, for run ids and tables (``home_1.noise_pct``).
+
+        Says which actor (device, line, ...) a value belongs to where the leaf alone would not;
+        an address with no named item is its leaf (``run.seed`` -> ``seed``).
+        """
+        named = [s.label for s in self.steps if isinstance(s, Item) and s.index is None]
+        return f"{named[0]}.{self.leaf}" if named else self.leaf
 
 
 def parse_address(text: str) -> Address:

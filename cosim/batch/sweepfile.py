@@ -177,16 +177,17 @@ def derived_seed(params: tuple[tuple[str, Any], ...], replicate: int) -> int:
 
 
 def run_id(params: tuple[tuple[str, Any], ...], tag: str | None = None) -> str:
-    """``noise_pct-5_seed-1-3fa2c1d0``: readable leaf=value pairs plus a hash of the full addresses.
+    """``home_1.noise_pct-5_seed-1-3fa2c1d0``: readable name-value pairs plus a hash of the full addresses.
 
-    The hash keeps two parameters with the same last key (noise_pct on two
-    actors) from colliding; the readable part is cut at 48 characters.
+    Each pair names the value by the item it belongs to and its key (``home_1.noise_pct``), so a folder
+    says which actor is meant; the hash keeps ids unique whatever the readable part loses when it is
+    cut at 64 characters.
     """
-    readable = "_".join(f"{parse_address(a).leaf}-{_slug(v)}" for a, v in params)
+    readable = "_".join(f"{parse_address(a).short}-{_slug(v)}" for a, v in params)
     if tag:
         readable = f"{readable}_{tag}" if readable else tag
     digest = hashlib.sha256(_canonical((params, tag)).encode()).hexdigest()[:8]
-    return f"{readable[:48]}-{digest}" if readable else digest
+    return f"{readable[:64]}-{digest}" if readable else digest
 
 
 def _slug(value: Any) -> str:
