@@ -29,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from cosim.grid.frequency import FrequencyResponseConfig
 from cosim.grid.matpower import load_case
 from cosim.grid.network import (
     Network,
@@ -196,6 +197,8 @@ class GridConfig(BaseModel):
     generators: list[GeneratorConfig] = []
     shunts: list[ShuntConfig] = []
     ders: list[DerConfig] = []
+    frequency_response: FrequencyResponseConfig | None = Field(
+        default=None, description="aggregate area frequency model (cosim.grid.frequency); none: nominal frequency")
 
     @field_validator("buses", "lines", "transformers", "switches", "loads", "generators",
                      "shunts", "ders")

@@ -15,8 +15,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-
 from cosim.grid.faults import FaultResult
+from cosim.grid.frequency import FrequencyReading
 from cosim.grid.network import Network
 from cosim.grid.results import PowerFlowResult
 
@@ -65,12 +65,17 @@ class PowerReading:
 
 @dataclass(frozen=True)
 class GridMeasurements:
-    """Snapshot of the solved grid. ``solve_count`` tells which solve it comes from."""
+    """Snapshot of the solved grid. ``solve_count`` tells which solve it comes from.
+
+    ``system_frequency`` is the area frequency at the snapshot's time when the
+    grid has a frequency model (:mod:`cosim.grid.frequency`), else None.
+    """
 
     network: Network
     result: PowerFlowResult
     fault: FaultResult | None
     solve_count: int
+    system_frequency: FrequencyReading | None = None
 
     def bus_voltage(self, bus: str) -> BusVoltage:
         i = self.network.buses.index(bus)
@@ -128,9 +133,20 @@ class GridMeasurements:
         return PowerReading(float(self.result.der_p_mw[i]), float(self.result.der_q_mvar[i]))
 
     def frequency_hz(self, bus: str) -> float:
-        """Nominal frequency at an energised bus, 0 at a dead one (no frequency dynamics)."""
+        """The area frequency at an energised bus (nominal without a frequency model), 0 at a dead one."""
         i = self.network.buses.index(bus)
-        return float(self.network.frequency_hz) if self.result.energised[i] else 0.0
+        if not self.result.energised[i]:
+            return 0.0
+        if self.system_frequency is None:
+            return float(self.network.frequency_hz)
+        return self.system_frequency.frequency_hz
+
+    def rocof_hz_per_s(self, bus: str) -> float:
+        """Rate of change of frequency at a bus, Hz/s (0 without a frequency model or at a dead bus)."""
+        i = self.network.buses.index(bus)
+        if not self.result.energised[i] or self.system_frequency is None:
+            return 0.0
+        return self.system_frequency.rocof_hz_per_s
 
     def unserved_loads(self) -> tuple[str, ...]:
         """Names of in-service loads left without supply (for outage counts)."""

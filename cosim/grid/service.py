@@ -17,14 +17,18 @@ from __future__ import annotations
 
 from typing import Any, Callable, Literal
 
+import numpy as np
+
 from cosim.grid.acflow import DEFAULT_MAX_ITER, DEFAULT_TOLERANCE_PU, Prepared, prepare, solve_ac
 from cosim.grid.actions import Action, ApplyFault, Change, ClearFault, apply_action
 from cosim.grid.dcflow import solve_dc
 from cosim.grid.faults import FaultResult, fault_study
+from cosim.grid.frequency import SystemFrequency
 from cosim.grid.measurements import GridMeasurements
 from cosim.grid.network import Network
 from cosim.grid.results import PowerFlowResult
 
+Clock = Callable[[], float]
 Recorder = Callable[[str, str, float, str], Any]
 Logger = Callable[..., Any]
 ChangeCallback = Callable[[Action, Change], Any]
@@ -40,14 +44,26 @@ class GridService:
     change)``, if set (here or later on the attribute), is called after every
     :meth:`apply`, so a layer above (devices) can wake its processes; it is a
     plain call, the grid stays free of SimPy.
+
+    ``frequency`` (a :class:`SystemFrequency`) with ``clock`` (simulated
+    seconds now) adds the area frequency: each solve feeds it the generation
+    the slacks picked up beyond the generators' setpoints, from the time of the
+    action that caused it, and measurements carry the frequency at ``clock()``.
     """
 
     def __init__(self, network: Network, *, mode: Literal["ac", "dc"] = "ac",
                  tolerance_pu: float = DEFAULT_TOLERANCE_PU, max_iter: int = DEFAULT_MAX_ITER,
                  record: Recorder | None = None, log: Logger | None = None,
-                 entity: str = "grid", on_change: ChangeCallback | None = None) -> None:
+                 entity: str = "grid", on_change: ChangeCallback | None = None,
+                 frequency: SystemFrequency | None = None, clock: Clock | None = None) -> None:
         if mode not in ("ac", "dc"):
             raise ValueError(f"mode must be 'ac' or 'dc', got {mode!r}")
+        if frequency is not None and clock is None:
+            raise ValueError("a frequency model needs a clock")
+        self._frequency = frequency
+        self._clock = clock
+        self._changed_at_s = clock() if clock is not None else 0.0
+        self._scheduled_offset_mw: float | None = None
         self._network = network
         self.mode = mode
         self.tolerance_pu = tolerance_pu
@@ -103,6 +119,8 @@ class GridService:
                 self._prepared = None
         if change is not Change.NONE:
             self._dirty = True
+            if self._clock is not None:
+                self._changed_at_s = self._clock()
         if self._log is not None:
             self._log("grid_action", action=type(action).__name__, change=change.name)
         if self.on_change is not None:
@@ -125,8 +143,22 @@ class GridService:
                               if self._fault is not None else None)
         self.solve_count += 1
         self._dirty = False
+        self._feed_frequency(result)
         self._report(result)
         return result
+
+    def _feed_frequency(self, result: PowerFlowResult) -> None:
+        """Give the frequency model the load the slacks picked up beyond schedule (relative to the first solve)."""
+        if self._frequency is None:
+            return
+        gens = self._network.generators
+        on = gens.in_service
+        beyond_mw = float(np.sum(result.gen_p_mw[on]) - np.sum(gens.p_mw[on]))
+        if not np.isfinite(beyond_mw):
+            return  # a non-converged island: keep the last imbalance
+        if self._scheduled_offset_mw is None:
+            self._scheduled_offset_mw = beyond_mw  # the run starts in steady state at nominal frequency
+        self._frequency.set_imbalance(self._changed_at_s, beyond_mw - self._scheduled_offset_mw)
 
     def solve_if_changed(self) -> PowerFlowResult:
         """The current solution, solving first only if an action happened since the last solve."""
@@ -137,7 +169,9 @@ class GridService:
     def measurements(self) -> GridMeasurements:
         """Snapshot for reading (solves first if anything changed)."""
         result = self.solve_if_changed()
-        return GridMeasurements(self._network, result, self._fault_result, self.solve_count)
+        frequency = (self._frequency.at(self._clock()) if self._frequency is not None and self._clock is not None
+                     else None)
+        return GridMeasurements(self._network, result, self._fault_result, self.solve_count, frequency)
 
     def fault_study(self, fault: ApplyFault) -> FaultResult:
         """What-if fault study on the present state; changes nothing."""

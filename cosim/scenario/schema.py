@@ -8,6 +8,7 @@ by :mod:`cosim.scenario.checks`, which needs the whole file at once.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -40,6 +41,28 @@ def _parse_association_kind(value: Any) -> AssociationKind:
         raise ValueError(f"{value!r} is not one of {names}") from None
 
 
+def _parse_start_utc(value: Any) -> datetime | Literal["now"]:
+    """An ISO 8601 instant with its UTC offset (YAML may already have made it a datetime), or ``now``."""
+    if value == "now":
+        return "now"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 time such as 2026-06-01T12:00:00Z, nor 'now'") from None
+    if not isinstance(value, datetime):
+        raise ValueError(  # noqa: TRY004 -- pydantic reports a ValueError as the field's validation error
+            f"{value!r} is not an ISO 8601 time such as 2026-06-01T12:00:00Z, nor 'now'")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{value.isoformat()} has no UTC offset: write it as 2026-06-01T12:00:00Z or with +hh:mm")
+    if value.year < 1970:
+        raise ValueError(f"{value.isoformat()} is before 1970: device time stamps count seconds since 1970 UTC")
+    return value.astimezone(timezone.utc)
+
+
+StartUtc = Annotated[datetime | Literal["now"], BeforeValidator(_parse_start_utc)]
+DEFAULT_START_UTC = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
 Identifier = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$", min_length=1, max_length=100),
@@ -56,6 +79,9 @@ class RunSection(Section):
     seed: int = Field(0, ge=0, le=2**63 - 1)
     mode: Literal["batch", "realtime"] = "batch"
     realtime_factor: float = Field(1.0, gt=0, description="simulated seconds per wall second in realtime mode")
+    start_utc: StartUtc = Field(DEFAULT_START_UTC, description=(
+        "UTC instant of simulated time 0 for device clocks (PMU SOC/FRACSEC), e.g. '2026-06-01T12:00:00Z'; "
+        "'now': the wall clock when the run starts (hardware in the loop)"))
 
 
 class ApplicationSection(Section):

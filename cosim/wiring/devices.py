@@ -7,6 +7,8 @@ publish through ``comm`` MQTT clients.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from devices.config import DeviceConfig, parse_device
 from devices.field import DeviceLayer, build_devices
 
@@ -22,6 +24,14 @@ def device_configs(scenario: Scenario) -> dict[str, DeviceConfig]:
     return {config.id: config for config in configs}
 
 
+def start_utc_us(start: datetime | str) -> int:
+    """Microseconds since 1970-01-01 UTC of the run's ``start_utc`` (``now``: the wall clock, read once)."""
+    instant = datetime.now(timezone.utc) if start == "now" else start
+    assert isinstance(instant, datetime)
+    delta = instant - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def attach_devices(world: World, scenario: Scenario) -> DeviceLayer | None:
     """Build every device of the scenario, start its process and register the layer as ``devices``.
 
@@ -33,6 +43,6 @@ def attach_devices(world: World, scenario: Scenario) -> DeviceLayer | None:
     configs = list(device_configs(scenario).values())
     grid = world.service("grid") if world.has_service("grid") else None
     comm = world.service("comm") if world.has_service("comm") else None
-    layer = build_devices(world, configs, grid, comm)
+    layer = build_devices(world, configs, grid, comm, start_utc_us=start_utc_us(scenario.spec.run.start_utc))
     world.add_service(SERVICE, layer)
     return layer

@@ -12,6 +12,7 @@ import math
 from typing import Any, Generator
 
 from ..grid import GridService
+from ..grid.frequency import SystemFrequency
 from ..kernel import World
 from ..scenario import Scenario
 
@@ -22,7 +23,10 @@ def attach_grid(world: World, scenario: Scenario) -> GridService | None:
     """Register a GridService over the scenario's network (built when it was loaded) as the world's ``grid``."""
     if scenario.network is None:
         return None
-    service = GridService(scenario.network, record=world.record, log=world.log, entity="grid")
+    response = scenario.grid.frequency_response if scenario.grid is not None else None
+    frequency = SystemFrequency(response, scenario.network.frequency_hz) if response is not None else None
+    service = GridService(scenario.network, record=world.record, log=world.log, entity="grid",
+                          frequency=frequency, clock=lambda: world.now)
     world.add_service(SERVICE, service)
     return service
 
@@ -56,4 +60,6 @@ def grid_sampler(world: World, grid: GridService, step_s: float) -> Generator[An
             record(entity, "p", m.der(name).p_mw, "MW")
         for entity, name in loads:
             record(entity, "served", m.load(name).p_mw, "MW")
+        if m.system_frequency is not None:
+            record("grid", "frequency", m.system_frequency.frequency_hz, "Hz")
         yield world.timeout(step_s)

@@ -34,9 +34,13 @@ DEVICE_CLASSES: dict[str, type[Any]] = {
 """Device kind -> class (each takes ``(layer, config)`` and has ``start()``)."""
 
 
-def build_devices(world: "World", configs: Iterable[DeviceConfig], grid: Any, comm: Any) -> DeviceLayer:
-    """A DeviceLayer holding one device per config, each started (Modbus unit added, process running)."""
-    layer = DeviceLayer(world, grid, comm)
+def build_devices(world: "World", configs: Iterable[DeviceConfig], grid: Any, comm: Any, *,
+                  start_utc_us: int = 0) -> DeviceLayer:
+    """A DeviceLayer holding one device per config, each started (Modbus unit added, process running).
+
+    ``start_utc_us``: the devices' UTC clock at simulated time 0, µs since 1970-01-01 UTC.
+    """
+    layer = DeviceLayer(world, grid, comm, start_utc_us=start_utc_us)
     for config in configs:
         device = DEVICE_CLASSES[config.kind](layer, config)
         layer.add(device)

@@ -109,10 +109,13 @@ class DeviceLayer:
     ``.store``, ``.config``); ``layer.of_kind("recloser")`` lists them by kind.
     """
 
-    def __init__(self, world: "World", grid: GridService | None, comm: Any | None) -> None:
+    def __init__(self, world: "World", grid: GridService | None, comm: Any | None, *,
+                 start_utc_us: int = 0) -> None:
         self.world = world
         self.grid = grid
         self.comm = comm
+        self.start_utc_us = int(start_utc_us)
+        """Device clocks: microseconds since 1970-01-01 UTC at simulated time 0 (the scenario's ``run.start_utc``)."""
         self.devices: dict[str, FieldDevice] = {}
         self._changed = world.env.event()
         self._mqtt: dict[str, NodeMqtt] = {}
@@ -141,6 +144,14 @@ class DeviceLayer:
 
     def __len__(self) -> int:
         return len(self.devices)
+
+    def utc_us(self, now_s: float) -> int:
+        """The devices' UTC clock at simulated ``now_s``: integer microseconds since 1970-01-01 UTC.
+
+        Rounded once from simulated time, so it never runs backwards and a split
+        into whole seconds and microseconds never gives 1,000,000 µs.
+        """
+        return self.start_utc_us + round(now_s * 1e6)
 
     def of_kind(self, kind: str) -> list["FieldDevice"]:
         return [d for d in self.devices.values() if d.kind == kind]

@@ -2,11 +2,14 @@
 
 Every ``1 / reporting_rate_fps`` seconds the PMU reads the bus voltage phasor
 (and the current into ``branch`` at its from end), stamps the frame with
-SOC/FRACSEC of simulated time (IEEE C37.118.2-2011; the run starts at SOC 0),
-updates its registers and publishes the frame as JSON on
-``<topic>/frame`` (default topic ``pmu/<id>``). The grid model has no
-frequency dynamics: frequency is nominal on an energised bus and ROCOF 0;
-STAT bit 15 (data invalid) is set while the bus is dead.
+SOC/FRACSEC (IEEE C37.118.2-2011, §6.2.2: SOC seconds since 1970-01-01 UTC,
+FRACSEC a count of TIME_BASE = 1,000,000 parts of a second, so always below
+1,000,000) from the devices' UTC clock (the scenario's ``run.start_utc`` at
+simulated time 0), updates its registers and publishes the frame as JSON on
+``<topic>/frame`` (default topic ``pmu/<id>``). Frequency and ROCOF come from
+the grid's area frequency model (``grid.frequency_response``) when the
+scenario has one, else nominal and 0; STAT bit 15 (data invalid) is set
+while the bus is dead.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import math
 from typing import Any
 
 from cosim.grid import GridMeasurements
-from devices.field.base import Effects, FieldDevice, SQRT3
+from devices.field.base import SQRT3, Effects, FieldDevice
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 
 STAT_DATA_INVALID = 0x8000  # IEEE C37.118.2-2011, STAT bit 15 (with bit 14 "PMU error")
+TIME_BASE = 1_000_000  # IEEE C37.118.2-2011, CFG TIME_BASE: FRACSEC counts microseconds
 
 
 class PmuDevice(FieldDevice):
@@ -54,20 +58,20 @@ class PmuDevice(FieldDevice):
             if math.isfinite(reading.p_mw) and math.isfinite(reading.q_mvar):
                 i_ang = v_ang - math.degrees(math.atan2(reading.q_mvar, reading.p_mw))
         frequency = m.frequency_hz(self.bus)
-        soc = int(now)
-        fracsec = int(round((now - soc) * 1e6))
+        rocof = m.rocof_hz_per_s(self.bus)
+        soc, fracsec = divmod(self.layer.utc_us(now), TIME_BASE)
         stat = 0 if voltage.energised else STAT_DATA_INVALID
         assert self.store is not None
         self.set_points({
             "voltage_magnitude_v": v_mag, "voltage_angle_deg": v_ang, "current_magnitude_a": i_mag,
-            "current_angle_deg": i_ang, "frequency_hz": frequency, "rocof_hz_per_s": 0.0,
+            "current_angle_deg": i_ang, "frequency_hz": frequency, "rocof_hz_per_s": rocof,
             "timestamp_soc_s": soc, "timestamp_fracsec_us": fracsec, "stat": stat,
         })
         self.frames += 1
         if self.mqtt is not None:
             self.mqtt.publish(self.topic, {
                 "id": self.device_id, "soc": soc, "fracsec": fracsec, "vm_v": v_mag, "va_deg": v_ang,
-                "im_a": i_mag, "ia_deg": i_ang, "freq_hz": frequency, "rocof_hz_s": 0.0, "stat": stat,
+                "im_a": i_mag, "ia_deg": i_ang, "freq_hz": frequency, "rocof_hz_s": rocof, "stat": stat,
             }, qos=self.qos)
         return []
 

@@ -4,8 +4,13 @@ A Modbus view of the synchrophasor quantities of IEEE C37.118.1-2011 (a PMU
 streams them over C37.118.2 framing in the field; gridcosim offers the same
 values as registers so a SCADA master can poll them). Values are IEEE 754
 binary32 in big-endian word order; the time stamp is SOC (seconds since
-1970-01-01 UTC) and FRACSEC in microseconds, as in IEEE C37.118.2-2011;
-``stat`` follows its STAT word.
+1970-01-01 UTC) and FRACSEC in microseconds (TIME_BASE 1,000,000, so FRACSEC
+is always 0..999,999), as in IEEE C37.118.2-2011; ``stat`` follows its STAT
+word. The PMU's clock reads the scenario's ``run.start_utc`` at simulated
+time 0 (default 2026-01-01T00:00:00Z; ``now`` takes the wall clock, for
+hardware in the loop). Frequency and ROCOF come from the grid's area
+frequency model (``grid.frequency_response``) when the scenario has one;
+otherwise frequency is nominal and ROCOF 0.
 """
 
 from devices.registermap import Point, RegisterMap, WordOrder
