@@ -25,6 +25,11 @@ here for every device:
   exists and is writable; what is wrong is the data it would leave behind (a
   torn value), and the store refuses torn values atomically.
 
+* ``01 ILLEGAL_FUNCTION`` -- a write check may refuse a command the device is
+  in the wrong state to accept (section 7: "the server is in the wrong state
+  to process a request of this type"), e.g. a manual-only command while the
+  device controls automatically.
+
 A write either applies completely or not at all. A read may cover part of a
 32-bit point: reading a register never tears anything.
 

@@ -5,20 +5,27 @@ mode senses the per-unit voltage of ``bus`` (default the shunt's bus); var mode
 senses the reactive flow into ``branch`` at its from end, in kvar. Control
 settings are ordinary writable registers (retuned by operations without the
 protection switch); ``control_mode`` 0 (manual) hands the bank to the
-``bank_close_command`` coil.
+``bank_close_command`` coil. In voltage or var mode a write to that coil is
+refused with exception 01 (the server is in the wrong state for the request,
+Modbus Application Protocol v1.1b3, section 7) and changes nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from collections.abc import Mapping
+
+from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
 from cosim.grid import Action, GridMeasurements
 from devices.capacitorcontrol import CapacitorController
 from devices.field.base import Effects, FieldDevice, bus_name
 from devices.intents import Intent, SwitchCapacitor
-from devices.registermap import RegisterMap
+from devices.registermap import RegisterMap, Value
 from devices.registermaps import DeviceKind, standard_map
 from devices.settingsbinding import capacitor_settings, settings_check
+
+MANUAL_MODE = 0  # control_mode register: 0 manual, 1 voltage, 2 var
 
 SETTINGS = ("control_mode", "voltage_setpoint_pu", "voltage_bandwidth_pu", "var_setpoint_kvar", "var_bandwidth_kvar",
             "time_delay_s", "min_switching_interval_s")
@@ -38,6 +45,7 @@ class CapacitorDevice(FieldDevice):
         self._closed: bool | None = None
         store = self.store
         store.add_write_check(settings_check(store, capacitor_settings))
+        store.add_write_check(self._manual_only)
         for name in SETTINGS:
             store.on_write(name, lambda _p, _v: self.queue(self._rebuild))
         self.command("bank_close_command", self._manual, momentary=False)
@@ -52,9 +60,17 @@ class CapacitorDevice(FieldDevice):
         self.logic = CapacitorController(self.shunt, settings, closed=closed) if settings else None
         return []
 
+    def _manual_only(self, proposed: Mapping[str, Value]) -> None:
+        """Refuse the bank command unless the controller is in manual mode (mode 0), before anything commits."""
+        assert self.store is not None
+        if "bank_close_command" not in proposed:
+            return
+        mode = proposed.get("control_mode", self.store.get("control_mode"))
+        if mode != MANUAL_MODE:
+            raise ModbusError(ExceptionCode.ILLEGAL_FUNCTION,
+                              f"bank_close_command is manual-only; control_mode is {mode}")
+
     def _manual(self, now: float, value: object) -> Effects:
-        if self.logic is not None:
-            return []  # automatic mode: the command coil is ignored (documented in the map)
         return [self._switched(now, bool(value))]
 
     def _switched(self, now: float, closed: bool) -> SwitchCapacitor:

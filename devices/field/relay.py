@@ -32,11 +32,12 @@ class RelayDevice(FieldDevice):
         self.switch: str = self.config.switch  # type: ignore[attr-defined]
         self.logic = self._build_logic()
         self.trip_count = 0
+        self._current_a = 0.0  # last measured breaker current, for the record of a remote trip
         store = self.store
         store.add_write_check(settings_check(store, relay_settings))
         for name in SETTINGS:
             store.on_write(name, lambda _p, _v: self.queue(self._rebuild))
-        self.command("trip_command", lambda now, _v: [TripBreaker(self.switch)])
+        self.command("trip_command", self._remote_trip)
         self.command("close_command", lambda now, _v: [CloseBreaker(self.switch)])
 
     def register_map(self) -> RegisterMap:
@@ -52,9 +53,22 @@ class RelayDevice(FieldDevice):
         self.world.log("relay_settings_changed", device=self.device_id)
         return []
 
+    def _remote_trip(self, now: float, _value: object) -> Effects:
+        """A master's trip command: the breaker opens and the trip counts like a protection trip."""
+        self._count_trip(now, now, "remote", self._current_a)
+        return [TripBreaker(self.switch)]
+
+    def _count_trip(self, now: float, trip_time_s: float, element: str, current_a: float) -> None:
+        self.trip_count += 1
+        self.set_points({"trip_count": self.trip_count, "last_fault_current_a": current_a,
+                         "last_trip_time_s": trip_time_s})
+        self.world.log("relay_trip", device=self.device_id, switch=self.switch, element=element,
+                       trip_time_s=trip_time_s, current_a=current_a)
+        self.world.record(self.entity, "trips", self.trip_count, "count")
+
     def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         assert self.store is not None
-        current = abs(self.measured(m.switch(self.switch).i_a))
+        current = self._current_a = abs(self.measured(m.switch(self.switch).i_a))
         voltage = self.measured(m.bus_voltage(switch_bus(m, self.switch)).v_kv * 1000.0)
         intents: list[Intent | Action] = []
         if self.store.get("protection_enabled"):
@@ -68,14 +82,9 @@ class RelayDevice(FieldDevice):
             "pickup_50": elements[1] is not None and current > elements[1].settings.pickup_a,
         })
         if intents:
-            self.trip_count += 1
             trip_time = self.logic.trip_time_s if self.logic.trip_time_s is not None else now
             element = "50" if elements[1] is not None and elements[1].tripped else "51"
-            self.set_points({"trip_count": self.trip_count, "last_fault_current_a": current,
-                             "last_trip_time_s": trip_time})
-            self.world.log("relay_trip", device=self.device_id, switch=self.switch, element=element,
-                           trip_time_s=trip_time, current_a=current)
-            self.world.record(self.entity, "trips", self.trip_count, "count")
+            self._count_trip(now, trip_time, element, current)
         if sample or intents:
             self.world.record(self.entity, "current", current, "A")
         return intents

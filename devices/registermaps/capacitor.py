@@ -25,7 +25,8 @@ POINTS: tuple[Point, ...] = (
     Point("min_switching_interval_s", HR, 7, U16, 1.0, "s", RW, 0, 3600, default=300,
           description="Minimum time between two switchings (discharge, wear)"),
     Point("bank_close_command", CO, 0, BOOL, access=RW,
-          description="Manual mode only: write 1 to close the bank, 0 to open it"),
+          description="Manual mode only: write 1 to close the bank, 0 to open it; "
+                      "in voltage or var mode the write gets exception 01 and changes nothing"),
     Point("bank_closed", DI, 0, BOOL, description="Bank position: 1 in service"),
     Point("switching_pending", DI, 1, BOOL, description="Outside the band, delay timer running"),
 )
