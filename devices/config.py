@@ -25,6 +25,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from cosim.scenario.durations import Duration
 from devices.registermap import DataType, RegisterMap, Value
 from devices.registermaps import DeviceKind, RtuPoint, RtuPointKind, rtu_map, standard_map
+from devices.ieee1547 import (
+    ENTER_SERVICE_DELAY_S,
+    ENTER_SERVICE_RAMP_S,
+    VOLT_VAR_CURVE,
+    VOLT_VAR_RESPONSE_TIME_S,
+    NormalCategory,
+)
 from devices.registermaps.codes import CURVE_CODES
 from devices.registermap import RegisterMapError
 from devices.settingsbinding import capacitor_settings, recloser_settings, relay_settings, sectionalizer_settings
@@ -205,31 +212,57 @@ class PmuParams(CommonParams):
 
 class VoltVarPoint(_Model):
     v_pu: float = Field(gt=0)
-    q_pct: float = Field(ge=-100, le=100, description="reactive power, percent of rated power, + injecting")
+    q_pct: float = Field(ge=-100, le=100,
+                         description="reactive power, percent of nameplate apparent power (rated_kva), + injecting")
 
 
-def _default_volt_var() -> list[VoltVarPoint]:
-    # IEEE 1547-2018, Table 8 default volt-var curve for Category B (V1..V4 = 0.92, 0.98, 1.02, 1.08)
-    return [VoltVarPoint(v_pu=v, q_pct=q) for v, q in ((0.92, 44.0), (0.98, 0.0), (1.02, 0.0), (1.08, -44.0))]
+def _default_volt_var(category: NormalCategory) -> list[VoltVarPoint]:
+    # IEEE 1547-2018, Table 8 default volt-var curve of the category (Category A: V2 = V3 = VRef, one point)
+    points = dict(VOLT_VAR_CURVE[category])
+    return [VoltVarPoint(v_pu=v, q_pct=q) for v, q in sorted(points.items())]
 
 
 class VoltVarParams(_Model):
     enabled: bool = False
-    curve: list[VoltVarPoint] = Field(default_factory=_default_volt_var, min_length=2)
-    deadband_pct: float = Field(1.0, ge=0, description="do not re-command Q for changes smaller than this")
+    category: Literal["A", "B"] = Field("B", description="normal performance category: default curve and response time")
+    curve: list[VoltVarPoint] | None = Field(None, min_length=2, description="default: the category's Table 8 curve")
+    response_time_s: float | None = Field(None, gt=0, description="open-loop response time (90 %); default: Table 8, A 10 s, B 5 s")
+    deadband_pct: float = Field(1.0, ge=0, description="do not re-command Q for changes smaller than this (% of rated_kva)")
 
     @model_validator(mode="after")
     def _increasing(self) -> "VoltVarParams":
-        volts = [p.v_pu for p in self.curve]
+        volts = [p.v_pu for p in self.points]
         if any(b <= a for a, b in zip(volts, volts[1:])):
             raise ValueError("volt-var curve voltages must increase strictly")
         return self
+
+    @property
+    def points(self) -> list[VoltVarPoint]:
+        return self.curve if self.curve is not None else _default_volt_var(NormalCategory(self.category))
+
+    @property
+    def response_s(self) -> float:
+        return self.response_time_s if self.response_time_s is not None else \
+            VOLT_VAR_RESPONSE_TIME_S[NormalCategory(self.category)]
+
+
+class Ieee1547Params(_Model):
+    """Response to abnormal voltage and frequency (IEEE 1547-2018, 6.4, 6.5) and enter service (4.10)."""
+
+    enabled: bool = Field(True, description="trip, ride-through and enter-service logic on")
+    category: Literal["I", "II", "III"] = Field("II", description="abnormal operating performance category (Tables 11-16)")
+    enter_service_delay_s: float = Field(ENTER_SERVICE_DELAY_S, ge=0, le=600,
+                                         description="time within the enter-service criteria before reconnecting")
+    enter_service_ramp_s: float = Field(ENTER_SERVICE_RAMP_S, ge=1, le=1000,
+                                        description="enter-service period: active power ramps up over it")
 
 
 class DerInverterParams(CommonParams):
     sample_period_s: Duration = Field(5.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
     rated_kw: float | None = Field(None, gt=0, description="WMax; default the DER's p_max_mw")
-    volt_var: VoltVarParams = Field(default_factory=lambda: VoltVarParams.model_validate({}), description="enabled, curve [{v_pu, q_pct}], deadband_pct (IEEE 1547-2018 Cat. B default)")
+    rated_kva: float | None = Field(None, gt=0, description="nameplate apparent power; default rated_kw (volt-var percentages are of it)")
+    volt_var: VoltVarParams = Field(default_factory=lambda: VoltVarParams.model_validate({}), description="enabled, category, curve [{v_pu, q_pct}], response_time_s, deadband_pct (IEEE 1547-2018 Table 8)")
+    ieee1547: Ieee1547Params = Field(default_factory=lambda: Ieee1547Params.model_validate({}), description="enabled, category (I, II, III), enter_service_delay_s, enter_service_ramp_s")
 
 
 _ANALOG: dict[str, tuple[str, ...]] = {
