@@ -55,14 +55,16 @@ class RelayDevice(FieldDevice):
 
     def _remote_trip(self, now: float, _value: object) -> Effects:
         """A master's trip command: the breaker opens and the trip counts like a protection trip."""
-        self._count_trip(now, now, "remote", self._current_a)
+        self._count_trip(now, now, "remote", self._current_a, kind="relay_remote_trip")
         return [TripBreaker(self.switch)]
 
-    def _count_trip(self, now: float, trip_time_s: float, element: str, current_a: float) -> None:
+    def _count_trip(self, now: float, trip_time_s: float, element: str, current_a: float,
+                    kind: str = "relay_trip") -> None:
+        """Count a trip in the registers and log it (``relay_trip``: protection; ``relay_remote_trip``: a master's command)."""
         self.trip_count += 1
         self.set_points({"trip_count": self.trip_count, "last_fault_current_a": current_a,
                          "last_trip_time_s": trip_time_s})
-        self.world.log("relay_trip", device=self.device_id, switch=self.switch, element=element,
+        self.world.log(kind, device=self.device_id, switch=self.switch, element=element,
                        trip_time_s=trip_time_s, current_a=current_a)
         self.world.record(self.entity, "trips", self.trip_count, "count")
 

@@ -30,7 +30,8 @@ def test_a_remote_trip_over_modbus_counts_in_the_relay_trip_count(tmp_path):
     before, after = out[0]
     assert before[9] == 0 and after[9] == 1                    # trip_count (IR 9)
     trip_time_s = ((after[7] << 16) | after[8]) * 0.001        # last_trip_time_s (IR 7-8, ms)
-    (trip,) = run.of_kind("relay_trip")
+    (trip,) = run.of_kind("relay_remote_trip")
+    assert not run.of_kind("relay_trip")                       # protection trips stay a separate record
     assert trip["element"] == "remote" and trip_time_s == pytest.approx(trip["time_s"], abs=1e-3)
     assert ((after[5] << 16) | after[6]) == pytest.approx(before[0], abs=1)  # current when the command came
     assert not run.grid.measurements().switch_closed("cb")
