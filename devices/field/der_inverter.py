@@ -37,14 +37,28 @@ import numpy as np
 from cosim.grid import Action, CurtailDer, GridMeasurements, SetDerOutput
 from devices.field.base import SQRT3, Effects, FieldDevice, bus_name
 from devices.ieee1547 import AbnormalCategory, AbnormalResponse, Settings, State
-from devices.registermap import RegisterMap
-from devices.registermaps.der_inverter import der_inverter_map
+from collections.abc import Mapping
+
+from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
+from devices.registermap import RegisterMap, Value
+from devices.registermaps.der_inverter import (
+    CURVE_POINTS,
+    EXAMPLE_RATING,
+    SunSpecRating,
+    der_inverter_map,
+    representable,
+)
 
 CONTROL_POINTS = ("Conn", "WMaxLimPct", "WMaxLim_Ena")
 SUNSPEC_STATE = {"off": 1, "starting": 3, "mppt": 4, "throttled": 5, "standby": 8}
 # SunSpec model 103 Evt1 bits
 EVT_GRID_DISCONNECT, EVT_OVER_FREQUENCY, EVT_UNDER_FREQUENCY, EVT_AC_OVER_VOLT, EVT_AC_UNDER_VOLT = 4, 8, 9, 10, 11
 _TRIP_EVENT_BIT = {"OV": EVT_AC_OVER_VOLT, "UV": EVT_AC_UNDER_VOLT, "OF": EVT_OVER_FREQUENCY, "UF": EVT_UNDER_FREQUENCY}
+DER_TYPES = {"pv": 4}  # SunSpec model 120 DERTyp of a grid DER kind (others: not implemented)
+PT1_95_PER_90 = math.log(20.0) / math.log(10.0)  # model 126 RmpTms is the time to 95 %, IEEE 1547's response time to 90 %
+CURVE_SETTINGS = ("volt_var.ModEna", "volt_var.curve1.ActPt", "volt_var.curve1.RmpTms", "settings.VRef",
+                  "settings.VArMaxQ1", "settings.VArMaxQ4",
+                  *[f"volt_var.curve1.{kind}{k}" for k in range(1, CURVE_POINTS + 1) for kind in ("V", "VAr")])
 RAMP_STEPS = 30  # active-power cap updates over the enter-service period
 LAG_STEPS = 10  # reactive-power updates per open-loop response time while Q moves
 
@@ -60,6 +74,7 @@ class DerInverterDevice(FieldDevice):
         self.volt_var = params.volt_var  # type: ignore[attr-defined]
         self.w_max_mw: float | None = params.rated_kw / 1000.0 if params.rated_kw else None  # type: ignore[attr-defined]
         self._rated_kva: float | None = params.rated_kva  # type: ignore[attr-defined]
+        self._rating_v_ref = float(self.store.get("settings.VRef"))  # the VRef the curve's percentages were written for
         abnormal = params.ieee1547  # type: ignore[attr-defined]
         self.response: AbnormalResponse | None = None
         self._abnormal_params = abnormal if abnormal.enabled else None
@@ -74,9 +89,84 @@ class DerInverterDevice(FieldDevice):
         self._events = 0
         for name in CONTROL_POINTS:
             self.store.on_write(f"controls.{name}", lambda _p, _v: self.queue(self._output))
+        # Volt-var as configured, then as an operator rewrites it over models 121 and 126.
+        self._vv_enabled: bool = self.volt_var.enabled
+        self._curve: list[tuple[float, float]] = [(p.v_pu, p.q_pct) for p in self.volt_var.points]
+        self._response_s: float = self.volt_var.response_s
+        self._write_curve_registers()
+        self.store.add_write_check(self._check_curve)
+        for name in CURVE_SETTINGS:
+            self.store.on_write(name, lambda _p, _v: self._read_curve_registers(self.store.get))  # type: ignore[union-attr]
+        self.store.on_write("settings.WMax", lambda _p, value: setattr(self, "w_max_mw", float(value) / 1e6))  # type: ignore[arg-type]
+        self.store.on_write("settings.VAMax", lambda _p, value: setattr(self, "_rated_kva", float(value) / 1e3))  # type: ignore[arg-type]
 
     def register_map(self) -> RegisterMap:
-        return der_inverter_map(serial_number=self.config.id[:32])
+        return der_inverter_map(serial_number=self.config.id[:32], rating=self._rating())
+
+    def _rating(self) -> SunSpecRating:
+        """Nameplate and nominal values the SunSpec scale factors are computed from (config, else the grid DER)."""
+        params = self.config.params
+        grid = self.layer.grid
+        der: str = self.config.der  # type: ignore[attr-defined]
+        if grid is None:
+            return EXAMPLE_RATING
+        net = grid.network
+        index = net.ders.index(der)
+        p_max = float(net.ders.p_max_mw[index])
+        w_max_w = params.rated_kw * 1e3 if params.rated_kw else (p_max * 1e6 if math.isfinite(p_max) and p_max > 0 else 1e6)  # type: ignore[attr-defined]
+        va_max = params.rated_kva * 1e3 if params.rated_kva else w_max_w  # type: ignore[attr-defined]
+        v_ll = float(net.buses.base_kv[int(net.ders.bus[index])]) * 1e3
+        return SunSpecRating(w_max_w, va_max, v_ll, float(net.frequency_hz), DER_TYPES.get(net.ders.kind[index]))
+
+    # -- volt-var settings over SunSpec models 121 and 126 ----------------------------------
+    def _write_curve_registers(self) -> None:
+        assert self.store is not None
+        values: dict[str, Value] = {"volt_var.ModEna": int(self._vv_enabled), "volt_var.curve1.ActPt": len(self._curve),
+                                    "volt_var.curve1.RmpTms": max(1, round(self._response_s * PT1_95_PER_90))}
+        for k, (v_pu, q_pct) in enumerate(self._curve, start=1):
+            values[f"volt_var.curve1.V{k}"] = v_pu * 100.0
+            values[f"volt_var.curve1.VAr{k}"] = q_pct
+        self.set_points(values)
+
+    @staticmethod
+    def _curve_from(get: Any) -> list[tuple[float, float]]:
+        """The curve (V in pu of VRef's nominal, Q in % of nameplate) the 126 and 121 registers hold; ValueError if invalid."""
+        points = int(get("volt_var.curve1.ActPt"))
+        curve = [(float(get(f"volt_var.curve1.V{k}")) / 100.0, float(get(f"volt_var.curve1.VAr{k}")))
+                 for k in range(1, points + 1)]
+        if any(not 0.0 < v < 2.0 or not -100.0 <= q <= 100.0 for v, q in curve):
+            raise ValueError("curve points must have 0 < V < 200 % VRef and |VAr| <= 100 % VArMax")
+        if any(b[0] <= a[0] for a, b in zip(curve, curve[1:])):
+            raise ValueError("curve voltages must increase strictly")
+        return curve
+
+    def _check_curve(self, proposed: Mapping[str, Value]) -> None:
+        """Refuse (03) a write that would leave model 126 holding an invalid curve."""
+        if not any(name.startswith("volt_var.") for name in proposed):
+            return
+        store = self.store
+        assert store is not None
+
+        def get(name: str) -> Value:
+            return proposed[name] if name in proposed else store.get(name)
+
+        try:
+            self._curve_from(get)
+        except ValueError as error:
+            raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE, f"volt-var curve would be invalid: {error}") from None
+
+    def _read_curve_registers(self, get: Any) -> None:
+        assert self.store is not None
+        v_scale = float(get("settings.VRef")) / self._rating_v_ref
+        q_inject, q_absorb = float(get("settings.VArMaxQ1")), abs(float(get("settings.VArMaxQ4")))
+        s_rated_var = self.s_rated_mva * 1e6
+        self._curve = [(v * v_scale, q * (q_inject if q >= 0 else q_absorb) / s_rated_var)
+                       for v, q in self._curve_from(get)]
+        self._vv_enabled = bool(int(get("volt_var.ModEna")) & 1)
+        self._response_s = float(get("volt_var.curve1.RmpTms")) / PT1_95_PER_90
+        self._q_lag = None if not self._vv_enabled else self._q_lag
+        self.world.log("der_volt_var_settings", device=self.device_id, enabled=self._vv_enabled,
+                       points=len(self._curve), response_time_s=self._response_s)
 
     @property
     def s_rated_mva(self) -> float:
@@ -124,15 +214,14 @@ class DerInverterDevice(FieldDevice):
             if abs(pf) >= 1.0 or pf == 0.0:
                 return 0.0, False
             return math.copysign(abs(p_mw) * math.tan(math.acos(abs(pf))), pf), False
-        if self.volt_var.enabled and v_pu > 0:
-            points = self.volt_var.points
-            q_pct = float(np.interp(v_pu, [p.v_pu for p in points], [p.q_pct for p in points]))
+        if self._vv_enabled and v_pu > 0:
+            q_pct = float(np.interp(v_pu, [v for v, _ in self._curve], [q for _, q in self._curve]))
             return q_pct / 100.0 * self.s_rated_mva, True
         return None
 
     def _lagged(self, now: float, target: float) -> float:
         """Volt-var output: first-order lag reaching 90 % of a step in the open-loop response time (Table 8)."""
-        tau = self.volt_var.response_s / math.log(10.0)
+        tau = self._response_s / math.log(10.0)
         if self._q_lag is None:
             start = 0.0 if self._q_commanded is None else self._q_commanded
             self._q_lag = (now, start)
@@ -222,7 +311,7 @@ class DerInverterDevice(FieldDevice):
             state = "off"
         else:
             state = "throttled" if throttled else "mppt"
-        self.set_points({
+        self._set_measured({
             "inverter.A": current, "inverter.AphA": current, "inverter.AphB": current, "inverter.AphC": current,
             "inverter.PhVphA": v_ln, "inverter.PhVphB": v_ln, "inverter.PhVphC": v_ln,
             "inverter.PPVphAB": v_ln * SQRT3, "inverter.PPVphBC": v_ln * SQRT3, "inverter.PPVphCA": v_ln * SQRT3,
@@ -231,6 +320,13 @@ class DerInverterDevice(FieldDevice):
             "inverter.Hz": frequency, "inverter.WH": int(self.energy_wh), "inverter.St": SUNSPEC_STATE[state],
             "inverter.Evt1": self._events,
         })
+
+    def _set_measured(self, values: dict[str, Value]) -> None:
+        """Store measurements, clipped short of the not-implemented value so a reading is never mistaken for NI."""
+        assert self.store is not None
+        point = self.store.register_map.point
+        self.set_points({name: representable(point(name), value) if isinstance(value, float) else value
+                         for name, value in values.items()})
 
     def next_event_time_s(self) -> float:
         times = [math.inf]
@@ -241,5 +337,5 @@ class DerInverterDevice(FieldDevice):
         if self._q_lag is not None and self._q_target is not None and self._q_commanded is not None:
             deadband = self.volt_var.deadband_pct / 100.0 * self.s_rated_mva
             if abs(self._q_target - self._q_commanded) > deadband:
-                times.append(self._last_s + self.volt_var.response_s / LAG_STEPS)
+                times.append(self._last_s + self._response_s / LAG_STEPS)
         return min(times)

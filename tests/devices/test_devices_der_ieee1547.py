@@ -37,14 +37,16 @@ def poller(run, times):
 
     def read_at(t):
         def script():
-            w = yield from master.read_holding_registers(1, point("inverter.W").address, 1)
-            var = yield from master.read_holding_registers(1, point("inverter.VAr").address, 1)
+            w = yield from master.read_holding_registers(1, point("inverter.W").address, 2)   # W, W_SF
+            var = yield from master.read_holding_registers(1, point("inverter.VAr").address, 2)  # VAr, VAr_SF
             st = yield from master.read_holding_registers(1, point("inverter.St").address, 1)
             evt = yield from master.read_holding_registers(1, point("inverter.Evt1").address, 2)
             vab = yield from master.read_holding_registers(1, point("inverter.PPVphAB").address, 1)
+            v_sf = yield from master.read_holding_registers(1, point("inverter.V_SF").address, 1)
             signed = lambda r: r - 65536 if r >= 32768 else r  # noqa: E731
-            out[t] = (signed(w[0]) * 10, signed(var[0]) * 10, st[0], (evt[0] << 16) | evt[1])  # W, var (SF 1)
-            voltages_pu[t] = vab[0] * 0.1 / 11_000.0  # V_SF -1, 11 kV nominal
+            out[t] = (signed(w[0]) * 10 ** signed(w[1]), signed(var[0]) * 10 ** signed(var[1]), st[0],
+                      (evt[0] << 16) | evt[1])
+            voltages_pu[t] = vab[0] * 10.0 ** signed(v_sf[0]) / 11_000.0  # 11 kV nominal
         return script
 
     for t in times:

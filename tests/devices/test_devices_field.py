@@ -163,20 +163,21 @@ def test_der_inverter_sunspec_map_curtailment_and_volt_var(tmp_path):
         marker = yield from master.read_holding_registers(1, base, 2)
         model_id = yield from master.read_holding_registers(1, base + 2, 1)
         w_address = run.devices["inv1"].store.register_map.point("inverter.W").address
-        before = yield from master.read_holding_registers(1, w_address, 1)
+        before = yield from master.read_holding_registers(1, w_address, 2)  # W, W_SF
         limit = run.devices["inv1"].store.register_map.point("controls.WMaxLimPct").address
         yield from master.write_registers(1, limit, [500])                   # 50.0 % (scale 0.1)
         enable = run.devices["inv1"].store.register_map.point("controls.WMaxLim_Ena").address
         yield from master.write_register(1, enable, 1)
         yield run.world.timeout(10.0)
-        after = yield from master.read_holding_registers(1, w_address, 1)
+        after = yield from master.read_holding_registers(1, w_address, 2)
         return marker, model_id, before, after
 
     out = run.at(5.0, script)
     run.run(30.0)
     marker, model_id, before, after = out[0]
     assert (marker[0] << 16 | marker[1]) == SUNS_MARKER and model_id == [1]
-    assert before == [25000] and after == [15000]             # W in 10 W steps: 250 kW, then capped at 150 kW
+    scale = 10.0 ** (before[1] - 65536 if before[1] >= 32768 else before[1])  # W_SF from the rating: 300 kW * 1.5 fits
+    assert scale == 100.0 and before[0] * scale == 250_000 and after[0] * scale == 150_000  # 250 kW, capped at 150 kW
     assert run.grid.measurements().der("pv1").p_mw == pytest.approx(0.15)
     v = run.grid.measurements().bus_voltage("b2").vm_pu
     q_expected = float(__import__("numpy").interp(v, [0.92, 0.98, 1.02, 1.08], [44, 0, 0, -44])) / 100 * 0.3

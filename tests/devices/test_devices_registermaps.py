@@ -34,6 +34,23 @@ def test_rtu_requires_a_point_list():
         standard_map(DeviceKind.RTU)
 
 
+def published_length(model_id: int) -> int:
+    """Model length from the SunSpec model definition shipped with pysunspec2 (repeating groups once)."""
+    import json
+    from pathlib import Path
+
+    import sunspec2
+
+    path = Path(sunspec2.__file__).parent / "models" / "json" / f"model_{model_id}.json"
+    group = json.loads(path.read_text())["group"]
+
+    def size(g: dict) -> int:
+        own = sum(int(p.get("size", 1)) for p in g["points"])
+        return own + sum(size(sub) for sub in g.get("groups", []))
+
+    return size(group) - 2  # L counts the registers after the ID and L header
+
+
 def test_sunspec_chain_is_walkable_from_40000():
     """A SunSpec client finds 'SunS', then walks model headers by their lengths to the end marker."""
     store = RegisterStore(der_inverter_map(serial_number="INV-0042"))
@@ -46,19 +63,20 @@ def test_sunspec_chain_is_walkable_from_40000():
         models.append((model_id, length, address))
         store.read(HR, address + 2, length)  # the whole block is mapped
         address += 2 + length
-    assert models == [(1, 66, 40002), (103, 50, 40070), (123, 24, 40122)]
+    assert [model_id for model_id, _, _ in models] == [1, 103, 120, 121, 123, 126]
+    assert [length for _, length, _ in models] == [published_length(model_id) for model_id, _, _ in models]
     assert store.get("common.SN") == "INV-0042"
 
 
 def test_sunspec_scale_factor_registers_match_the_point_scales():
     register_map = der_inverter_map()
     store = RegisterStore(register_map)
-    store.set("inverter.W", 12340.0)
+    store.set("inverter.W", 12300.0)  # 100 W steps for the documented 300 kVA rating
     (raw_w,) = store.read(HR, register_map.point("inverter.W").address, 1)
     (raw_sf,) = store.read(HR, register_map.point("inverter.W_SF").address, 1)
-    assert raw_w * 10 ** (raw_sf if raw_sf < 0x8000 else raw_sf - 0x10000) == 12340
-    store.set("inverter.PhVphA", 277.1)
-    assert store.get("inverter.PhVphA") == 277.1
+    assert raw_w * 10 ** (raw_sf if raw_sf < 0x8000 else raw_sf - 0x10000) == 12300
+    store.set("inverter.PhVphA", 6351.0)  # 1 V steps on the 11 kV example rating
+    assert store.get("inverter.PhVphA") == 6351
 
 
 def test_sunspec_power_limit_is_writable_and_checked():
