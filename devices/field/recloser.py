@@ -19,6 +19,7 @@ from devices.protection.recloser import Recloser, RecloserState
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 from devices.settingsbinding import recloser_settings, settings_check
+from devices.soe import SoeBuffer, SoeEvent
 
 SETTINGS = ("pickup_a", "fast_curve", "fast_time_dial", "delayed_curve", "delayed_time_dial", "fast_operations",
             "delayed_operations", "reclose_interval_1_s", "reclose_interval_2_s", "reclose_interval_3_s",
@@ -35,12 +36,15 @@ class RecloserDevice(FieldDevice):
         self.logic = Recloser(self.switch, recloser_settings(self.store.get))
         self.trip_count = 0
         self.lockouts = 0
+        self.soe = SoeBuffer()
+        self._current_a = 0.0
+        self._v_pu = 0.0
         store = self.store
         store.add_write_check(settings_check(store, recloser_settings))
         for name in SETTINGS:
             store.on_write(name, lambda _p, _v: self.queue(self._rebuild))
-        self.command("trip_command", lambda now, _v: self.logic.remote_trip(now))
-        self.command("close_command", lambda now, _v: self.logic.remote_close(now))
+        self.command("trip_command", self._remote_trip)
+        self.command("close_command", self._remote_close)
         self.command("reset_lockout_command", self._reset_lockout)
 
     def register_map(self) -> RegisterMap:
@@ -53,6 +57,22 @@ class RecloserDevice(FieldDevice):
         self.logic.state = state if state is not RecloserState.RECLOSING else RecloserState.OPEN
         self.world.log("recloser_settings_changed", device=self.device_id)
         return []
+
+    def _soe(self, time_s: float, event: SoeEvent, element: str, current_a: float) -> None:
+        self.soe.add(self.layer.utc_us(time_s), event, element, (current_a, current_a, current_a, 0.0), self._v_pu)
+        self.set_points(self.soe.register_values())
+
+    def _remote_trip(self, now: float, _value: object) -> Effects:
+        intents = list(self.logic.remote_trip(now))
+        if intents:
+            self._soe(now, SoeEvent.REMOTE_TRIP, "remote", self._current_a)
+        return intents
+
+    def _remote_close(self, now: float, _value: object) -> Effects:
+        intents = list(self.logic.remote_close(now))
+        if intents:
+            self._soe(now, SoeEvent.CLOSE, "remote", self._current_a)
+        return intents
 
     def _reset_lockout(self, now: float, _value: object) -> Effects:
         if self.logic.locked_out:
@@ -68,13 +88,15 @@ class RecloserDevice(FieldDevice):
             self.logic.step(now, 0.0)
         elif not closed and self.logic.state is RecloserState.CLOSED:
             self.logic.remote_trip(now)  # opened by someone else: no reclosing
-        current = abs(self.measured(m.switch(self.switch).i_a))
+        current = self._current_a = abs(self.measured(m.switch(self.switch).i_a))
+        self._v_pu = m.bus_voltage(switch_bus(m, self.switch)).vm_pu
         operations_before = self.logic.operations
         intents: list[Intent | Action] = list(self.logic.step(now, current))
         for intent in intents:
             if isinstance(intent, TripBreaker):
                 self._log_trip(now, current)
             elif isinstance(intent, CloseBreaker):
+                self._soe(now, SoeEvent.RECLOSE, "79", current)
                 self.world.log("recloser_reclose", device=self.device_id, switch=self.switch,
                                after_trips=self.logic.operations, time_s=now)
         if operations_before and not self.logic.operations and self.logic.state is RecloserState.CLOSED:
@@ -102,12 +124,14 @@ class RecloserDevice(FieldDevice):
         curve = "fast" if shot <= self.logic.settings.fast_operations else "delayed"
         trip_time = self.logic.last_trip_time_s if self.logic.last_trip_time_s is not None else now
         self.set_points({"last_fault_current_a": current})
+        self._soe(trip_time, SoeEvent.PROTECTION_TRIP, "51", current)
         self.world.log("recloser_trip", device=self.device_id, switch=self.switch, shot=shot, curve=curve,
                        trip_time_s=trip_time, current_a=current)
         self.world.record(self.entity, "trips", self.trip_count, "count")
         self.world.record(self.entity, "shots", shot, "count")
         if self.logic.locked_out:
             self.lockouts += 1
+            self._soe(trip_time, SoeEvent.LOCKOUT, "79", current)
             self.world.log("recloser_lockout", device=self.device_id, switch=self.switch, shots=shot,
                            time_s=trip_time)
 

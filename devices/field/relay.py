@@ -19,6 +19,7 @@ from devices.protection.overcurrent import OvercurrentRelay
 from devices.registermap import RegisterMap, Value
 from devices.registermaps import DeviceKind, standard_map
 from devices.settingsbinding import relay_settings, settings_check
+from devices.soe import SoeBuffer, SoeEvent
 
 SETTINGS = ("pickup_51_a", "curve_51", "time_dial_51", "reset_mode_51", "pickup_50_a", "delay_50_s")
 
@@ -33,12 +34,14 @@ class RelayDevice(FieldDevice):
         self.logic = self._build_logic()
         self.trip_count = 0
         self._current_a = 0.0  # last measured breaker current, for the record of a remote trip
+        self._v_pu = 0.0
+        self.soe = SoeBuffer()
         store = self.store
         store.add_write_check(settings_check(store, relay_settings))
         for name in SETTINGS:
             store.on_write(name, lambda _p, _v: self.queue(self._rebuild))
         self.command("trip_command", self._remote_trip)
-        self.command("close_command", lambda now, _v: [CloseBreaker(self.switch)])
+        self.command("close_command", self._remote_close)
 
     def register_map(self) -> RegisterMap:
         return standard_map(DeviceKind.PROTECTIVE_RELAY)
@@ -58,10 +61,20 @@ class RelayDevice(FieldDevice):
         self._count_trip(now, now, "remote", self._current_a, kind="relay_remote_trip")
         return [TripBreaker(self.switch)]
 
+    def _remote_close(self, now: float, _value: object) -> Effects:
+        self._soe(now, SoeEvent.CLOSE, "remote", self._current_a)
+        return [CloseBreaker(self.switch)]
+
+    def _soe(self, time_s: float, event: SoeEvent, element: str, current_a: float) -> None:
+        self.soe.add(self.layer.utc_us(time_s), event, element, (current_a, current_a, current_a, 0.0), self._v_pu)
+        self.set_points(self.soe.register_values())
+
     def _count_trip(self, now: float, trip_time_s: float, element: str, current_a: float,
                     kind: str = "relay_trip") -> None:
         """Count a trip in the registers and log it (``relay_trip``: protection; ``relay_remote_trip``: a master's command)."""
         self.trip_count += 1
+        self._soe(trip_time_s, SoeEvent.REMOTE_TRIP if kind == "relay_remote_trip" else SoeEvent.PROTECTION_TRIP,
+                  element, current_a)
         self.set_points({"trip_count": self.trip_count, "last_fault_current_a": current_a,
                          "last_trip_time_s": trip_time_s})
         self.world.log(kind, device=self.device_id, switch=self.switch, element=element,
@@ -71,7 +84,9 @@ class RelayDevice(FieldDevice):
     def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         assert self.store is not None
         current = self._current_a = abs(self.measured(m.switch(self.switch).i_a))
-        voltage = self.measured(m.bus_voltage(switch_bus(m, self.switch)).v_kv * 1000.0)
+        bus_voltage = m.bus_voltage(switch_bus(m, self.switch))
+        self._v_pu = bus_voltage.vm_pu
+        voltage = self.measured(bus_voltage.v_kv * 1000.0)
         intents: list[Intent | Action] = []
         if self.store.get("protection_enabled"):
             intents += self.logic.step(now, current)

@@ -28,6 +28,7 @@ from cosim.grid import (Action, CurtailDer, GridMeasurements, SetDerOutput, SetG
                         SetShuntStep, SetSwitch, SetTap)
 from devices.config import RtuPointConfig
 from devices.field.base import Effects, FieldDevice
+from devices.soe import SoeBuffer, SoeEvent
 from devices.registermap import RegisterMap, Value
 
 
@@ -102,6 +103,8 @@ class RtuDevice(FieldDevice):
         self.fault_indicator_a = float(params.fault_indicator_a)  # type: ignore[attr-defined]
         self.indicators: dict[str, bool] = {}  # switch -> fault passage indicator latched
         self.operations = 0
+        self.soe = SoeBuffer()
+        self._status: dict[str, bool] = {}  # last status value per point, for status-change events
         for point in self.points:
             element, quantity = point.split_source()
             name = point.reference().partition("/")[2]
@@ -144,6 +147,7 @@ class RtuDevice(FieldDevice):
                 assert self.store is not None
                 self.store.set(f"{point_name}.select", False)
             self.operations += 1
+            self._soe(now, SoeEvent.CONTROL, point_name, 0.0)
             self.world.log("rtu_control", device=self.device_id, point=point_name, source=f"{element}/{name}:{quantity}")
             self.world.record(self.entity, "operations", self.operations, "count")
             if quantity == "reset_indicator":
@@ -176,7 +180,12 @@ class RtuDevice(FieldDevice):
                     self.world.log("rtu_fault_indicator", device=self.device_id, switch=name)
                 values[point.name] = self.indicators.get(name, False)
             elif point.kind == "status":
-                values[point.name] = bool(_read(m, element, name, quantity))
+                status = bool(_read(m, element, name, quantity))
+                values[point.name] = status
+                if self._status.get(point.name, status) != status:
+                    through_a = abs(m.switch(name).i_a) if element == "switch" else 0.0
+                    self._soe(now, SoeEvent.STATUS_CHANGE, point.name, through_a)
+                self._status[point.name] = status
             elif point.kind == "setpoint" and not self._setpoints_read:
                 current = _current_setpoint(m, element, name, quantity)
                 if current is not None and math.isfinite(current):
@@ -188,6 +197,12 @@ class RtuDevice(FieldDevice):
                 self.store.set(f"{point_name}.select", False)
         self.set_points(values)
         return []
+
+    def _soe(self, time_s: float, event: SoeEvent, point_name: str, current_a: float) -> None:
+        """Record an event; the element register holds the point's index in the point list."""
+        index = next(i for i, p in enumerate(self.points) if p.name == point_name)
+        self.soe.add(self.layer.utc_us(time_s), event, index, (current_a, current_a, current_a, 0.0), 0.0)
+        self.set_points(self.soe.register_values())
 
     def next_event_time_s(self) -> float:
         return min((t + self.select_timeout_s for t in self._selected.values()), default=math.inf)

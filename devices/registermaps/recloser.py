@@ -2,10 +2,14 @@
 
 Settings for the fast and delayed curves, the shots of each and the reclose
 intervals are protection settings (writable only when the scenario allows).
-Command coils are momentary: the device clears them after acting.
+Command coils are momentary: the device clears them after acting. The
+sequence-of-events window (devices.soe) starts at input register 1000: count,
+newest sequence number, then 16 records of 12 registers (newest first) with
+the UTC time stamp, event, element (51 trip, 79 reclose/lockout) and currents.
 """
 
 from devices.registermap import Point, RegisterMap, WordOrder
+from devices.soe import soe_points
 from devices.registermaps._tables import BOOL, CO, DI, HR, IR, RW, U16, U32
 from devices.registermaps.codes import CURVE_CODES, describe
 
@@ -52,4 +56,4 @@ POINTS: tuple[Point, ...] = (
 
 def recloser_map() -> RegisterMap:
     """The recloser control's register map."""
-    return RegisterMap("recloser", POINTS, WordOrder.BIG, description=__doc__ or "")
+    return RegisterMap("recloser", POINTS + soe_points(), WordOrder.BIG, description=__doc__ or "")

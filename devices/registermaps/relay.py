@@ -4,10 +4,13 @@ Measurements in input registers (primary amperes and volts), 50/51 settings
 in holding registers marked as protection settings (writable only when the
 scenario allows remote setting changes), momentary trip/close command coils
 (the device clears a command coil after acting on it), status in discrete
-inputs.
+inputs. The sequence-of-events window (devices.soe) starts at input register
+1000: count, newest sequence number, then 16 records of 12 registers (newest
+first) with the UTC time stamp, event, element and the currents at the event.
 """
 
 from devices.registermap import Point, RegisterMap, WordOrder
+from devices.soe import soe_points
 from devices.registermaps._tables import BOOL, CO, DI, HR, IR, RW, U16, U32
 from devices.registermaps.codes import CURVE_CODES, RESET_MODE_CODES, describe
 
@@ -45,4 +48,4 @@ POINTS: tuple[Point, ...] = (
 
 def relay_map() -> RegisterMap:
     """The 50/51 protective relay's register map."""
-    return RegisterMap("protective relay", POINTS, WordOrder.BIG, description=__doc__ or "")
+    return RegisterMap("protective relay", POINTS + soe_points(), WordOrder.BIG, description=__doc__ or "")

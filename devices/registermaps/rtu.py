@@ -10,6 +10,10 @@ registers:
 * status: discrete inputs, read-only;
 * control: coils, read-write;
 * setpoint: holding registers, read-write.
+
+Every RTU also keeps a sequence-of-events window (devices.soe) from input
+register 1000: status changes (element = the point's index in the list) and
+control operations, time-stamped in UTC; point lists must leave it free.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Sequence
 
 from cosim.comm.modbus.datamodel import ModbusTable
 from devices.registermap import Access, DataType, Point, RegisterMap, Value, WordOrder
+from devices.soe import soe_points
 
 
 class RtuPointKind(enum.Enum):
@@ -83,7 +88,7 @@ def rtu_map(points: Sequence[RtuPoint], name: str = "RTU", word_order: WordOrder
         )
         laid_out.append(point)
         next_free[table] = max(next_free[table], point.end_address)
-    return RegisterMap(name, tuple(laid_out), word_order, description=__doc__ or "")
+    return RegisterMap(name, tuple(laid_out) + soe_points(), word_order, description=__doc__ or "")
 
 
 EXAMPLE_POINTS: tuple[RtuPoint, ...] = (
