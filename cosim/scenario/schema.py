@@ -79,9 +79,10 @@ class RunSection(Section):
     seed: int = Field(0, ge=0, le=2**63 - 1)
     mode: Literal["batch", "realtime"] = "batch"
     realtime_factor: float = Field(1.0, gt=0, description="simulated seconds per wall second in realtime mode")
-    start_utc: StartUtc = Field(DEFAULT_START_UTC, description=(
-        "UTC instant of simulated time 0 for device clocks (PMU SOC/FRACSEC), e.g. '2026-06-01T12:00:00Z'; "
-        "'now': the wall clock when the run starts (hardware in the loop)"))
+    start_utc: StartUtc | None = Field(None, description=(
+        "UTC instant of simulated time 0 for device clocks (PMU SOC/FRACSEC, SOE time stamps), e.g. "
+        "'2026-06-01T12:00:00Z'; 'now': the wall clock when the run starts; default: 2026-01-01T00:00:00Z in "
+        "batch mode (reproducible), 'now' in realtime mode (hardware in the loop)"))
 
 
 class ApplicationSection(Section):

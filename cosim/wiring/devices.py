@@ -14,6 +14,7 @@ from devices.field import DeviceLayer, build_devices
 
 from ..kernel import World
 from ..scenario import Scenario
+from ..scenario.schema import DEFAULT_START_UTC
 
 SERVICE = "devices"
 
@@ -24,8 +25,13 @@ def device_configs(scenario: Scenario) -> dict[str, DeviceConfig]:
     return {config.id: config for config in configs}
 
 
-def start_utc_us(start: datetime | str) -> int:
-    """Microseconds since 1970-01-01 UTC of the run's ``start_utc`` (``now``: the wall clock, read once)."""
+def start_utc_us(start: datetime | str | None, mode: str = "batch") -> int:
+    """Microseconds since 1970-01-01 UTC of the run's ``start_utc`` (``now``: the wall clock, read once).
+
+    Unset: a fixed instant in batch mode, so runs stay reproducible; the wall clock in realtime mode.
+    """
+    if start is None:
+        start = "now" if mode == "realtime" else DEFAULT_START_UTC
     instant = datetime.now(timezone.utc) if start == "now" else start
     assert isinstance(instant, datetime)
     delta = instant - datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -43,6 +49,6 @@ def attach_devices(world: World, scenario: Scenario) -> DeviceLayer | None:
     configs = list(device_configs(scenario).values())
     grid = world.service("grid") if world.has_service("grid") else None
     comm = world.service("comm") if world.has_service("comm") else None
-    layer = build_devices(world, configs, grid, comm, start_utc_us=start_utc_us(scenario.spec.run.start_utc))
+    layer = build_devices(world, configs, grid, comm, start_utc_us=start_utc_us(scenario.spec.run.start_utc, scenario.spec.run.mode))
     world.add_service(SERVICE, layer)
     return layer

@@ -121,3 +121,15 @@ def test_a_generator_trip_shows_a_frequency_dip_and_recovery_in_pmu_frames(tmp_p
     assert after[0][2] < 0                                   # ROCOF negative right after the trip
     assert 10 < nadir_t < 20 and nadir_hz < final_hz < 50.0  # a dip, then recovery towards the droop steady state
     assert final_hz == pytest.approx(settle_hz, rel=1e-6)
+
+
+def test_unset_start_utc_is_fixed_in_batch_and_the_wall_clock_in_realtime():
+    from cosim.wiring.devices import start_utc_us
+
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert start_utc_us(None, "batch") == (datetime(2026, 1, 1, tzinfo=timezone.utc) - epoch) // timedelta(microseconds=1)
+    before = (datetime.now(timezone.utc) - epoch) // timedelta(microseconds=1)
+    now_us = start_utc_us(None, "realtime")
+    after = (datetime.now(timezone.utc) - epoch) // timedelta(microseconds=1)
+    assert before <= now_us <= after
+    assert start_utc_us(START, "realtime") == (START - epoch) // timedelta(microseconds=1)
