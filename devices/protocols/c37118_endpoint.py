@@ -1,0 +1,83 @@
+"""A node's C37.118 endpoint in simulated time: PMUs on the node answer a PDC's commands and stream to it.
+
+Frames travel as bytes through the comm layer (protocol ``c37118``), paying
+the links' latency and loss like any message; the trace's ``info`` column
+holds each frame in hex, so a trace can be written as a pcap and dissected
+(``cosim.comm.pcap``). Several PMUs may share a node; commands are routed by
+IDCODE, as a C37.118 TCP port serves several streams. A malformed frame is
+dropped and logged (C37.118.2 has no error response).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from cosim.comm.c37118 import CommandCode, CommandFrame, FrameError, HeaderFrame, decode_frame
+
+PROTOCOL = "c37118"
+
+FrameSource = Callable[[], bytes]
+
+
+class PmuStream:
+    """What one PMU offers its endpoint: its IDCODE, its CFG-2, its header text and its latest data frame."""
+
+    def __init__(self, idcode: int, config: FrameSource, header: str, data: FrameSource) -> None:
+        self.idcode, self.config, self.header, self.data = idcode, config, header, data
+        self.subscribers: list[str] = []  # PDC nodes with transmission turned on, in the order they asked
+
+
+class C37118Endpoint:
+    """The ``c37118`` handler of one comm node, shared by the PMUs on it."""
+
+    _by_network: "weakref.WeakKeyDictionary[Any, dict[str, C37118Endpoint]]" = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, comm: Any, node: str, log: Callable[..., None]) -> C37118Endpoint:
+        nodes = cls._by_network.setdefault(comm, {})
+        if node not in nodes:
+            nodes[node] = cls(comm, node, log)
+        return nodes[node]
+
+    def __init__(self, comm: Any, node: str, log: Callable[..., None]) -> None:
+        self.comm, self.node, self.log = comm, node, log
+        self.streams: dict[int, PmuStream] = {}
+        comm.attach(node, PROTOCOL, self._receive)
+
+    def add(self, stream: PmuStream) -> None:
+        if stream.idcode in self.streams:
+            raise ValueError(f"node {self.node!r}: two PMUs with C37.118 IDCODE {stream.idcode}")
+        self.streams[stream.idcode] = stream
+
+    def publish(self, stream: PmuStream) -> None:
+        """Send the stream's present data frame to every PDC that turned it on."""
+        for pdc in stream.subscribers:
+            self.send(pdc, stream.data(), "data")
+
+    def send(self, dst: str, frame: bytes, kind: str) -> None:
+        self.comm.send(self.node, dst, PROTOCOL, frame, len(frame), kind=kind, info=frame.hex())
+
+    def _receive(self, message: Any) -> None:
+        try:
+            frame = decode_frame(bytes(message.payload))
+        except FrameError as error:
+            message.status, message.reason = "rejected", f"malformed C37.118 frame: {error}"
+            self.log("c37118_bad_frame", node=self.node, src=message.src, error=str(error))
+            return
+        if not isinstance(frame, CommandFrame):
+            return
+        stream = self.streams.get(frame.idcode)
+        if stream is None:
+            self.log("c37118_unknown_idcode", node=self.node, src=message.src, idcode=frame.idcode)
+            return
+        if frame.command == CommandCode.SEND_CFG2:
+            self.send(message.src, stream.config(), "cfg2")
+        elif frame.command == CommandCode.SEND_HEADER:
+            head = HeaderFrame(stream.idcode, frame.soc, frame.fracsec, stream.header).encode()
+            self.send(message.src, head, "header")
+        elif frame.command == CommandCode.TURN_ON and message.src not in stream.subscribers:
+            stream.subscribers.append(message.src)
+        elif frame.command == CommandCode.TURN_OFF and message.src in stream.subscribers:
+            stream.subscribers.remove(message.src)
