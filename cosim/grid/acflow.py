@@ -11,13 +11,19 @@ the islands that do converge keep their solution. Non-convergence is data
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from cosim.grid.admittance import Admittance, build_admittance
 from cosim.grid.network import BoolArray, IntArray, Network
-from cosim.grid.newton import Injections, JacobianPattern, jacobian_pattern, newton_raphson
+from cosim.grid.newton import (
+    Injections,
+    JacobianPattern,
+    jacobian_pattern,
+    newton_raphson,
+)
+from cosim.grid.qlimits import GenControl, LimitCheck, apply_limits, initial_control
 from cosim.grid.results import IslandReport, PowerFlowResult, compute_results
 from cosim.grid.topology import Topology, analyse
 
@@ -34,24 +40,30 @@ class BusSplit:
     pq: IntArray
 
 
-def voltage_setpoints(network: Network, energised: BoolArray) -> np.ndarray:
-    """Voltage magnitude each generator bus is held at, pu; NaN where no generator runs.
+def voltage_setpoints(network: Network, energised: BoolArray,
+                      controls: BoolArray | None = None) -> np.ndarray:
+    """Voltage magnitude each voltage-controlled bus is held at, pu; NaN elsewhere.
 
-    The first in-service generator at a bus sets it. Recomputed at every solve:
-    setpoints change through actions without invalidating the bus split.
+    ``controls`` marks the generators holding voltage (default: in service
+    and ``voltage_control``). The first of them at a bus sets it. Recomputed
+    at every solve: setpoints change through actions without invalidating the
+    bus split.
     """
     gen = network.generators
-    on = gen.in_service & energised[gen.bus]
+    if controls is None:
+        controls = gen.in_service & gen.voltage_control
+    on = controls & energised[gen.bus]
     setpoint = np.full(network.n_bus, np.nan)
     idx = np.flatnonzero(on)[::-1]  # reversed so that the first generator wins
     setpoint[gen.bus[idx]] = gen.vm_setpoint_pu[idx]
     return setpoint
 
 
-def bus_split(network: Network, topology: Topology) -> BusSplit:
-    """Classify energised buses: island slacks, generator buses, the rest."""
+def bus_split(network: Network, topology: Topology,
+              controls: BoolArray | None = None) -> BusSplit:
+    """Classify energised buses: island slacks, voltage-controlled buses, the rest."""
     n = network.n_bus
-    has_gen = np.isfinite(voltage_setpoints(network, topology.energised))
+    has_gen = np.isfinite(voltage_setpoints(network, topology.energised, controls))
     ref = topology.slack_bus[topology.slack_bus >= 0]
     is_ref = np.zeros(n, dtype=bool)
     is_ref[ref] = True
@@ -60,8 +72,13 @@ def bus_split(network: Network, topology: Topology) -> BusSplit:
     return BusSplit(ref=np.sort(ref), pv=pv, pq=pq)
 
 
-def injections(network: Network, energised: BoolArray) -> Injections:
-    """Specified bus injections in pu: generators and DER minus (ZIP) loads."""
+def injections(network: Network, energised: BoolArray, control: GenControl | None = None) -> Injections:
+    """Specified bus injections in pu: generators and DER minus (ZIP) loads.
+
+    Generators inject their scheduled P; their Q counts only where they do
+    not control voltage (``control.q_fixed_mvar``; at voltage-controlled buses
+    the Q equation is not solved).
+    """
     n = network.n_bus
     base = network.base_mva
     s_const = np.zeros(n, dtype=np.complex128)
@@ -69,7 +86,11 @@ def injections(network: Network, energised: BoolArray) -> Injections:
     s_z = np.zeros(n, dtype=np.complex128)
     gen = network.generators
     g = gen.in_service & energised[gen.bus]
-    np.add.at(s_const, gen.bus[g], (gen.p_mw[g] + 1j * gen.q_mvar[g]) / base)
+    if control is None:
+        p_mw, q_mvar = gen.p_mw, np.where(gen.voltage_control, 0.0, gen.q_mvar)
+    else:
+        p_mw, q_mvar = control.p_mw, np.nan_to_num(control.q_fixed_mvar)
+    np.add.at(s_const, gen.bus[g], (p_mw[g] + 1j * q_mvar[g]) / base)
     der = network.ders
     np.add.at(s_const, der.bus, (der.p_injected_mw() + 1j * der.q_injected_mvar()) / base)
     ld = network.loads
@@ -86,8 +107,8 @@ def start_voltage(network: Network, vm_setpoint_pu: np.ndarray, energised: BoolA
                   v_previous: np.ndarray | None) -> np.ndarray:
     """Initial voltages: last solution where usable (warm start), else the case's VM/VA.
 
-    Generator buses always start at their present setpoint magnitude; buses
-    without a source are 0.
+    Voltage-controlled buses always start at their present setpoint
+    magnitude; buses without a source are 0.
     """
     bus = network.buses
     v = bus.vm_init_pu * np.exp(1j * np.deg2rad(bus.va_init_deg))
@@ -105,13 +126,28 @@ class Prepared:
     """Everything a solve needs that depends only on topology and branch data.
 
     A service keeps one between solves while no topology, tap or shunt action
-    happened; it is never stored on the Network.
+    happened; it is never stored on the Network. ``patterns`` caches the
+    Jacobian pattern of each bus split met so far (reactive limits change the
+    split), keyed by :func:`_split_key`.
     """
 
     topology: Topology
     admittance: Admittance
     split: BusSplit
     pattern: JacobianPattern
+    patterns: dict[bytes, JacobianPattern] = field(default_factory=dict)
+
+    def pattern_for(self, split: BusSplit) -> JacobianPattern:
+        key = _split_key(split)
+        pat = self.patterns.get(key)
+        if pat is None:
+            pat = jacobian_pattern(self.admittance.ybus, split.pv, split.pq)
+            self.patterns[key] = pat
+        return pat
+
+
+def _split_key(split: BusSplit) -> bytes:
+    return split.pv.tobytes() + b"|" + split.ref.tobytes()
 
 
 def prepare(network: Network) -> Prepared:
@@ -119,29 +155,66 @@ def prepare(network: Network) -> Prepared:
     topo = analyse(network)
     adm = build_admittance(network, topo.branch_closed)
     split = bus_split(network, topo)
-    return Prepared(topo, adm, split, jacobian_pattern(adm.ybus, split.pv, split.pq))
+    pat = jacobian_pattern(adm.ybus, split.pv, split.pq)
+    return Prepared(topo, adm, split, pat, {_split_key(split): pat})
 
 
 def solve_ac(network: Network, *, tolerance_pu: float = DEFAULT_TOLERANCE_PU,
              max_iter: int = DEFAULT_MAX_ITER, v_start: np.ndarray | None = None,
-             prepared: Prepared | None = None) -> PowerFlowResult:
+             prepared: Prepared | None = None, enforce_q_limits: bool = False) -> PowerFlowResult:
     """AC power flow (Newton-Raphson, polar) of every energised island.
 
     ``v_start`` (complex pu per bus, e.g. the previous result's ``v_pu``) warm
     starts the solve; ``prepared`` reuses a :func:`prepare` of this same
-    network. Returns a :class:`PowerFlowResult`; never raises for
-    non-convergence.
+    network. ``enforce_q_limits`` switches generators that exceed their
+    reactive limits to PQ and re-solves (MATPOWER ``ENFORCE_Q_LIMS`` = 1, see
+    :mod:`cosim.grid.qlimits`); the result lists them in ``q_limited``. Returns
+    a :class:`PowerFlowResult`; never raises for non-convergence.
     """
     prep = prepared if prepared is not None else prepare(network)
-    topo, split = prep.topology, prep.split
-    inj = injections(network, topo.energised)
-    v0 = start_voltage(network, voltage_setpoints(network, topo.energised), topo.energised,
-                       v_start)
+    control = initial_control(network, prep.topology)
+    v = v_start
+    total_iter = 0
+    round_ = 0
+    slack_angle = None
+    while True:
+        result, out_v = _solve_once(network, prep, control, tolerance_pu, max_iter, v)
+        if slack_angle is None:
+            slack_angle = np.angle(out_v)  # slack buses keep their start angle
+        total_iter += result.iterations
+        if not enforce_q_limits or not result.converged:
+            break
+        round_ += 1
+        check = apply_limits(network, control, result.gen_q_mvar, result.gen_p_mw,
+                             prep.topology.energised, round_)
+        if check.infeasible_islands:
+            result = _infeasible(network, prep, check, result)
+            break
+        if not check.changed:
+            break
+        control = check.control
+        v = out_v
+    if control.switched:
+        result = _restore_slack_angles(prep.topology, control, result, slack_angle)
+    return replace(result, iterations=total_iter)
+
+
+def _solve_once(network: Network, prep: Prepared, control: GenControl, tolerance_pu: float,
+                max_iter: int, v_start: np.ndarray | None) -> tuple[PowerFlowResult, np.ndarray]:
+    """One Newton run with the generator roles of ``control``."""
+    topo = control.topology
+    split = prep.split if not control.switched else bus_split(network, topo, control.controls)
+    pattern = prep.pattern if not control.switched else prep.pattern_for(split)
+    inj = injections(network, topo.energised, control)
+    v0 = start_voltage(network, voltage_setpoints(network, topo.energised, control.controls),
+                       topo.energised, v_start)
     ybus = prep.admittance.ybus
-    out = newton_raphson(ybus, inj, v0, prep.pattern, tolerance_pu=tolerance_pu,
+    out = newton_raphson(ybus, inj, v0, pattern, tolerance_pu=tolerance_pu,
                          max_iter=max_iter)
     names = network.buses.name
     live = topo.energised_islands()
+    extra = {"gen_q_fixed_mvar": control.q_fixed_mvar, "gen_p_mw": control.p_mw,
+             "q_limited": control.switched}
 
     def report(k: int, converged: bool, iterations: int, mismatch: float, worst: int) -> IslandReport:
         return IslandReport(island=int(k), n_bus=int((topo.island == k).sum()),
@@ -156,7 +229,7 @@ def solve_ac(network: Network, *, tolerance_pu: float = DEFAULT_TOLERANCE_PU,
             mis = _island_mismatch(ybus, out.v, inj, split, members)
             reports.append(report(k, True, out.iterations, *mis))
         return compute_results(network, topo, prep.admittance, out.v, tuple(reports),
-                               out.iterations)
+                               out.iterations, **extra), out.v  # type: ignore[arg-type]
 
     # Attribute the failure: solve each island on its own.
     v = v0.copy()
@@ -176,7 +249,40 @@ def solve_ac(network: Network, *, tolerance_pu: float = DEFAULT_TOLERANCE_PU,
         reports.append(report(k, one.converged, one.iterations, one.max_mismatch_pu,
                               one.worst_bus))
     return compute_results(network, topo, prep.admittance, v, tuple(reports),
-                           max(r.iterations for r in reports), failed=failed)
+                           max(r.iterations for r in reports), failed=failed,
+                           **extra), v  # type: ignore[arg-type]
+
+
+def _infeasible(network: Network, prep: Prepared, check: LimitCheck,
+                result: PowerFlowResult) -> PowerFlowResult:
+    """Mark the islands whose every voltage-controlling generator is beyond one limit as failed."""
+    topo = prep.topology
+    bad = set(check.infeasible_islands)
+    failed = np.isin(topo.island, list(bad))
+    reports = tuple(
+        replace(r, converged=False, reason="every voltage-controlling generator is beyond "
+                "the same reactive limit: no solution within the limits")
+        if r.island in bad else r for r in result.islands)
+    return compute_results(network, check.control.topology, prep.admittance, result.v_pu,
+                           reports, result.iterations, failed=failed,
+                           gen_q_fixed_mvar=check.control.q_fixed_mvar,
+                           gen_p_mw=check.control.p_mw, q_limited=check.control.switched)
+
+
+def _restore_slack_angles(original: Topology, control: GenControl, result: PowerFlowResult,
+                          start_angle: np.ndarray) -> PowerFlowResult:
+    """Rotate each island whose slack moved so that the original slack keeps its start angle."""
+    moved = np.flatnonzero((original.slack_bus >= 0)
+                           & (original.slack_bus != control.topology.slack_bus))
+    if len(moved) == 0:
+        return result
+    v = result.v_pu.copy()
+    for k in moved:
+        ref0 = original.slack_bus[k]
+        members = original.island == k
+        target = start_angle[ref0]
+        v[members] = v[members] * np.exp(1j * (target - np.angle(v[ref0])))
+    return replace(result, v_pu=v, va_deg=np.rad2deg(np.angle(v)))
 
 
 def _island_mismatch(ybus, v, inj: Injections, split: BusSplit,  # type: ignore[no-untyped-def]

@@ -27,12 +27,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from cosim.grid.frequency import FrequencyResponseConfig
 from cosim.grid.matpower import load_case
 from cosim.grid.network import (
     Network,
+    ZeroImpedanceBranch,
+    check_branch_impedance,
     make_branches,
     make_buses,
     make_ders,
@@ -72,7 +81,7 @@ class LineConfig(_Item):
     in_service: bool = True
 
     @model_validator(mode="after")
-    def _one_unit_system(self) -> "LineConfig":
+    def _one_unit_system(self) -> LineConfig:
         pu = self.x_pu is not None
         ohm = self.x_ohm is not None
         if pu == ohm:
@@ -101,7 +110,7 @@ class TransformerConfig(_Item):
     in_service: bool = True
 
     @model_validator(mode="after")
-    def _one_impedance(self) -> "TransformerConfig":
+    def _one_impedance(self) -> TransformerConfig:
         if (self.x_pu is None) == (self.vk_percent is None):
             raise ValueError("give either x_pu (and r_pu) or sn_mva + vk_percent (+ vkr_percent)")
         if self.vk_percent is not None and self.sn_mva is None:
@@ -128,7 +137,7 @@ class LoadConfig(_Item):
     in_service: bool = True
 
     @model_validator(mode="after")
-    def _zip_sum(self) -> "LoadConfig":
+    def _zip_sum(self) -> LoadConfig:
         if self.zip_z + self.zip_i > 1.0:
             raise ValueError("zip_z + zip_i must not exceed 1 (the rest is constant power)")
         return self
@@ -145,6 +154,9 @@ class GeneratorConfig(_Item):
     mbase_mva: float | None = Field(default=None, gt=0, description="machine base (default base_mva)")
     xdss_pu: float = Field(default=0.2, gt=0, description="subtransient reactance, machine base")
     slack: bool = Field(default=False, description="make this generator's bus the island slack")
+    voltage_control: bool = Field(default=True, description="hold vm_pu (PV); false: fixed "
+                                  "p_mw + j q_mvar injection (PQ)")
+    q_mvar: float = Field(default=0.0, description="reactive output when voltage_control is false")
     in_service: bool = True
 
 
@@ -156,7 +168,7 @@ class ShuntConfig(_Item):
     max_step: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
-    def _step_range(self) -> "ShuntConfig":
+    def _step_range(self) -> ShuntConfig:
         if self.step > self.max_step:
             raise ValueError(f"step {self.step} exceeds max_step {self.max_step}")
         return self
@@ -171,6 +183,18 @@ class DerConfig(_Item):
     p_min_mw: float = 0.0
     p_limit_mw: float = float("inf")
     in_service: bool = True
+
+
+class SolverConfig(BaseModel):
+    """``grid.solver``: AC power-flow options a scenario may set (defaults suit a physical run)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    mode: Literal["ac", "dc"] = "ac"
+    enforce_q_limits: bool = Field(
+        default=True, description="switch generators at a reactive limit from PV to PQ "
+        "(MATPOWER ENFORCE_Q_LIMS=1); a plant or DER at its limit then behaves physically")
+    tolerance_pu: float = Field(default=1e-8, gt=0, description="largest P/Q mismatch accepted")
+    max_iter: int = Field(default=30, ge=1, description="Newton iterations per solve")
 
 
 def _check_unique(items: list[Any], what: str) -> None:
@@ -199,6 +223,7 @@ class GridConfig(BaseModel):
     ders: list[DerConfig] = []
     frequency_response: FrequencyResponseConfig | None = Field(
         default=None, description="aggregate area frequency model (cosim.grid.frequency); none: nominal frequency")
+    solver: SolverConfig = SolverConfig()
 
     @field_validator("buses", "lines", "transformers", "switches", "loads", "generators",
                      "shunts", "ders")
@@ -227,7 +252,7 @@ class GridConfig(BaseModel):
         return items
 
     @model_validator(mode="after")
-    def _has_grid(self) -> "GridConfig":
+    def _has_grid(self) -> GridConfig:
         if self.case is None and not self.buses:
             raise ValueError("give a 'case' file or inline 'buses' (with lines, generators, ...)")
         if self.case is None and not self.generators:
@@ -245,11 +270,17 @@ def resolve_case(case: str, base_dir: Path) -> Path:
     candidate = path if path.is_absolute() else base_dir / path
     if candidate.exists():
         return candidate
-    for shipped in (CASES_DIR / case, CASES_DIR / f"{case}.json"):
+    for shipped in (CASES_DIR / case, CASES_DIR / f"{case}.m", CASES_DIR / f"{case}.json"):
         if shipped.exists():
             return shipped
     raise GridBuildError(f"case: file {str(candidate)!r} not found (nor a shipped case "
-                         f"{case!r}; shipped: {', '.join(sorted(p.stem for p in CASES_DIR.glob('*.json') if '.' not in p.stem))})")
+                         f"{case!r}; shipped: {', '.join(shipped_cases())})")
+
+
+def shipped_cases() -> list[str]:
+    """Names of the MATPOWER cases in ``cosim/grid/cases`` (``case9``, ``case118``, ...)."""
+    return sorted(p.stem for p in (*CASES_DIR.glob("*.m"), *CASES_DIR.glob("*.json"))
+                  if "." not in p.stem)
 
 
 def build_network(config: GridConfig, base_dir: Path) -> Network:
@@ -333,6 +364,10 @@ def build_network(config: GridConfig, base_dir: Path) -> Network:
                              b_pu=rows["b"], rate_a_mva=rows["rate"], tap_ratio=rows["tap"],
                              shift_deg=rows["shift"], in_service=rows["on"],
                              is_transformer=rows["tr"])
+    try:
+        check_branch_impedance(branches, where="grid")
+    except ZeroImpedanceBranch as e:
+        raise GridBuildError(str(e)) from None
     br_pos = {n: i for i, n in enumerate(branches.name)}
 
     sw_branch, sw_bus = [], []
@@ -355,7 +390,7 @@ def build_network(config: GridConfig, base_dir: Path) -> Network:
         _col(bg, "name") + [n for n, _, _ in gens],
         _cat(_col(bg, "bus"), [b for _, b, _ in gens]),
         _cat(_col(bg, "p_mw"), [g.p_mw for *_, g in gens]),
-        q_mvar=_cat(_col(bg, "q_mvar"), [0.0 for _ in gens]),
+        q_mvar=_cat(_col(bg, "q_mvar"), [g.q_mvar for *_, g in gens]),
         vm_setpoint_pu=_cat(_col(bg, "vm_setpoint_pu"), [g.vm_pu for *_, g in gens]),
         q_min_mvar=_cat(_col(bg, "q_min_mvar"), [g.q_min_mvar for *_, g in gens]),
         q_max_mvar=_cat(_col(bg, "q_max_mvar"), [g.q_max_mvar for *_, g in gens]),
@@ -363,7 +398,8 @@ def build_network(config: GridConfig, base_dir: Path) -> Network:
         p_max_mw=_cat(_col(bg, "p_max_mw"), [g.p_max_mw for *_, g in gens]),
         mbase_mva=_cat(_col(bg, "mbase_mva"), [g.mbase_mva or base_mva for *_, g in gens]),
         xdss_pu=_cat(_col(bg, "xdss_pu"), [g.xdss_pu for *_, g in gens]),
-        in_service=_cat(_col(bg, "in_service"), [g.in_service for *_, g in gens]))
+        in_service=_cat(_col(bg, "in_service"), [g.in_service for *_, g in gens]),
+        voltage_control=_cat(_col(bg, "voltage_control"), [g.voltage_control for *_, g in gens]))
 
     bl = base.loads if base is not None else None
     lds = [(bus("loads", i, "bus", x.bus), x) for i, x in enumerate(config.loads)]

@@ -20,6 +20,8 @@ import numpy as np
 
 from cosim.grid.network import (
     Network,
+    ZeroImpedanceBranch,
+    check_branch_impedance,
     make_branches,
     make_buses,
     make_generators,
@@ -31,7 +33,7 @@ from cosim.grid.network import (
 BUS_I, BUS_TYPE, PD, QD, GS, BS, AREA, VM, VA, BASE_KV, ZONE, VMAX, VMIN = range(13)
 GEN_BUS, PG, QG, QMAX, QMIN, VG, MBASE, GEN_STATUS, PMAX, PMIN = range(10)
 F_BUS, T_BUS, BR_R, BR_X, BR_B, RATE_A, RATE_B, RATE_C, TAP, SHIFT, BR_STATUS = range(11)
-REF_TYPE, ISOLATED_TYPE = 3, 4
+PQ_TYPE, PV_TYPE, REF_TYPE, ISOLATED_TYPE = 1, 2, 3, 4
 
 
 class CaseFormatError(ValueError):
@@ -51,28 +53,109 @@ def load_case(path: Path | str, *, frequency_hz: float = 60.0) -> Network:
     return case_to_network(data, frequency_hz=frequency_hz, source=str(path))
 
 
-_ASSIGN = re.compile(r"mpc\.(\w+)\s*=\s*(\[.*?\]|[^;\n]+)\s*;", re.S)
+def _strip_comment(line: str) -> str:
+    """``line`` without its MATLAB ``%`` comment (a ``%`` inside a quoted string stays)."""
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == "'":
+            quoted = not quoted  # '' inside a string toggles twice: still quoted
+        elif ch == "%" and not quoted:
+            return line[:i]
+    return line
+
+
+def _statements(text: str) -> list[tuple[int, str]]:
+    """``(line number, statement)`` for each top-level ``;``-terminated statement.
+
+    Comments and ``...`` continuations are removed first; ``;`` and newlines
+    inside ``[...]`` or ``{...}`` separate rows, not statements.
+    """
+    out: list[tuple[int, str]] = []
+    depth, start = 0, 0
+    buf: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _strip_comment(raw)
+        if line.rstrip().endswith("..."):
+            line = line.rstrip()[:-3]
+        if not buf:
+            start = number
+        quoted = False
+        for ch in line:
+            if ch == "'":
+                quoted = not quoted
+            elif not quoted and ch in "[{":
+                depth += 1
+            elif not quoted and ch in "]}":
+                depth -= 1
+            if not quoted and depth == 0 and ch in ";,":
+                if "".join(buf).strip():
+                    out.append((start, "".join(buf).strip()))
+                buf = []
+                start = number
+                continue
+            buf.append(ch)
+        if depth == 0:
+            if "".join(buf).strip():
+                out.append((start, "".join(buf).strip()))
+            buf = []
+        else:
+            buf.append(";")  # a newline inside brackets ends a row
+    if depth != 0:
+        raise CaseFormatError(f"line {start}: unbalanced brackets")
+    return out
+
+
+_NUMBER = {"inf": np.inf, "+inf": np.inf, "-inf": -np.inf, "nan": np.nan}
+_ASSIGN = re.compile(r"^mpc\.(\w+)\s*=\s*(.*)$", re.DOTALL)
+
+
+def _number(token: str) -> float:
+    low = token.lower()
+    return _NUMBER[low] if low in _NUMBER else float(token)
+
+
+def _value(text: str) -> Any:
+    """A MATLAB literal: ``[numeric matrix]`` (list of rows), ``{cell of strings}``, number, string."""
+    text = text.strip()
+    if text.startswith("["):
+        rows = [r for r in re.split(r";", text[1:-1]) if r.strip()]
+        return [[_number(x) for x in re.split(r"[\s,]+", r.strip()) if x] for r in rows]
+    if text.startswith("{"):
+        return [m.replace("''", "'") for m in re.findall(r"'((?:[^']|'')*)'", text[1:-1])]
+    if text.startswith("'"):
+        return text.strip("'")
+    return _number(text)
 
 
 def parse_m(text: str, *, source: str = "<case>") -> dict[str, Any]:
-    """Extract ``mpc.baseMVA``, ``mpc.bus``, ``mpc.gen``, ``mpc.branch`` from MATPOWER code."""
-    text = re.sub(r"%[^\n]*", "", text)  # MATLAB comments
+    """The ``mpc.<field> = <literal>;`` assignments of a MATPOWER case file.
+
+    Reads every field a case file holds (``baseMVA``, ``bus``, ``gen``,
+    ``branch``, ``gencost``, ``bus_name`` and any other numeric matrix, cell
+    array of strings or scalar); the network uses the power-flow fields.
+    Statements that compute or modify data (``mpc.gen(:, 2) = ...``) are
+    rejected rather than skipped: ignoring them would change the case silently.
+    """
     found: dict[str, Any] = {}
-    for key, value in _ASSIGN.findall(text):
-        value = value.strip()
-        if value.startswith("["):
-            rows = [r for r in re.split(r"[;\n]", value.strip("[]")) if r.strip()]
-            try:
-                found[key] = [[float(x) for x in re.split(r"[\s,]+", r.strip())] for r in rows]
-            except ValueError:
-                continue  # string cell arrays etc. are not part of the v2 core
-        else:
-            try:
-                found[key] = float(value.strip("'\""))
-            except ValueError:
-                found[key] = value
+    for line, statement in _statements(text):
+        if statement.startswith("function") or not statement.startswith("mpc"):
+            continue
+        match = _ASSIGN.match(statement)
+        if match is None:
+            raise CaseFormatError(f"{source}:{line}: unsupported statement "
+                                  f"{statement.splitlines()[0][:60]!r} (only mpc.<field> = <literal>)")
+        key, value = match.groups()
+        try:
+            found[key] = _value(value)
+        except (ValueError, KeyError, IndexError):
+            raise CaseFormatError(f"{source}:{line}: mpc.{key}: not a numeric matrix, cell "
+                                  "array of strings, number or string") from None
     if str(found.get("version", "2")) not in ("2", "2.0"):
         raise CaseFormatError(f"{source}: only MATPOWER case format version 2 is supported")
+    names = found.get("bus_name")
+    if names is not None and len(names) != len(found.get("bus", [])):
+        raise CaseFormatError(f"{source}: mpc.bus_name has {len(names)} names for "
+                              f"{len(found.get('bus', []))} buses")
     return found
 
 
@@ -127,13 +210,20 @@ def case_to_network(data: dict[str, Any], *, frequency_hz: float = 60.0,
                              branch[:, BR_R], branch[:, BR_X], b_pu=branch[:, BR_B],
                              rate_a_mva=rate, tap_ratio=tap, shift_deg=shift,
                              in_service=br_on, is_transformer=is_tr)
+    try:
+        check_branch_impedance(branches, where=source)
+    except ZeroImpedanceBranch as e:
+        raise CaseFormatError(str(e)) from None
 
     g_bus = to_pos(gen[:, GEN_BUS], "gen")
     generators = make_generators(
         [f"gen{k + 1}" for k in range(len(gen))], g_bus, gen[:, PG], q_mvar=gen[:, QG],
         vm_setpoint_pu=gen[:, VG], q_min_mvar=gen[:, QMIN], q_max_mvar=gen[:, QMAX],
         p_min_mw=gen[:, PMIN], p_max_mw=gen[:, PMAX], mbase_mva=gen[:, MBASE],
-        in_service=(gen[:, GEN_STATUS] > 0) & ~isolated[g_bus])
+        in_service=(gen[:, GEN_STATUS] > 0) & ~isolated[g_bus],
+        # MATPOWER bustypes(): a generator holds its bus voltage only at a PV or
+        # REF bus; at a bus typed PQ it injects its PG + j QG as given.
+        voltage_control=bus[g_bus, BUS_TYPE] != PQ_TYPE)
 
     has_load = (bus[:, PD] != 0.0) | (bus[:, QD] != 0.0)
     li = np.flatnonzero(has_load)

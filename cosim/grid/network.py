@@ -123,11 +123,13 @@ class Loads(_Named):
 
 @dataclass(frozen=True, eq=False)
 class Generators(_Named):
-    """Synchronous sources: voltage-controlling (PV) or slack.
+    """Synchronous sources: voltage-controlling (PV), slack, or fixed P/Q.
 
-    ``xdss_pu`` is the subtransient reactance on the machine base ``mbase_mva``
-    (used only by fault studies). Reactive limits are kept for reporting; the
-    power flow does not enforce them (see docs/grid.md).
+    ``voltage_control`` False makes the generator a fixed ``p_mw + j q_mvar``
+    injection (MATPOWER: a generator at a bus typed PQ). ``xdss_pu`` is the
+    subtransient reactance on the machine base ``mbase_mva`` (used only by
+    fault studies). ``q_min_mvar``/``q_max_mvar`` are enforced by the AC power
+    flow when asked (``enforce_q_limits``, see docs/grid.md).
     """
 
     name: tuple[str, ...]
@@ -142,6 +144,7 @@ class Generators(_Named):
     mbase_mva: FloatArray
     xdss_pu: FloatArray
     in_service: BoolArray
+    voltage_control: BoolArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -276,12 +279,32 @@ def make_generators(name: list[str], bus: object, p_mw: object, *, q_mvar: objec
                     vm_setpoint_pu: object = None, q_min_mvar: object = None,
                     q_max_mvar: object = None, p_min_mw: object = None,
                     p_max_mw: object = None, mbase_mva: object = None,
-                    xdss_pu: object = None, in_service: object = None) -> Generators:
+                    xdss_pu: object = None, in_service: object = None,
+                    voltage_control: object = None) -> Generators:
     n = len(name)
     return Generators(tuple(name), _i(bus, n), _f(p_mw, n), _f(q_mvar, n),
                       _f(vm_setpoint_pu, n, 1.0), _f(q_min_mvar, n, -np.inf),
                       _f(q_max_mvar, n, np.inf), _f(p_min_mw, n), _f(p_max_mw, n, np.inf),
-                      _f(mbase_mva, n, 100.0), _f(xdss_pu, n, 0.2), _b(in_service, n))
+                      _f(mbase_mva, n, 100.0), _f(xdss_pu, n, 0.2), _b(in_service, n),
+                      _b(voltage_control, n))
+
+
+class ZeroImpedanceBranch(ValueError):
+    """A branch with r = x = 0: its series admittance is infinite (use a switch or merge the buses)."""
+
+
+def check_branch_impedance(branches: Branches, *, where: str = "") -> None:
+    """Raise :class:`ZeroImpedanceBranch` naming every branch whose r and x are both 0.
+
+    Why: 1/(r + jx) would be infinite and turn every voltage of the island to
+    NaN. A bus tie is a switch on a branch, or the two buses are one bus.
+    """
+    zero = np.flatnonzero((branches.r_pu == 0.0) & (branches.x_pu == 0.0))
+    if len(zero):
+        names = ", ".join(branches.name[k] for k in zero[:5]) + (" ..." if len(zero) > 5 else "")
+        prefix = f"{where}: " if where else ""
+        raise ZeroImpedanceBranch(f"{prefix}branch(es) {names} have r = x = 0 (infinite "
+                                  "admittance); model a bus tie as a switch or merge the buses")
 
 
 def make_loads(name: list[str], bus: object, p_mw: object, q_mvar: object, *,

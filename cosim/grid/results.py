@@ -31,6 +31,24 @@ class IslandReport:
     iterations: int
     max_mismatch_pu: float
     worst_bus: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class QLimitSwitch:
+    """A generator held at a reactive limit by ``enforce_q_limits`` (its bus became PQ).
+
+    ``limit`` is "max" or "min" for the generator that violated it, "bus" for
+    a generator within its limits frozen at its output because its bus
+    switched (MATPOWER semantics); ``q_mvar`` is the value it is held at and
+    ``round`` the re-solve (1, 2, ...) after which it switched.
+    """
+
+    generator: str
+    bus: str
+    limit: str
+    q_mvar: float
+    round: int
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,15 @@ class PowerFlowResult:
     der_q_mvar: FloatArray
     losses_mw: float
     losses_mvar: float
+    q_limited: tuple[QLimitSwitch, ...] = ()
+
+    @property
+    def switched_buses(self) -> tuple[str, ...]:
+        """Buses turned from voltage-controlled (PV) to PQ by reactive limits, in switching order."""
+        seen: dict[str, None] = {}
+        for s in self.q_limited:
+            seen.setdefault(s.bus, None)
+        return tuple(seen)
 
     @property
     def max_mismatch_pu(self) -> float:
@@ -96,19 +123,26 @@ def ka_per_pu(network: Network, bus: IntArray) -> FloatArray:
 def compute_results(network: Network, topology: Topology, adm: Admittance, v: np.ndarray,
                     islands: tuple[IslandReport, ...], iterations: int,
                     failed: BoolArray | None = None,
-                    active_only: bool = False) -> PowerFlowResult:
+                    active_only: bool = False, gen_q_fixed_mvar: FloatArray | None = None,
+                    gen_p_mw: FloatArray | None = None,
+                    q_limited: tuple[QLimitSwitch, ...] = ()) -> PowerFlowResult:
     """Flows, generator outputs and served loads from complex bus voltages ``v`` (pu).
 
     ``failed`` marks buses of islands that did not converge: their values are
     reported as NaN. ``active_only`` is for DC results: reactive quantities
-    are reported as 0.
+    are reported as 0. ``gen_q_fixed_mvar`` is the reactive output of each
+    generator that does not control voltage (NaN for those that share their
+    bus's reactive need, see :func:`share_reactive`); by default the network's
+    ``q_mvar`` where ``voltage_control`` is off. ``gen_p_mw`` replaces the
+    scheduled active outputs (the slack generator's is always computed).
     """
     if failed is not None and failed.any():
         # Compute with zeros there (Ybus keeps explicit zeros of open branches, and
         # 0 * NaN would leak into neighbouring islands), then blank them out.
         v = np.where(failed, 0.0, v)
         result = compute_results(network, topology, adm, v, islands, iterations,
-                                 active_only=active_only)
+                                 active_only=active_only, gen_q_fixed_mvar=gen_q_fixed_mvar,
+                                 gen_p_mw=gen_p_mw, q_limited=q_limited)
         return _blank(network, result, failed)
     base = network.base_mva
     br = network.branches
@@ -139,9 +173,10 @@ def compute_results(network: Network, topology: Topology, adm: Admittance, v: np
 
     gen = network.generators
     g_on = gen.in_service & topology.energised[gen.bus]
-    count = np.bincount(gen.bus[g_on], minlength=n)
-    gen_q = np.where(g_on, gen_need.imag[gen.bus] / np.maximum(count[gen.bus], 1), 0.0)
-    gen_p = np.where(g_on, gen.p_mw, 0.0)
+    q_fixed = (np.where(gen.voltage_control, np.nan, gen.q_mvar)
+               if gen_q_fixed_mvar is None else gen_q_fixed_mvar)
+    gen_q = share_reactive(network, g_on, q_fixed, gen_need.imag)
+    gen_p = np.where(g_on, gen.p_mw if gen_p_mw is None else gen_p_mw, 0.0)
     for g in topology.slack_gen[topology.slack_gen >= 0]:
         b = gen.bus[g]
         others = gen_p[gen.bus == b].sum() - gen_p[g]
@@ -162,7 +197,47 @@ def compute_results(network: Network, topology: Topology, adm: Admittance, v: np
         gen_p_mw=gen_p, gen_q_mvar=gen_q, load_p_mw=load_s.real, load_q_mvar=q(load_s.imag),
         load_served=served, shunt_p_mw=sh_s.real, shunt_q_mvar=q(sh_s.imag),
         der_p_mw=der_s.real, der_q_mvar=q(der_s.imag), losses_mw=float(losses.real.sum()),
-        losses_mvar=float(q(losses.imag).sum()))
+        losses_mvar=float(q(losses.imag).sum()), q_limited=q_limited)
+
+
+def share_reactive(network: Network, on: BoolArray, q_fixed_mvar: FloatArray,
+                   bus_need_mvar: FloatArray) -> FloatArray:
+    """Reactive output of each generator, Mvar (MATPOWER ``pfsoln`` rule).
+
+    Generators with a finite ``q_fixed_mvar`` (PQ generators, generators held
+    at a limit) give that value. The rest of a bus's need (``bus_need_mvar``,
+    the reactive power generators must supply there) is shared among the bus's
+    other running generators in proportion to their reactive ranges: each
+    sits at the same fraction of the way from ``q_min_mvar`` to
+    ``q_max_mvar``. An infinite limit is replaced by a proxy M, the sum over
+    the bus of the equal share's magnitude and the finite limits' magnitudes
+    (as MATPOWER 7 does); where the bus's total range is zero the share is equal.
+    """
+    gen = network.generators
+    n = network.n_bus
+    fixed = on & np.isfinite(q_fixed_mvar)
+    share = on & ~fixed
+    q = np.where(fixed, q_fixed_mvar, 0.0)
+    if not share.any():
+        return q
+    b = gen.bus[share]
+    fixed_sum = np.bincount(gen.bus[fixed], weights=q[fixed], minlength=n)
+    total = (bus_need_mvar - fixed_sum)[b]  # what the sharing generators of the bus supply
+    count = np.bincount(b, minlength=n)[b]
+    equal = total / count
+    qmin, qmax = gen.q_min_mvar[share], gen.q_max_mvar[share]
+    proxy = (np.abs(equal) + np.where(np.isfinite(qmax), np.abs(qmax), 0.0)
+             + np.where(np.isfinite(qmin), np.abs(qmin), 0.0))
+    proxy = np.bincount(b, weights=proxy, minlength=n)[b]
+    qmin = np.where(np.isfinite(qmin), qmin, -proxy)
+    qmax = np.where(np.isfinite(qmax), qmax, proxy)
+    cmin = np.bincount(b, weights=qmin, minlength=n)[b]
+    cmax = np.bincount(b, weights=qmax, minlength=n)[b]
+    ranged = cmax != cmin
+    with np.errstate(divide="ignore", invalid="ignore"):
+        proportional = qmin + (total - cmin) / (cmax - cmin) * (qmax - qmin)
+    q[share] = np.where(ranged, proportional, qmin + (total - cmin) / count)
+    return q
 
 
 def _blank(network: Network, r: PowerFlowResult, failed: BoolArray) -> PowerFlowResult:

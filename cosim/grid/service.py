@@ -15,11 +15,18 @@ here: a solve is instantaneous in simulated time.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 
-from cosim.grid.acflow import DEFAULT_MAX_ITER, DEFAULT_TOLERANCE_PU, Prepared, prepare, solve_ac
+from cosim.grid.acflow import (
+    DEFAULT_MAX_ITER,
+    DEFAULT_TOLERANCE_PU,
+    Prepared,
+    prepare,
+    solve_ac,
+)
 from cosim.grid.actions import Action, ApplyFault, Change, ClearFault, apply_action
 from cosim.grid.dcflow import solve_dc
 from cosim.grid.faults import FaultResult, fault_study
@@ -39,7 +46,10 @@ class GridService:
 
     ``mode`` is "ac" (Newton-Raphson) or "dc". ``tolerance_pu`` is the largest
     P/Q mismatch accepted (pu on base_mva), ``max_iter`` the Newton iteration
-    limit. ``record(entity, quantity, value, unit)`` and ``log(kind, **fields)``
+    limit. ``enforce_q_limits`` holds generators at their reactive limits
+    (PV->PQ switching, see :mod:`cosim.grid.qlimits`); off by default here as in
+    MATPOWER's ``runpf``, on by default in scenarios (``grid.solver``).
+    ``record(entity, quantity, value, unit)`` and ``log(kind, **fields)``
     are optional sinks (a World's ``record`` and ``log``). ``on_change(action,
     change)``, if set (here or later on the attribute), is called after every
     :meth:`apply`, so a layer above (devices) can wake its processes; it is a
@@ -53,8 +63,9 @@ class GridService:
 
     def __init__(self, network: Network, *, mode: Literal["ac", "dc"] = "ac",
                  tolerance_pu: float = DEFAULT_TOLERANCE_PU, max_iter: int = DEFAULT_MAX_ITER,
-                 record: Recorder | None = None, log: Logger | None = None,
-                 entity: str = "grid", on_change: ChangeCallback | None = None,
+                 enforce_q_limits: bool = False, record: Recorder | None = None,
+                 log: Logger | None = None, entity: str = "grid",
+                 on_change: ChangeCallback | None = None,
                  frequency: SystemFrequency | None = None, clock: Clock | None = None) -> None:
         if mode not in ("ac", "dc"):
             raise ValueError(f"mode must be 'ac' or 'dc', got {mode!r}")
@@ -68,6 +79,7 @@ class GridService:
         self.mode = mode
         self.tolerance_pu = tolerance_pu
         self.max_iter = max_iter
+        self.enforce_q_limits = enforce_q_limits
         self._record = record
         self._log = log
         self._entity = entity
@@ -77,6 +89,7 @@ class GridService:
         self._fault_result: FaultResult | None = None
         self._dirty = True
         self.solve_count = 0
+        self._q_limited: tuple[tuple[str, str, str], ...] = ()
         self.on_change = on_change
 
     @property
@@ -137,7 +150,8 @@ class GridService:
                 self._prepared = prepare(self._network)
             v_start = self._result.v_pu if self._result is not None else None
             result = solve_ac(self._network, tolerance_pu=self.tolerance_pu,
-                              max_iter=self.max_iter, v_start=v_start, prepared=self._prepared)
+                              max_iter=self.max_iter, v_start=v_start, prepared=self._prepared,
+                              enforce_q_limits=self.enforce_q_limits)
         self._result = result
         self._fault_result = (fault_study(self._network, self._fault, result.v_pu)
                               if self._fault is not None else None)
@@ -194,4 +208,9 @@ class GridService:
                     self._log("powerflow_not_converged", island=island.island,
                               slack_bus=island.slack_bus, iterations=island.iterations,
                               max_mismatch_pu=island.max_mismatch_pu,
-                              worst_bus=island.worst_bus)
+                              worst_bus=island.worst_bus, reason=island.reason)
+            switched = tuple((s.generator, s.bus, s.limit) for s in result.q_limited)
+            if switched != self._q_limited:
+                self._log("q_limits", generators=[g for g, _, _ in switched],
+                          buses=list(result.switched_buses), limits=[lim for *_, lim in switched])
+                self._q_limited = switched

@@ -5,8 +5,8 @@ An island is a set of buses joined by closed branches
 an in-service generator; DER follow the grid and cannot energise an island
 alone. Each energised island gets one slack bus: the designated slack
 (``Buses.is_slack``) if it has an in-service generator there, else the bus of
-the island's largest generator (by ``p_max_mw``, or ``mbase_mva`` when P max is
-unlimited).
+the island's largest voltage-controlling generator (by ``p_max_mw``, or
+``mbase_mva`` when P max is unlimited), else its largest generator.
 """
 
 from __future__ import annotations
@@ -58,9 +58,11 @@ def analyse(network: Network) -> Topology:
     g_bus = gen.bus[g_on]
     size = np.where(np.isfinite(gen.p_max_mw[g_on]), gen.p_max_mw[g_on], gen.mbase_mva[g_on])
     designated = network.buses.is_slack[g_bus]
+    controls = gen.voltage_control[g_on]
     g_island = island[g_bus]
-    # Sort by island, then designated slack first, then largest, then table order.
-    order = np.lexsort((np.arange(len(g_on)), -size, ~designated, g_island))
+    # Sort by island, then designated slack first, then voltage-controlling, then
+    # largest, then table order.
+    order = np.lexsort((np.arange(len(g_on)), -size, ~controls, ~designated, g_island))
     first = np.ones(len(order), dtype=bool)
     first[1:] = g_island[order][1:] != g_island[order][:-1]
     slack_bus = np.full(n_islands, -1, dtype=np.int64)

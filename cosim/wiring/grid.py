@@ -9,7 +9,8 @@ the ground truth of a run, for plots and reports; Operations does not read it
 from __future__ import annotations
 
 import math
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 from ..grid import GridService
 from ..grid.frequency import SystemFrequency
@@ -25,8 +26,13 @@ def attach_grid(world: World, scenario: Scenario) -> GridService | None:
         return None
     response = scenario.grid.frequency_response if scenario.grid is not None else None
     frequency = SystemFrequency(response, scenario.network.frequency_hz) if response is not None else None
+    solver = scenario.grid.solver if scenario.grid is not None else None
+    options = {} if solver is None else {
+        "mode": solver.mode, "enforce_q_limits": solver.enforce_q_limits,
+        "tolerance_pu": solver.tolerance_pu, "max_iter": solver.max_iter}
     service = GridService(scenario.network, record=world.record, log=world.log, entity="grid",
-                          frequency=frequency, clock=lambda: world.now)
+                          frequency=frequency, clock=lambda: world.now,
+                          **options)  # type: ignore[arg-type]
     world.add_service(SERVICE, service)
     return service
 

@@ -12,7 +12,7 @@ from cosim.grid.service import GridService
 
 def test_solves_only_when_something_changed(balanced) -> None:  # type: ignore[no-untyped-def]
     recorded: list[tuple] = []
-    svc = GridService(load_case(CASES_DIR / "case118.json"),
+    svc = GridService(load_case(CASES_DIR / "case118.m"),
                       record=lambda *row: recorded.append(row))
     assert svc.solve_count == 0 and svc.dirty
     balanced(svc.solve_if_changed())
