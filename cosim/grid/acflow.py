@@ -174,7 +174,7 @@ def solve_ac(network: Network, *, tolerance_pu: float = DEFAULT_TOLERANCE_PU,
     prep = prepared if prepared is not None else prepare(network)
     control = initial_control(network, prep.topology)
     v = v_start
-    total_iter = 0
+    total_iter = total_fact = 0
     round_ = 0
     slack_angle = None
     while True:
@@ -182,6 +182,7 @@ def solve_ac(network: Network, *, tolerance_pu: float = DEFAULT_TOLERANCE_PU,
         if slack_angle is None:
             slack_angle = np.angle(out_v)  # slack buses keep their start angle
         total_iter += result.iterations
+        total_fact += result.factorisations
         if not enforce_q_limits or not result.converged:
             break
         round_ += 1
@@ -196,7 +197,7 @@ def solve_ac(network: Network, *, tolerance_pu: float = DEFAULT_TOLERANCE_PU,
         v = out_v
     if control.switched:
         result = _restore_slack_angles(prep.topology, control, result, slack_angle)
-    return replace(result, iterations=total_iter)
+    return replace(result, iterations=total_iter, factorisations=total_fact)
 
 
 def _solve_once(network: Network, prep: Prepared, control: GenControl, tolerance_pu: float,
@@ -228,13 +229,15 @@ def _solve_once(network: Network, prep: Prepared, control: GenControl, tolerance
             members = topo.island == k
             mis = _island_mismatch(ybus, out.v, inj, split, members)
             reports.append(report(k, True, out.iterations, *mis))
-        return compute_results(network, topo, prep.admittance, out.v, tuple(reports),
-                               out.iterations, **extra), out.v  # type: ignore[arg-type]
+        done = compute_results(network, topo, prep.admittance, out.v, tuple(reports),
+                               out.iterations, **extra)  # type: ignore[arg-type]
+        return replace(done, factorisations=out.factorisations), out.v
 
     # Attribute the failure: solve each island on its own.
     v = v0.copy()
     failed = np.zeros(network.n_bus, dtype=bool)
     reports = []
+    factorisations = out.factorisations
     for k in live:
         members = topo.island == k
         if len(live) == 1:
@@ -243,14 +246,16 @@ def _solve_once(network: Network, prep: Prepared, control: GenControl, tolerance
             pv, pq = split.pv[members[split.pv]], split.pq[members[split.pq]]
             one = newton_raphson(ybus, inj, v0, jacobian_pattern(ybus, pv, pq),
                                  tolerance_pu=tolerance_pu, max_iter=max_iter)
+            factorisations += one.factorisations
         v[members] = one.v[members]
         if not one.converged:
             failed |= members
         reports.append(report(k, one.converged, one.iterations, one.max_mismatch_pu,
                               one.worst_bus))
-    return compute_results(network, topo, prep.admittance, v, tuple(reports),
+    done = compute_results(network, topo, prep.admittance, v, tuple(reports),
                            max(r.iterations for r in reports), failed=failed,
-                           **extra), v  # type: ignore[arg-type]
+                           **extra)  # type: ignore[arg-type]
+    return replace(done, factorisations=factorisations), v
 
 
 def _infeasible(network: Network, prep: Prepared, check: LimitCheck,

@@ -22,9 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
 from cosim.grid.network import IntArray
+from cosim.grid.sparse_lu import Factor, SingularMatrix, SparseLU
+
+# A step with a reused (stale) factorisation must shrink the mismatch at least
+# this much, else the next step refactorises (and a step that grew it is undone).
+STALE_CONTRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class JacobianPattern:
     indices: IntArray
     indptr: IntArray
     size: int
+    lu: SparseLU  # keeps the symbolic analysis and the last factorisation
 
 
 def jacobian_pattern(ybus: sp.csr_matrix, pv: IntArray, pq: IntArray) -> JacobianPattern:
@@ -93,7 +98,8 @@ def jacobian_pattern(ybus: sp.csr_matrix, pv: IntArray, pq: IntArray) -> Jacobia
     return JacobianPattern(rows=rows, cols=cols, diag_pos=diag_pos, pvpq=pvpq,
                            pq=np.asarray(pq, dtype=np.int64),
                            take=(take[0], take[1], take[2], take[3]), perm=perm,
-                           indices=marker.indices.copy(), indptr=marker.indptr.copy(), size=size)
+                           indices=marker.indices.copy(), indptr=marker.indptr.copy(), size=size,
+                           lu=SparseLU(marker.indices.copy(), marker.indptr.copy(), size))
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,8 @@ class NewtonOutcome:
 
     ``max_mismatch_pu`` is the largest |P| or |Q| mismatch over the solved
     buses and ``worst_bus`` the bus index where it occurs (-1 if none).
+    ``iterations`` counts Newton steps, ``factorisations`` the Jacobians
+    factorised (fewer when a warm solve reused the last one).
     """
 
     v: np.ndarray
@@ -109,6 +117,7 @@ class NewtonOutcome:
     iterations: int
     max_mismatch_pu: float
     worst_bus: int
+    factorisations: int = 0
 
 
 def _mismatch(ybus: sp.csr_matrix, v: np.ndarray, inj: Injections,
@@ -131,48 +140,77 @@ def _worst(mis: np.ndarray, pat: JacobianPattern) -> tuple[float, int]:
     return float(per_bus[k]), k
 
 
+def jacobian_values(ybus: sp.csr_matrix, v: np.ndarray, inj: Injections,
+                    pat: JacobianPattern) -> np.ndarray:
+    """The Jacobian's stored values at ``v``, in the CSC order of ``pat``."""
+    vm = np.abs(v)
+    ibus = ybus @ v
+    vn = v / np.where(vm > 0.0, vm, 1.0)  # de-energised buses have v = 0
+    r, c, d = pat.rows, pat.cols, pat.diag_pos
+    data = ybus.data
+    d_va = -1j * v[r] * np.conj(data * v[c])
+    d_vm = v[r] * np.conj(data * vn[c])
+    d_va[d] += 1j * v * np.conj(ibus)
+    d_vm[d] += np.conj(ibus) * vn - inj.d_dvm(vm)
+    t11, t12, t21, t22 = pat.take
+    vals = np.concatenate((d_va.real[t11], d_vm.real[t12], d_va.imag[t21], d_vm.imag[t22]))
+    return vals[pat.perm]
+
+
 def newton_raphson(ybus: sp.csr_matrix, inj: Injections, v0: np.ndarray,
                    pat: JacobianPattern, *, tolerance_pu: float,
-                   max_iter: int) -> NewtonOutcome:
+                   max_iter: int, reuse_factor: bool = True) -> NewtonOutcome:
     """Solve ``V conj(Ybus V) = S(|V|)`` for the buses in ``pat`` (pv: angle, pq: both).
 
     Buses in neither pv nor pq keep their ``v0`` (slack buses and buses not
     being solved). Converged when the largest mismatch is below
     ``tolerance_pu``; never raises for divergence or a singular Jacobian: the
     outcome says ``converged=False`` with the mismatch reached.
+
+    With ``reuse_factor``, the first steps use the pattern's last
+    factorisation (from the previous solve) while each shrinks the mismatch
+    by at least :data:`STALE_CONTRACTION`; otherwise the step is undone and
+    the Jacobian factorised at the present point. The answer is the same (the
+    test is always the true mismatch); a warm re-solve after a small change
+    then needs no factorisation at all.
     """
     v = v0.astype(np.complex128).copy()
     va, vm = np.angle(v), np.abs(v)
     npvpq = len(pat.pvpq)
-    data = ybus.data
     mis, f = _mismatch(ybus, v, inj, pat)
-    it = 0
-    converged = bool(pat.size == 0 or np.max(np.abs(f)) < tolerance_pu)
+    it = factorisations = 0
+    norm = float(np.max(np.abs(f))) if pat.size else 0.0
+    converged = bool(pat.size == 0 or norm < tolerance_pu)
+    factor: Factor | None = pat.lu.last if reuse_factor else None
+    stale = factor is not None
     while not converged and it < max_iter:
         it += 1
-        ibus = ybus @ v
-        vn = v / np.where(vm > 0.0, vm, 1.0)  # de-energised buses have v = 0
-        r, c, d = pat.rows, pat.cols, pat.diag_pos
-        d_va = -1j * v[r] * np.conj(data * v[c])
-        d_vm = v[r] * np.conj(data * vn[c])
-        d_va[d] += 1j * v * np.conj(ibus)
-        d_vm[d] += np.conj(ibus) * vn - inj.d_dvm(vm)
-        t11, t12, t21, t22 = pat.take
-        vals = np.concatenate((d_va.real[t11], d_vm.real[t12], d_va.imag[t21], d_vm.imag[t22]))
-        jac = sp.csc_matrix((vals[pat.perm], pat.indices, pat.indptr), shape=(pat.size, pat.size))
-        try:
-            dx = splu(jac, permc_spec="MMD_AT_PLUS_A").solve(-f)
-        except RuntimeError:  # singular Jacobian: voltage collapse or no solution
-            break
+        if factor is None:
+            try:
+                factor = pat.lu.factor(jacobian_values(ybus, v, inj, pat))
+            except SingularMatrix:  # voltage collapse or no solution
+                break
+            factorisations += 1
+            stale = False
+        dx = factor.solve(-f)
         if not np.isfinite(dx).all():
             break
-        va[pat.pvpq] += dx[:npvpq]
-        vm[pat.pq] += dx[npvpq:]
-        v = vm * np.exp(1j * va)
-        mis, f = _mismatch(ybus, v, inj, pat)
-        if not np.isfinite(f).all():
+        va_new, vm_new = va.copy(), vm.copy()
+        va_new[pat.pvpq] += dx[:npvpq]
+        vm_new[pat.pq] += dx[npvpq:]
+        v_new = vm_new * np.exp(1j * va_new)
+        mis_new, f_new = _mismatch(ybus, v_new, inj, pat)
+        norm_new = float(np.max(np.abs(f_new))) if np.isfinite(f_new).all() else np.inf
+        if stale and not norm_new < STALE_CONTRACTION * norm:
+            factor, stale = None, False  # refactorise here
+            if not norm_new < norm:
+                continue  # undo the step
+        if not np.isfinite(norm_new):
             break
-        converged = bool(np.max(np.abs(f)) < tolerance_pu)
+        if not stale:
+            factor = None  # honest Newton once refactorised: a fresh Jacobian per step
+        va, vm, v, mis, f, norm = va_new, vm_new, v_new, mis_new, f_new, norm_new
+        converged = norm < tolerance_pu
     worst, bus = _worst(mis, pat)
     return NewtonOutcome(v=v, converged=converged, iterations=it, max_mismatch_pu=worst,
-                         worst_bus=bus)
+                         worst_bus=bus, factorisations=factorisations)

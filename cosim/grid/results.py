@@ -92,6 +92,7 @@ class PowerFlowResult:
     losses_mw: float
     losses_mvar: float
     q_limited: tuple[QLimitSwitch, ...] = ()
+    factorisations: int = 0  # Jacobians factorised (AC); fewer than iterations when reused
 
     @property
     def switched_buses(self) -> tuple[str, ...]:

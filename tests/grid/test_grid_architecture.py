@@ -7,7 +7,7 @@ from pathlib import Path
 
 import cosim.grid
 
-ALLOWED_THIRD_PARTY = {"numpy", "scipy", "pydantic"}
+ALLOWED_THIRD_PARTY = {"numpy", "scipy", "pydantic", "kvxopt"}
 
 
 def test_grid_imports_only_itself_and_its_numeric_stack() -> None:

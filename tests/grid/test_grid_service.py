@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from cosim.grid.actions import Change, CurtailDer, ScaleLoad, SetDerOutput, SetLoad, SetShuntStep
+from cosim.grid.actions import (
+    Change,
+    CurtailDer,
+    ScaleLoad,
+    SetDerOutput,
+    SetLoad,
+    SetShuntStep,
+)
 from cosim.grid.config import CASES_DIR, GridConfig, build_network
 from cosim.grid.matpower import load_case
 from cosim.grid.service import GridService
@@ -27,8 +34,9 @@ def test_solves_only_when_something_changed(balanced) -> None:  # type: ignore[n
     m2 = svc.measurements()
     assert svc.solve_count == 2 and m.solve_count == m2.solve_count == 2
     balanced(m.result)
-    # A warm re-solve after a small change takes one or two Newton iterations.
-    assert 1 <= m.result.iterations <= 2
+    # A warm re-solve after a small change reuses the last factorised Jacobian:
+    # a few cheap steps, at most one new factorisation.
+    assert 1 <= m.result.iterations <= 6 and m.result.factorisations <= 1
     assert ("grid", "losses", m.result.losses_mw, "MW") in recorded
 
 
