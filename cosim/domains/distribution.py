@@ -41,10 +41,11 @@ def field_crews(world: World, actor: Actor, params: FieldCrewParams, ctx: RunCon
     comm = world.service("comm")
     channel = CrewChannel(world, comm.mqtt_client(params.node, f"{actor.actor_id}-{params.team}", params.broker))
     rng = world.rng(f"distribution/{actor.actor_id}/crews")
-    pool = simpy.Resource(world.env, capacity=params.crews)  # orders queue for a free crew
+    # Orders queue for a free crew; switching goes before repair (it gives customers back sooner).
+    pool = simpy.PriorityResource(world.env, capacity=params.crews)
 
     def work(order: WorkOrder) -> Generator[Any, Any, None]:
-        with pool.request() as free:
+        with pool.request(priority=1 if order.task == "repair" else 0) as free:
             yield free
             travel_s = float(rng.lognormal(0.0, params.travel_sigma)) * params.travel_median_min * 60.0
             yield world.timeout(travel_s)

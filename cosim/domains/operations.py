@@ -144,6 +144,10 @@ class DmsParams(Params):
     remote_patience_s: float = Field(1800.0, ge=0, description="how long remote control is retried before a crew is sent")
     momentary_hold_s: float = Field(60.0, gt=0, description="fault reports with every device closed this long: a temporary "
                                     "fault; indicators are reset (longer than a reclosing sequence)")
+    processing_delay_s: float = Field(0.0, ge=0, description="DMS time from an alarm to a located fault and a plan")
+    operator_delay_s: float = Field(0.0, ge=0, description="operator time to review and accept a switching plan (0: closed loop)")
+    isolation_patience_s: float = Field(0.0, ge=0, description="how long an isolating switch that does not answer is retried "
+                                        "before the DMS isolates at the next reachable switch beyond it")
 
 
 def load_network_model(ctx: RunContext, file: str) -> Any:
@@ -169,7 +173,8 @@ def dms_flisr(world: World, actor: Actor, params: DmsParams, ctx: RunContext) ->
     dms = Dms(world, scada, model, entity=actor.actor_id, ties=list(params.ties), crews=crews,
               confirm_s=params.confirm_s, command_rounds=params.command_rounds, restore_to_normal=params.restore_to_normal,
               retry_wait_s=params.retry_wait_s, remote_patience_s=params.remote_patience_s,
-              momentary_hold_s=params.momentary_hold_s)
+              momentary_hold_s=params.momentary_hold_s, processing_delay_s=params.processing_delay_s,
+              operator_delay_s=params.operator_delay_s, isolation_patience_s=params.isolation_patience_s)
     world.add_service(f"dms/{actor.actor_id}", dms)
     yield from dms.run()
 

@@ -101,12 +101,23 @@ class Dms:
     DMS waits ``retry_wait_s`` and tries again, for ``remote_patience_s`` at
     most, then sends a crew to operate the switch by hand. Fault reports
     after a reclose that held are acknowledged ``momentary_hold_s`` later.
+
+    ``processing_delay_s`` is the time the DMS takes to turn an alarm into a
+    located fault and a plan (state estimation, topology processing);
+    ``operator_delay_s`` the time the operator takes to review and accept a
+    switching plan before it is executed (0 for closed-loop automation).
+    During isolation a switch that does not answer within
+    ``isolation_patience_s`` is given up: the DMS isolates at the next
+    switch beyond it (a larger zone) and restores what it can, and a crew is
+    sent to open the silent switch by hand so the zone can then be narrowed.
+    The repair crew is ordered as soon as the fault is located.
     """
 
     def __init__(self, world: World, scada: ScadaMaster, model: DmsModel, *, entity: str, ties: list[str],
                  crews: CrewLink | None = None, confirm_s: float = 10.0, command_rounds: int = 3,
                  restore_to_normal: bool = True, retry_wait_s: float = 30.0, remote_patience_s: float = 1800.0,
-                 momentary_hold_s: float = 60.0) -> None:
+                 momentary_hold_s: float = 60.0, processing_delay_s: float = 0.0, operator_delay_s: float = 0.0,
+                 isolation_patience_s: float = 0.0) -> None:
         self.world = world
         self.scada = scada
         self.model = model
@@ -123,6 +134,9 @@ class Dms:
         self.incidents: list[Incident] = []
         self.busy = False
         self.momentary_hold_s = momentary_hold_s
+        self.processing_delay_s = processing_delay_s
+        self.operator_delay_s = operator_delay_s
+        self.isolation_patience_s = isolation_patience_s
         self._settling = False
         self._listeners: list[Callable[[], None]] = []
         scada.subscribe(self._on_scada_change)
@@ -199,10 +213,12 @@ class Dms:
         assert tripped is not None
         incident = Incident(device, world.now)
         self.incidents.append(incident)
+        world.log("flisr_detected", dms=self.entity, device=device, switch=tripped)
+        if self.processing_delay_s > 0:
+            yield world.timeout(self.processing_delay_s)
         prefault = {**self.states, tripped: True}
         was_energised = graph.energised_buses(prefault)
         location = locate_fault(graph, prefault, self.scada.fault_reports(), self.scada.monitored_switches())
-        world.log("flisr_detected", dms=self.entity, device=device, switch=tripped)
         if location is None:
             incident.failed_steps.append("locate: no fault report")
             world.log("flisr_not_located", dms=self.entity, device=device)
@@ -211,39 +227,36 @@ class Dms:
         incident.faulted_buses = tuple(sorted(graph.buses[b] for b in location.faulted_buses))
         world.log("flisr_located", dms=self.entity, upstream=location.upstream, isolating=list(location.isolating),
                   buses=list(incident.faulted_buses), customers=customers_of(graph, location.faulted_buses))
+        # The repair crew sets out now: travel overlaps isolation and restoration.
+        repair = world.process(self.crews.order("repair", buses=incident.faulted_buses)) if self.crews is not None else None
+        if self.operator_delay_s > 0:
+            yield world.timeout(self.operator_delay_s)  # the operator reviews and accepts the plan
 
-        for switch in location.isolating:
-            if switch != tripped and not (yield from self.operate(switch, False)):
-                incident.failed_steps.append(f"isolate {switch}")
-        if incident.failed_steps:
+        zone, silent = yield from self._isolate(set(location.faulted_buses), tripped, prefault)
+        if zone is None:
+            incident.failed_steps.append("isolate: no reachable boundary")
             world.log("flisr_isolation_failed", dms=self.entity, failed=incident.failed_steps)
             return incident
         incident.isolated_s = world.now
-        world.log("flisr_isolated", dms=self.entity, switches=list(location.isolating))
-
-        if location.upstream != tripped:
-            if "reset" in self.scada.devices[device].roles:
-                yield from self.scada.command(device, "reset")
-            if not (yield from self.operate(tripped, True)):
-                incident.failed_steps.append(f"reclose {tripped}")
-        incident.upstream_restored_s = world.now
-
-        plan, stranded = plan_restoration(graph, self.states, location.faulted_buses, was_energised, self.ties, self.model.check)
-        for transfer in plan:
-            world.log("flisr_tie_check", dms=self.entity, tie=transfer.tie, ok=transfer.check.ok,
-                      max_loading_pct=transfer.check.max_loading_pct, min_vm_pu=transfer.check.min_vm_pu)
-            if not (yield from self.operate(transfer.tie, True)):
-                incident.failed_steps.append(f"close tie {transfer.tie}")
-        incident.ties_closed = tuple(t.tie for t in plan)
-        incident.stranded_customers = sum(customers_of(graph, region) for region in stranded)
-        incident.downstream_restored_s = world.now
+        world.log("flisr_isolated", dms=self.entity, switches=self._boundary(zone, prefault), widened_past=silent)
+        yield from self._restore(incident, zone, tripped, prefault, was_energised)
+        incident.upstream_restored_s = incident.downstream_restored_s = world.now
         world.log("flisr_restored", dms=self.entity, ties=list(incident.ties_closed),
                   stranded_customers=incident.stranded_customers,
                   seconds_since_detection=world.now - incident.detected_s)
 
-        if self.crews is None:
+        if silent and self.crews is not None:
+            # Narrow the zone: crews open the switches that did not answer, then the healthy part comes back.
+            for switch in silent:
+                if not (yield from self.operate(switch, False)):
+                    incident.failed_steps.append(f"isolate {switch}")
+            if not incident.failed_steps:
+                yield from self._restore(incident, set(location.faulted_buses), tripped, prefault, was_energised)
+                world.log("flisr_narrowed", dms=self.entity, switches=silent, stranded_customers=incident.stranded_customers)
+
+        if repair is None:
             return incident
-        report = yield from self.crews.order("repair", buses=incident.faulted_buses)
+        report = yield repair
         incident.repaired_s = world.now
         world.log("flisr_repaired", dms=self.entity, travel_s=report.travel_s, work_s=report.work_s)
         if self.restore_to_normal:
@@ -255,11 +268,69 @@ class Dms:
             world.log("flisr_normal", dms=self.entity, failed=incident.failed_steps)
         return incident
 
-    def operate(self, switch: str, close: bool) -> Generator[Any, Any, bool]:
-        """Open or close ``switch``: by SCADA command with check-back, or by a crew for a manual switch."""
+    def _boundary(self, zone: set[int], prefault: dict[str, bool]) -> list[str]:
+        return [s for s in self.graph.boundary_switches(zone, self.graph.switch_names) if prefault.get(s, True)]
+
+    def _isolate(self, zone: set[int], tripped: str, prefault: dict[str, bool]) -> Generator[Any, Any, tuple[set[int] | None, list[str]]]:
+        """Open the switches around ``zone``; one that does not answer widens the zone past it.
+
+        A remote switch silent for ``isolation_patience_s`` is given up and the
+        zone grows to the next remotely controlled (or already open) switches
+        beyond it, so isolation never waits on one unreachable device.
+        Returns the isolated zone (None if nothing can isolate it) and the
+        switches given up.
+        """
+        graph = self.graph
+        silent: list[str] = []
+        opened: set[str] = set()
+        while True:
+            pending = [s for s in self._boundary(zone, prefault) if s != tripped and s not in opened]
+            if not pending:
+                return zone, silent
+            switch = pending[0]
+            if (yield from self.operate(switch, False, patience_s=self.isolation_patience_s, crew_fallback=False)):
+                opened.add(switch)
+                continue
+            silent.append(switch)
+            s = graph.switch_index(switch)
+            k = graph.switch_branch[s]
+            outside = graph.branch_to[k] if graph.branch_from[k] in zone else graph.branch_from[k]
+            cut = (set(self.scada.remote_switches()) - set(silent)) | {n for n, c in prefault.items() if not c} | {tripped}
+            beyond = graph.zone_of_bus(outside, cut)
+            if beyond & graph.source_buses:
+                return None, silent  # the silent switch is the only thing between the fault and a source
+            zone = zone | beyond
+            self.world.log("flisr_isolation_widened", dms=self.entity, silent=switch,
+                           buses=sorted(graph.buses[b] for b in zone))
+
+    def _restore(self, incident: Incident, zone: set[int], tripped: str, prefault: dict[str, bool],
+                 was_energised: set[int]) -> Generator[Any, Any, None]:
+        """Reclose the tripped device unless it bounds ``zone``, then close the ties the model accepts."""
+        graph = self.graph
+        reclose = tripped not in self._boundary(zone, prefault) and not self.states.get(tripped, False)
+        if reclose and not (yield from self.operate(tripped, True)):
+            incident.failed_steps.append(f"reclose {tripped}")
+        plan, stranded = plan_restoration(graph, self.states, frozenset(zone), was_energised, self.ties, self.model.check)
+        for transfer in plan:
+            self.world.log("flisr_tie_check", dms=self.entity, tie=transfer.tie, ok=transfer.check.ok,
+                           max_loading_pct=transfer.check.max_loading_pct, min_vm_pu=transfer.check.min_vm_pu)
+            if not (yield from self.operate(transfer.tie, True)):
+                incident.failed_steps.append(f"close tie {transfer.tie}")
+        incident.ties_closed = incident.ties_closed + tuple(t.tie for t in plan)
+        incident.stranded_customers = sum(customers_of(graph, region) for region in stranded)
+
+    def operate(self, switch: str, close: bool, *, patience_s: float | None = None,
+                crew_fallback: bool = True) -> Generator[Any, Any, bool]:
+        """Open or close ``switch``: by SCADA command with check-back, or by a crew for a manual switch.
+
+        A locked-out recloser is reset before it is closed (a close command
+        alone is refused while the lockout stands). Remote control is retried
+        for ``patience_s`` (default ``remote_patience_s``); after that a crew
+        operates the switch by hand unless ``crew_fallback`` is False.
+        """
         remote = self.scada.remote_switches()
         if switch not in remote:
-            if self.crews is None:
+            if self.crews is None or not crew_fallback:
                 self.world.log("flisr_manual_switch_unavailable", dms=self.entity, switch=switch)
                 return False
             report = yield from self.crews.order("close" if close else "open", switch=switch)
@@ -267,14 +338,17 @@ class Dms:
                 self._set_state(switch, close)
             return report.done
         device = remote[switch]
-        give_up = self.world.now + self.remote_patience_s
+        if close and "reset" in self.scada.devices[device].roles and self.scada.value(device, "locked_out"):
+            yield from self.scada.command(device, "reset")
+        give_up = self.world.now + (self.remote_patience_s if patience_s is None else patience_s)
         while True:
             for _ in range(self.command_rounds):
                 yield from self.scada.command(device, "close" if close else "open")
                 deadline = self.world.now + self.confirm_s
                 while self.world.now < deadline:
-                    yield from self.scada.refresh(device)
-                    if self.scada.value(device, "closed") == close:
+                    # only a fresh poll confirms: a stale value from before a comm loss proves nothing
+                    fresh = yield from self.scada.refresh(device)
+                    if fresh and self.scada.value(device, "closed") == close:
                         self._set_state(switch, close)
                         return True
                     yield self.world.timeout(min(1.0, max(deadline - self.world.now, 0.0)))
@@ -283,7 +357,7 @@ class Dms:
             self.world.log("flisr_command_retry_later", dms=self.entity, switch=switch, close=close, wait_s=self.retry_wait_s)
             yield self.world.timeout(self.retry_wait_s)
         self.world.log("flisr_command_failed", dms=self.entity, switch=switch, close=close)
-        if self.crews is None:
+        if self.crews is None or not crew_fallback:
             return False
         # The remote control does not answer: send a crew to operate the switch by hand.
         report = yield from self.crews.order("close" if close else "open", switch=switch)
