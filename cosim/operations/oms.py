@@ -91,6 +91,8 @@ class OutageTracker:
 def indices_fields(result: ReliabilityIndices) -> dict[str, object]:
     """System and per-feeder indices as one flat, JSON-friendly dict (for the event log and the summary)."""
     fields: dict[str, object] = {f"system_{k}": v for k, v in result.system.as_dict().items()}
+    if result.records is not None:
+        fields.update({f"system_{k}": v for k, v in result.records.as_dict().items()})
     for feeder, values in result.feeders.items():
         fields.update({f"{feeder}_{k}": v for k, v in values.as_dict().items()})
     return fields

@@ -22,7 +22,13 @@ Definitions (IEEE Std 1366-2012, clause 3 and 4):
 Energy indices follow Allan et al. (IEEE Trans. PWRS 6(2), 1991) and
 Billinton & Allan, *Reliability Evaluation of Power Systems* (1996), ch. 7:
 ENS = sum of (load point average load x outage duration), AENS = ENS /
-customers served. A record that is an annual rate (the analytic method) and a
+customers served. ENS counts every interruption, momentary ones too (that
+energy was not supplied either); ``ens_momentary_mwh_per_year`` is the part
+from interruptions of the momentary threshold or shorter.
+
+The further IEEE 1366 indices (CAIFI, CTAIDI, CEMI_n, CEMSMI_n, MAIFI_E,
+ASIFI, ASIDI, major event days) need the records themselves, not only their
+sums: they are in :mod:`cosim.reliability.ieee1366`. A record that is an annual rate (the analytic method) and a
 record that is a simulated event are summed the same way, so both methods
 report through the same functions.
 """
@@ -30,9 +36,13 @@ report through the same functions.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .ieee1366 import RecordIndices
 
 HOURS_PER_YEAR = 8760.0
 """Hours in a study year; the RBTS papers use 8760 h (no leap years)."""
@@ -51,8 +61,9 @@ class SystemIndices:
     caidi_hours: float  # hours per customer interruption; NaN if nobody was interrupted
     asai: float  # fraction of customer hours with service
     maifi_per_year: float  # momentary interruptions per customer served per year
-    ens_mwh_per_year: float
+    ens_mwh_per_year: float  # every interruption, momentary ones included
     aens_kwh_per_customer_year: float
+    ens_momentary_mwh_per_year: float = 0.0  # the part of ENS from momentary interruptions
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(getattr(self, name)) for name in self.__dataclass_fields__}
@@ -77,6 +88,7 @@ class ReliabilityIndices:
     system: SystemIndices
     load_points: LoadPointIndices
     feeders: Mapping[str, SystemIndices]
+    records: RecordIndices | None = None  # from the records themselves (an InterruptionLog of whole load points)
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,8 @@ class InterruptionTotals:
     customer_hours: np.ndarray  # customers x hours, sustained only
     momentary_events: np.ndarray  # number of momentary interruptions of the load point
     momentary_customer_interruptions: np.ndarray
-    energy_kwh: np.ndarray  # kW x hours, sustained only
+    energy_kwh: np.ndarray  # kW x hours, every interruption
+    momentary_energy_kwh: np.ndarray  # kW x hours of the momentary ones
 
 
 def accumulate_interruptions(
@@ -133,7 +146,8 @@ def accumulate_interruptions(
         customer_hours=total(sustained_count * duration * customers),
         momentary_events=total(np.where(momentary, count, 0.0)),
         momentary_customer_interruptions=total(np.where(momentary, count, 0.0) * customers),
-        energy_kwh=total(sustained_count * duration * np.asarray(load_kw, dtype=float)),
+        energy_kwh=total(count * duration * np.asarray(load_kw, dtype=float)),
+        momentary_energy_kwh=total(np.where(momentary, count, 0.0) * duration * np.asarray(load_kw, dtype=float)),
     )
 
 
@@ -164,6 +178,7 @@ def index_arrays(totals: InterruptionTotals, customers_served: np.ndarray, perio
         "maifi_per_year": per_year("momentary_customer_interruptions") / served,
         "ens_mwh_per_year": ens_kwh / 1000.0,
         "aens_kwh_per_customer_year": ens_kwh / served,
+        "ens_momentary_mwh_per_year": per_year("momentary_energy_kwh") / 1000.0,
     }
 
 
@@ -182,6 +197,7 @@ def system_indices(totals: InterruptionTotals, customers_served: np.ndarray, per
             maifi_per_year=float(arrays["maifi_per_year"][row]),
             ens_mwh_per_year=float(arrays["ens_mwh_per_year"][row]),
             aens_kwh_per_customer_year=float(arrays["aens_kwh_per_customer_year"][row]),
+            ens_momentary_mwh_per_year=float(arrays["ens_momentary_mwh_per_year"][row]),
         )
         for row in range(rows)
     ]
@@ -300,4 +316,11 @@ def compute_indices(
         momentary_threshold_hours=momentary_threshold_s / 3600.0,
     )
     feeders = None if feeder_of_load_point is None else [feeder_of_load_point[lp] for lp in ids]
-    return reliability_indices(totals, ids, served, period_years, feeders)
+    result = reliability_indices(totals, ids, served, period_years, feeders)
+    if np.isnan(rows["customers"]).all() and np.isnan(rows["load_kw"]).all():
+        from .ieee1366 import record_indices  # imports this module's constants
+
+        extra = record_indices(index, rows["start_s"], rows["end_s"], served, average_kw, period_years,
+                               momentary_threshold_s=momentary_threshold_s)
+        result = replace(result, records=extra)
+    return result

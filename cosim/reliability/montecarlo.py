@@ -82,7 +82,7 @@ class Interruptions:
 
 PER_YEAR_FIELDS = (
     "saifi_per_year", "saidi_hours_per_year", "caidi_hours", "asai", "maifi_per_year",
-    "ens_mwh_per_year", "aens_kwh_per_customer_year",
+    "ens_mwh_per_year", "aens_kwh_per_customer_year", "ens_momentary_mwh_per_year",
 )  # fmt: skip
 
 

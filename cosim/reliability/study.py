@@ -32,6 +32,7 @@ INDEX_UNITS = {
     "maifi_per_year": "int/cust-yr",
     "ens_mwh_per_year": "MWh/yr",
     "aens_kwh_per_customer_year": "kWh/cust-yr",
+    "ens_momentary_mwh_per_year": "MWh/yr",
 }
 CONVERGENCE_INDICES = ("saifi_per_year", "saidi_hours_per_year", "ens_mwh_per_year")
 

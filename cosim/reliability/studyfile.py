@@ -2,7 +2,9 @@
 
 The file names the study and its seed and holds a :class:`ReliabilityStudyConfig`
 under ``study:``. Results go to ``per_year.csv`` (one row per simulated year),
-``indices.csv`` (published, analytic, Monte Carlo mean and interval) and a
+``indices.csv`` (published, analytic, Monte Carlo mean and interval),
+``load_points.csv`` (each load point's failure rate, outage time, average
+outage duration and energy not supplied, analytic and Monte Carlo) and a
 ``manifest.json`` with file hashes, through the kernel's recorder.
 """
 
@@ -40,6 +42,7 @@ def run_study_file(spec: ReliabilityStudyFile, out_dir: Path | None) -> StudyRes
     table = recorder.table("indices", tuple(summary[0]))
     for row in summary:
         table.write(tuple("" if v is None else (repr(v) if isinstance(v, float) else v) for v in row.values()))
+    write_load_points(recorder, result)
     recorder.close(
         study=spec.name,
         seed=spec.seed,
@@ -49,3 +52,22 @@ def run_study_file(spec: ReliabilityStudyFile, out_dir: Path | None) -> StudyRes
         status="completed",
     )
     return result
+
+
+LOAD_POINT_COLUMNS = (
+    "load_point", "feeder", "customers", "method", "failure_rate_per_year", "outage_hours_per_year",
+    "average_outage_hours", "momentary_per_year", "ens_mwh_per_year",
+)  # fmt: skip
+
+
+def write_load_points(recorder: Recorder, result: StudyResult) -> None:
+    """One row per load point and method (analytic, Monte Carlo pooled over all years)."""
+    table = recorder.table("load_points", LOAD_POINT_COLUMNS)
+    topology, lps = result.topology, result.system.load_points
+    for method, indices in (("analytic", result.analytic), ("monte_carlo", result.monte_carlo.pooled)):
+        lp = indices.load_points
+        for i, lp_id in enumerate(lp.load_point_id):
+            table.write((lp_id, topology.feeder_names[topology.feeder_of_load_point[i]], int(lps.customers[i]), method,
+                         repr(float(lp.failure_rate_per_year[i])), repr(float(lp.outage_hours_per_year[i])),
+                         repr(float(lp.average_outage_hours[i])), repr(float(lp.momentary_per_year[i])),
+                         repr(float(lp.ens_mwh_per_year[i]))))

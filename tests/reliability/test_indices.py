@@ -32,8 +32,10 @@ def test_system_indices_match_hand_calculation():
     assert system.caidi_hours == pytest.approx(customer_hours / customer_interruptions)
     assert system.asai == pytest.approx(1 - customer_hours / 400 / 2 / 8760)
     assert system.maifi_per_year == pytest.approx(300 / 400 / 2)
-    energy_kwh = 200 * 2 + 300 * 1 + 200 * 301 / 3600  # half of B's customers carry half its load
+    momentary_kwh = 600 * 300 / 3600  # the short interruption's energy was not supplied either
+    energy_kwh = 200 * 2 + 300 * 1 + 200 * 301 / 3600 + momentary_kwh  # half of B's customers carry half its load
     assert system.ens_mwh_per_year == pytest.approx(energy_kwh / 1000 / 2)
+    assert system.ens_momentary_mwh_per_year == pytest.approx(momentary_kwh / 1000 / 2)
     assert system.aens_kwh_per_customer_year == pytest.approx(energy_kwh / 400 / 2)
 
 

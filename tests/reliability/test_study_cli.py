@@ -19,6 +19,13 @@ def test_study_writes_indices_with_confidence_intervals(tmp_path, capsys):
     assert abs(float(saifi["analytic"]) - 0.248) < 0.001
     assert sum(1 for _ in open(out / "per_year.csv")) == 2001
     assert json.loads((out / "manifest.json").read_text())["years"] == 2000
+    # the published column is the paper's (Allan et al. 1991), not the earlier misquote
+    assert float(rows["ens_mwh_per_year"]["published"]) == 37.745 and float(rows["caidi_hours"]["published"]) == 14.55
+    # load-point table: 22 load points x (analytic, Monte Carlo); LP1 analytic U by hand (tests/reliability/test_fmea.py)
+    lps = list(csv.DictReader(open(out / "load_points.csv")))
+    assert len(lps) == 44 and {r["method"] for r in lps} == {"analytic", "monte_carlo"}
+    lp1 = next(r for r in lps if r["load_point"] == "1" and r["method"] == "analytic")
+    assert abs(float(lp1["outage_hours_per_year"]) - (0.04875 * 5 + (0.04875 * 2 + 0.039) + 0.039 * 5 + 0.015 * 200)) < 1e-9
 
 
 def test_same_seed_same_files(tmp_path):
