@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .errors import ScenarioError
 from .plugins import PluginError, add_to_environment, load_plugins
@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     reliability.add_argument("--years", type=_positive_int, help="override study.years")
     reliability.add_argument("--seed", type=_seed, help="override seed")
     reliability.add_argument("--out", type=Path, help="results folder (default results/<study>-seed<N>)")
+    reliability.add_argument("--target-ci", type=_percent, help="co-simulated study: stop when SAIDI's 95%% CI half-width "
+                             "is below this share of the mean, e.g. 5%%")
+    reliability.add_argument("--incidents", type=_positive_int, help="co-simulated study: at most this many incidents")
+    reliability.add_argument("--workers", type=_count, default=1, help="co-simulated study: local worker processes")
+    reliability.add_argument("--scheduler", help="co-simulated study: Dask scheduler address (tcp://host:8786)")
     reliability.set_defaults(handler=_reliability)
 
     apps = commands.add_parser("apps", help="list the application kinds actors can run")
@@ -91,6 +96,23 @@ def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 2:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 2")
     return int(text)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return int(text)
+
+
+def _percent(text: str) -> float:
+    """'5%' or '0.05' -> 0.05 (a share strictly between 0 and 1)."""
+    try:
+        value = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (e.g. 5%)") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 100 %")
+    return value
 
 
 def _duration(text: str) -> float:
@@ -188,9 +210,42 @@ def _reliability(args: argparse.Namespace) -> int:
     if args.seed is not None:
         spec = spec.model_copy(update={"seed": args.seed})
     out_dir = args.out or Path("results") / f"{spec.name}-seed{spec.seed}"
+    if spec.cosimulation is not None:
+        return _cosimulated_reliability(args, spec, out_dir)
     result = run_study_file(spec, out_dir)
     print(format_summary(result))
     print(f"{result.monte_carlo.years} years in {result.wall_time_s:.2f} s ({result.years_per_minute:,.0f} years a minute)")
+    print(f"Results: {out_dir}")
+    return 0
+
+
+def _cosimulated_reliability(args: argparse.Namespace, spec: Any, out_dir: Path) -> int:
+    import time
+
+    from .reliability.cosimstudy import run_cosim_study
+    from .reliability.statistics import Estimate
+
+    config = spec.cosimulation
+    updates = {k: v for k, v in (("target_ci", args.target_ci), ("max_incidents", args.incidents)) if v is not None}
+    config = config.model_copy(update=updates)
+    study = spec.study
+    scenario = (args.study.parent / config.scenario).resolve()
+    started = time.perf_counter()
+
+    def progress(done: int, saidi: Estimate) -> None:
+        share = 100.0 * saidi.half_width / abs(saidi.mean) if saidi.mean else float("nan")
+        print(f"  {done:>6} incidents  SAIDI {saidi.mean:.4g} h/cust-yr +- {share:.1f} %  ({time.perf_counter() - started:.0f} s)", flush=True)
+
+    print(f"{spec.name}: co-simulated incidents of {study.system} ({scenario.name}), transformer {study.transformer_action.value}, "
+          f"{'in this process' if args.workers <= 1 and not args.scheduler else (args.scheduler or f'{args.workers} processes')}")
+    result = run_cosim_study(scenario, study.system, study.transformer_action.value, study.repair_model, study.momentary_threshold_s,
+                             config, spec.seed, out_dir, workers=args.workers, scheduler=args.scheduler,
+                             confidence=study.confidence, progress=progress)
+    level = int(round(study.confidence * 100))
+    print(f"{'index':<24}{'analytic':>12}{'co-sim':>12}  {level}% CI")
+    for name, e in result.system.items():
+        print(f"{name:<24}{result.analytic[name]:>12.5g}{e.mean:>12.5g}  [{e.lower:.5g}, {e.upper:.5g}]")
+    print(f"{result.incidents} incidents in {time.perf_counter() - started:.1f} s")
     print(f"Results: {out_dir}")
     return 0
 

@@ -1,9 +1,11 @@
 """Distribution domain applications: field crews, and the recorder of outage truth.
 
-Both are physical, so they act on (and read) the grid directly: a crew opens
-a manual switch by hand or repairs a line; the truth recorder reads which
-loads the power flow serves. What Operations learns of either it learns by
-messages (crew reports over MQTT), never from here.
+Both are physical. A crew works switches by hand through the field-device
+layer (:mod:`devices.field.handle`: the local control of the device that
+operates the switch, or the switch's own handle), patrols a line to find the
+damage and repairs it; the truth recorder reads which loads the power flow
+serves. What Operations learns of either it learns by messages (crew reports
+over MQTT), never from here.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import simpy
 from pydantic import Field
 
 from ..comm.interfaces import MqttMessage
-from ..grid import ClearFault, SetSwitch
+from ..grid import ClearFault
 from ..kernel import World
 from ..nist import Actor, Domain
 from ..operations.crews import CrewChannel, WorkOrder, WorkReport, orders_topic, reports_topic
 from ..operations.oms import OUTAGE_COLUMNS, OutageTracker, indices_fields
 from .context import RunContext
 from .registry import Params, application
+from devices.field.base import DeviceLayer
+from devices.field.handle import operate_by_hand
 
 
 class FieldCrewParams(Params):
@@ -31,6 +35,10 @@ class FieldCrewParams(Params):
     travel_median_min: float = Field(30.0, gt=0, description="median travel time to a site (lognormal)")
     travel_sigma: float = Field(0.4, ge=0)
     switching_min: float = Field(5.0, ge=0, description="time to operate a manual switch on site")
+    patrol_min: float = Field(15.0, ge=0, description="time to patrol a zone and find the damage, once there")
+    local_travel_min: float = Field(5.0, ge=0, description="travel to the next site of a crew that has just finished a job "
+                                    "(within local_window_min) nearby")
+    local_window_min: float = Field(30.0, ge=0)
     repair_mean_h: float = Field(5.0, gt=0, description="mean repair time (exponential; RBTS: 5 h for a line)")
 
 
@@ -43,25 +51,62 @@ def field_crews(world: World, actor: Actor, params: FieldCrewParams, ctx: RunCon
     rng = world.rng(f"distribution/{actor.actor_id}/crews")
     # Orders queue for a free crew; switching goes before repair (it gives customers back sooner).
     pool = simpy.PriorityResource(world.env, capacity=params.crews)
+    last_done = [-float("inf")]
+
+    def layer() -> Any:
+        if not world.has_service("devices"):
+            world.add_service("devices", DeviceLayer(world, grid, None))  # a grid with no devices: handles only
+        return world.service("devices")
+
+    def found(buses: tuple[str, ...]) -> tuple[str, ...]:
+        """The buses of the damage a patrol of ``buses`` finds (what failed, or the grid's fault)."""
+        if world.has_service("damage"):
+            damage = world.service("damage")
+            return tuple(sorted({b for name in damage.found(buses) for b in damage.broken[name][0].buses}))
+        fault = grid.active_fault
+        if fault is None:
+            return ()
+        if fault.bus is not None:
+            at = {fault.bus}
+        else:
+            k = grid.network.branches.index(fault.branch or "")
+            names = grid.network.buses.name
+            at = {str(names[int(grid.network.branches.from_bus[k])]), str(names[int(grid.network.branches.to_bus[k])])}
+        return tuple(sorted(at)) if at & set(buses) else ()
 
     def work(order: WorkOrder) -> Generator[Any, Any, None]:
         with pool.request(priority=1 if order.task == "repair" else 0) as free:
             yield free
-            travel_s = float(rng.lognormal(0.0, params.travel_sigma)) * params.travel_median_min * 60.0
+            nearby = world.now - last_done[0] <= params.local_window_min * 60.0
+            travel_s = (params.local_travel_min * 60.0 if nearby
+                        else float(rng.lognormal(0.0, params.travel_sigma)) * params.travel_median_min * 60.0)
             yield world.timeout(travel_s)
+            where: tuple[str, ...] = ()
             if order.task == "repair":
-                work_s = float(rng.exponential(params.repair_mean_h * 3600.0))
+                # What the crew finds on site: a study's damage register knows what failed and how long
+                # its repair takes; otherwise the repair time is drawn here.
+                damage = world.service("damage") if world.has_service("damage") else None
+                known = damage.repair_time_s(order.buses) if damage is not None else None
+                work_s = known if known is not None else float(rng.exponential(params.repair_mean_h * 3600.0))
                 yield world.timeout(work_s)
-                if grid.active_fault is not None:
+                if damage is not None:
+                    damage.repair(order.buses)
+                elif grid.active_fault is not None:
                     grid.apply(ClearFault())
                 note = "repaired"
+            elif order.task == "patrol":
+                work_s = params.patrol_min * 60.0
+                yield world.timeout(work_s)
+                where = found(order.buses)
+                note = f"found at {', '.join(where)}" if where else "nothing found"
             else:
                 work_s = params.switching_min * 60.0
                 yield world.timeout(work_s)
-                grid.apply(SetSwitch(order.switch, closed=order.task == "close"))
-                note = f"{order.task} {order.switch}"
+                by = operate_by_hand(layer(), order.switch, order.task == "close")
+                note = f"{order.task} {order.switch} ({by})"
+            last_done[0] = world.now
             world.log("crew_work_done", team=params.team, order_id=order.order_id, task=order.task, travel_s=travel_s, work_s=work_s)
-            report = WorkReport(order.order_id, order.task, True, travel_s, work_s, note)
+            report = WorkReport(order.order_id, order.task, True, travel_s, work_s, note, where)
             yield from channel.publish(reports_topic(params.team), report.encode())
 
     seen: set[int] = set()

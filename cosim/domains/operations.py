@@ -148,6 +148,7 @@ class DmsParams(Params):
     operator_delay_s: float = Field(0.0, ge=0, description="operator time to review and accept a switching plan (0: closed loop)")
     isolation_patience_s: float = Field(0.0, ge=0, description="how long an isolating switch that does not answer is retried "
                                         "before the DMS isolates at the next reachable switch beyond it")
+    patrol: bool = Field(True, description="send a crew to patrol a located zone that manual switches could cut smaller")
 
 
 def load_network_model(ctx: RunContext, file: str) -> Any:
@@ -174,7 +175,8 @@ def dms_flisr(world: World, actor: Actor, params: DmsParams, ctx: RunContext) ->
               confirm_s=params.confirm_s, command_rounds=params.command_rounds, restore_to_normal=params.restore_to_normal,
               retry_wait_s=params.retry_wait_s, remote_patience_s=params.remote_patience_s,
               momentary_hold_s=params.momentary_hold_s, processing_delay_s=params.processing_delay_s,
-              operator_delay_s=params.operator_delay_s, isolation_patience_s=params.isolation_patience_s)
+              operator_delay_s=params.operator_delay_s, isolation_patience_s=params.isolation_patience_s,
+              patrol=params.patrol)
     world.add_service(f"dms/{actor.actor_id}", dms)
     yield from dms.run()
 

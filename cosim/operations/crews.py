@@ -4,8 +4,9 @@ One job: the message format both ends agree on. The DMS (Operations) sends a
 :class:`WorkOrder` on ``crews/<team>/orders``; the crews application
 (Distribution, :mod:`cosim.domains.distribution`) travels, does the work on
 the grid and answers with a :class:`WorkReport` on ``crews/<team>/reports``.
-Tasks: ``open`` / ``close`` a manual switch, ``repair`` the fault in a zone
-(named by its buses).
+Tasks: ``open`` / ``close`` a manual switch, ``patrol`` a zone (named by its
+buses) to find where the fault is, ``repair`` the fault in a zone. A patrol's
+report names the buses of the damage found.
 
 Both ends hold their MQTT client in a :class:`CrewChannel`, which keeps the
 session alive: crews work over radio/LTE, where a lost keep-alive makes the
@@ -23,7 +24,7 @@ from cosim.comm import QoS
 from cosim.comm.errors import CommError
 from cosim.kernel import World
 
-TASKS = ("open", "close", "repair")
+TASKS = ("open", "close", "patrol", "repair")
 
 
 def orders_topic(team: str) -> str:
@@ -63,6 +64,7 @@ class WorkReport:
     travel_s: float
     work_s: float
     note: str = ""
+    buses: tuple[str, ...] = ()  # a patrol: where the damage is
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()
@@ -71,7 +73,7 @@ class WorkReport:
     def decode(cls, payload: bytes) -> "WorkReport":
         data = json.loads(payload)
         return cls(int(data["order_id"]), str(data["task"]), bool(data["done"]), float(data["travel_s"]),
-                   float(data["work_s"]), str(data.get("note", "")))
+                   float(data["work_s"]), str(data.get("note", "")), tuple(str(b) for b in data.get("buses", ())))
 
 
 class CrewChannel:

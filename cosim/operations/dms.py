@@ -110,14 +110,17 @@ class Dms:
     ``isolation_patience_s`` is given up: the DMS isolates at the next
     switch beyond it (a larger zone) and restores what it can, and a crew is
     sent to open the silent switch by hand so the zone can then be narrowed.
-    The repair crew is ordered as soon as the fault is located.
+    The repair crew is ordered as soon as the fault is located. When the
+    located zone holds switches that report nothing (manual disconnects), a
+    crew is sent to ``patrol`` it (if ``patrol``): the damage it finds narrows
+    the zone to the part those switches can cut off, and crews open them.
     """
 
     def __init__(self, world: World, scada: ScadaMaster, model: DmsModel, *, entity: str, ties: list[str],
                  crews: CrewLink | None = None, confirm_s: float = 10.0, command_rounds: int = 3,
                  restore_to_normal: bool = True, retry_wait_s: float = 30.0, remote_patience_s: float = 1800.0,
                  momentary_hold_s: float = 60.0, processing_delay_s: float = 0.0, operator_delay_s: float = 0.0,
-                 isolation_patience_s: float = 0.0) -> None:
+                 isolation_patience_s: float = 0.0, patrol: bool = True) -> None:
         self.world = world
         self.scada = scada
         self.model = model
@@ -137,6 +140,7 @@ class Dms:
         self.processing_delay_s = processing_delay_s
         self.operator_delay_s = operator_delay_s
         self.isolation_patience_s = isolation_patience_s
+        self.patrol = patrol
         self._settling = False
         self._listeners: list[Callable[[], None]] = []
         scada.subscribe(self._on_scada_change)
@@ -232,7 +236,15 @@ class Dms:
         if self.operator_delay_s > 0:
             yield world.timeout(self.operator_delay_s)  # the operator reviews and accepts the plan
 
-        zone, silent = yield from self._isolate(set(location.faulted_buses), tripped, prefault)
+        located = set(location.faulted_buses)
+        if self.patrol and self.crews is not None and self._interior_switches(located):
+            report = yield from self.crews.order("patrol", buses=incident.faulted_buses)
+            damaged = self._damage_zone(report.buses, located)
+            world.log("flisr_patrolled", dms=self.entity, found=list(report.buses),
+                      buses=sorted(graph.buses[b] for b in damaged) if damaged else [])
+            if damaged:
+                located = damaged
+        zone, silent = yield from self._isolate(located, tripped, prefault)
         if zone is None:
             incident.failed_steps.append("isolate: no reachable boundary")
             world.log("flisr_isolation_failed", dms=self.entity, failed=incident.failed_steps)
@@ -251,7 +263,7 @@ class Dms:
                 if not (yield from self.operate(switch, False)):
                     incident.failed_steps.append(f"isolate {switch}")
             if not incident.failed_steps:
-                yield from self._restore(incident, set(location.faulted_buses), tripped, prefault, was_energised)
+                yield from self._restore(incident, located, tripped, prefault, was_energised)
                 world.log("flisr_narrowed", dms=self.entity, switches=silent, stranded_customers=incident.stranded_customers)
 
         if repair is None:
@@ -267,6 +279,32 @@ class Dms:
             incident.normal_s = world.now
             world.log("flisr_normal", dms=self.entity, failed=incident.failed_steps)
         return incident
+
+    def _interior_switches(self, zone: set[int]) -> list[str]:
+        """Switches inside ``zone`` (both ends of their branch in it): it can be cut smaller by hand."""
+        graph = self.graph
+        return [n for n, k in zip(graph.switch_names, graph.switch_branch) if graph.branch_from[k] in zone and graph.branch_to[k] in zone]
+
+    def _damage_zone(self, found: tuple[str, ...], zone: set[int]) -> set[int]:
+        """The smallest zone, cut at every switch, that holds the damage a patrol found (empty if none in ``zone``).
+
+        Damage on a branch belongs to the zone at its end away from the
+        branch's switch (a switch at its other end cuts it off).
+        """
+        graph = self.graph
+        at = [graph.buses.index(b) for b in found if b in graph.buses and graph.buses.index(b) in zone]
+        cut = list(graph.switch_names)
+        if len(at) == 2:
+            a, b = at
+            for k, (f, t) in enumerate(zip(graph.branch_from, graph.branch_to)):
+                if {f, t} == {a, b}:
+                    switched = {graph.switch_bus[s] for s, kk in enumerate(graph.switch_branch) if kk == k}
+                    if a in switched and b not in switched:
+                        return graph.zone_of_bus(b, cut)
+                    if b in switched and a not in switched:
+                        return graph.zone_of_bus(a, cut)
+                    break
+        return set().union(*(graph.zone_of_bus(x, cut) for x in at)) if at else set()
 
     def _boundary(self, zone: set[int], prefault: dict[str, bool]) -> list[str]:
         return [s for s in self.graph.boundary_switches(zone, self.graph.switch_names) if prefault.get(s, True)]
@@ -329,8 +367,8 @@ class Dms:
         operates the switch by hand unless ``crew_fallback`` is False.
         """
         remote = self.scada.remote_switches()
-        if switch not in remote:
-            if self.crews is None or not crew_fallback:
+        if switch not in remote:  # a manual switch: crews are the only way, not a fallback
+            if self.crews is None:
                 self.world.log("flisr_manual_switch_unavailable", dms=self.entity, switch=switch)
                 return False
             report = yield from self.crews.order("close" if close else "open", switch=switch)

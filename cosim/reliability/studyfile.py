@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..kernel import Recorder, RandomStreams
 from .config import ReliabilityStudyConfig
+from .cosimstudy import CosimulationConfig
 from .study import StudyResult, run_study
 
 
@@ -26,6 +27,8 @@ class ReliabilityStudyFile(BaseModel):
     description: str = ""
     seed: int = Field(0, ge=0)
     study: ReliabilityStudyConfig = Field(default_factory=lambda: ReliabilityStudyConfig())
+    cosimulation: CosimulationConfig | None = Field(None, description="co-simulate incidents (protection, SCADA, DMS, crews) "
+                                                    "instead of sampling the analytic effect matrix")
 
 
 def run_study_file(spec: ReliabilityStudyFile, out_dir: Path | None) -> StudyResult:
