@@ -79,3 +79,16 @@ def test_rbts_bus2_devices_are_the_generated_protection():
     devices = yaml.safe_load((CONFIG.parent / "rbts_bus2.yaml").read_text())["devices"]
     assert devices == devices_section("rbts_bus2")
     assert sum(d["id"].startswith("relay_cb_") for d in devices) == 4 and sum(d["id"].startswith("fuse_lp") for d in devices) == 22
+
+
+def test_shipped_feeder_automation_variants_of_rbts_bus2_are_up_to_date(tmp_path):
+    import shutil
+
+    from cosim.operations.rbts import FLISR_VARIANTS, automated_switches, write_flisr_variants
+
+    (tmp_path / "reliability").mkdir()
+    shutil.copy(CONFIG.parent / "rbts_bus2.yaml", tmp_path / "rbts_bus2.yaml")
+    for path in write_flisr_variants(tmp_path):
+        assert path.read_text() == (CONFIG.parent / "reliability" / path.name).read_text(), path.name
+    assert set(FLISR_VARIANTS) == {"rbts_bus2_flisr_fibre", "rbts_bus2_flisr_cellular"}
+    assert len(automated_switches("rbts_bus2")) == 12  # ten disconnects and two normally-open points
