@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..comm import MqttMessage, QoS
 from ..grid import SetLoad
 from ..kernel import World
+from ..kernel.clock import clock_resolution
 from ..markets.rules import DrType, LeadTime, ResourceType
 from ..markets.wire import decode, encode
 from ..nist import Actor, Domain
@@ -298,7 +299,7 @@ def dr_premises(world: World, actor: Actor, params: DrPremisesParams, ctx: RunCo
                      "resources": [pop.resources[g]["resource_id"] for g in groups]},
                     {"available_kw": available[groups]}))
             next_status = t + params.status_interval
-        if not read and t + step_s > params.meter_read_at - 1e-9:
+        if not read and t + step_s >= params.meter_read_at - clock_resolution(params.meter_read_at):
             yield world.timeout(max(0.0, params.meter_read_at - t))
             _send_meter_data(mqtt, me, pop, csp_names, zone_bus, history, weekdays, event_kwh)
             read = True

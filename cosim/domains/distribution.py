@@ -18,6 +18,7 @@ from pydantic import Field
 from ..comm.interfaces import MqttMessage
 from ..grid import ClearFault
 from ..kernel import World
+from ..kernel.clock import clock_resolution
 from ..nist import Actor, Domain
 from ..operations.crews import CrewChannel, WorkOrder, WorkReport, orders_topic, reports_topic
 from ..operations.oms import OUTAGE_COLUMNS, OutageTracker, indices_fields
@@ -142,7 +143,7 @@ def outage_truth(world: World, actor: Actor, params: OutageTruthParams, ctx: Run
     table = world.recorder.table("outages_truth", OUTAGE_COLUMNS)
     tracker = OutageTracker(names, customers, load_kw, {}, source="truth", sink=table.write,
                             momentary_threshold_s=params.momentary_threshold_s)
-    end = ctx.duration_s - 1e-3
+    end = ctx.duration_s - 4 * clock_resolution(ctx.duration_s)  # before the end (until= excludes it), at any magnitude
 
     def look() -> None:
         result = grid.solve_if_changed()

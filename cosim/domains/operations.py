@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..kernel import World
+from ..kernel.clock import clock_resolution
 from ..nist import Actor, Domain
 from ..operations.dms import CrewLink, Dms
 from ..operations.dms_model import DmsModel, Limits
@@ -222,7 +223,7 @@ def outage_management(world: World, actor: Actor, params: OmsParams, ctx: RunCon
 
     dms.on_states_changed(observe)
     dms.scada.subscribe(on_trips)
-    end = ctx.duration_s - 1e-3
+    end = ctx.duration_s - 4 * clock_resolution(ctx.duration_s)  # before the end (until= excludes it), at any magnitude
     if end > world.now:
         yield world.timeout(end - world.now)
     tracker.close_all(world.now)

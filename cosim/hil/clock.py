@@ -25,6 +25,7 @@ import simpy
 import simpy.rt
 from simpy.events import URGENT
 
+from ..kernel.clock import delay_until, next_tick
 from .bridge import SimInbox
 
 INFINITY = math.inf
@@ -109,7 +110,7 @@ class RealtimeLoop:
                 if until_s > env.now:  # move now to until_s, as env.run(until=...) does
                     mark = simpy.Event(env)
                     mark._ok, mark._value = True, None
-                    env.schedule(mark, URGENT, until_s - env.now)
+                    env.schedule(mark, URGENT, delay_until(env.now, until_s))
                     simpy.Environment.step(env)
                 return
             simpy.Environment.step(env)  # the plain step: the waiting was done above
@@ -170,6 +171,7 @@ def lag_monitor(world: Any, loop: RealtimeLoop, step_s: float, warn_s: float,
     worst = 0.0
     samples: list[float] = []
     loop.lag_samples = samples  # type: ignore[attr-defined]
+    origin = world.now
     while True:
         lag = loop.lag_s()
         samples.append(lag)
@@ -184,4 +186,6 @@ def lag_monitor(world: Any, loop: RealtimeLoop, step_s: float, warn_s: float,
                 behind = False
                 print(f"hil: caught up at t={world.now:.3f} s (worst lag {worst:.3f} s)", file=stream, flush=True)
                 world.log("hil_lag_recovered", lag_s=lag, worst_lag_s=worst)
-        yield world.timeout(step_s)
+        # Ticks at integer multiples of step_s from the start: no drift, and always a later instant.
+        now = world.now
+        yield world.timeout(delay_until(now, next_tick(now, origin, step_s)))

@@ -76,6 +76,7 @@ class Recloser:
         self._element = TimeOvercurrentElement(settings.fast)
         self._reclose_due_s = math.inf
         self._reset_due_s = math.inf
+        self._above_pickup = False  # the last sample's current was above pickup
 
     @property
     def locked_out(self) -> bool:
@@ -84,6 +85,7 @@ class Recloser:
     def step(self, time_s: float, current_a: float) -> list[Intent]:
         """Take a current sample (primary amperes) at simulated ``time_s``; return intents."""
         intents: list[Intent] = []
+        self._above_pickup = self._picked_up(current_a)
         if self.state is RecloserState.RECLOSING and time_s >= self._reclose_due_s:
             reclose_time_s = self._reclose_due_s
             intents.append(self._close(reclose_time_s))
@@ -105,7 +107,9 @@ class Recloser:
         if self.state is RecloserState.RECLOSING:
             return self._reclose_due_s
         if self.state is RecloserState.CLOSED:
-            reset_due = self._reset_due_s if self.operations else math.inf
+            # The sequence resets only below pickup: while picked up, a reset time already due is no
+            # event (offering it would wake the device at the same instant again and again).
+            reset_due = self._reset_due_s if self.operations and not self._above_pickup else math.inf
             return min(self._element.next_event_time_s(), reset_due)
         return math.inf
 

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import simpy
 from simpy.events import Timeout
 
+from cosim.kernel.clock import delay_until
+
 from .packets import (ConnAck, Connect, Disconnect, Publish, PubAck, PingReq, PingResp, SubAck, Subscribe, Will,
                       describe)
 from .topics import TopicError, check_topic_filter, check_topic_name, topic_matches
@@ -270,10 +272,9 @@ class MqttBroker:
     def _check_alive(self, session: Session, connection: int) -> None:
         if not session.connected or session.connection != connection:
             return
-        limit = 1.5 * session.keep_alive_s
-        idle = self.env.now - session.last_seen_s
-        if idle < limit - 1e-9:  # tolerance: now + tiny == now in floating point
-            self._watch(session, connection, limit - idle)
+        lapse = session.last_seen_s + 1.5 * session.keep_alive_s
+        if self.env.now < lapse:  # exact: _watch wakes at ``lapse`` or later, never short of it
+            self._watch(session, connection, delay_until(self.env.now, lapse))
             return
         self.network.world.log("mqtt.keepalive_lapsed", broker=self.node_id, client=session.client_id)
         self.connection_lost(session.client_id)

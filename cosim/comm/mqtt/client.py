@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Generator
 import simpy
 from simpy.events import Timeout
 
+from cosim.kernel.clock import delay_until
+
 from ..errors import MqttError
 from ..interfaces import MessageHandler, MqttMessage, QoS
 from .broker import PROTOCOL, SUBACK_FAILURE
@@ -175,8 +177,10 @@ class SimMqttClient:
     def _keep_alive(self, connection: int) -> Generator[Any, Any, None]:
         """3.1.2.10: send PINGREQ if nothing was sent for keep_alive_s."""
         while self.connected and self._connection == connection:
-            idle = self.env.now - self._last_sent_s
-            if idle >= self.keep_alive_s - 1e-9:  # tolerance: now + tiny == now in floating point
+            # Exact instants, no tolerance: the clock wakes at ``due`` or later (delay_until), so
+            # the comparison holds at any clock value; ``keep_alive_s - idle`` could not promise that.
+            due = self._last_sent_s + self.keep_alive_s
+            if self.env.now >= due:
                 self._send(PingReq())
-                idle = 0.0
-            yield self.env.timeout(self.keep_alive_s - idle)
+                due = self._last_sent_s + self.keep_alive_s
+            yield self.env.timeout(delay_until(self.env.now, due))
