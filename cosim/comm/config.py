@@ -4,6 +4,7 @@ Shape (YAML)::
 
     comm:
       trace: true                      # write messages.csv (link_stats.csv always)
+      keep_alives: simulate            # or account: MQTT pings counted, not simulated, where exact (docs/comm.md)
       nodes:
         - {id: scada, actor: operations/scada}
         - {id: wan}
@@ -237,6 +238,9 @@ class CommConfig(_Model):
     """The ``comm:`` section of a scenario."""
 
     trace: bool = True
+    keep_alives: Literal["simulate", "account"] = Field(
+        "simulate", description="MQTT PINGREQ/PINGRESP: every packet simulated, or accounted where the way is up "
+        "and loss-free (docs/comm.md: when that is exact)")
     nodes: list[NodeConfig] = []
     node_groups: list[NodeGroupConfig] = []
     links: list[LinkConfig] = []
@@ -319,9 +323,9 @@ def build_network(world: World, config: CommConfig) -> CommNetwork:
     calls :meth:`CommNetwork.finish` when the run ends.
     """
     from .mqtt.broker import json_schema_check
-    from .network import CommNetwork
+    from .network import CommNetwork, KeepAlives
 
-    network = CommNetwork(world, trace=config.trace)
+    network = CommNetwork(world, trace=config.trace, keep_alives=KeepAlives(config.keep_alives))
     for node in config.nodes:
         network.add_node(node.id, node.actor)
     for group in config.node_groups:

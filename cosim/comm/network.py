@@ -2,7 +2,9 @@
 
 A message is handed to :meth:`CommNetwork.send` at its source node and moves
 hop by hop along the shortest route (by mean link latency, over links that are
-up when it is sent). On each hop it waits for the link direction to be free
+up; a message in flight when a link changes state takes the route from where
+it is then). Routes come from :class:`~cosim.comm.routing.Router`, computed
+for the pairs actually used. On each hop it waits for the link direction to be free
 (FIFO, one message at a time per direction), is serialised at the link
 bandwidth, may be lost (Bernoulli, the link's own random stream), and arrives
 after the drawn latency plus jitter. Arrivals on one direction of a link keep
@@ -19,15 +21,17 @@ why) and feeds per-link statistics (``link_stats.csv`` at :meth:`finish`).
 
 from __future__ import annotations
 
-import heapq
+import enum
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
 import simpy
 from simpy.events import Timeout
 
 from .profiles import Delay
+from .routing import NOMINAL_MESSAGE_BITS, Router
 from .trace import LinkStats, MessageTrace, NetworkStatistics
 
 if TYPE_CHECKING:
@@ -47,6 +51,21 @@ class DropReason:
     UNKNOWN_NODE = "unknown_node"
 
 
+class KeepAlives(enum.Enum):
+    """How messages that carry no information (MQTT PINGREQ/PINGRESP) cross the network.
+
+    ``SIMULATE``: each is a message like any other (a trace row, link
+    occupancy, latency and loss draws). ``ACCOUNT``: where every link of the
+    way is up and loss-free, each is counted (per-link sent/delivered/bytes,
+    ``NetworkStatistics.accounted``) and takes effect after the mean latency
+    of the way, without events, draws or a trace row; elsewhere it is
+    simulated. docs/comm.md says when that is exact.
+    """
+
+    SIMULATE = "simulate"
+    ACCOUNT = "account"
+
+
 class Message:
     """One message on the network. Receivers treat it as read-only.
 
@@ -55,7 +74,8 @@ class Message:
     """
 
     __slots__ = ("msg_id", "protocol", "kind", "src", "dst", "payload", "size_bytes", "info",
-                 "sent_s", "done_s", "path", "status", "reason", "_link", "_epoch", "_entered_s")
+                 "sent_s", "done_s", "path", "status", "reason", "_link", "_epoch", "_entered_s",
+                 "_route", "_hop", "_routing")
 
     def __init__(self, msg_id: int, protocol: str, kind: str, src: str, dst: str, payload: Any,
                  size_bytes: int, info: str, sent_s: float) -> None:
@@ -75,6 +95,9 @@ class Message:
         self._link: Link | None = None
         self._epoch = 0
         self._entered_s = 0.0
+        self._route: tuple[str, ...] | None = None  # planned node path from the node at _route[0]
+        self._hop = 0  # index in _route of the node the message is at
+        self._routing = -1  # routing version the plan was made under
 
     @property
     def latency_s(self) -> float:
@@ -139,6 +162,7 @@ class Link:
     _jitter_draws: _Draws | None = None
     _loss_draws: _Draws | None = None
     _fixed_latency: float = 0.0
+    route_cost_s: float = 0.0  # routing metric: mean latency + serialisation of a nominal 100-byte message
 
     @property
     def up(self) -> bool:
@@ -162,13 +186,15 @@ class Node:
 class CommNetwork:
     """Nodes, links and the message path of one World (registered as service ``"comm"``)."""
 
-    def __init__(self, world: World, trace: bool = True) -> None:
+    def __init__(self, world: World, trace: bool = True, keep_alives: KeepAlives = KeepAlives.SIMULATE) -> None:
         self.world = world
+        self.keep_alives = keep_alives
         self.env: simpy.Environment = world.env
         self.nodes: dict[str, Node] = {}
         self.links: dict[str, Link] = {}
         self._handlers: dict[tuple[str, str], Handler] = {}
-        self._routes: dict[str, dict[str, str]] = {}  # destination -> node -> next hop
+        self.router = Router(self.nodes)
+        self._routing = 0  # bumped at every change of a link's state: plans in flight are re-made
         self._next_id = 0
         self.trace = MessageTrace(world.recorder, enabled=trace)
         self.services: dict[str, Any] = {}  # per-protocol helpers (modbus ports, mqtt brokers)
@@ -179,6 +205,7 @@ class CommNetwork:
         if node_id in self.nodes:
             raise ValueError(f"node {node_id!r} already exists")
         node = self.nodes[node_id] = Node(node_id, actor)
+        self.router.topology_changed()
         return node
 
     def add_link(self, a: str, b: str, latency: Delay, bandwidth_bps: float, *, jitter_s: float = 0.0,
@@ -198,6 +225,7 @@ class CommNetwork:
         if name in self.links:
             raise ValueError(f"link name {name!r} already used")
         link = Link(name, a, b, latency, jitter_s, bandwidth_bps, loss, overhead_bytes, profile)
+        link.route_cost_s = latency.mean + NOMINAL_MESSAGE_BITS / bandwidth_bps
         link.stats = LinkStats(name)
         link._dirs = {a: _Direction(), b: _Direction()}  # keyed by the sending end
         rng = self.world.rng
@@ -213,7 +241,7 @@ class CommNetwork:
         self.links[name] = link
         self.nodes[a].links[b] = link
         self.nodes[b].links[a] = link
-        self._routes.clear()
+        self.router.topology_changed()
         return link
 
     def attach(self, node_id: str, protocol: str, handler: Handler) -> None:
@@ -239,7 +267,8 @@ class CommNetwork:
         if link.down_count == 1:
             link.epoch += 1
             link.stats.outages += 1
-            self._routes.clear()
+            self._routing += 1
+            self.router.link_down(link)
             self.world.log("comm.link_down", link=name, cause=cause)
 
     def set_link_up(self, name: str, cause: str = "outage") -> None:
@@ -248,7 +277,8 @@ class CommNetwork:
             raise ValueError(f"link {name!r} is not down")
         link.down_count -= 1
         if link.down_count == 0:
-            self._routes.clear()
+            self._routing += 1
+            self.router.link_up(link)
             self.world.log("comm.link_up", link=name, cause=cause)
 
     def schedule_outage(self, name: str, start_s: float, duration_s: float) -> None:
@@ -275,48 +305,50 @@ class CommNetwork:
     # -- routing ---------------------------------------------------------------
     def route(self, src: str, dst: str) -> list[str] | None:
         """The node path a message sent now would take, or None if there is none."""
-        path = [src]
-        node = src
-        while node != dst:
-            nxt = self._next_hop(node, dst)
-            if nxt is None:
-                return None
-            path.append(nxt)
-            node = nxt
-        return path
+        if src not in self.nodes or dst not in self.nodes:
+            return None
+        route = self.router.route(src, dst)
+        return list(route) if route is not None else None
 
-    def _next_hop(self, node: str, dst: str) -> str | None:
-        table = self._routes.get(dst)
-        if table is None:
-            table = self._routes[dst] = self._shortest_tree(dst)
-        return table.get(node)
+    # -- messages accounted, not simulated -------------------------------------------
+    def accountable_latency_s(self, src: str, dst: str) -> float | None:
+        """Mean one-way time of a small message from ``src`` to ``dst`` if it may be accounted, else None.
 
-    def _shortest_tree(self, dst: str) -> dict[str, str]:
-        """Dijkstra from ``dst`` over up links (mean latency + nominal 100-byte serialisation).
-
-        Links are symmetric, so the tree towards ``dst`` gives every node's
-        next hop in one pass; ties break on node id for determinism.
+        It may be when every link of the way is up and loss-free: no draw
+        could then change whether it arrives. The time is the sum of the
+        links' mean latencies, mean jitter and serialisation of a nominal
+        100-byte message (what routing also assumes).
         """
-        nxt: dict[str, str] = {}
-        dist = {dst: 0.0}
-        heap: list[tuple[float, str]] = [(0.0, dst)]
-        done: set[str] = set()
+        if src not in self.nodes or dst not in self.nodes:
+            return None
+        route = self.router.route(src, dst)
+        if route is None:
+            return None
         nodes = self.nodes
-        while heap:
-            d, node = heapq.heappop(heap)
-            if node in done:
-                continue
-            done.add(node)
-            for neighbour, link in nodes[node].links.items():
-                if link.down_count or neighbour in done:
-                    continue
-                nd = d + link.latency.mean + 800.0 / link.bandwidth_bps
-                old = dist.get(neighbour)
-                if old is None or nd < old or (nd == old and node < nxt[neighbour]):
-                    dist[neighbour] = nd
-                    nxt[neighbour] = node
-                    heapq.heappush(heap, (nd, neighbour))
-        return nxt
+        total = 0.0
+        for a, b in pairwise(route):
+            link = nodes[a].links[b]
+            if link.down_count or link.loss > 0.0:
+                return None
+            total += link.route_cost_s + link.jitter_s / 2.0
+        return total
+
+    def account(self, src: str, dst: str, protocol: str, size_bytes: int, kind: str) -> None:
+        """Count a message along the route from ``src`` to ``dst`` without simulating it.
+
+        Call only after :meth:`accountable_latency_s` said it may be. Each
+        link counts it as sent and delivered with its bytes (no latency
+        sample); the trace counts it under ``accounted`` (no row).
+        """
+        route = self.router.route(src, dst)
+        assert route is not None, "account() without accountable_latency_s()"
+        nodes = self.nodes
+        for a, b in pairwise(route):
+            stats = nodes[a].links[b].stats
+            stats.sent += 1
+            stats.delivered += 1
+            stats.bytes += size_bytes
+        self.trace.account(protocol, kind)
 
     # -- the message path ---------------------------------------------------------
     def send(self, src: str, dst: str, protocol: str, payload: Any, size_bytes: int, *,
@@ -339,10 +371,17 @@ class CommNetwork:
         return msg
 
     def _forward(self, msg: Message, node: str) -> None:
-        nxt = self._next_hop(node, msg.dst)
-        if nxt is None:
-            self._drop(msg, DropReason.NO_ROUTE)
-            return
+        route = msg._route
+        if route is None or msg._routing != self._routing:
+            # First hop, or a link changed state since the plan was made: plan again from here.
+            route = msg._route = self.router.route(node, msg.dst)
+            msg._routing = self._routing
+            msg._hop = 0
+            if route is None:
+                self._drop(msg, DropReason.NO_ROUTE)
+                return
+        msg._hop += 1
+        nxt = route[msg._hop]
         link = self.nodes[node].links[nxt]
         stats = link.stats
         if link.down_count:

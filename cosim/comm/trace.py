@@ -8,7 +8,7 @@ hex; other protocols put a short description in ``info``.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -74,6 +74,7 @@ class NetworkStatistics:
     delivered: int
     dropped: dict[str, int]  # reason -> count
     by_protocol: dict[str, int]
+    accounted: dict[str, int] = field(default_factory=dict)  # "protocol/kind" -> counted, not simulated
 
     @staticmethod
     def collect(links: Iterable[Link], trace: MessageTrace) -> "NetworkStatistics":
@@ -88,7 +89,8 @@ class NetworkStatistics:
                 p50 = p95 = p99 = top = float("nan")
             summaries[link.name] = LinkSummary(link.name, s.sent, s.delivered, s.lost, s.dropped_down,
                                                s.outages, s.bytes, p50, p95, p99, top)
-        return NetworkStatistics(summaries, trace.delivered, dict(trace.dropped), dict(trace.by_protocol))
+        return NetworkStatistics(summaries, trace.delivered, dict(trace.dropped), dict(trace.by_protocol),
+                                 dict(trace.accounted))
 
     def write(self, recorder: Recorder) -> None:
         table = recorder.table("link_stats", LINK_STATS_COLUMNS)
@@ -105,6 +107,11 @@ class MessageTrace:
         self.delivered = 0
         self.dropped: dict[str, int] = {}
         self.by_protocol: dict[str, int] = {}
+        self.accounted: dict[str, int] = {}  # "protocol/kind" -> messages counted, not simulated (no row)
+
+    def account(self, protocol: str, kind: str) -> None:
+        key = f"{protocol}/{kind}"
+        self.accounted[key] = self.accounted.get(key, 0) + 1
 
     def write(self, msg: Message) -> None:
         if msg.status == "dropped":

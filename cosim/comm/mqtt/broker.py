@@ -264,6 +264,19 @@ class MqttBroker:
             if topic_matches(packet.topic_filter, topic):
                 self._deliver(session, Publish(topic, retained.payload, min(retained.qos, granted), True), False)
 
+    def ping_accounted(self, node: str, arrival_s: float) -> bool:
+        """A PINGREQ from ``node`` accounted, not simulated, arriving at ``arrival_s``: True if it keeps a session alive.
+
+        False when no connected session has that node: the client then sends
+        a real PINGREQ, and gets the DISCONNECT a real broker's reset stands for.
+        """
+        client_id = self._by_node.get(node)
+        session = self.sessions.get(client_id) if client_id is not None else None
+        if session is None or not session.connected:
+            return False
+        session.last_seen_s = max(session.last_seen_s, arrival_s)
+        return True
+
     # -- connection ends -----------------------------------------------------------
     def _watch(self, session: Session, connection: int, delay_s: float) -> None:
         timer = Timeout(self.env, delay_s)

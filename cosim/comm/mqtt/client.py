@@ -20,10 +20,13 @@ from simpy.events import Timeout
 from cosim.kernel.clock import delay_until
 
 from ..errors import MqttError
+from ..network import KeepAlives
 from ..interfaces import MessageHandler, MqttMessage, QoS
 from .broker import PROTOCOL, SUBACK_FAILURE
 from .packets import ConnAck, Connect, Disconnect, PingReq, PingResp, PubAck, Publish, SubAck, Subscribe, Will, describe
 from .topics import check_topic_filter, check_topic_name, topic_matches
+
+PING_BYTES = PingReq().size_bytes()  # PINGRESP has the same two bytes (3.12, 3.13)
 
 if TYPE_CHECKING:
     from ..network import CommNetwork, Message
@@ -174,6 +177,21 @@ class SimMqttClient:
         elif isinstance(packet, PingResp):
             pass
 
+    def _ping(self) -> None:
+        """PINGREQ, simulated; or accounted where the way is up and loss-free both ways (docs/comm.md)."""
+        network = self.network
+        if network.keep_alives is KeepAlives.ACCOUNT:
+            there = network.accountable_latency_s(self.node_id, self.broker_node)
+            back = network.accountable_latency_s(self.broker_node, self.node_id)
+            broker = network.services.get(f"mqtt-broker/{self.broker_node}")
+            if (there is not None and back is not None and broker is not None
+                    and broker.ping_accounted(self.node_id, self.env.now + there)):
+                network.account(self.node_id, self.broker_node, PROTOCOL, PING_BYTES, "pingreq")
+                network.account(self.broker_node, self.node_id, PROTOCOL, PING_BYTES, "pingresp")
+                self._last_sent_s = self.env.now
+                return
+        self._send(PingReq())
+
     def _keep_alive(self, connection: int) -> Generator[Any, Any, None]:
         """3.1.2.10: send PINGREQ if nothing was sent for keep_alive_s."""
         while self.connected and self._connection == connection:
@@ -181,6 +199,6 @@ class SimMqttClient:
             # the comparison holds at any clock value; ``keep_alive_s - idle`` could not promise that.
             due = self._last_sent_s + self.keep_alive_s
             if self.env.now >= due:
-                self._send(PingReq())
+                self._ping()
                 due = self._last_sent_s + self.keep_alive_s
             yield self.env.timeout(delay_until(self.env.now, due))
