@@ -61,7 +61,7 @@ def scenario(n: int, hours: float, scan_s: float, seed: int) -> dict[str, Any]:
     rtus = [f"rtu{i:05d}" for i in range(n)]
     return {
         "name": f"bench_scale_{n}",
-        "run": {"duration": f"{hours}h", "step": "1h", "seed": seed},
+        "run": {"duration": f"{hours}h", "step": f"{min(hours, 1.0)}h", "seed": seed},
         "actors": [
             {"id": "utility", "domain": "Distribution", "role": "Feeder owner",
              "elements": ["bus/src", "bus/mv", "bus/f1", "branch/tx", "branch/feeder", "switch/cb"]},
