@@ -2,7 +2,9 @@
 
 Two ways to describe a grid, which may be combined:
 
-* ``case: cases/case14.json`` -- a MATPOWER v2 case (``.m`` or ``.json``),
+* ``case: cases/case14.json`` -- a MATPOWER v2 case (``.m``, ``.mat`` or ``.json``)
+  or a pandapower network saved with ``pandapower.to_json`` (buses named by
+  their pandapower index, see :mod:`cosim.grid.pandapower_import`),
   relative to the scenario file; its buses are named by their MATPOWER
   numbers ("1", "2", ...), branches "branch<k>", generators "gen<k>", loads
   "load<bus>", shunts "shunt<bus>". A bare name of a case shipped in
@@ -37,7 +39,7 @@ from pydantic import (
 )
 
 from cosim.grid.frequency import FrequencyResponseConfig
-from cosim.grid.matpower import load_case
+from cosim.grid.matpower import CaseFormatError, load_case
 from cosim.grid.network import (
     Network,
     ZeroImpedanceBranch,
@@ -210,7 +212,7 @@ class GridConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    case: str | None = Field(default=None, description="MATPOWER case file (.m/.json)")
+    case: str | None = Field(default=None, description="MATPOWER case file (.m, .mat, .json) or pandapower network (.json)")
     base_mva: float = Field(default=100.0, gt=0)
     frequency_hz: float = Field(default=60.0, gt=0)
     buses: list[BusConfig] = []
@@ -292,7 +294,10 @@ def build_network(config: GridConfig, base_dir: Path) -> Network:
     the case, or an unreadable case file.
     """
     if config.case is not None:
-        base = load_case(resolve_case(config.case, base_dir), frequency_hz=config.frequency_hz)
+        try:
+            base = load_case(resolve_case(config.case, base_dir), frequency_hz=config.frequency_hz)
+        except CaseFormatError as error:
+            raise GridBuildError(f"case: {error}") from None
     else:
         base = None
     base_mva = base.base_mva if base is not None else config.base_mva

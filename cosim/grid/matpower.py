@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -40,16 +40,39 @@ class CaseFormatError(ValueError):
     """A MATPOWER case file that cannot be read; the message says where."""
 
 
+JsonCaseReader = Callable[[Path, Any], "dict[str, Any] | None"]
+JSON_CASE_READERS: list[JsonCaseReader] = []
+"""Readers of other tools' JSON network files (``reader(path, parsed) -> MATPOWER dict``, or None if not theirs),
+registered from outside the electrical layer (:mod:`cosim.imports.pandapower`)."""
+
+
 def load_case(path: Path | str, *, frequency_hz: float = 60.0) -> Network:
-    """Read a ``.m`` or ``.json`` MATPOWER case file."""
+    """Read a case file: MATPOWER ``.m``, ``.mat`` or JSON, or a JSON file a registered reader knows.
+
+    The scenario's ``frequency_hz`` applies to every case. Raises
+    :class:`CaseFormatError` naming the file for anything it cannot read.
+    """
+    from cosim.grid.matfile import MatFileError, read_mat
+    from cosim.grid.pandapower_import import PandapowerImportError
+
     path = Path(path)
-    text = path.read_text()
-    if path.suffix == ".m":
-        data = parse_m(text, source=str(path))
-    elif path.suffix == ".json":
-        data = json.loads(text)
-    else:
-        raise CaseFormatError(f"{path}: expected a .m or .json MATPOWER case")
+    try:
+        if path.suffix == ".mat":
+            data = read_mat(path)
+        elif path.suffix == ".m":
+            data = parse_m(path.read_text(), source=str(path))
+        elif path.suffix == ".json":
+            data = json.loads(path.read_text())
+            for reader in JSON_CASE_READERS:
+                converted = reader(path, data)
+                if converted is not None:
+                    data = converted
+                    break
+            data.pop("frequency_hz", None)
+        else:
+            raise CaseFormatError(f"{path}: expected a MATPOWER case (.m, .mat, .json) or a pandapower network (.json)")
+    except (MatFileError, PandapowerImportError) as error:
+        raise CaseFormatError(str(error)) from None
     return case_to_network(data, frequency_hz=frequency_hz, source=str(path))
 
 

@@ -1,8 +1,9 @@
 """A pandapower network as MATPOWER version-2 matrices, so it loads like any case file.
 
 Written from pandapower's documented element models (its "Datastructure and
-elements" pages), not from pandapower's own MATPOWER converter: buses keep
-their names where those are unique; lines become pi branches; two-winding
+elements" pages), not from pandapower's own MATPOWER converter: buses are
+named by their pandapower index (``"0"``, ``"1"``, ...), as a pandapower user
+refers to them; lines become pi branches; two-winding
 transformers become branches with the off-nominal ratio their rated voltages
 and tap give, referred to the LV bus; the magnetising branch is the
 pandapower "pi" transformer model's (half of it at each end); static
@@ -16,13 +17,15 @@ An open line switch at one end leaves the line charging from the other
 end (its input admittance becomes a shunt there); open at both ends, or an
 open transformer switch, takes the branch out of service.
 
-``from_json`` needs pandapower (``pip install 'gridcosim[pandapower]'``).
+This module never imports pandapower (the electrical layer depends on numpy
+and scipy only): it reads any object with pandapower's tables.
+:mod:`cosim.imports.pandapower` reads pandapower's JSON files with pandapower
+and registers that reader for case files.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 
@@ -36,15 +39,6 @@ REFUSED_TABLES = ("trafo3w", "impedance", "ward", "xward", "dcline", "svc", "tcs
 def is_pandapower_json(data: Any) -> bool:
     """True for the JSON that ``pandapower.to_json`` writes."""
     return isinstance(data, dict) and data.get("_class") == "pandapowerNet"
-
-
-def from_json(path: Path) -> dict[str, Any]:
-    """Read a pandapower JSON file (with pandapower) and convert it."""
-    try:
-        import pandapower
-    except ImportError:
-        raise PandapowerImportError(f"{path}: a pandapower network file needs pandapower: pip install 'gridcosim[pandapower]'") from None
-    return mpc_from_pandapower(pandapower.from_json(str(path)))
 
 
 def _rows(net: Any, table: str) -> list[tuple[int, dict[str, Any]]]:
@@ -94,7 +88,7 @@ def mpc_from_pandapower(net: Any) -> dict[str, Any]:
     base_mva = float(getattr(net, "sn_mva", 1.0) or 1.0)
     f_hz = float(getattr(net, "f_hz", 50.0) or 50.0)
     buses = _rows(net, "bus")
-    number = {index: k + 1 for k, (index, _) in enumerate(buses)}
+    number = {index: index for index, _ in buses}  # buses keep their pandapower index as their name
     vn = {index: _value(row, "vn_kv") for index, row in buses}
     demand = {index: [0.0, 0.0] for index, _ in buses}
     shunt = {index: [0.0, 0.0] for index, _ in buses}
@@ -211,8 +205,4 @@ def mpc_from_pandapower(net: Any) -> dict[str, Any]:
     bus_rows = [[number[index], kind[index], demand[index][0], demand[index][1], shunt[index][0], shunt[index][1], 1, 1.0,
                  start.get(number[index], 0.0), vn[index], 1, _value(row, "max_vm_pu", 1.1), _value(row, "min_vm_pu", 0.9)]
                 for index, row in buses]
-    names = [str(row.get("name")) if row.get("name") not in (None, "") else str(index) for index, row in buses]
-    if len(set(names)) != len(names):
-        names = [str(index) for index, _ in buses]
-    return {"version": "2", "baseMVA": base_mva, "bus": bus_rows, "gen": gen, "branch": branch, "bus_name": names,
-            "frequency_hz": f_hz}
+    return {"version": "2", "baseMVA": base_mva, "bus": bus_rows, "gen": gen, "branch": branch, "frequency_hz": f_hz}

@@ -77,3 +77,40 @@ def test_what_cannot_be_represented_is_refused_by_name(tmp_path):
     (tmp_path / "x.mat").write_bytes(b"not a mat file")
     with pytest.raises(MatFileError, match="x.mat"):
         read_mat(tmp_path / "x.mat")
+
+
+def test_a_scenario_takes_a_pandapower_file_or_a_mat_file_as_its_case(tmp_path, capsys):
+    from cosim.api import Simulation
+
+    net = pn.create_cigre_network_mv(with_der="pv_wind")
+    pp.to_json(net, str(tmp_path / "cigre.json"))
+    to_mpc(net, str(tmp_path / "cigre.mat"), init="flat")
+    mat_rows = [int(net._pd2ppc_lookups["bus"][i]) for i in net.bus.index]  # to_mpc's bus order
+    pp.runpp(net, trafo_model="pi", calculate_voltage_angles=True, tolerance_mva=1e-10)
+    for case in ("cigre.json", "cigre.mat"):
+        scenario = tmp_path / f"{case}.yaml"
+        # pandapower's to_mpc writes Qmax = Qmin = 0 for the external grid, which Q-limit enforcement would honour.
+        limits = "false" if case.endswith(".mat") else "true"
+        scenario.write_text(
+            "name: imported\nrun: {duration: 1min, step: 1min}\n"
+            "actors: [{id: dso, domain: Distribution, role: CIGRE MV feeder}]\n"
+            f"grid: {{case: {case}, frequency_hz: 50, solver: {{enforce_q_limits: {limits}}}}}\n")
+        sim = Simulation(scenario)
+        m = sim.measurements()
+        names = sim.names("bus")
+        if case.endswith(".json"):  # buses named by their pandapower index
+            assert list(names) == [str(i) for i in net.bus.index]
+        rows = range(len(net.bus)) if case.endswith(".json") else mat_rows
+        for k, row in enumerate(rows):
+            assert m.bus_voltage(names[row]).vm_pu == pytest.approx(net.res_bus.vm_pu.iloc[k], abs=1e-6)
+        sim.finish()
+    (tmp_path / "bad.mat").write_bytes(b"\0" * 10)
+    (tmp_path / "bad.yaml").write_text("name: bad\nrun: {duration: 1min, step: 1min}\n"
+                                       "actors: [{id: dso, domain: Distribution, role: feeder}]\ngrid: {case: bad.mat}\n")
+    from cosim.cli import main
+    assert main(["validate", str(tmp_path / "bad.yaml")]) == 2
+    (tmp_path / "bad.m").write_text("function mpc = bad\nmpc.version = '2';\nmpc.baseMVA = 100;\n")
+    (tmp_path / "bad_m.yaml").write_text((tmp_path / "bad.yaml").read_text().replace("bad.mat", "bad.m"))
+    assert main(["validate", str(tmp_path / "bad_m.yaml")]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 2 and all("grid.case" in line for line in errors), errors
