@@ -19,24 +19,37 @@ an event with ``gateway.respond(event_id, opt_in)``. Modbus mirrors the same
 view (price, tier, event registers) and lets a local master start an event
 (``dr_event_start``) or opt out (``dr_opt_out``).
 
+Load control: when the premise's demand model hands the gateway its natural
+demand (``gateway.set_premise_demand(p_w, q_var)``), the gateway is the
+premise's load controller. It applies that demand to the premise's ``load``
+and, while an event runs that the EMS has not opted out of, sheds
+``reduction_pct`` % of it (and holds it under ``demand_limit_w`` if set), the
+rule of :func:`devices.field.esi_model.served_demand` that the array-backed
+population shares. Without a demand model the gateway only measures.
+
 Measured response: the baseline is the premises demand at the event start
 (the simplest "meter before/meter after" baseline; Markets code may compute
 better ones from meter data); the average is the energy over the event
-divided by its duration.
+divided by its duration. ``premise_energy_import_wh`` integrates the
+premise's import exactly between wakes (power holds between grid changes)
+and rolls over at 2^32 Wh like a meter's register. ``dr_event_active`` is 1
+only while an event runs that the premise takes part in (an opt-out clears
+it). ``price_tier`` reads 1, the lowest tier, until the first price signal.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import simpy
 
 from cosim.comm import MqttMessage
-from cosim.grid import GridMeasurements
+from cosim.grid import GridMeasurements, SetLoad
 from devices.field.base import Effects, FieldDevice
+from devices.field.esi_model import DrSignal, PriceMessage, SignalError, served_demand
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 
@@ -85,6 +98,9 @@ class EsiGatewayDevice(FieldDevice):
         self.inbox: simpy.Store = simpy.Store(self.world.env)
         self.events: dict[int, _Running] = {}
         self.demand_w = 0.0
+        self.import_wh = 0.0
+        self._natural: tuple[float, float] | None = None   # (W, var) from the premise's demand model
+        self._applied_w: float | None = None
         self._last_s = 0.0
         self._listeners: list[Callable[[EsiMessage], None]] = []
         self.mqtt = self.node_mqtt()
@@ -108,6 +124,11 @@ class EsiGatewayDevice(FieldDevice):
         """The EMS opts in to (or out of) event ``event_id``; published on ``<topic>/dr/response``."""
         self.queue(lambda now: self._respond(now, event_id, opt_in))
 
+    def set_premise_demand(self, p_w: float, q_var: float) -> None:
+        """The premise's natural demand now (W, var); the gateway applies it, less any DR reduction."""
+        self._natural = (p_w, q_var)
+        self.queue(lambda now: [])  # wake now: the step applies it
+
     # -- outside --------------------------------------------------------------------
     def _accept(self, message: EsiMessage) -> None:
         self.inbox.put(message)
@@ -116,13 +137,11 @@ class EsiGatewayDevice(FieldDevice):
 
     def _on_price(self, message: MqttMessage) -> None:
         try:
-            data = json.loads(message.payload)
-            signal = PriceSignal(self.world.now, float(data["price_per_kwh"]), int(data.get("tier", 1)))
-            if not math.isfinite(signal.price_per_kwh) or signal.price_per_kwh < 0:
-                raise ValueError("price_per_kwh must be a finite number >= 0")
-        except (ValueError, KeyError, TypeError) as error:
+            price = PriceMessage.decode(message.payload)
+        except SignalError as error:
             self.world.log("esi_bad_message", device=self.device_id, topic=message.topic, reason=str(error))
             return
+        signal = PriceSignal(self.world.now, price.price_per_kwh, price.tier)
         self.set_points({"price_per_kwh": signal.price_per_kwh, "price_tier": signal.tier})
         self.world.log("esi_price", device=self.device_id, price_per_kwh=signal.price_per_kwh, tier=signal.tier)
         self._accept(signal)
@@ -130,14 +149,12 @@ class EsiGatewayDevice(FieldDevice):
     def _on_dr(self, message: MqttMessage) -> None:
         now = self.world.now
         try:
-            data = json.loads(message.payload)
-            event = DrEvent(int(data["event_id"]), float(data.get("start_s", now)), float(data["duration_s"]),
-                            float(data.get("reduction_pct", 0.0)), float(data.get("demand_limit_w", 0.0)), now)
-            if not (0 <= event.event_id <= 65535 and event.duration_s > 0 and 0 <= event.reduction_pct <= 100):
-                raise ValueError("event_id 0..65535, duration_s > 0, reduction_pct 0..100")
-        except (ValueError, KeyError, TypeError) as error:
+            signal = DrSignal.decode(message.payload)
+        except SignalError as error:
             self.world.log("esi_bad_message", device=self.device_id, topic=message.topic, reason=str(error))
             return
+        event = DrEvent(signal.event_id, now if signal.start_s is None else signal.start_s, signal.duration_s,
+                        signal.reduction_pct, signal.demand_limit_w, now)
         if message.dup and event.event_id in self.events:
             return  # a QoS 1 retransmission of an event we already hold
         self._start(event)
@@ -180,15 +197,13 @@ class EsiGatewayDevice(FieldDevice):
     def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         hours = (now - self._last_s) / 3600.0
         self._last_s = now
+        self.import_wh += max(self.demand_w, 0.0) * hours
         for running in self.events.values():
             start, end = running.event.start_s, running.event.end_s
             overlap_h = max(0.0, min(now, end) - max(now - hours * 3600.0, start)) / 3600.0
             running.energy_wh += self.demand_w * overlap_h
-        if self.load is not None:
-            reading = m.load(self.load)
-            self.demand_w = reading.p_mw * 1e6
-        measured = self.measured(self.demand_w)
-        active = False
+        measured = self.measured(self._read_demand_w(m))
+        taking_part: _Running | None = None
         for event_id, running in list(self.events.items()):
             event = running.event
             if running.baseline_w is None and now >= event.start_s:
@@ -196,13 +211,29 @@ class EsiGatewayDevice(FieldDevice):
             if now >= event.end_s:
                 self._finish(now, running)
                 del self.events[event_id]
-            elif now >= event.start_s:
-                active = True
-        self.set_points({"premise_demand_w": measured, "dr_event_active": active,
+            elif now >= event.start_s and running.opt_in is not False:
+                taking_part = running
+        effects: list[SetLoad] = []
+        if self._natural is not None and self.load is not None:
+            p_w, q_var = self._natural
+            current = taking_part.event if taking_part is not None else None
+            served_w = float(served_demand(p_w, current is not None, current.reduction_pct if current else 0.0,
+                                           current.demand_limit_w if current else 0.0))
+            if served_w != self._applied_w:
+                self._applied_w = served_w
+                scale = served_w / p_w if p_w else 1.0
+                effects.append(SetLoad(self.load, served_w / 1e6, q_var * scale / 1e6))
+        self.set_points({"premise_demand_w": measured, "dr_event_active": taking_part is not None,
+                         "premise_energy_import_wh": int(self.import_wh) % (1 << 32),
                          "grid_connected": self.load is None or m.load(self.load).served})
         if sample:
             self.world.record(self.entity, "demand", measured / 1000.0, "kW")
-        return []
+        return effects
+
+    def _read_demand_w(self, m: GridMeasurements) -> float:
+        if self.load is not None:
+            self.demand_w = m.load(self.load).p_mw * 1e6
+        return self.demand_w
 
     def next_event_time_s(self) -> float:
         times = [t for r in self.events.values() for t in (r.event.start_s, r.event.end_s) if t > self.world.now]

@@ -11,9 +11,10 @@ from devices.registermaps._tables import BOOL, CO, DI, HR, I32, IR, RW, U16, U32
 
 POINTS: tuple[Point, ...] = (
     Point("premise_demand_w", IR, 0, I32, 1.0, "W", description="Premise active power, positive = import"),
-    Point("premise_energy_import_wh", IR, 2, U32, 1.0, "Wh", description="Premise energy imported, cumulative"),
+    Point("premise_energy_import_wh", IR, 2, U32, 1.0, "Wh", description="Premise energy imported, cumulative (rolls over at 2^32 Wh)"),
     Point("price_per_kwh", IR, 4, U32, 0.0001, "currency/kWh", description="Current energy price"),
-    Point("price_tier", IR, 6, U16, description="Current price tier (1 lowest)"),
+    Point("price_tier", IR, 6, U16, default=1,
+          description="Current price tier (1 lowest; 1 until the first price signal)"),
     Point("demand_limit_w", HR, 0, U32, 1.0, "W", RW, 0, 1_000_000, default=0,
           description="Premise demand limit during an event; 0 none"),
     Point("dr_event_id", HR, 2, U16, 1.0, "", RW, 0, 65535, description="Identifier of the demand-response event"),

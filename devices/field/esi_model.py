@@ -1,0 +1,110 @@
+"""The one ESI model: DR signal payloads and the load-control rule, for one premise or thousands.
+
+An Energy Services Interface receives price and demand-response signals and,
+as the premise's load controller, sheds the controllable load while an event
+it has not opted out of runs. The individually emulated
+:class:`~devices.field.esi_gateway.EsiGatewayDevice` and an array-backed
+population of premises use what is here, so a premise behaves and talks the
+same whichever way the scenario emulates it:
+
+* :class:`DrSignal` and :class:`PriceMessage` -- the MQTT payloads (JSON, one
+  ``encode``/``decode`` each; ``decode`` raises :class:`SignalError`);
+* :func:`served_demand` -- the demand the premise draws given its natural
+  demand and the event it is in (vectorised: scalars or numpy arrays).
+
+Pure functions and frozen records; nothing here knows SimPy, comm or the grid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+#: Largest event id the gateway's ``dr_event_id`` holding register can hold.
+MAX_EVENT_ID = 65535
+
+
+class SignalError(ValueError):
+    """A price or DR payload that is not valid JSON of the documented shape."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DrSignal:
+    """A demand-response event sent to an ESI (``<topic>/dr`` or ``esi/<csp>/<resource>``).
+
+    ``start_s`` is simulated time (None: start on receipt); ``reduction_pct`` is
+    the share of the premise's demand to shed; ``demand_limit_w`` > 0 caps the
+    premise's demand during the event as well.
+    """
+
+    event_id: int
+    duration_s: float
+    start_s: float | None = None
+    reduction_pct: float = 0.0
+    demand_limit_w: float = 0.0
+
+    def encode(self) -> bytes:
+        body: dict[str, Any] = {"event_id": self.event_id, "duration_s": self.duration_s,
+                                "reduction_pct": self.reduction_pct, "demand_limit_w": self.demand_limit_w}
+        if self.start_s is not None:
+            body["start_s"] = self.start_s
+        return json.dumps(body, separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> DrSignal:
+        try:
+            data = json.loads(payload)
+            start = data.get("start_s")
+            signal = cls(int(data["event_id"]), float(data["duration_s"]), None if start is None else float(start),
+                         float(data.get("reduction_pct", 0.0)), float(data.get("demand_limit_w", 0.0)))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise SignalError(f"bad DR signal: {error}") from None
+        if not (0 <= signal.event_id <= MAX_EVENT_ID and signal.duration_s > 0 and 0 <= signal.reduction_pct <= 100
+                and signal.demand_limit_w >= 0 and (signal.start_s is None or math.isfinite(signal.start_s))):
+            raise SignalError("DR signal needs event_id 0..65535, duration_s > 0, reduction_pct 0..100, "
+                              "demand_limit_w >= 0")
+        return signal
+
+
+@dataclasses.dataclass(frozen=True)
+class PriceMessage:
+    """A price signal to an ESI (``<topic>/price``); tiers count from 1 (the lowest)."""
+
+    price_per_kwh: float
+    tier: int = 1
+
+    def encode(self) -> bytes:
+        return json.dumps({"price_per_kwh": self.price_per_kwh, "tier": self.tier}, separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> PriceMessage:
+        try:
+            data = json.loads(payload)
+            message = cls(float(data["price_per_kwh"]), int(data.get("tier", 1)))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise SignalError(f"bad price signal: {error}") from None
+        if not math.isfinite(message.price_per_kwh) or message.price_per_kwh < 0:
+            raise SignalError("price_per_kwh must be a finite number >= 0")
+        if message.tier < 1:
+            raise SignalError("tier counts from 1")
+        return message
+
+
+def served_demand(natural_w: ArrayLike, curtailing: ArrayLike, reduction_pct: ArrayLike,
+                  demand_limit_w: ArrayLike = 0.0) -> NDArray[np.float64]:
+    """Demand the premise draws (W or any unit): natural demand, less the event's reduction while curtailing.
+
+    While ``curtailing`` the controller sheds ``reduction_pct`` % of the
+    natural demand and, when ``demand_limit_w`` > 0, keeps the demand at or
+    below that limit too. Broadcasts over arrays (one entry per premise).
+    """
+    natural = np.asarray(natural_w, dtype=np.float64)
+    reduced = natural * (1.0 - np.asarray(reduction_pct, dtype=np.float64) / 100.0)
+    limit = np.asarray(demand_limit_w, dtype=np.float64)
+    reduced = np.where(limit > 0, np.minimum(reduced, limit), reduced)
+    return np.where(np.asarray(curtailing, dtype=bool), reduced, natural)
