@@ -33,7 +33,8 @@ Recorded per zone (entity ``<actor>/<zone>``): ``load`` and ``load_baseline``
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -42,8 +43,16 @@ from ..comm import MqttMessage, QoS
 from ..grid import SetLoad
 from ..kernel import World
 from ..kernel.clock import clock_resolution
+from ..markets.messages import (
+    EsiDispatch,
+    LmpMessage,
+    PrdRegistration,
+    PrdStep,
+    ZoneTelemetry,
+)
+from ..markets.prd import prd_reduction_mw
 from ..markets.rules import DrType, LeadTime, ResourceType
-from ..markets.wire import decode, encode
+from ..markets.wire import encode
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
 from .context import RunContext
@@ -71,6 +80,11 @@ class ZoneSites(_Model):
     prd_share: float = Field(0.0, ge=0, le=1, description="share of the zone's sites that are PRD, not Load Management")
 
 
+class PrdPoint(_Model):
+    price_usd_per_mwh: float = Field(description="LMP at or above which this point's reduction applies")
+    share: float = Field(gt=0, le=1, description="cumulative share of the zone's PRD MW reduced at that LMP")
+
+
 class CspShare(_Model):
     csp: str
     share: float = Field(gt=0)
@@ -94,14 +108,17 @@ class DrPremisesParams(Params):
     history_days: int = Field(10, ge=6, le=60, description="days of meter history before the event day (CBL)")
     event_weekday: int = Field(2, ge=0, le=6, description="weekday of the simulated day, 0 = Monday")
     hot_day_factor: float = Field(1.1, gt=0, description="level of the simulated (hot) day against an average day")
-    prd_threshold_usd_per_mwh: float = Field(100.0, description="LMP at which PRD sites reduce")
-    prd_reduction: float = Field(0.3, ge=0, le=1, description="share of demand a PRD site sheds")
+    prd_curve: list[PrdPoint] = Field(
+        default_factory=lambda: [PrdPoint(price_usd_per_mwh=100.0, share=0.5), PrdPoint(price_usd_per_mwh=150.0, share=0.8),
+                                 PrdPoint(price_usd_per_mwh=250.0, share=1.0)],
+        min_length=1, description="PRD curve: cumulative share of the zone's PRD MW reduced at or above each LMP")
+    prd_reduction: float = Field(0.3, ge=0, le=1, description="share of demand a PRD site can shed")
     step: Duration | None = Field(None, gt=0, description="seconds between updates (divides an hour); default the run step")
     status_interval: Duration = Field(300.0, gt=0, description="seconds between availability reports to the CSPs")
     meter_read_at: Duration = Field(86400.0, gt=0, description="seconds when the day's interval data is sent")
 
     @model_validator(mode="after")
-    def _check(self) -> "DrPremisesParams":
+    def _check(self) -> DrPremisesParams:
         if self.curtail_min > self.curtail_max:
             raise ValueError("curtail_min must not exceed curtail_max")
         bad = [k for k in self.lead_time_mix if k not in {m.value for m in LeadTime}]
@@ -109,6 +126,10 @@ class DrPremisesParams(Params):
             raise ValueError(f"lead_time_mix: lead times must be 30, 60 or 120 minutes, found {bad}")
         if abs(sum(self.lead_time_mix.values()) - 1.0) > 1e-6:
             raise ValueError("lead_time_mix shares must add up to 1")
+        prices = [p.price_usd_per_mwh for p in self.prd_curve]
+        shares = [p.share for p in self.prd_curve]
+        if prices != sorted(set(prices)) or shares != sorted(set(shares)):
+            raise ValueError("prd_curve: prices and shares must both strictly increase")
         return self
 
 
@@ -211,9 +232,43 @@ def history_weekdays(params: DrPremisesParams) -> np.ndarray:
     return (params.event_weekday - np.arange(params.history_days, 0, -1)) % 7
 
 
+@dataclasses.dataclass
+class _PrdState:
+    """PRD of the population: per zone the registered curve steps and the last price signal."""
+
+    step_mw: list[list[float]]            # per zone, MW of each curve step
+    step_price: list[list[float]]
+    lmp: dict[str, float]                 # bus -> last LMP
+    cleared: dict[str, float]             # bus -> PRD MW the SCED cleared there
+
+
+def prd_curve_steps(pop: SitePopulation, params: DrPremisesParams, step_s: float) -> tuple[list[list[float]], np.ndarray]:
+    """(MW of each curve step per zone, each PRD site's step index).
+
+    A zone's PRD MW is what its PRD sites can shed at the hot-afternoon peak
+    (90 % of it, a margin for the day's variation); the curve's cumulative
+    shares split it into steps, and each PRD site is given the step whose
+    price makes it respond, so the sites behind a step can deliver it.
+    """
+    event_pu = step_shape_pu(step_s)[:, 12:18].max(axis=1)
+    can_kw = np.where(pop.is_prd, pop.peak_kw * pop.curtail * event_pu[pop.segment] * params.hot_day_factor, 0.0)
+    shares = np.diff(np.array([0.0] + [p.share for p in params.prd_curve]))
+    zone_kw = np.bincount(pop.zone, weights=can_kw, minlength=len(params.zones))
+    steps = [[float(zone_kw[k]) * 0.9 * sh / 1000.0 for sh in shares] for k in range(len(params.zones))]
+    # PRD sites of a zone in site order, split by cumulative share of their kW: a site's step is where its kW falls.
+    site_step = np.full(pop.peak_kw.size, -1, dtype=np.int64)
+    edges = np.cumsum(shares)
+    for k in range(len(params.zones)):
+        idx = np.flatnonzero(pop.is_prd & (pop.zone == k))
+        if idx.size:
+            position = (np.cumsum(can_kw[idx]) - 0.5 * can_kw[idx]) / can_kw[idx].sum()
+            site_step[idx] = np.minimum(np.searchsorted(edges, position, side="right"), len(shares) - 1)
+    return steps, site_step
+
+
 @application("dr_premises", {Domain.CUSTOMER}, DrPremisesParams)
 def dr_premises(world: World, actor: Actor, params: DrPremisesParams, ctx: RunContext) -> Generator[Any, Any, None]:
-    """DR end-use sites as arrays: ESI per site group on MQTT, EMS curtailment, PRD, interval meters."""
+    """DR end-use sites as arrays: ESI per site group on MQTT, EMS curtailment, PRD along its curve, interval meters."""
     me = actor.actor_id
     step_s = params.step or ctx.step_s
     if 3600.0 % step_s:
@@ -225,60 +280,84 @@ def dr_premises(world: World, actor: Actor, params: DrPremisesParams, ctx: RunCo
     n, n_zone, n_res = pop.peak_kw.size, len(params.zones), len(pop.resources)
     site_day = params.hot_day_factor * np.exp(params.day_sigma_pct / 100.0 * rng.standard_normal(n))
     zone_bus = [z.bus for z in params.zones]
-    g_start = np.full(n_res + 1, np.inf)           # last slot: PRD sites (never LM-curtailed)
-    g_end = np.full(n_res + 1, -np.inf)
-    site_slot = np.where(pop.group >= 0, pop.group, n_res)
-    lmp = {bus: 0.0 for bus in zone_bus}
+    # group -> call key -> (start, end, reduction %); a new signal with the same key replaces the call
+    # (an economic dispatch holds until the CSP's next instruction for that offer), LM events have their own keys
+    windows: dict[int, dict[str, tuple[float, float, float]]] = {}
+    site_slot = np.where(pop.group >= 0, pop.group, n_res)     # last slot: PRD sites (never called)
+    steps, site_step = prd_curve_steps(pop, params, step_s)
+    prd = _PrdState(steps, [[p.price_usd_per_mwh for p in params.prd_curve]] * n_zone,
+                    dict.fromkeys(zone_bus, 0.0), dict.fromkeys(zone_bus, 0.0))
     event_kwh = np.zeros((n, 24))
     grid = world.service("grid") if any(z.load for z in params.zones) else None
     csp_names = [c.csp for c in params.csps]
     res_index = {r["resource_id"]: k for k, r in enumerate(pop.resources)}
+    wake: list[Any] = [world.env.event()]
+
+    def poke() -> None:
+        if not wake[0].triggered:
+            wake[0].succeed()
 
     def on_esi(message: MqttMessage) -> None:
-        header, _ = decode(message.payload)
-        g = res_index.get(message.topic.rsplit("/", 1)[1])
+        signal = EsiDispatch.decode(message.payload)
+        g = res_index.get(signal.resource_id)
         if g is None:
             return
         # The EMS holds the signal until the event start: the lead time lets slow processes prepare.
-        g_start[g] = max(float(header["start_s"]), world.now)
-        g_end[g] = float(header["end_s"])
-        world.log("esi_signal", population=me, resource=pop.resources[g]["resource_id"], event_id=header["event_id"],
-                  start_s=g_start[g], end_s=g_end[g], sites=int((pop.group == g).sum()))
+        key = signal.event_id.split("@", 1)[0]
+        windows.setdefault(g, {})[key] = (max(signal.start_s, world.now), signal.end_s, signal.reduction_pct)
+        world.log("esi_signal", population=me, resource=signal.resource_id, event_id=signal.event_id,
+                  start_s=max(signal.start_s, world.now), end_s=signal.end_s, sites=int((pop.group == g).sum()))
+        poke()
 
     def on_lmp(message: MqttMessage) -> None:
-        header, _ = decode(message.payload)
-        lmp[header["bus"]] = float(header["lmp_usd_per_mwh"])
+        m = LmpMessage.decode(message.payload)
+        prd.lmp[m.bus], prd.cleared[m.bus] = m.lmp_usd_per_mwh, m.prd_cleared_mw
+        poke()   # PRD acts in the interval the price applies to, not at the next step
 
     mqtt = MqttEndpoint(world, params.node or me, me, params.broker)
     subscriptions = [(f"esi/{r['csp']}/{r['resource_id']}", on_esi) for r in pop.resources]
     subscriptions += [(f"pjm/lmp/{bus}", on_lmp) for bus in sorted(set(zone_bus))]
-    online = world.process(_go_online(mqtt, me, pop, params, csp_names, subscriptions))
+    online = world.process(_go_online(mqtt, me, pop, params, csp_names, subscriptions, steps))
 
     shape_tables = [np.array(HOURLY_DEMAND_PU[s]) for s in SEGMENTS]
     base_shapes = [np.array(HOURLY_DEMAND_PU[z.base_shape]) for z in params.zones]
-    step_h = step_s / 3600.0
     next_status = world.now
+    next_step = world.now
     read = False
+    natural = np.zeros(n)
+    actual = np.zeros(n)
+    base = np.zeros(n_zone)
+    last_t = world.now
     while True:
         t = world.now
         hour = int(t // 3600) % 24
-        frac = (t / 3600.0) % 24.0 - hour
-        seg_pu = np.array([s[hour] * (1 - frac) + s[(hour + 1) % 24] * frac for s in shape_tables])
-        natural = pop.peak_kw * seg_pu[pop.segment] * site_day * (1.0 + params.noise_pct / 100.0 * rng.standard_normal(n))
-        np.maximum(natural, 0.0, out=natural)
-        lm_on = ((g_start <= t) & (t < g_end))[site_slot]
-        prd_zone = np.array([lmp[b] >= params.prd_threshold_usd_per_mwh - 1e-6 for b in zone_bus])
-        prd_on = pop.is_prd & prd_zone[pop.zone]
-        shed = natural * pop.curtail * (lm_on | prd_on)
-        actual = natural - shed
-        if t < 86400.0:
-            event_kwh[:, hour] += actual * step_h
+        if last_t < 86400.0 and t > last_t:   # meter: the demand held since the last change, in its hour
+            event_kwh[:, int(last_t // 3600) % 24] += actual * (t - last_t) / 3600.0
+        last_t = t
+        stepped = t >= next_step
+        if stepped:
+            frac = (t / 3600.0) % 24.0 - hour
+            seg_pu = np.array([s[hour] * (1 - frac) + s[(hour + 1) % 24] * frac for s in shape_tables])
+            natural = pop.peak_kw * seg_pu[pop.segment] * site_day * (1.0 + params.noise_pct / 100.0 * rng.standard_normal(n))
+            np.maximum(natural, 0.0, out=natural)
+            base = np.array([z.base_mw * params.hot_day_factor * (base_shapes[k][hour] * (1 - frac)
+                                                                    + base_shapes[k][(hour + 1) % 24] * frac)
+                             for k, z in enumerate(params.zones)])
+            next_step = t + step_s
+        share = np.zeros(n_res + 1)
+        for g in list(windows):
+            windows[g] = {k: w for k, w in windows[g].items() if w[1] > t}
+            on = [w[2] for w in windows[g].values() if w[0] <= t]
+            share[g] = max(on, default=0.0) / 100.0
+        called = np.minimum(share[site_slot], pop.curtail)          # the EMS sheds at most its curtailable share
+        shed = natural * called
+        prd_shed = _prd_shed(pop, params, natural, prd, site_step, zone_bus)
+        actual = natural - shed - prd_shed
         nat_mw = np.bincount(pop.zone, weights=natural, minlength=n_zone) / 1000.0
-        lm_mw = np.bincount(pop.zone, weights=np.where(lm_on, shed, 0.0), minlength=n_zone) / 1000.0
-        prd_mw = np.bincount(pop.zone, weights=np.where(prd_on, shed, 0.0), minlength=n_zone) / 1000.0
+        lm_mw = np.bincount(pop.zone, weights=shed, minlength=n_zone) / 1000.0
+        prd_mw = np.bincount(pop.zone, weights=prd_shed, minlength=n_zone) / 1000.0
         for k, z in enumerate(params.zones):
-            base = z.base_mw * params.hot_day_factor * (base_shapes[k][hour] * (1 - frac) + base_shapes[k][(hour + 1) % 24] * frac)
-            baseline = base + nat_mw[k]
+            baseline = base[k] + nat_mw[k]
             load = baseline - lm_mw[k] - prd_mw[k]
             entity = f"{me}/{z.zone}"
             world.record(entity, "load", load, "MW")
@@ -287,28 +366,62 @@ def dr_premises(world: World, actor: Actor, params: DrPremisesParams, ctx: RunCo
             world.record(entity, "prd_response", prd_mw[k], "MW")
             if grid is not None and z.load:
                 grid.apply(SetLoad(z.load, load, load * 0.33))
-            if online.triggered:
-                mqtt.publish(f"pjm/telemetry/load/{z.zone}", encode(
-                    {"zone": z.zone, "load_mw": load, "prd_reduced_mw": prd_mw[k], "time_s": t}), QoS.AT_MOST_ONCE)
-        if t >= next_status and online.triggered:
-            available = np.bincount(site_slot, weights=np.where(lm_on, 0.0, natural * pop.curtail), minlength=n_res + 1)
-            for c, name in enumerate(csp_names):
+            if online.triggered and stepped:
+                mqtt.publish(f"pjm/telemetry/load/{z.zone}",
+                             ZoneTelemetry(z.zone, load, prd_mw[k], t).encode(), QoS.AT_MOST_ONCE)
+        if stepped and t >= next_status and online.triggered:
+            available = np.bincount(site_slot, weights=np.where(called > 0, 0.0, natural * pop.curtail), minlength=n_res + 1)
+            for name in csp_names:
                 groups = [g for g in range(n_res) if pop.resources[g]["csp"] == name]
                 mqtt.publish(f"esi/status/{name}", encode(
                     {"population": me, "csp": name, "time_s": t,
                      "resources": [pop.resources[g]["resource_id"] for g in groups]},
                     {"available_kw": available[groups]}))
             next_status = t + params.status_interval
-        if not read and t + step_s >= params.meter_read_at - clock_resolution(params.meter_read_at):
+        if not read and next_step >= params.meter_read_at - clock_resolution(params.meter_read_at):
             yield world.timeout(max(0.0, params.meter_read_at - t))
+            if last_t < 86400.0 and world.now > last_t:
+                event_kwh[:, int(last_t // 3600) % 24] += actual * (world.now - last_t) / 3600.0
+            last_t = world.now
             _send_meter_data(mqtt, me, pop, csp_names, zone_bus, history, weekdays, event_kwh)
             read = True
             continue
-        yield world.timeout(step_s)
+        if wake[0].triggered:
+            wake[0] = world.env.event()
+        yield world.env.any_of([wake[0], world.timeout(max(0.0, next_step - world.now))])
+
+
+def _prd_shed(pop: SitePopulation, params: DrPremisesParams, natural: np.ndarray, prd: _PrdState,
+              site_step: np.ndarray, zone_bus: list[str]) -> np.ndarray:
+    """kW each PRD site sheds now: its zone's curve value at the LMP, spread over the sites of the steps reached.
+
+    Sites of a fully reached step shed their curtailable share; the sites of a
+    step the curve reaches only in part (the LMP sits on its price) shed in
+    proportion, so the zone's PRD reduction equals the curve's MW.
+    """
+    shed = np.zeros(natural.size)
+    can = np.where(pop.is_prd, natural * pop.curtail, 0.0)
+    for k in range(len(params.zones)):
+        bus = zone_bus[k]
+        target_mw = prd_reduction_mw(prd.step_mw[k], prd.step_price[k], prd.lmp[bus], prd.cleared[bus]
+                                     if zone_bus.count(bus) == 1 else None)
+        if target_mw <= 0:
+            continue
+        in_zone = pop.is_prd & (pop.zone == k)
+        remaining_kw = target_mw * 1000.0
+        for j in range(len(prd.step_mw[k])):
+            sites = in_zone & (site_step == j)
+            avail = can[sites].sum()
+            if remaining_kw <= 0 or avail <= 0:
+                continue
+            take = min(1.0, remaining_kw / avail)
+            shed[sites] = can[sites] * take
+            remaining_kw -= avail * take
+    return shed
 
 
 def _go_online(mqtt: MqttEndpoint, me: str, pop: SitePopulation, params: DrPremisesParams, csp_names: list[str],
-               subscriptions: list[Any]) -> Generator[Any, Any, None]:
+               subscriptions: list[Any], steps: list[list[float]]) -> Generator[Any, Any, None]:
     """Connect the ESI client, subscribe per site group, enrol the sites with their CSPs, register PRD.
 
     Runs beside the demand process, which starts at midnight whatever the
@@ -323,13 +436,10 @@ def _go_online(mqtt: MqttEndpoint, me: str, pop: SitePopulation, params: DrPremi
             {"population": me, "csp": name, "resources": [pop.resources[g] for g in groups]},
             {"site_index": mine, "site_resource": np.array([local[int(g)] for g in pop.group[mine]], dtype=np.int32),
              "committed_kw": pop.committed_kw[mine]}))
-    zones = params.zones
-    prd_kw = np.bincount(pop.zone, weights=np.where(pop.is_prd, pop.peak_kw * pop.curtail, 0.0), minlength=len(zones))
-    blocks = [{"zone": z.zone, "bus": z.bus, "mw": float(prd_kw[k]) / 1000.0 * 0.9,
-               "threshold_usd_per_mwh": params.prd_threshold_usd_per_mwh}
-              for k, z in enumerate(zones) if prd_kw[k] > 0]
-    if blocks:
-        mqtt.publish(f"pjm/prd/register/{me}", encode({"provider": me, "blocks": blocks}))
+    curve = tuple(PrdStep(z.zone, z.bus, mw, p.price_usd_per_mwh)
+                  for k, z in enumerate(params.zones) for mw, p in zip(steps[k], params.prd_curve) if mw > 0)
+    if curve:
+        mqtt.publish(f"pjm/prd/register/{me}", PrdRegistration(me, curve).encode())
 
 
 def _send_meter_data(mqtt: MqttEndpoint, me: str, pop: SitePopulation, csp_names: list[str], zone_bus: list[str],

@@ -27,23 +27,56 @@ helper the other DR applications (CSP, dispatcher, premises) share.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections import defaultdict
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any, Callable, Generator
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..comm import MqttError, MqttMessage, QoS
 from ..kernel import World
-from ..markets.baseline import customer_baseline
 from ..markets.case import DcMarketCase, EconomicDrOffer, PrdBlock, load_case
-from ..markets.drplans import DrPlan, EndUseSite, ExistingResource, PlannedResource, validate_dr_plans
-from ..markets.rpm import CapacityOffer, DemandPoint, PrdCommitment, ProductCap, clear_rpm
-from ..markets.rules import ResourceType, non_performance_charge_rate_usd_per_mwh
+from ..markets.drplans import (
+    DrPlan,
+    EndUseSite,
+    ExistingResource,
+    PlannedResource,
+    PlanReview,
+    validate_dr_plans,
+)
+from ..markets.messages import (
+    CspSettlementMessage,
+    EconomicDispatch,
+    EconomicOffers,
+    LmEvent,
+    LmpMessage,
+    PrdRegistration,
+    ZoneTelemetry,
+)
+from ..markets.performance import CpParameters
+from ..markets.rpm import (
+    CapacityOffer,
+    DemandPoint,
+    PrdCommitment,
+    ProductCap,
+    RpmResult,
+    clear_rpm,
+)
+from ..markets.rules import ResourceType
 from ..markets.sced import solve_sced
-from ..markets.settlement import CspTerms, settle_csps
+from ..markets.settlement import (
+    CspMeterData,
+    CspSettlement,
+    EconomicSettlement,
+    LmCall,
+    LmSettlement,
+    capacity_payments,
+    csp_totals,
+    settle_economic_dr,
+    settle_load_management,
+)
 from ..markets.wire import PayloadError, decode, encode
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
@@ -139,8 +172,11 @@ class EnergyParams(_Model):
 
 class SettlementParams(_Model):
     at: Duration | None = Field(None, gt=0, description="seconds when M&V and settlement run (default: 30 min before the end)")
-    days: int = Field(1, ge=1, description="days of capacity payment in the settlement period")
-    intervals_per_hour: int = Field(1, ge=1, le=12)
+    days: int = Field(1, ge=1, description="delivery days of capacity payment in the settlement period")
+    day: int = Field(0, ge=0, description="simulated day whose events and meter data are settled (0 = the first)")
+    nbt_threshold_usd_per_mwh: float = Field(
+        30.0, ge=0, description="Net Benefits Test price threshold of the month (M11 10.4; PJM posts it monthly): "
+        "economic DR is paid the LMP only at or above it")
 
 
 class IsoMarketParams(Params):
@@ -164,13 +200,14 @@ class _MarketState:
     plans: dict[str, _CspPlan] = dataclasses.field(default_factory=dict)
     cleared_mw: dict[tuple[str, str], float] = dataclasses.field(default_factory=dict)
     price_paid: dict[tuple[str, str], float] = dataclasses.field(default_factory=dict)
-    telemetry: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    telemetry: dict[str, ZoneTelemetry] = dataclasses.field(default_factory=dict)
     econ_offers: dict[str, tuple[EconomicDrOffer, ...]] = dataclasses.field(default_factory=dict)
     prd: dict[str, tuple[PrdBlock, ...]] = dataclasses.field(default_factory=dict)
-    lm_events: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    lm_events: list[LmEvent] = dataclasses.field(default_factory=list)
     mv: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]] = dataclasses.field(default_factory=dict)
-    lmp_sum: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
-    lmp_count: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    # (bus, absolute hour) -> (sum of SCED LMPs, count); (offer, absolute hour) -> cleared MWh
+    lmp_hour: dict[tuple[str, int], tuple[float, int]] = dataclasses.field(default_factory=dict)
+    econ_mwh: dict[tuple[str, int], float] = dataclasses.field(default_factory=dict)
 
 
 def resolve_case(name: str, base_dir: Path) -> DcMarketCase:
@@ -193,25 +230,23 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
         state.plans[header["csp"]] = _plan_from_message(header, arrays)
 
     def on_telemetry(message: MqttMessage) -> None:
-        header, _ = decode(message.payload)
-        state.telemetry[header["zone"]] = (float(header["load_mw"]), float(header.get("prd_reduced_mw", 0.0)))
+        t = ZoneTelemetry.decode(message.payload)
+        state.telemetry[t.zone] = t
 
     def on_offer(message: MqttMessage) -> None:
-        header, _ = decode(message.payload)
-        state.econ_offers[header["csp"]] = tuple(
-            EconomicDrOffer(o["name"], header["csp"], o["bus"], float(o["mw"]), float(o["price_usd_per_mwh"]))
-            for o in header["offers"])
+        m = EconomicOffers.decode(message.payload)
+        state.econ_offers[m.csp] = tuple(EconomicDrOffer(o.name, m.csp, o.bus, o.mw, o.price_usd_per_mwh)
+                                         for o in m.offers)
 
     def on_prd(message: MqttMessage) -> None:
-        header, _ = decode(message.payload)
-        state.prd[header["provider"]] = tuple(
-            PrdBlock(f"{header['provider']}/{b['zone']}", b["bus"], float(b["mw"]), float(b["threshold_usd_per_mwh"]))
-            for b in header["blocks"])
+        m = PrdRegistration.decode(message.payload)
+        state.prd[m.provider] = tuple(PrdBlock(f"{m.provider}/{b.zone}/{k}", b.bus, b.mw, b.threshold_usd_per_mwh)
+                                      for k, b in enumerate(m.steps))
 
     def on_lm_event(message: MqttMessage) -> None:
-        header, _ = decode(message.payload)
-        if all(e["event_id"] != header["event_id"] for e in state.lm_events):
-            state.lm_events.append(header)
+        event = LmEvent.decode(message.payload)
+        if all(e.event_id != event.event_id for e in state.lm_events):
+            state.lm_events.append(event)
 
     def on_mv(message: MqttMessage) -> None:
         header, arrays = decode(message.payload)
@@ -228,7 +263,7 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
         case = resolve_case(params.energy.case, ctx.base_dir)
         running.append(world.process(_energy_market(world, me, params.energy, case, state, mqtt)))
         settle_at = params.settlement.at or max(ctx.duration_s - 1800.0, 0.0)
-        running.append(world.process(_settlement(world, me, params, case, settle_at, state, mqtt)))
+        running.append(world.process(_settlement(world, me, params, settle_at, state, mqtt)))
     if running:
         yield world.env.all_of(running)
 
@@ -254,32 +289,60 @@ def _plan_from_message(header: dict[str, Any], arrays: dict[str, np.ndarray]) ->
     return _CspPlan(plan, attributes, site_ids, site_mw)
 
 
-def _capacity_market(world: World, me: str, params: CapacityParams, state: _MarketState,
-                     mqtt: MqttEndpoint) -> Generator[Any, Any, None]:
-    yield world.timeout(max(0.0, params.plan_deadline - world.now))
-    plans = [state.plans[csp] for csp in sorted(state.plans)]
-    review = validate_dr_plans([p.plan for p in plans])
+def capacity_offers(plans: list[_CspPlan], review: PlanReview,
+                    generator_offers: list[GeneratorCapacityOffer]) -> tuple[list[CapacityOffer], list[tuple[str, ...]]]:
+    """RPM offers (generators, then every approved DR resource) and the plan review table's rows.
+
+    Pure: an approved resource is offered at its plan's price as ``<csp>/<resource>``.
+    """
     rejected_by: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for rejection in review.rejections:
         rejected_by[(rejection.csp, rejection.resource_id)].append(rejection)
-        world.log("dr_plan_rejected", csp=rejection.csp, resource=rejection.resource_id,
-                  rule=rejection.rule, reason=rejection.reason)
-    table = world.recorder.table("dr_plan_review", ("csp", "resource_id", "kind", "resource_type", "zone", "mw",
-                                                     "status", "rule", "reason"))
-    offers = [CapacityOffer(o.offer_id, o.seller, o.resource_type, o.ucap_mw, o.price_usd_per_mw_day) for o in params.offers]
+    offers = [CapacityOffer(o.offer_id, o.seller, o.resource_type, o.ucap_mw, o.price_usd_per_mw_day)
+              for o in generator_offers]
+    rows: list[tuple[str, ...]] = []
     for p in plans:
         for kind, resources in (("existing", p.plan.existing), ("planned", p.plan.planned)):
             for res in resources:
-                key = (p.plan.csp, res.resource_id)
-                problems = rejected_by.get(key, [])
-                table.write((p.plan.csp, res.resource_id, kind, res.resource_type.value, res.zone, repr(res.mw),
+                problems = rejected_by.get((p.plan.csp, res.resource_id), [])
+                rows.append((p.plan.csp, res.resource_id, kind, res.resource_type.value, res.zone, repr(res.mw),
                              "rejected" if problems else "approved",
                              ";".join(r.rule for r in problems), " | ".join(r.reason for r in problems)))
                 if not problems:
                     price = float(p.attributes[res.resource_id].get("offer_price_usd_per_mw_day", 0.0))
                     offers.append(CapacityOffer(f"{p.plan.csp}/{res.resource_id}", p.plan.csp, res.resource_type,
                                                 res.mw, price))
-    world.log("dr_plans_reviewed", plans=len(plans), approved=len(review.approved_mw), rejected=len(rejected_by))
+    return offers, rows
+
+
+def cleared_dr(offers: list[CapacityOffer], result: RpmResult,
+               csps: set[str]) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], float]]:
+    """(cleared MW, price paid $/MW-day) of each DR resource, keyed (csp, resource_id). Pure."""
+    cleared: dict[tuple[str, str], float] = {}
+    price: dict[tuple[str, str], float] = {}
+    for o in offers:
+        seller, _, resource_id = o.offer_id.partition("/")
+        if resource_id and seller in csps:
+            cleared[(seller, resource_id)] = result.cleared_mw[o.offer_id]
+            price[(seller, resource_id)] = result.offer_price_paid_usd_per_mw_day[o.offer_id]
+    return cleared, price
+
+
+def _capacity_market(world: World, me: str, params: CapacityParams, state: _MarketState,
+                     mqtt: MqttEndpoint) -> Generator[Any, Any, None]:
+    yield world.timeout(max(0.0, params.plan_deadline - world.now))
+    plans = [state.plans[csp] for csp in sorted(state.plans)]
+    review = validate_dr_plans([p.plan for p in plans])
+    for rejection in review.rejections:
+        world.log("dr_plan_rejected", csp=rejection.csp, resource=rejection.resource_id,
+                  rule=rejection.rule, reason=rejection.reason)
+    offers, rows = capacity_offers(plans, review, params.offers)
+    table = world.recorder.table("dr_plan_review", ("csp", "resource_id", "kind", "resource_type", "zone", "mw",
+                                                     "status", "rule", "reason"))
+    for row in rows:
+        table.write(row)
+    world.log("dr_plans_reviewed", plans=len(plans), approved=len(review.approved_mw),
+              rejected=len({(r.csp, r.resource_id) for r in review.rejections}))
     result = clear_rpm(
         [DemandPoint(v.ucap_mw, v.price_usd_per_mw_day) for v in params.vrr], offers,
         [PrdCommitment(c.provider, c.mw, c.reservation_price_usd_per_mw_day) for c in params.prd],
@@ -288,14 +351,12 @@ def _capacity_market(world: World, me: str, params: CapacityParams, state: _Mark
     results = world.recorder.table("rpm_results", ("delivery_year", "offer_id", "seller", "resource_type",
                                                    "offered_ucap_mw", "cleared_ucap_mw", "price_usd_per_mw_day"))
     for o in offers:
-        cleared = result.cleared_mw[o.offer_id]
         results.write((params.delivery_year, o.offer_id, o.seller, o.resource_type.value, repr(o.ucap_mw),
-                       repr(cleared), repr(result.offer_price_paid_usd_per_mw_day[o.offer_id])))
-        seller, _, resource_id = o.offer_id.partition("/")
-        if resource_id and seller in state.plans:
-            state.cleared_mw[(seller, resource_id)] = cleared
-            state.price_paid[(seller, resource_id)] = result.offer_price_paid_usd_per_mw_day[o.offer_id]
-    dr_cleared = sum(mw for mw in state.cleared_mw.values())
+                       repr(result.cleared_mw[o.offer_id]), repr(result.offer_price_paid_usd_per_mw_day[o.offer_id])))
+    cleared, price = cleared_dr(offers, result, set(state.plans))
+    state.cleared_mw.update(cleared)
+    state.price_paid.update(price)
+    dr_cleared = sum(cleared.values())
     world.log("rpm_cleared", delivery_year=params.delivery_year, price_usd_per_mw_day=result.clearing_price_usd_per_mw_day,
               cleared_ucap_mw=result.cleared_ucap_mw, dr_cleared_ucap_mw=dr_cleared, marginal_offer=result.marginal_offer_id)
     world.record(me, "rpm_clearing_price", result.clearing_price_usd_per_mw_day, "$/MW-day")
@@ -314,126 +375,150 @@ def _capacity_market(world: World, me: str, params: CapacityParams, state: _Mark
 
 def _energy_market(world: World, me: str, params: EnergyParams, case: DcMarketCase, state: _MarketState,
                    mqtt: MqttEndpoint) -> Generator[Any, Any, None]:
+    """SCED each interval; its LMPs and DR dispatch apply to [now, now + interval)."""
     load_index = {d.name: i for i, d in enumerate(case.loads)}
     default_mw = np.array([d.mw for d in case.loads])
-    for bus in case.buses:
-        state.lmp_sum[bus] = np.zeros(24)
-        state.lmp_count[bus] = np.zeros(24)
+    interval = float(params.interval)
     while True:
         loads = default_mw.copy()
-        for zone, (load_mw, prd_mw) in state.telemetry.items():
+        for zone, t in state.telemetry.items():
             if zone in params.zones:
                 # Metered load is after PRD; the SCED sees the full demand with PRD as a price-capped bid.
-                loads[load_index[params.zones[zone].load]] = load_mw + prd_mw
+                loads[load_index[params.zones[zone].load]] = t.load_mw + t.prd_reduced_mw
         econ = tuple(o for offers in state.econ_offers.values() for o in offers)
         prd = tuple(b for blocks in state.prd.values() for b in blocks)
         result = solve_sced(dataclasses.replace(case, dr_offers=econ, prd=prd), loads)
-        hour = int(world.now // 3600) % 24
+        now = world.now
+        hour = int(now // 3600)
         world.record(me, "sced_load", float(loads.sum()), "MW")
         if not result.solved:
             world.log("sced_failed", message=result.message)
         else:
+            prd_at = dict.fromkeys(case.buses, 0.0)
+            for block in prd:
+                prd_at[block.bus] += result.prd_mw.get(block.name, 0.0)
             for bus in case.buses:
                 lmp = result.lmp(bus)
-                state.lmp_sum[bus][hour] += lmp
-                state.lmp_count[bus][hour] += 1
+                total, count = state.lmp_hour.get((bus, hour), (0.0, 0))
+                state.lmp_hour[(bus, hour)] = (total + lmp, count + 1)
                 world.record(f"{me}/{bus}", "lmp", lmp, "$/MWh")
-                mqtt.publish(f"pjm/lmp/{bus}", encode({"bus": bus, "lmp_usd_per_mwh": lmp, "time_s": world.now}),
-                             QoS.AT_MOST_ONCE, retain=True)
+                mqtt.publish(f"pjm/lmp/{bus}", LmpMessage(bus, lmp, now, interval, prd_at[bus]).encode(), QoS.AT_MOST_ONCE, retain=True)
             world.record(me, "prd_cleared", sum(result.prd_mw.values()), "MW")
             world.record(me, "economic_dr_cleared", sum(result.dr_mw.values()), "MW")
             world.record(me, "shortage", float(result.shortage_mw.sum()), "MW")
             for csp, offers in state.econ_offers.items():
-                cleared = {o.name: result.dr_mw.get(o.name, 0.0) for o in offers}
-                mqtt.publish(f"pjm/sced/dr/{csp}", encode({"csp": csp, "cleared_mw": cleared, "time_s": world.now}))
-        yield world.timeout(params.interval)
+                cleared = tuple(result.dr_mw.get(o.name, 0.0) for o in offers)
+                for o, mw in zip(offers, cleared):
+                    key = (o.name, hour)
+                    state.econ_mwh[key] = state.econ_mwh.get(key, 0.0) + mw * interval / 3600.0
+                mqtt.publish(f"pjm/sced/dr/{csp}", EconomicDispatch(
+                    csp, now, interval, tuple(o.name for o in offers), cleared,
+                    tuple(result.lmp(o.bus) for o in offers)).encode())
+        yield world.timeout(interval)
 
 
-def hourly_lmp(state: _MarketState, bus: str) -> np.ndarray:
-    """Mean SCED LMP of each hour of the day at ``bus`` ($/MWh; 0 for hours without a solve)."""
-    count = state.lmp_count[bus]
-    mean: np.ndarray = np.divide(state.lmp_sum[bus], count, out=np.zeros(24), where=count > 0)
-    return mean
+def hourly_lmp(state: _MarketState, bus: str, day: int = 0) -> np.ndarray:
+    """Mean SCED LMP of each hour of simulated ``day`` at ``bus`` ($/MWh; 0 for hours without a solve)."""
+    out = np.zeros(24)
+    for h in range(24):
+        total, count = state.lmp_hour.get((bus, 24 * day + h), (0.0, 0))
+        out[h] = total / count if count else 0.0
+    return out
 
 
 # -- measurement, verification and settlement ----------------------------------------------
 
-def _settlement(world: World, me: str, params: IsoMarketParams, case: DcMarketCase, settle_at: float,
+def meter_data(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> CspMeterData:
+    """The typed view of a CSP's M&V message (``pjm/mv/<csp>``)."""
+    resources = tuple(header["resources"])
+    return CspMeterData(header["csp"], resources, tuple(header["resource_zone"][r] for r in resources),
+                        arrays["site_index"], arrays["site_resource"], arrays["history_kwh"],
+                        arrays["event_day_kwh"], arrays["eligible"].astype(bool))
+
+
+@dataclasses.dataclass(frozen=True)
+class DaySettlement:
+    lm: LmSettlement
+    economic: tuple[EconomicSettlement, ...]
+    totals: tuple[CspSettlement, ...]
+
+
+def settle_day(events: list[LmEvent], mv: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]],
+               cleared_mw: dict[tuple[str, str], float], price_paid: dict[tuple[str, str], float],
+               zone_lmp: dict[str, np.ndarray], econ_cleared: dict[str, np.ndarray],
+               params: SettlementParams, cp: CpParameters) -> DaySettlement:
+    """Everything the market pays or charges the CSPs for one delivery day. Pure.
+
+    Capacity once per delivery day (whatever the number of events, also with
+    none); Load Management energy and CP per resource per 5-minute interval;
+    economic DR at LMP above the Net Benefits Test threshold.
+    """
+    meters = {csp: meter_data(*m) for csp, m in mv.items()}
+    calls = [LmCall(e.event_id, i.csp, frozenset(i.resource_ids), e.start_s - 86400.0 * params.day,
+                    e.end_s - 86400.0 * params.day)
+             for e in events if int(e.start_s // 86400) == params.day for i in e.instructions]
+    lm = settle_load_management(calls, meters, cleared_mw, zone_lmp, cp)
+    capacity = capacity_payments(cleared_mw, price_paid, params.days)
+    economic: list[EconomicSettlement] = []
+    for csp in sorted(mv):
+        header, arrays = mv[csp]
+        if "economic_hours" in arrays:
+            offers = [header.get("economic_offer", {}).get(r, "") for r in header["resources"]]
+            economic += settle_economic_dr(meters[csp], arrays["economic_hours"], offers, econ_cleared, zone_lmp,
+                                           params.nbt_threshold_usd_per_mwh)
+    econ_usd: dict[str, float] = defaultdict(float)
+    for e in economic:
+        econ_usd[e.csp] += e.energy_payment_usd
+    csps = {k[0] for k in cleared_mw} | {c.csp for c in calls} | set(econ_usd)
+    return DaySettlement(lm, tuple(economic), csp_totals(sorted(csps), lm, capacity, econ_usd))
+
+
+def _settlement(world: World, me: str, params: IsoMarketParams, settle_at: float,
                 state: _MarketState, mqtt: MqttEndpoint) -> Generator[Any, Any, None]:
     yield world.timeout(max(0.0, settle_at - world.now))
-    if not state.lm_events:
-        world.log("dr_settlement_skipped", reason="no Load Management event was dispatched")
-        return
     sp = params.settlement
-    rate = non_performance_charge_rate_usd_per_mwh(
-        params.capacity.net_cone_usd_per_mw_day if params.capacity else 300.0)
+    cp = CpParameters(params.capacity.net_cone_usd_per_mw_day if params.capacity else 300.0)
     zones = params.energy.zones if params.energy else {}
-    perf = world.recorder.table("dr_performance", ("event_id", "csp", "resource_id", "zone", "committed_mw",
-                                                   "delivered_mw", "performance_pct"))
-    settle = world.recorder.table("settlement", ("event_id", "csp", "committed_mw", "delivered_mw", "shortfall_mwh",
-                                                 "energy_payment_usd", "capacity_payment_usd",
-                                                 "non_performance_charge_usd", "net_usd"))
+    zone_lmp = {zone: hourly_lmp(state, z.bus, sp.day) for zone, z in zones.items()}
+    econ_cleared: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(24))
+    for (offer, hour), mwh in state.econ_mwh.items():
+        if 24 * sp.day <= hour < 24 * (sp.day + 1):
+            econ_cleared[offer][hour - 24 * sp.day] += mwh
     for event in state.lm_events:
-        start_h = int(event["start_s"] // 3600)
-        end_h = int(math.ceil(event["end_s"] / 3600.0))
-        dispatched: dict[str, set[str]] = defaultdict(set)
-        for instr in event["instructions"]:
-            dispatched[instr["csp"]].update(instr["resource_ids"])
-        terms, blocks = [], []
-        for csp in sorted(dispatched):
-            if csp not in state.mv:
-                world.log("dr_mv_missing", event_id=event["event_id"], csp=csp)
-                continue
-            header, arrays = state.mv[csp]
-            resources = header["resources"]
-            chosen = np.array([r in dispatched[csp] for r in resources], dtype=bool)
-            sites = np.flatnonzero(chosen[arrays["site_resource"]]) if len(resources) else np.array([], int)
-            if sites.size == 0:
-                continue
-            history = arrays["history_kwh"][sites].astype(np.float64) * sp.intervals_per_hour
-            actual = arrays["event_day_kwh"][sites].astype(np.float64) * sp.intervals_per_hour
-            cbl = customer_baseline(history, arrays["eligible"].astype(bool), actual,
-                                    start_h * sp.intervals_per_hour, end_h * sp.intervals_per_hour,
-                                    sp.intervals_per_hour)
-            zone_of = [resources[r] for r in arrays["site_resource"][sites]]
-            committed = sum(state.cleared_mw.get((csp, r), 0.0) for r in sorted(dispatched[csp]))  # fixed order: same bits every run
-            price = max((state.price_paid.get((csp, r), 0.0) for r in dispatched[csp]), default=0.0)
-            cleared_total = sum(mw for (c, _), mw in state.cleared_mw.items() if c == csp)
-            terms.append(CspTerms(csp, committed, cleared_total, price, sp.days))
-            bus_lmp = np.stack([hourly_lmp(state, zones[z].bus) if z in zones and zones[z].bus in state.lmp_sum
-                                else np.zeros(24) for z in sorted(set(header["resource_zone"].values()))])
-            zone_names = sorted(set(header["resource_zone"].values()))
-            site_zone = np.array([zone_names.index(header["resource_zone"][r]) for r in zone_of], dtype=np.int64)
-            blocks.append((csp, header, arrays, sites, cbl.adjusted_cbl_kw, actual,
-                           np.repeat(bus_lmp[site_zone], sp.intervals_per_hour, axis=1)))
-        if not terms:
-            continue
-        cbl_all = np.concatenate([b[4] for b in blocks])
-        actual_all = np.concatenate([b[5] for b in blocks])
-        lmp_all = np.concatenate([b[6] for b in blocks])
-        site_csp = np.concatenate([np.full(len(b[3]), k, dtype=np.int64) for k, b in enumerate(blocks)])
-        mask = np.zeros(cbl_all.shape[1], dtype=bool)
-        mask[start_h * sp.intervals_per_hour:end_h * sp.intervals_per_hour] = True
-        results = settle_csps(terms, site_csp, cbl_all, actual_all, mask, lmp_all, sp.intervals_per_hour, rate)
-        reduction = (cbl_all[:, mask] - actual_all[:, mask]).mean(axis=1)
-        offset = 0
-        for (csp, header, arrays, sites, cbl_kw, actual, _), t, s in zip(blocks, terms, results):
-            red = reduction[offset:offset + len(sites)]
-            offset += len(sites)
-            res_idx = arrays["site_resource"][sites]
-            delivered = np.bincount(res_idx, weights=red, minlength=len(header["resources"])) / 1000.0
-            for k, rid in enumerate(header["resources"]):
-                if rid in dispatched[csp]:
-                    c = state.cleared_mw.get((csp, rid), 0.0)
-                    perf.write((event["event_id"], csp, rid, header["resource_zone"][rid], repr(c), repr(float(delivered[k])),
-                                repr(100.0 * float(delivered[k]) / c) if c > 0 else ""))
-            settle.write((event["event_id"], csp, repr(s.committed_mw), repr(s.delivered_mw), repr(s.shortfall_mwh),
-                          repr(s.energy_payment_usd), repr(s.capacity_payment_usd),
-                          repr(s.non_performance_charge_usd), repr(s.net_usd)))
-            world.log("dr_settled", event_id=event["event_id"], csp=csp, committed_mw=s.committed_mw,
-                      delivered_mw=s.delivered_mw, net_usd=s.net_usd)
-            world.record(me, f"{csp}_delivered", s.delivered_mw, "MW")
-            world.record(me, f"{csp}_committed", s.committed_mw, "MW")
-            mqtt.publish(f"pjm/settlement/{csp}", encode(
-                {"csp": csp, "event_id": event["event_id"], **dataclasses.asdict(s), "net_usd": s.net_usd},
-                {"site_index": arrays["site_index"][sites], "reduction_kw": red}))
+        for csp in sorted({i.csp for i in event.instructions} - set(state.mv)):
+            world.log("dr_mv_missing", event_id=event.event_id, csp=csp)
+    day = settle_day(state.lm_events, state.mv, state.cleared_mw, state.price_paid, zone_lmp, dict(econ_cleared), sp, cp)
+    perf = world.recorder.table("dr_performance", (
+        "event_id", "csp", "resource_id", "zone", "committed_mw", "delivered_mw", "performance_pct",
+        "shortfall_mwh", "bonus_mwh", "non_performance_charge_usd", "bonus_payment_usd"))
+    for r in day.lm.resources:
+        perf.write((r.event_id, r.csp, r.resource_id, r.zone, repr(r.committed_mw), repr(r.delivered_mw),
+                    repr(100.0 * r.delivered_mw / r.committed_mw) if r.committed_mw > 0 else "",
+                    repr(r.shortfall_mwh), repr(r.bonus_mwh), repr(r.non_performance_charge_usd),
+                    repr(r.bonus_payment_usd)))
+    table = world.recorder.table("settlement", (
+        "event_id", "csp", "committed_mw", "delivered_mw", "shortfall_mwh", "bonus_mwh", "energy_payment_usd",
+        "capacity_payment_usd", "non_performance_charge_usd", "bonus_payment_usd", "net_usd"))
+    for e in day.lm.events:
+        net = e.energy_payment_usd - e.non_performance_charge_usd + e.bonus_payment_usd
+        table.write((e.event_id, e.csp, repr(e.committed_mw), repr(e.delivered_mw), repr(e.shortfall_mwh),
+                     repr(e.bonus_mwh), repr(e.energy_payment_usd), "0.0", repr(e.non_performance_charge_usd),
+                     repr(e.bonus_payment_usd), repr(net)))
+        world.record(me, f"{e.csp}_delivered", e.delivered_mw, "MW")
+        world.record(me, f"{e.csp}_committed", e.committed_mw, "MW")
+    for x in day.economic:
+        table.write((f"economic:{x.offer}", x.csp, "", repr(x.reduction_mwh / max(x.hours, 1)), "", "",
+                     repr(x.energy_payment_usd), "0.0", "0.0", "0.0", repr(x.energy_payment_usd)))
+        world.log("dr_economic_settled", csp=x.csp, offer=x.offer, hours=x.hours, reduction_mwh=x.reduction_mwh,
+                  paid_mwh=x.paid_mwh, energy_usd=x.energy_payment_usd)
+    for t in day.totals:
+        table.write((f"day{sp.day}", t.csp, "", "", "", "", repr(t.energy_payment_usd + t.economic_energy_usd),
+                     repr(t.capacity_payment_usd), repr(t.non_performance_charge_usd), repr(t.bonus_payment_usd),
+                     repr(t.net_usd)))
+        world.log("dr_settled", period=f"day{sp.day}", csp=t.csp, capacity_usd=t.capacity_payment_usd,
+                  energy_usd=t.energy_payment_usd, economic_usd=t.economic_energy_usd,
+                  charge_usd=t.non_performance_charge_usd, bonus_usd=t.bonus_payment_usd, net_usd=t.net_usd)
+        ids, reduction = day.lm.site_reduction_kw.get(t.csp, (np.array([], dtype=np.int64), np.array([])))
+        mqtt.publish(f"pjm/settlement/{t.csp}", CspSettlementMessage(
+            t.csp, f"day{sp.day}", t.energy_payment_usd + t.economic_energy_usd, t.capacity_payment_usd,
+            t.non_performance_charge_usd, t.bonus_payment_usd, t.net_usd, ids, reduction).encode())

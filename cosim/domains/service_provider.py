@@ -38,6 +38,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..comm import MqttMessage
 from ..kernel import World
 from ..markets.billing import TariffKind, bill_accounts, load_tariffs
+from ..markets.messages import (
+    AvailableResource,
+    CspSettlementMessage,
+    EconomicDispatch,
+    EconomicDrOfferRecord,
+    EconomicOffers,
+    EsiDispatch,
+    LmAvailability,
+    LmDispatch,
+)
 from ..markets.rules import DrType, LeadTime, ResourceType
 from ..markets.wire import decode, encode
 from ..nist import Actor, Domain
@@ -75,6 +85,7 @@ class ListedResource(_Model):
 class EconomicOffer(_Model):
     name: str
     bus: str
+    zone: str = Field(description="zone whose site groups of this CSP deliver the offer")
     mw: float = Field(gt=0)
     price_usd_per_mwh: float
 
@@ -110,6 +121,10 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
     cleared: dict[str, float] = {}
     available_kw: dict[str, float] = {}
     attributes: dict[str, dict[str, Any]] = {}
+    lm_until: dict[str, float] = {}              # resource -> end of its latest Load Management call
+    econ_hours: dict[str, set[int]] = {}         # resource -> hours it ran economic DR
+    econ_on: dict[str, set[str]] = {}            # offer -> groups now running it
+    econ_kw: dict[str, float] = {}               # group -> kW it was expected to shed when first called
 
     def on_enrol(message: MqttMessage) -> None:
         header, a = decode(message.payload)
@@ -131,19 +146,54 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
                   price_usd_per_mw_day=header["clearing_price_usd_per_mw_day"], rejections=len(header["rejections"]))
 
     def on_dispatch(message: MqttMessage) -> None:
-        header, _ = decode(message.payload)
-        for rid in header["resource_ids"]:
-            r = attributes.get(rid)
-            if r is None:
+        dispatch = LmDispatch.decode(message.payload)
+        for rid in dispatch.resource_ids:
+            if rid not in attributes:
                 continue
-            mqtt.publish(f"esi/{name}/{rid}", encode({"event_id": header["event_id"], "start_s": header["start_s"],
-                                                      "end_s": header["end_s"], "resource_id": rid}))
-        world.log("csp_notified_esi", csp=name, event_id=header["event_id"], resources=len(header["resource_ids"]),
-                  lead_time_min=header["lead_time"], start_s=header["start_s"])
+            lm_until[rid] = max(lm_until.get(rid, 0.0), dispatch.end_s)
+            mqtt.publish(f"esi/{name}/{rid}", EsiDispatch(dispatch.event_id, rid, dispatch.start_s, dispatch.end_s).encode())
+        world.log("csp_notified_esi", csp=name, event_id=dispatch.event_id, resources=len(dispatch.resource_ids),
+                  lead_time_min=dispatch.lead_time, start_s=dispatch.start_s)
 
     def on_sced(message: MqttMessage) -> None:
-        header, _ = decode(message.payload)
-        world.record(name, "economic_dr_cleared", sum(header["cleared_mw"].values()), "MW")
+        """Economic DR cleared for the next SCED interval: call whole site groups of the offer's zone to cover it.
+
+        Groups under a Load Management call are left out (their reduction is
+        already the LM event's); the largest available groups go first.
+        """
+        d = EconomicDispatch.decode(message.payload)
+        world.record(name, "economic_dr_cleared", sum(d.cleared_mw), "MW")
+        offers = {o.name: o for o in params.economic_offers}
+        # An instruction holds until the next one for the offer replaces it (one spare interval covers the
+        # network's delay); a group no longer needed gets an instruction that ends now.
+        hold_until = d.time_s + 2.0 * d.interval_s
+        for offer_name, mw in zip(d.names, d.cleared_mw):
+            offer = offers.get(offer_name)
+            if offer is None:
+                continue
+            groups = sorted((rid for rid, r in attributes.items()
+                             if r.get("zone") == offer.zone and lm_until.get(rid, -1.0) <= d.time_s
+                             and (available_kw.get(rid, 0.0) > 0 or rid in econ_on.get(offer_name, set()))),
+                            key=lambda rid: (rid not in econ_on.get(offer_name, set()), -available_kw.get(rid, 0.0), rid))
+            called: list[str] = []
+            kw = 0.0
+            for rid in groups:
+                if kw >= 1000.0 * mw:
+                    break
+                called.append(rid)
+                kw += econ_kw.get(rid, available_kw.get(rid, 0.0))
+            hour = int(d.time_s // 3600)
+            for rid in called:
+                econ_hours.setdefault(rid, set()).add(hour)
+                econ_kw.setdefault(rid, available_kw.get(rid, 0.0))
+                mqtt.publish(f"esi/{name}/{rid}", EsiDispatch(f"{offer_name}@{d.time_s:g}", rid, d.time_s, hold_until).encode())
+            for rid in sorted(econ_on.get(offer_name, set()) - set(called)):
+                econ_kw.pop(rid, None)
+                mqtt.publish(f"esi/{name}/{rid}", EsiDispatch(f"{offer_name}@{d.time_s:g}", rid, d.time_s, d.time_s).encode())
+            econ_on[offer_name] = set(called)
+            if called:
+                world.log("csp_economic_dispatch", csp=name, offer=offer_name, cleared_mw=mw, groups=len(called),
+                          expected_mw=kw / 1000.0, start_s=d.time_s)
 
     def on_ami(message: MqttMessage) -> None:
         header, a = decode(message.payload)
@@ -152,23 +202,32 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
             return
         pos = np.searchsorted(e.site_index, a["site_index"])
         eligible = (np.array(header["weekdays"]) < 5).astype(np.uint8)   # weekday CBL: Mon-Fri history days
+        resources = [r["resource_id"] for r in e.resources]
+        econ = np.zeros((len(resources), 24), dtype=np.uint8)             # hours each group ran economic DR
+        for k, rid in enumerate(resources):
+            for hour in econ_hours.get(rid, ()):
+                if 0 <= hour < 24:
+                    econ[k, hour] = 1
+        offer_of = {o.zone: o.name for o in params.economic_offers}
         mqtt.publish(f"pjm/mv/{name}", encode(
-            {"csp": name, "population": e.population, "resources": [r["resource_id"] for r in e.resources],
-             "resource_zone": {r["resource_id"]: r["zone"] for r in e.resources}},
+            {"csp": name, "population": e.population, "resources": resources,
+             "resource_zone": {r["resource_id"]: r["zone"] for r in e.resources},
+             "economic_offer": {r["resource_id"]: offer_of.get(r["zone"], "") for r in e.resources}},
             {"site_index": a["site_index"], "site_resource": e.site_resource[pos], "history_kwh": a["history_kwh"],
-             "event_day_kwh": a["event_day_kwh"], "eligible": eligible}))
+             "event_day_kwh": a["event_day_kwh"], "eligible": eligible, "economic_hours": econ}))
 
     def on_settlement(message: MqttMessage) -> None:
-        header, a = decode(message.payload)
-        world.log("csp_settled", csp=name, event_id=header["event_id"], net_usd=header["net_usd"],
-                  delivered_mw=header["delivered_mw"], committed_mw=header["committed_mw"])
-        world.record(name, "settlement_net", header["net_usd"], "$")
-        positive = np.clip(a["reduction_kw"], 0.0, None)
-        pot = params.customer_share * max(float(header["net_usd"]), 0.0)
+        s = CspSettlementMessage.decode(message.payload)
+        world.log("csp_settled", csp=name, period=s.period, net_usd=s.net_usd, energy_usd=s.energy_payment_usd,
+                  capacity_usd=s.capacity_payment_usd, charge_usd=s.non_performance_charge_usd,
+                  bonus_usd=s.bonus_payment_usd)
+        world.record(name, "settlement_net", s.net_usd, "$")
+        positive = np.clip(s.reduction_kw, 0.0, None)
+        pot = params.customer_share * max(s.net_usd, 0.0)
         credit = pot * positive / positive.sum() if positive.sum() > 0 else np.zeros_like(positive)
         population = next(iter(enrolments), "")
-        mqtt.publish(f"sp/credit/{name}", encode({"csp": name, "population": population, "event_id": header["event_id"]},
-                                                 {"site_index": a["site_index"], "credit_usd": credit}))
+        mqtt.publish(f"sp/credit/{name}", encode({"csp": name, "population": population, "event_id": s.period},
+                                                 {"site_index": s.site_index, "credit_usd": credit}))
 
     mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
     yield from mqtt.start([
@@ -177,22 +236,26 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         (f"pjm/settlement/{name}", on_settlement),
     ])
     if params.economic_offers:
-        mqtt.publish(f"pjm/sced/offer/{name}", encode({"csp": name, "offers": [o.model_dump() for o in params.economic_offers]}))
+        mqtt.publish(f"pjm/sced/offer/{name}", EconomicOffers(name, tuple(
+            EconomicDrOfferRecord(o.name, o.bus, o.zone, o.mw, o.price_usd_per_mwh) for o in params.economic_offers)).encode())
     yield world.timeout(max(0.0, params.plan_at - world.now))
     mqtt.publish(f"pjm/rpm/plan/{name}", _plan_payload(name, params, enrolments))
     world.log("csp_plan_submitted", csp=name, existing=sum(len(e.resources) for e in enrolments.values()) + len(params.listed),
               planned=len(params.planned))
     for r in params.listed:
         attributes[r.resource_id] = {"resource_id": r.resource_id, "zone": r.zone, "zip": r.zip,
-                                     "lead_time": int(r.lead_time), "dr_type": r.dr_type.value}
+                                     "lead_time": int(r.lead_time), "dr_type": r.dr_type.value,
+                                     "resource_type": r.resource_type.value}
     while True:
         yield world.timeout(params.report_interval)
-        report = [{**{k: attributes[rid][k] for k in ("resource_id", "zone", "zip", "lead_time", "dr_type")},
-                   "available_mw": min(available_kw.get(rid, 0.0) / 1000.0, 1.5 * mw)}
-                  for rid, mw in sorted(cleared.items()) if mw > 0 and rid in attributes]
+        report = tuple(
+            AvailableResource(rid, a["zone"], a["zip"], int(a["lead_time"]), a["dr_type"],
+                              a.get("resource_type", ResourceType.ANNUAL.value),
+                              min(available_kw.get(rid, 0.0) / 1000.0, 1.5 * mw))
+            for rid, mw in sorted(cleared.items()) if mw > 0 and (a := attributes.get(rid)) is not None)
         if report:
-            world.record(name, "available", sum(r["available_mw"] for r in report), "MW")
-            mqtt.publish(f"pjm/lm/available/{name}", encode({"csp": name, "time_s": world.now, "resources": report}))
+            world.record(name, "available", sum(r.available_mw for r in report), "MW")
+            mqtt.publish(f"pjm/lm/available/{name}", LmAvailability(name, world.now, report).encode())
 
 
 def _plan_payload(name: str, params: CspParams, enrolments: dict[str, _Enrolment]) -> bytes:

@@ -23,14 +23,21 @@ Selection rules, in this order (documented choice, see docs/markets.md):
 
 Every resource is notified at (shortfall start - its lead time) so that it
 is reduced by the start.
+
+Availability (PJM Manual 18 and OATT Attachment DD product definitions, data
+in :data:`cosim.markets.rules.AVAILABILITY`): a resource whose product may not
+be called for this event -- month, weekdays, hours of the day, length of the
+call, number of calls this delivery year -- is left out before selection and
+listed in :attr:`DispatchPlan.refused` with the reason.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cosim.markets.rules import DrType, LeadTime
+from cosim.markets.rules import AVAILABILITY, DrType, LeadTime, ResourceType
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,24 @@ class LmRegistration:
     zip_code: str
     lead_time: LeadTime
     available_mw: float
+    resource_type: ResourceType = ResourceType.ANNUAL
+
+
+@dataclass(frozen=True)
+class CallCalendar:
+    """When the call falls: month (1-12), weekday or not, and its hours of the day [start, end)."""
+
+    month: int
+    weekday: bool
+    start_hour: float
+    end_hour: float
+
+
+@dataclass(frozen=True)
+class RefusedCall:
+    csp: str
+    resource_id: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -76,15 +101,23 @@ class DispatchPlan:
     instructions: tuple[DispatchInstruction, ...]
     dispatched_mw: float
     uncovered_mw: float          # > 0 when eligible DR could not cover the shortfall
+    refused: tuple[RefusedCall, ...] = ()
 
 
 def select_load_management(
     registrations: tuple[LmRegistration, ...] | list[LmRegistration],
     shortfall: ReserveShortfall,
+    calendar: CallCalendar | None = None,
+    calls_so_far: Mapping[str, int] | None = None,
 ) -> DispatchPlan:
-    """Choose groups for ``shortfall``; MW in MW, times in simulated seconds."""
+    """Choose groups for ``shortfall``; MW in MW, times in simulated seconds.
+
+    With a ``calendar``, each resource's product availability is checked
+    (``calls_so_far``: calls per resource id this delivery year).
+    """
     allowed_types = [DrType.PRE_EMERGENCY] + ([DrType.EMERGENCY] if shortfall.emergency_declared else [])
     groups: dict[tuple[DrType, LeadTime], list[LmRegistration]] = defaultdict(list)
+    refused: list[RefusedCall] = []
     for r in registrations:
         if r.zone != shortfall.zone or r.available_mw <= 0:
             continue
@@ -92,6 +125,13 @@ def select_load_management(
             continue
         if r.lead_time.value > shortfall.notice_min or r.dr_type not in allowed_types:
             continue
+        if calendar is not None:
+            reason = AVAILABILITY[r.resource_type].refusal(
+                calendar.month, calendar.weekday, calendar.start_hour, calendar.end_hour,
+                (calls_so_far or {}).get(r.resource_id, 0))
+            if reason is not None:
+                refused.append(RefusedCall(r.csp, r.resource_id, f"{r.resource_type.value} DR: {reason}"))
+                continue
         groups[(r.dr_type, r.lead_time)].append(r)
 
     order = sorted(groups, key=lambda k: (allowed_types.index(k[0]), -k[1].value))
@@ -112,4 +152,4 @@ def select_load_management(
                 shortfall.start_s - 60.0 * lead.value, shortfall.start_s,
             ))
             total += mw
-    return DispatchPlan(tuple(instructions), total, max(0.0, shortfall.mw - total))
+    return DispatchPlan(tuple(instructions), total, max(0.0, shortfall.mw - total), tuple(refused))

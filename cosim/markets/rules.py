@@ -94,6 +94,26 @@ class AvailabilityWindow:
         return (month in self.months and (weekday or not self.weekdays_only)
                 and self.hours[0] <= hour < self.hours[1])
 
+    def refusal(self, month: int, weekday: bool, start_hour: float, end_hour: float, calls_so_far: int) -> str | None:
+        """Why a call [start_hour, end_hour) of this product may not be made, or None if it may.
+
+        Checks the months, weekdays, hours of the day (the whole call must lie
+        inside them), the length of one call and the number of calls this
+        delivery year (``calls_so_far`` made before this one).
+        """
+        if month not in self.months:
+            return f"month {month} is outside the product's months {list(self.months)}"
+        if self.weekdays_only and not weekday:
+            return "the product is available on weekdays only"
+        if start_hour < self.hours[0] or end_hour > self.hours[1]:
+            return (f"call {start_hour:g}-{end_hour:g} h is outside the product's hours "
+                    f"{self.hours[0]}-{self.hours[1]} h")
+        if self.max_hours_per_interruption is not None and end_hour - start_hour > self.max_hours_per_interruption:
+            return f"call of {end_hour - start_hour:g} h exceeds {self.max_hours_per_interruption:g} h per interruption"
+        if self.max_interruptions is not None and calls_so_far >= self.max_interruptions:
+            return f"{calls_so_far} calls already made: the product allows {self.max_interruptions} per year"
+        return None
+
 
 AVAILABILITY: Mapping[ResourceType, AvailabilityWindow] = MappingProxyType(
     {

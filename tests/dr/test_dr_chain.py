@@ -53,13 +53,19 @@ def test_dispatch_by_zone_and_lead_time(pjm_run):
     leads = [int(r["lead_time_min"]) for r in rows]
     assert leads == sorted(leads, reverse=True)                   # longest lead time first
     (event,) = [e for e in pjm_run.events("lm_event") if e["event_id"] == "pjm_ops-LM1"]
-    assert event["dispatched_mw"] >= 20.0 and event["uncovered_mw"] == 0.0
+    # groups busy with economic DR report nothing available: what is left may not cover the shortfall
+    assert event["dispatched_mw"] + event["uncovered_mw"] >= 20.0 and event["dispatched_mw"] > 10.0
 
 
 def test_csps_notify_esis_over_mqtt_before_the_start(pjm_run):
     trace = pjm_run.table("messages")
     to_sites = [m for m in trace if m["dst"] == "dr_sites" and " esi/csp_" in m["info"] and m["kind"] == "publish"]
-    assert to_sites and all(m["status"] == "delivered" for m in to_sites)
+    assert to_sites
+    # the sites' LTE link loses packets now and then: QoS 1 resends until the ESI has it
+    for lost in (m for m in to_sites if m["status"] != "delivered"):
+        topic = lost["info"].split()[1]
+        assert any(m["status"] == "delivered" and m["info"].split()[1] == topic
+                   and float(m["sent_s"]) > float(lost["sent_s"]) for m in to_sites), lost
     from_csps = {m["src"] for m in trace if m["info"].startswith("PUBLISH esi/csp_") and m["dst"] == "pjm_broker"}
     assert from_csps == {"csp_a", "csp_b", "csp_c"}
     dispatches = [m for m in trace if m["info"].startswith("PUBLISH pjm/lm/dispatch/") and m["src"] == "pjm_ops"]
@@ -71,37 +77,74 @@ def test_csps_notify_esis_over_mqtt_before_the_start(pjm_run):
 
 
 def test_premises_curtail_after_the_lead_time(pjm_run):
-    response = pjm_run.series("dr_sites/ZD", "dr_response")
-    before = [v for t, v in response if t < ZD_START_S]
-    during = [v for t, v in response if ZD_START_S <= t < ZD_START_S + 3 * 3600]
-    after = [v for t, v in response if t >= ZD_START_S + 3 * 3600]
-    assert max(before) == 0.0 and max(after) == 0.0
-    assert min(during) > 15.0
+    response = pjm_run.series("dr_sites/ZD", "dr_response")          # LM and economic DR of the zone's groups
+    hour_before = [v for t, v in response if ZD_START_S - 3600 <= t < ZD_START_S]
+    first_hour = [v for t, v in response if ZD_START_S + 60 <= t < ZD_START_S + 3600]
+    lm_mw = sum(float(r["mw"]) for r in pjm_run.table("lm_dispatch") if r["event_id"] == "pjm_ops-LM1")
+    assert lm_mw > 10.0
+    # the called groups shed what their CSPs reported available, from the event start, not before
+    assert min(first_hour) - max(hour_before) == pytest.approx(lm_mw, rel=0.15)
     load = dict(pjm_run.series("dr_sites/ZD", "load"))
     baseline = dict(pjm_run.series("dr_sites/ZD", "load_baseline"))
     assert all(load[t] < baseline[t] for t, _ in response if ZD_START_S <= t < ZD_START_S + 3 * 3600)
 
 
-def test_performance_close_to_commitment_and_settlement_amounts(pjm_run):
-    settlement = [r for r in pjm_run.table("settlement") if r["event_id"] == "pjm_ops-LM1"]
-    assert {r["csp"] for r in settlement} == {"csp_a", "csp_b", "csp_c"}
-    price = pjm_run.events("rpm_cleared")[0]["price_usd_per_mw_day"]
-    cleared = {}
+def test_settlement_pays_energy_per_event_and_capacity_once_per_day(pjm_run):
+    rows = pjm_run.table("settlement")
+    lm1 = [r for r in rows if r["event_id"] == "pjm_ops-LM1"]
+    assert lm1 and len({r["csp"] for r in lm1}) == len(lm1)          # one row per CSP and event
+    price = {}
     for r in pjm_run.table("rpm_results"):
-        cleared[r["seller"]] = cleared.get(r["seller"], 0.0) + float(r["cleared_ucap_mw"])
-    for r in settlement:
-        committed, delivered = float(r["committed_mw"]), float(r["delivered_mw"])
-        assert delivered == pytest.approx(committed, rel=0.2)
+        if r["seller"].startswith("csp_"):
+            price[r["seller"]] = price.get(r["seller"], 0.0) + float(r["price_usd_per_mw_day"]) * float(r["cleared_ucap_mw"])
+    day = {r["csp"]: r for r in rows if r["event_id"] == "day0"}
+    assert set(day) == {"csp_a", "csp_b", "csp_c"}
+    for csp, r in day.items():
+        # capacity: price x cleared MW x 1 delivery day, once, although csp_a and csp_b served two events
+        assert float(r["capacity_payment_usd"]) == pytest.approx(price[csp])
+        assert all(float(e["capacity_payment_usd"]) == 0.0 for e in rows if e["csp"] == csp and e["event_id"] != "day0")
+        parts = [e for e in rows if e["csp"] == csp and e["event_id"] != "day0"]
+        assert float(r["energy_payment_usd"]) == pytest.approx(sum(float(e["energy_payment_usd"]) for e in parts))
+        assert float(r["net_usd"]) == pytest.approx(
+            float(r["energy_payment_usd"]) + float(r["capacity_payment_usd"])
+            - float(r["non_performance_charge_usd"]) + float(r["bonus_payment_usd"]))
+    for r in lm1:
+        assert float(r["delivered_mw"]) == pytest.approx(float(r["committed_mw"]), rel=0.35)
         assert float(r["energy_payment_usd"]) > 0
-        assert float(r["capacity_payment_usd"]) == pytest.approx(price * cleared[r["csp"]] * 1)
-        shortfall = max(committed - delivered, 0.0) * 3
-        assert float(r["shortfall_mwh"]) == pytest.approx(shortfall)
-        assert float(r["net_usd"]) == pytest.approx(float(r["energy_payment_usd"]) + float(r["capacity_payment_usd"])
-                                                    - float(r["non_performance_charge_usd"]))
     bills = pjm_run.table("bills")
     assert len(bills) == 3000
     credited = [b for b in bills if float(b["dr_credit_usd"]) > 0]
     assert credited and all(b["csp"] != "prd" for b in credited)
+
+
+def test_capacity_performance_is_assessed_per_resource_with_bonus(pjm_run):
+    rate = non_performance_charge_rate_usd_per_mwh(300.0)
+    perf = pjm_run.table("dr_performance")
+    assert perf
+    for r in perf:
+        assert float(r["non_performance_charge_usd"]) == pytest.approx(float(r["shortfall_mwh"]) * rate)
+    charges = sum(float(r["non_performance_charge_usd"]) for r in perf)
+    bonuses = sum(float(r["bonus_payment_usd"]) for r in perf)
+    # over-performers share what under-performers paid, never more
+    assert 0 < bonuses <= charges + 1e-6
+    # not netted: a CSP can pay charges on one resource while another of its resources over-performs
+    by_csp = {}
+    for r in perf:
+        by_csp.setdefault((r["event_id"], r["csp"]), []).append(r)
+    assert any(any(float(r["shortfall_mwh"]) > 0 for r in rs) and any(float(r["bonus_mwh"]) > 0 for r in rs)
+               for rs in by_csp.values())
+
+
+def test_a_day_without_events_still_pays_capacity(tmp_path):
+    def no_events(raw):
+        raw["events"] = [e for e in raw["events"] if e["kind"] != "reserve_shortfall"]
+
+    run = run_variant(tmp_path, no_events)
+    rows = run.table("settlement")
+    day = [r for r in rows if r["event_id"] == "day0"]
+    assert {r["csp"] for r in day} == {"csp_a", "csp_b", "csp_c"}
+    assert all(float(r["capacity_payment_usd"]) > 0 for r in day)
+    assert not [r for r in rows if r["event_id"].startswith("pjm_ops-LM")]
 
 
 def test_underperformance_pays_the_capacity_performance_charge(tmp_path):
@@ -110,12 +153,12 @@ def test_underperformance_pays_the_capacity_performance_charge(tmp_path):
 
     run = run_variant(tmp_path, overcommit)
     rate = non_performance_charge_rate_usd_per_mwh(300.0)
-    rows = [r for r in run.table("settlement") if r["event_id"] == "pjm_ops-LM1"]
-    assert rows
-    for r in rows:
-        short = float(r["committed_mw"]) - float(r["delivered_mw"])
-        assert short > 0
-        assert float(r["non_performance_charge_usd"]) == pytest.approx(short * 3 * rate)
+    perf = [r for r in run.table("dr_performance") if r["event_id"] == "pjm_ops-LM1"]
+    short = [r for r in perf if float(r["committed_mw"]) > float(r["delivered_mw"])]
+    assert len(short) > len(perf) / 2
+    for r in short:
+        assert float(r["shortfall_mwh"]) > 0
+        assert float(r["non_performance_charge_usd"]) == pytest.approx(float(r["shortfall_mwh"]) * rate)
 
 
 def test_same_seed_gives_identical_dr_results(pjm_run, tmp_path):

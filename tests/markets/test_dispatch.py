@@ -37,3 +37,27 @@ def test_subzone_selects_by_zip_code():
     plan = select_load_management(REGS, ReserveShortfall(10.0, "PECO", 1800.0, 30, subzone_zips=sub))
     (only,) = plan.instructions
     assert only.resource_ids == ("a30",) and only.subzone_zips == sub
+
+
+def test_product_availability_is_enforced_at_dispatch_with_a_reason():
+    from cosim.markets.dispatch import CallCalendar
+    from cosim.markets.rules import ResourceType as P
+
+    regs = [LmRegistration("CSP-A", "cp", T.PRE_EMERGENCY, "PECO", "19103", L.MIN_30, 10.0),
+            LmRegistration("CSP-B", "lim", T.PRE_EMERGENCY, "PECO", "19103", L.MIN_30, 10.0, P.LIMITED)]
+    shortfall = ReserveShortfall(50.0, "PECO", 1800.0, notice_min=30)
+    july_afternoon = CallCalendar(7, True, 14.0, 17.0)
+    plan = select_load_management(regs, shortfall, july_afternoon)
+    assert plan.dispatched_mw == pytest.approx(20.0) and not plan.refused
+    # Limited DR: June-September weekdays, 12-20 h, at most 6 h a call and 10 calls a year
+    for calendar, calls, words in [
+        (CallCalendar(1, True, 14.0, 17.0), 0, "month 1"),
+        (CallCalendar(7, False, 14.0, 17.0), 0, "weekdays only"),
+        (CallCalendar(7, True, 19.0, 21.0), 0, "outside the product's hours 12-20"),
+        (CallCalendar(7, True, 12.0, 19.0), 0, "exceeds 6 h"),
+        (CallCalendar(7, True, 14.0, 17.0), 10, "allows 10 per year"),
+    ]:
+        plan = select_load_management(regs, shortfall, calendar, {"lim": calls})
+        assert [i.resource_ids for i in plan.instructions] == [("cp",)]
+        (refused,) = plan.refused
+        assert refused.resource_id == "lim" and words in refused.reason, refused.reason

@@ -1,0 +1,222 @@
+"""Typed DR and market messages: frozen records with one encode/decode each, over :mod:`cosim.markets.wire`.
+
+Every record is a frozen dataclass deriving from :class:`Record`. Its scalar
+and tuple fields travel in the JSON header, its numpy fields as raw arrays,
+its fields listed in ``nested`` as lists of smaller records. ``decode``
+raises :class:`~cosim.markets.wire.PayloadError` for a payload that is not an
+encoding of that record (missing field, wrong shape), so a handler never reads
+a dict by string keys. Topics are in ``docs/markets.md``.
+
+Pure code; nothing here knows SimPy or the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from cosim.markets.wire import PayloadError, decode, encode
+
+
+class Record:
+    """Mixin of the message records: ``encode()`` to bytes, ``Cls.decode(bytes)`` back."""
+
+    nested: ClassVar[Mapping[str, type]] = {}
+
+    def encode(self) -> bytes:
+        header: dict[str, Any] = {}
+        arrays: dict[str, np.ndarray] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                arrays[f.name] = value
+            elif f.name in self.nested:
+                header[f.name] = [dataclasses.asdict(item) for item in value]
+            else:
+                header[f.name] = list(value) if isinstance(value, (tuple, frozenset)) else value
+        return encode(header, arrays)
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Self:
+        header, arrays = decode(payload)
+        kwargs: dict[str, Any] = {}
+        try:
+            for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+                if f.name in arrays:
+                    kwargs[f.name] = arrays[f.name]
+                elif f.name in cls.nested:
+                    kwargs[f.name] = tuple(cls.nested[f.name](**item) for item in header[f.name])
+                elif f.name in header:
+                    value = header[f.name]
+                    kwargs[f.name] = tuple(value) if isinstance(value, list) else value
+            return cls(**kwargs)
+        except (TypeError, KeyError, AttributeError) as error:
+            raise PayloadError(f"not a {cls.__name__}: {error}") from None
+
+
+# -- Operations <-> Service Provider: Load Management ------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class AvailableResource:
+    """One cleared Load Management resource in a CSP's availability report."""
+
+    resource_id: str
+    zone: str
+    zip: str
+    lead_time: int
+    dr_type: str
+    resource_type: str
+    available_mw: float
+
+
+@dataclasses.dataclass(frozen=True)
+class LmAvailability(Record):
+    """``pjm/lm/available/<csp>``: what each cleared resource of a CSP can shed now."""
+
+    csp: str
+    time_s: float
+    resources: tuple[AvailableResource, ...]
+    nested: ClassVar[Mapping[str, type]] = {"resources": AvailableResource}
+
+
+@dataclasses.dataclass(frozen=True)
+class LmDispatch(Record):
+    """``pjm/lm/dispatch/<csp>``: a Load Management group called, sent at its notification time."""
+
+    event_id: str
+    zone: str
+    subzone_zips: tuple[str, ...]
+    dr_type: str
+    lead_time: int
+    mw: float
+    resource_ids: tuple[str, ...]
+    start_s: float
+    end_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class LmInstructionRecord:
+    csp: str
+    resource_ids: tuple[str, ...]
+    mw: float
+    lead_time: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resource_ids", tuple(self.resource_ids))
+
+
+@dataclasses.dataclass(frozen=True)
+class LmEvent(Record):
+    """``pjm/lm/event``: a whole Load Management event, for M&V and settlement."""
+
+    event_id: str
+    zone: str
+    start_s: float
+    end_s: float
+    instructions: tuple[LmInstructionRecord, ...]
+    nested: ClassVar[Mapping[str, type]] = {"instructions": LmInstructionRecord}
+
+
+# -- Markets <-> Service Provider / Customer: energy market ------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class LmpMessage(Record):
+    """``pjm/lmp/<bus>``: the LMP of the SCED interval [time_s, time_s + interval_s), and the PRD it cleared there."""
+
+    bus: str
+    lmp_usd_per_mwh: float
+    time_s: float
+    interval_s: float
+    prd_cleared_mw: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class EconomicDrOfferRecord:
+    name: str
+    bus: str
+    zone: str
+    mw: float
+    price_usd_per_mwh: float
+
+
+@dataclasses.dataclass(frozen=True)
+class EconomicOffers(Record):
+    """``pjm/sced/offer/<csp>``: a CSP's economic DR offers into the energy market."""
+
+    csp: str
+    offers: tuple[EconomicDrOfferRecord, ...]
+    nested: ClassVar[Mapping[str, type]] = {"offers": EconomicDrOfferRecord}
+
+
+@dataclasses.dataclass(frozen=True)
+class EconomicDispatch(Record):
+    """``pjm/sced/dr/<csp>``: MW of each economic DR offer cleared for [time_s, time_s + interval_s)."""
+
+    csp: str
+    time_s: float
+    interval_s: float
+    names: tuple[str, ...]
+    cleared_mw: tuple[float, ...]
+    lmp_usd_per_mwh: tuple[float, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class PrdStep:
+    """One step of a PRD curve: ``mw`` more reduction at LMPs at or above ``threshold_usd_per_mwh``."""
+
+    zone: str
+    bus: str
+    mw: float
+    threshold_usd_per_mwh: float
+
+
+@dataclasses.dataclass(frozen=True)
+class PrdRegistration(Record):
+    """``pjm/prd/register/<provider>``: a provider's PRD curves, as steps per zone."""
+
+    provider: str
+    steps: tuple[PrdStep, ...]
+    nested: ClassVar[Mapping[str, type]] = {"steps": PrdStep}
+
+
+@dataclasses.dataclass(frozen=True)
+class ZoneTelemetry(Record):
+    """``pjm/telemetry/load/<zone>``: metered zone load and the PRD reduction in it, MW."""
+
+    zone: str
+    load_mw: float
+    prd_reduced_mw: float
+    time_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class EsiDispatch(Record):
+    """``esi/<csp>/<resource>``: a CSP's instruction to the ESIs of one site group.
+
+    ``reduction_pct`` caps the share of a site's demand it sheds (its EMS sheds
+    at most its curtailable share): 100 for Load Management.
+    """
+
+    event_id: str
+    resource_id: str
+    start_s: float
+    end_s: float
+    reduction_pct: float = 100.0
+
+
+@dataclasses.dataclass(frozen=True)
+class CspSettlementMessage(Record):
+    """``pjm/settlement/<csp>``: the CSP's settlement of the period, with each site's mean reduction."""
+
+    csp: str
+    period: str
+    energy_payment_usd: float
+    capacity_payment_usd: float
+    non_performance_charge_usd: float
+    bonus_payment_usd: float
+    net_usd: float
+    site_index: np.ndarray
+    reduction_kw: np.ndarray
