@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
 from cosim.markets.wire import PayloadError, decode, encode
+
+R = TypeVar("R", bound="Record")
 
 
 class Record:
@@ -40,7 +42,7 @@ class Record:
         return encode(header, arrays)
 
     @classmethod
-    def decode(cls, payload: bytes) -> Self:
+    def decode(cls: type[R], payload: bytes) -> R:
         header, arrays = decode(payload)
         kwargs: dict[str, Any] = {}
         try:
