@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..comm import MqttMessage
 from ..kernel import World
-from ..markets.billing import TariffKind, bill_accounts, load_tariffs
+from ..markets.billing import TariffKind, bill_accounts, hourly_mean_lmp, load_tariffs
 from ..markets.messages import (
     AvailableResource,
     CspSettlementMessage,
@@ -47,6 +47,7 @@ from ..markets.messages import (
     EsiDispatch,
     LmAvailability,
     LmDispatch,
+    LmpMessage,
 )
 from ..markets.rules import DrType, LeadTime, ResourceType
 from ..markets.wire import decode, encode
@@ -308,6 +309,7 @@ class RetailBillingParams(Params):
         default_factory=lambda: {"home": "residential-tou", "building": "commercial-rtp", "industrial": "commercial-rtp"},
         description="tariff (in cosim/markets/cases/tariffs.yaml) per customer sub-domain of the DR populations")
     bill_at: Duration = Field(gt=0, description="seconds when the day's bills are issued")
+    bill_day: int = Field(0, ge=0, description="simulated day whose energy is billed (0 = the first)")
     meter_accounts: list[MeterAccount] = Field(
         default_factory=list, description="accounts billed from individual smart meters' interval messages")
     meter_topic: str = Field("smart_meter/+/interval", description="topic filter of the smart meters' interval messages")
@@ -328,8 +330,7 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
     # Keyed by what a message is about, so a QoS 1 duplicate (DUP) replaces rather than adds.
     meter: dict[tuple[str, str], tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
     credit_messages: dict[tuple[str, str], tuple[str, np.ndarray, np.ndarray]] = {}
-    lmp_sum: dict[str, np.ndarray] = {}
-    lmp_n: dict[str, np.ndarray] = {}
+    lmp_samples: dict[str, list[tuple[float, float]]] = {}
 
     def on_ami(message: MqttMessage) -> None:
         header, a = decode(message.payload)
@@ -355,10 +356,8 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
             meter_intervals[key] = kwh
 
     def on_lmp(message: MqttMessage) -> None:
-        header, _ = decode(message.payload)
-        hour = int(header["time_s"] // 3600) % 24
-        lmp_sum.setdefault(header["bus"], np.zeros(24))[hour] += header["lmp_usd_per_mwh"]
-        lmp_n.setdefault(header["bus"], np.zeros(24))[hour] += 1
+        m = LmpMessage.decode(message.payload)
+        lmp_samples.setdefault(m.bus, []).append((m.time_s, m.lmp_usd_per_mwh))
 
     mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
     subscriptions: list[tuple[str, Callable[[MqttMessage], None]]] = [("ami/#", on_ami), ("sp/credit/#", on_credit), ("pjm/lmp/+", on_lmp)]
@@ -381,8 +380,7 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
             rows = np.flatnonzero(a["site_bus"] == b)
             if rows.size == 0:
                 continue
-            count = lmp_n.get(bus, np.zeros(24))
-            lmp = np.divide(lmp_sum.get(bus, np.zeros(24)), count, out=np.zeros(24), where=count > 0)
+            lmp = hourly_mean_lmp(lmp_samples.get(bus, []), params.bill_day)
             idx = a["site_index"][rows]
             ids = [f"{population}.{i:06d}" for i in idx.tolist()]
             credit = np.array([credits.get((population, i), 0.0) for i in idx.tolist()])

@@ -97,6 +97,22 @@ def interval_prices_usd_per_kwh(
     return np.asarray(lmp_usd_per_mwh, dtype=np.float64) / 1000.0 + tariff.rt_adder_usd_per_kwh
 
 
+def hourly_mean_lmp(samples: Sequence[tuple[float, float]], day: int) -> FloatArray:
+    """(24,) mean LMP of each hour of simulated ``day`` from (interval start s, $/MWh) samples; 0 where none.
+
+    Hours are taken from the absolute time, so a run longer than a day does
+    not fold the next day's midnight prices into this day's hour 0.
+    """
+    total, count = np.zeros(24), np.zeros(24)
+    for time_s, lmp in samples:
+        hour = int(time_s // 3600) - 24 * day
+        if 0 <= hour < 24:
+            total[hour] += lmp
+            count[hour] += 1
+    mean: FloatArray = np.divide(total, count, out=np.zeros(24), where=count > 0)
+    return mean
+
+
 def bill_accounts(
     account_ids: Sequence[str],
     energy_kwh: FloatArray,

@@ -37,3 +37,12 @@ def test_real_time_needs_lmps():
     t = load_tariffs()["commercial-rtp"]
     with pytest.raises(ValueError, match="LMP"):
         bill_accounts(["x"], np.ones((1, 24)), np.array([0]), [t], HOURS)
+
+
+def test_hour_zero_price_is_the_billed_days_midnight_not_the_next_days():
+    from cosim.markets.billing import hourly_mean_lmp
+
+    samples = [(0.0, 20.0), (300.0, 22.0), (3600.0, 30.0), (86400.0, 200.0), (86700.0, 210.0)]
+    day0 = hourly_mean_lmp(samples, 0)
+    assert day0[0] == 21.0 and day0[1] == 30.0 and day0[2] == 0.0
+    assert hourly_mean_lmp(samples, 1)[0] == 205.0
