@@ -27,12 +27,13 @@ ROOT = Path(__file__).parents[1]
 def variant(sites: int, folder: Path) -> Path:
     raw = yaml.safe_load((ROOT / "configs" / "pjm_dr.yaml").read_text())
     raw["name"] = f"pjm_dr_{sites}"
+    for device in raw["devices"]:
+        if device["kind"] == "dr_site_population":
+            zones = device["params"]["zones"]
+            for k, zone in enumerate(zones):
+                zone["sites"] = sites // len(zones) + (1 if k < sites % len(zones) else 0)
     for actor in raw["actors"]:
         for app in actor.get("applications", []):
-            if app["kind"] == "dr_premises":
-                zones = app["params"]["zones"]
-                for k, zone in enumerate(zones):
-                    zone["sites"] = sites // len(zones) + (1 if k < sites % len(zones) else 0)
             if app["kind"] == "iso_market":
                 app["params"]["energy"]["case"] = str(ROOT / "configs" / "pjm5bus_sced.yaml")
     path = folder / f"pjm_dr_{sites}.yaml"

@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar, Iterator, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from cosim.scenario.durations import Duration
+from devices.dr_sites_params import DrSitesParams
 from devices.registermap import DataType, RegisterMap, Value
 from devices.registermaps import DeviceKind, RtuPoint, RtuPointKind, rtu_map, standard_map
 from devices.ieee1547 import (
@@ -565,6 +566,32 @@ class MeterPopulationConfig(DeviceConfig):
         yield ("params", "mqtt", "broker"), self.params.mqtt.broker, "broker"
 
 
+class DrSitePopulationConfig(DeviceConfig):
+    """DR end-use sites (premises with ESI, EMS and interval meter) as numpy arrays; each zone's load on the grid."""
+
+    kind: Literal["dr_site_population"]
+    params: DrSitesParams  # type: ignore[assignment]  # its own parameters, not a CommonParams
+
+    @model_validator(mode="after")
+    def _no_modbus(self) -> "DrSitePopulationConfig":
+        if self.node is None:
+            raise ValueError("a dr_site_population needs the comm node its ESIs' MQTT client sits on")
+        if self.expose is not None:
+            raise ValueError("a dr_site_population has no Modbus unit to expose")
+        return self
+
+    def grid_references(self) -> Iterator[Reference]:
+        for index, zone in enumerate(self.params.zones):
+            yield ("params", "zones", index, "load"), f"load/{zone.load}", ("load",)
+
+    def comm_references(self) -> Iterator[tuple[PathKey, str, str]]:
+        yield ("node",), self.node or "", "node"
+        yield ("params", "broker"), self.params.broker, "broker"
+
+    def needs_node(self) -> bool:
+        return True
+
+
 CONFIG_MODELS: dict[str, type[DeviceConfig]] = {
     "rtu": RtuConfig,
     "smart_meter": SmartMeterConfig,
@@ -576,6 +603,7 @@ CONFIG_MODELS: dict[str, type[DeviceConfig]] = {
     "der_inverter": DerInverterConfig,
     "esi_gateway": EsiGatewayConfig,
     "meter_population": MeterPopulationConfig,
+    "dr_site_population": DrSitePopulationConfig,
 }
 """Device kind (the ``kind:`` of an entry) -> its model."""
 

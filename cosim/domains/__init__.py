@@ -4,7 +4,7 @@ Importing this package registers every application kind.
 """
 
 from . import bulk_generation, customer  # noqa: F401  (registers applications)
-from . import customer_dr, markets, operations_dr, service_provider  # noqa: F401  (DR and market applications)
+from . import markets, operations_dr, service_provider  # noqa: F401  (DR and market applications)
 from . import operations_pdc  # noqa: F401  (phasor data concentrator)
 from . import distribution, operations  # noqa: F401  (registers applications)
 from .context import RunContext

@@ -318,7 +318,7 @@ class RetailBillingParams(Params):
 @application("retail_billing", {Domain.SERVICE_PROVIDER}, RetailBillingParams)
 def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx: RunContext) -> Generator[Any, Any, None]:
     """Retail bills of the DR populations from interval meter data, with the CSP credit line (bills.csv)."""
-    from .customer_dr import SEGMENTS
+    from devices.dr_sites_params import SEGMENTS
 
     tariffs_all = load_tariffs()
     unknown = sorted(set(params.tariffs.values()) - set(tariffs_all))

@@ -16,6 +16,7 @@ from devices.field.capacitor import CapacitorDevice
 from devices.field.der_inverter import DerInverterDevice
 from devices.field.esi_gateway import DrEvent, EsiGatewayDevice, PriceSignal
 from devices.field.meter import SmartMeterDevice
+from devices.field.dr_population import DrSitePopulation
 from devices.field.meter_population import MeterPopulation
 from devices.field.pmu import PmuDevice
 from devices.field.recloser import RecloserDevice
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 DEVICE_CLASSES: dict[str, type[Any]] = {
     cls.kind: cls
     for cls in (RtuDevice, SmartMeterDevice, RelayDevice, RecloserDevice, SectionalizerDevice, CapacitorDevice,
-                PmuDevice, DerInverterDevice, EsiGatewayDevice, MeterPopulation)
+                PmuDevice, DerInverterDevice, EsiGatewayDevice, MeterPopulation, DrSitePopulation)
 }
 """Device kind -> class (each takes ``(layer, config)`` and has ``start()``)."""
 

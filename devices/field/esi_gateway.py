@@ -24,7 +24,7 @@ demand (``gateway.set_premise_demand(p_w, q_var)``), the gateway is the
 premise's load controller. It applies that demand to the premise's ``load``
 and, while an event runs that the EMS has not opted out of, sheds
 ``reduction_pct`` % of it (and holds it under ``demand_limit_w`` if set), the
-rule of :func:`devices.field.esi_model.served_demand` that the array-backed
+rule of :func:`devices.esi_signals.served_demand` that the array-backed
 population shares. Without a demand model the gateway only measures.
 
 Measured response: the baseline is the premises demand at the event start
@@ -49,7 +49,7 @@ import simpy
 from cosim.comm import MqttMessage
 from cosim.grid import GridMeasurements, SetLoad
 from devices.field.base import Effects, FieldDevice
-from devices.field.esi_model import DrSignal, PriceMessage, SignalError, served_demand
+from devices.esi_signals import DrSignal, PriceMessage, SignalError, served_demand
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 

@@ -51,5 +51,8 @@ def run_variant(tmp: Path, edit: Callable[[dict[str, Any]], None] | None = None)
 
 
 def app_params(raw: dict[str, Any], actor_id: str) -> dict[str, Any]:
-    actor = next(a for a in raw["actors"] if a["id"] == actor_id)
-    return actor["applications"][0]["params"]
+    """Parameters of the actor's first application, or of the device with that id (the DR site population)."""
+    actor = next((a for a in raw["actors"] if a["id"] == actor_id and a.get("applications")), None)
+    if actor is not None:
+        return actor["applications"][0]["params"]
+    return next(d for d in raw["devices"] if d["id"] == actor_id)["params"]
