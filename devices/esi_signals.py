@@ -3,9 +3,11 @@
 An Energy Services Interface receives price and demand-response signals and,
 as the premise's load controller, sheds the controllable load while an event
 it has not opted out of runs. The individually emulated
-:class:`~devices.field.esi_gateway.EsiGatewayDevice` and an array-backed
-population of premises use what is here, so a premise behaves and talks the
-same whichever way the scenario emulates it:
+:class:`~devices.field.esi_gateway.EsiGatewayDevice` and the array-backed
+:class:`~devices.field.dr_population.DrSitePopulation` use what is here, so a
+premise behaves and talks the same whichever way the scenario emulates it.
+Data and pure functions (no device runtime), so the Service Provider's CSP
+encodes its calls with the same :class:`DrSignal`:
 
 * :class:`DrSignal` and :class:`PriceMessage` -- the MQTT payloads (JSON, one
   ``encode``/``decode`` each; ``decode`` raises :class:`SignalError`);
@@ -39,7 +41,10 @@ class DrSignal:
 
     ``start_s`` is simulated time (None: start on receipt); ``reduction_pct`` is
     the share of the premise's demand to shed; ``demand_limit_w`` > 0 caps the
-    premise's demand during the event as well.
+    premise's demand during the event as well. ``label`` is the issuer's name
+    for the call (a Load Management event id, an economic DR offer): a new
+    signal with the same label replaces the call it names, so an instruction
+    can be extended, changed or released (``reduction_pct`` 0).
     """
 
     event_id: int
@@ -47,12 +52,20 @@ class DrSignal:
     start_s: float | None = None
     reduction_pct: float = 0.0
     demand_limit_w: float = 0.0
+    label: str = ""
+
+    @property
+    def key(self) -> str:
+        """What identifies the call a signal replaces: its label, or its event id."""
+        return self.label or str(self.event_id)
 
     def encode(self) -> bytes:
         body: dict[str, Any] = {"event_id": self.event_id, "duration_s": self.duration_s,
                                 "reduction_pct": self.reduction_pct, "demand_limit_w": self.demand_limit_w}
         if self.start_s is not None:
             body["start_s"] = self.start_s
+        if self.label:
+            body["label"] = self.label
         return json.dumps(body, separators=(",", ":")).encode()
 
     @classmethod
@@ -61,7 +74,8 @@ class DrSignal:
             data = json.loads(payload)
             start = data.get("start_s")
             signal = cls(int(data["event_id"]), float(data["duration_s"]), None if start is None else float(start),
-                         float(data.get("reduction_pct", 0.0)), float(data.get("demand_limit_w", 0.0)))
+                         float(data.get("reduction_pct", 0.0)), float(data.get("demand_limit_w", 0.0)),
+                         str(data.get("label", "")))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise SignalError(f"bad DR signal: {error}") from None
         if not (0 <= signal.event_id <= MAX_EVENT_ID and signal.duration_s > 0 and 0 <= signal.reduction_pct <= 100

@@ -44,13 +44,13 @@ from ..markets.messages import (
     EconomicDispatch,
     EconomicDrOfferRecord,
     EconomicOffers,
-    EsiDispatch,
     LmAvailability,
     LmDispatch,
     LmpMessage,
 )
 from ..markets.rules import DrType, LeadTime, ResourceType
 from ..markets.wire import decode, encode
+from devices.esi_signals import DrSignal
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
 from .context import RunContext
@@ -126,6 +126,12 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
     econ_hours: dict[str, set[int]] = {}         # resource -> hours it ran economic DR
     econ_on: dict[str, set[str]] = {}            # offer -> groups now running it
     econ_kw: dict[str, float] = {}               # group -> kW it was expected to shed when first called
+    sent = [0]
+
+    def next_event_id() -> int:
+        """Event ids of the ESI signals (the gateway's 16-bit register); the label names the call."""
+        sent[0] += 1
+        return sent[0] % 65536
 
     def on_enrol(message: MqttMessage) -> None:
         header, a = decode(message.payload)
@@ -152,7 +158,8 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
             if rid not in attributes:
                 continue
             lm_until[rid] = max(lm_until.get(rid, 0.0), dispatch.end_s)
-            mqtt.publish(f"esi/{name}/{rid}", EsiDispatch(dispatch.event_id, rid, dispatch.start_s, dispatch.end_s).encode())
+            mqtt.publish(f"esi/{name}/{rid}", DrSignal(next_event_id(), dispatch.end_s - dispatch.start_s, dispatch.start_s,
+                                                       100.0, label=dispatch.event_id).encode())
         world.log("csp_notified_esi", csp=name, event_id=dispatch.event_id, resources=len(dispatch.resource_ids),
                   lead_time_min=dispatch.lead_time, start_s=dispatch.start_s)
 
@@ -187,10 +194,12 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
             for rid in called:
                 econ_hours.setdefault(rid, set()).add(hour)
                 econ_kw.setdefault(rid, available_kw.get(rid, 0.0))
-                mqtt.publish(f"esi/{name}/{rid}", EsiDispatch(f"{offer_name}@{d.time_s:g}", rid, d.time_s, hold_until).encode())
+                mqtt.publish(f"esi/{name}/{rid}", DrSignal(next_event_id(), hold_until - d.time_s, d.time_s, 100.0,
+                                                           label=offer_name).encode())
             for rid in sorted(econ_on.get(offer_name, set()) - set(called)):
                 econ_kw.pop(rid, None)
-                mqtt.publish(f"esi/{name}/{rid}", EsiDispatch(f"{offer_name}@{d.time_s:g}", rid, d.time_s, d.time_s).encode())
+                mqtt.publish(f"esi/{name}/{rid}", DrSignal(next_event_id(), d.interval_s, d.time_s, 0.0,   # released
+                                                           label=offer_name).encode())
             econ_on[offer_name] = set(called)
             if called:
                 world.log("csp_economic_dispatch", csp=name, offer=offer_name, cleared_mw=mw, groups=len(called),

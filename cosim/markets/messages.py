@@ -195,21 +195,6 @@ class ZoneTelemetry(Record):
 
 
 @dataclasses.dataclass(frozen=True)
-class EsiDispatch(Record):
-    """``esi/<csp>/<resource>``: a CSP's instruction to the ESIs of one site group.
-
-    ``reduction_pct`` caps the share of a site's demand it sheds (its EMS sheds
-    at most its curtailable share): 100 for Load Management.
-    """
-
-    event_id: str
-    resource_id: str
-    start_s: float
-    end_s: float
-    reduction_pct: float = 100.0
-
-
-@dataclasses.dataclass(frozen=True)
 class CspSettlementMessage(Record):
     """``pjm/settlement/<csp>``: the CSP's settlement of the period, with each site's mean reduction."""
 

@@ -47,13 +47,13 @@ from cosim.comm import MqttMessage, QoS
 from cosim.domains.profiles import HOURLY_DEMAND_PU
 from cosim.grid import SetLoad
 from cosim.kernel.clock import clock_resolution
-from cosim.markets.messages import EsiDispatch, LmpMessage, PrdRegistration, PrdStep, ZoneTelemetry
+from cosim.markets.messages import LmpMessage, PrdRegistration, PrdStep, ZoneTelemetry
 from cosim.markets.prd import prd_reduction_mw
 from cosim.markets.rules import DrType, ResourceType
 from cosim.markets.wire import PayloadError, encode
 from devices.config import DrSitePopulationConfig
 from devices.dr_sites_params import SEGMENT_EDGES_KW, SEGMENTS, DrSitesParams
-from devices.esi_signals import served_demand
+from devices.esi_signals import DrSignal, SignalError, served_demand
 
 if TYPE_CHECKING:
     from devices.field.base import DeviceLayer
@@ -281,15 +281,20 @@ class DrSitePopulation:
                 wake[0].succeed()
 
         def on_esi(message: MqttMessage) -> None:
-            signal = EsiDispatch.decode(message.payload)
-            g = res_index.get(signal.resource_id)
+            try:
+                signal = DrSignal.decode(message.payload)
+            except SignalError as error:
+                world.log("esi_bad_message", device=me, topic=message.topic, reason=str(error))
+                return
+            g = res_index.get(message.topic.rsplit("/", 1)[1])
             if g is None:
                 return
             # The EMS holds the signal until the event start: the lead time lets slow processes prepare.
-            label = signal.event_id.split("@", 1)[0]
-            windows.setdefault(g, {})[label] = (max(signal.start_s, world.now), signal.end_s, signal.reduction_pct)
-            world.log("esi_signal", population=me, resource=signal.resource_id, event_id=signal.event_id,
-                      start_s=max(signal.start_s, world.now), end_s=signal.end_s, sites=int((pop.group == g).sum()))
+            start = world.now if signal.start_s is None else max(signal.start_s, world.now)
+            end = (world.now if signal.start_s is None else signal.start_s) + signal.duration_s
+            windows.setdefault(g, {})[signal.key] = (start, end, signal.reduction_pct)
+            world.log("esi_signal", population=me, resource=pop.resources[g]["resource_id"], event_id=signal.key,
+                      start_s=start, end_s=end, reduction_pct=signal.reduction_pct, sites=int((pop.group == g).sum()))
             poke()
 
         def on_lmp(message: MqttMessage) -> None:

@@ -6,7 +6,7 @@ import pytest
 from cosim.markets.messages import (
     AvailableResource,
     CspSettlementMessage,
-    EsiDispatch,
+    EconomicDispatch,
     LmAvailability,
     LmEvent,
     LmInstructionRecord,
@@ -28,8 +28,8 @@ def test_records_round_trip_with_nested_records_and_arrays():
 
 
 def test_a_payload_of_another_record_is_a_payload_error():
-    with pytest.raises(PayloadError, match="not a EsiDispatch"):
-        EsiDispatch.decode(LmpMessage("D", 1.0, 0.0, 300.0).encode())
+    with pytest.raises(PayloadError, match="not a EconomicDispatch"):
+        EconomicDispatch.decode(LmpMessage("D", 1.0, 0.0, 300.0).encode())
 
 
 def test_prd_curve_value_at_the_lmp():
