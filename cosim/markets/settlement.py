@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cosim.markets.baseline import customer_baseline
+from cosim.markets.rules import CBL_RULES, DayKind
 from cosim.markets.performance import (
     PAI_INTERVALS_PER_HOUR,
     CpParameters,
@@ -69,6 +70,17 @@ def capacity_payments(cleared_mw: Mapping[tuple[str, str], float], price_usd_per
     for key in sorted(cleared_mw):
         out[key[0]] += price_usd_per_mw_day.get(key, 0.0) * cleared_mw[key] * delivery_days
     return dict(out)
+
+
+def same_day_adjustment(start_h: int) -> bool:
+    """True if the symmetric additive adjustment window (3 h ending 1 h before the start) lies in the event day.
+
+    An event that starts before 04:00 would need the previous day's last
+    hours, which the event day's meter data does not hold: its CBL is then
+    left unadjusted (a documented simplification).
+    """
+    rule = CBL_RULES[DayKind.WEEKDAY]
+    return start_h >= rule.adjustment_hours + rule.adjustment_gap_hours
 
 
 # -- Load Management ---------------------------------------------------------------------------
@@ -175,7 +187,8 @@ def settle_load_management(
         start_h, end_h = int(call.start_s // 3600), int(-(-call.end_s // 3600))
         history = m.history_kwh[sites].astype(np.float64)
         metered = m.event_day_kwh[sites].astype(np.float64)
-        cbl = customer_baseline(history, m.eligible.astype(bool), metered, start_h, end_h, 1).adjusted_cbl_kw
+        cbl = customer_baseline(history, m.eligible.astype(bool), metered, start_h, end_h, 1,
+                                adjust=same_day_adjustment(start_h)).adjusted_cbl_kw
         reduction_kw = cbl - metered                                           # (sites, 24)
         hours = np.zeros(24, dtype=bool)
         hours[start_h:end_h] = True
@@ -280,7 +293,7 @@ def settle_economic_dr(meter: CspMeterData, economic_hours: NDArray[np.uint8], r
         start_h, end_h = int(np.flatnonzero(ran)[0]), int(np.flatnonzero(ran)[-1]) + 1
         metered = meter.event_day_kwh[sites].astype(np.float64)
         cbl = customer_baseline(meter.history_kwh[sites].astype(np.float64), meter.eligible.astype(bool), metered,
-                                start_h, end_h, 1).adjusted_cbl_kw
+                                start_h, end_h, 1, adjust=same_day_adjustment(start_h)).adjusted_cbl_kw
         site_ran = hours_run[meter.site_resource[sites]]                       # (sites, 24)
         reduction_mw = ((cbl - metered) * site_ran).sum(axis=0) / 1000.0       # (24,)
         zone = meter.resource_zone[int(np.flatnonzero(groups)[0])]

@@ -83,3 +83,15 @@ def test_economic_dr_is_paid_at_lmp_only_at_or_above_the_net_benefits_threshold(
                                   np.array([20.0, 50.0, 60.0]), 1 / 12, nbt_threshold_usd_per_mwh=30.0)
     assert mwh == pytest.approx(4 / 12)                                 # first interval below the threshold
     assert usd == pytest.approx((2 * 50 + 2 * 60) / 12)                  # paid MW capped at what cleared
+
+
+def test_economic_dr_before_4am_is_settled_on_an_unadjusted_cbl():
+    from cosim.markets.settlement import settle_economic_dr
+
+    meter = meter_data()
+    meter.event_day_kwh[0, 1] = 700.0                       # r0 sheds 300 kW at 01:00
+    hours = np.zeros((2, 24), dtype=np.uint8)
+    hours[0, 1] = 1
+    cleared = {"offer": np.where(np.arange(24) == 1, 0.5, 0.0)}
+    (out,) = settle_economic_dr(meter, hours, ["offer", ""], cleared, {"ZD": np.full(24, 40.0)}, 30.0)
+    assert out.reduction_mwh == pytest.approx(0.3) and out.energy_payment_usd == pytest.approx(0.3 * 40.0)
