@@ -35,8 +35,9 @@ class Record:
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
                 arrays[f.name] = value
-            elif f.name in self.nested:
-                header[f.name] = [dataclasses.asdict(item) for item in value]
+            elif f.name in self.nested:   # flat records: a shallow dict each (asdict deep-copies, 10x slower)
+                header[f.name] = [{g.name: _plain(getattr(item, g.name)) for g in dataclasses.fields(item)}
+                                  for item in value]
             else:
                 header[f.name] = list(value) if isinstance(value, (tuple, frozenset)) else value
         return encode(header, arrays)
@@ -57,6 +58,10 @@ class Record:
             return cls(**kwargs)
         except (TypeError, KeyError, AttributeError) as error:
             raise PayloadError(f"not a {cls.__name__}: {error}") from None
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, (tuple, frozenset)) else value
 
 
 # -- Operations <-> Service Provider: Load Management ------------------------------------------

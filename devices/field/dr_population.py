@@ -11,9 +11,10 @@ load controllers -- applies; nothing outside devices touches the grid.
 The ESI side follows the one ESI model (:mod:`devices.esi_signals`): a site
 sheds ``served_demand`` of its natural demand while a call it takes part in
 runs, at most its curtailable share. The population's MQTT client is its comm
-node's (one per node, shared with any other device there); it subscribes once
-per *site group* (CSP x zone x ZIP x lead time x DR type, exactly one Load
-Management resource) on ``esi/<csp>/<resource>``. A call received there is held
+node's (one per node, shared with any other device there); each *site group*
+(CSP x zone x ZIP x lead time x DR type, exactly one Load Management
+resource) is called on ``esi/<csp>/<resource>`` (one ``esi/<csp>/+``
+subscription per CSP). A call received there is held
 by the premises' EMS until its start (the lead time) and then curtails every
 site of the group; a new call with the same label replaces the previous one
 (an economic dispatch holds until its next instruction).
@@ -302,8 +303,8 @@ class DrSitePopulation:
             prd.lmp[m.bus], prd.cleared[m.bus] = m.lmp_usd_per_mwh, m.prd_cleared_mw
             poke()   # PRD acts in the interval the price applies to, not at the next step
 
-        for r in pop.resources:
-            self.mqtt.subscribe(f"esi/{r['csp']}/{r['resource_id']}", 1, self._guard(on_esi))
+        for csp in csp_names:   # one filter per CSP: the broker matches every publish against every filter
+            self.mqtt.subscribe(f"esi/{csp}/+", 1, self._guard(on_esi))
         for bus in sorted(set(zone_bus)):
             self.mqtt.subscribe(f"pjm/lmp/{bus}", 1, self._guard(on_lmp))
         self._enrol(pop, csp_names, steps)
