@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -60,9 +61,12 @@ def main() -> None:
         started = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - started
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         manifest = json.loads((out / "manifest.json").read_text())
         print(f"sites: {args.sites:,}  simulated: {manifest['simulated_time_s'] / 3600:.0f} h")
         print(f"wall time, whole `cosim run` process: {wall:.1f} s  (run loop alone: {manifest['wall_time_s']:.1f} s)")
+        # On a shared machine the wall time includes waiting for a core; the CPU time is the work itself.
+        print(f"CPU time of the process: {usage.ru_utime + usage.ru_stime:.1f} s  (user {usage.ru_utime:.1f} s)")
         for name in ("bills", "settlement", "dr_performance", "dr_plan_review", "lm_dispatch", "messages"):
             print(f"  {name}.csv: {rows(out / f'{name}.csv'):,} rows")
         size = sum(p.stat().st_size for p in out.iterdir()) / 1e6

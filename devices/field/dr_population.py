@@ -317,6 +317,7 @@ class DrSitePopulation:
         natural = np.zeros(n)
         actual = np.zeros(n)
         base = np.zeros(n_zone)
+        applied = [float("nan")] * n_zone   # MW last applied to each zone's load
         last_t = world.now
         while True:
             t = world.now
@@ -351,6 +352,9 @@ class DrSitePopulation:
             for k, z in enumerate(params.zones):
                 baseline = base[k] + nat_mw[k]
                 load = baseline - lm_mw[k] - prd_mw[k]
+                if not stepped and load == applied[k]:
+                    continue   # a price or call that changed nothing in this zone: no record, no grid change
+                applied[k] = load
                 entity = f"{me}/{z.zone}"
                 world.record(entity, "load", load, "MW")
                 world.record(entity, "load_baseline", baseline, "MW")
