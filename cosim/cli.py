@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .errors import ScenarioError
 from .plugins import PluginError, add_to_environment, load_plugins
@@ -56,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument("scenario", type=Path)
     describe.set_defaults(handler=_describe)
 
-    validate = commands.add_parser("validate", help="check scenario files and report every problem")
+    validate = commands.add_parser("validate", help="check input files (scenario, sweep, bench, study, market case) and report every problem")
     validate.add_argument("scenarios", type=Path, nargs="+")
     validate.set_defaults(handler=_validate)
 
@@ -187,11 +188,12 @@ def _describe(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from .scenario.filekinds import validate_file
+
     problems = []
     for path in args.scenarios:
         try:
-            scenario = load_scenario(path)
-            print(f"{scenario.display_name}: ok ({len(scenario.model.actors)} actors, {len(scenario.model.associations)} associations)")
+            print(validate_file(path))
         except ScenarioError as error:
             problems += error.problems
     if problems:
@@ -200,6 +202,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _reliability(args: argparse.Namespace) -> int:
+    from .outpaths import child
     from .reliability.study import format_summary
     from .reliability.studyfile import ReliabilityStudyFile, run_study_file
     from .scenario.loader import load_model_file
@@ -209,7 +212,7 @@ def _reliability(args: argparse.Namespace) -> int:
         spec = spec.model_copy(update={"study": spec.study.model_copy(update={"years": args.years})})
     if args.seed is not None:
         spec = spec.model_copy(update={"seed": args.seed})
-    out_dir = args.out or Path("results") / f"{spec.name}-seed{spec.seed}"
+    out_dir = args.out or child(Path("results"), f"{spec.name}-seed{spec.seed}")
     if spec.cosimulation is not None:
         return _cosimulated_reliability(args, spec, out_dir)
     result = run_study_file(spec, out_dir)

@@ -16,14 +16,15 @@ from pathlib import Path
 from . import __version__
 from .domains import RunContext, domain_process
 from .events import event_schedule
-from .wiring.comm import attach_comm
-from .wiring.devices import attach_devices, device_configs
-from .wiring.grid import attach_grid, grid_sampler
 from .kernel import World
 from .kernel.world import ProgressCallback
 from .nist import Domain
+from .outpaths import child
 from .scenario import Scenario
 from .summary import SummaryRow, summarise, write_summary
+from .wiring.comm import attach_comm
+from .wiring.devices import attach_devices, device_configs
+from .wiring.grid import attach_grid, grid_sampler
 
 DEPENDENCIES = ("simpy", "numpy", "scipy", "pymodbus", "paho-mqtt", "pydantic", "PyYAML")
 
@@ -41,7 +42,7 @@ class RunResult:
 def default_out_dir(scenario: Scenario, root: Path = Path("results")) -> Path:
     """``results/<scenario>-seed<N>-<UTC timestamp>``: new for every run, sortable by time."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return root / f"{scenario.spec.name}-seed{scenario.spec.run.seed}-{stamp}"
+    return child(root, f"{scenario.spec.name}-seed{scenario.spec.run.seed}-{stamp}")
 
 
 def versions() -> dict[str, str]:

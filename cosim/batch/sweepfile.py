@@ -28,17 +28,19 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import Problem, ScenarioError
+from ..outpaths import child
 from ..scenario import load_scenario
 from ..scenario.loader import display_name_for
 from ..scenario.messages import problems_from_validation
-from ..scenario.schema import Identifier
-from ..scenario.yamlsource import read_yaml
+from ..scenario.schema import PathName
+from ..scenario.strictvalues import validate_input
+from ..scenario.yamlsource import YamlDocument, read_yaml
 from .paths import Address, AddressError, Key, check_address, parse_address, set_value
 
 SEED_ADDRESS = "run.seed"
@@ -54,7 +56,8 @@ class SweepFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Identifier = Field(description="folder under the results root")
+    kind: Literal["sweep"] = "sweep"
+    name: PathName = Field(description="folder under the results root")
     scenario: str = Field(min_length=1, description="base scenario, relative to the sweep file")
     description: str = ""
     parameters: dict[str, list[Any]] = Field(default_factory=dict, description="address -> values (a grid)")
@@ -105,20 +108,22 @@ class Sweep:
     out_dir: Path
 
     def run_dir(self, run: RunPlan) -> Path:
-        return self.out_dir / run.run_id
+        return child(self.out_dir, run.run_id)
 
 
-def load_sweep(path: str | Path, out_root: Path | None = None) -> Sweep:
+def load_sweep(path: str | Path, out_root: Path | None = None, document: YamlDocument | None = None) -> Sweep:
     """Read, validate and expand ``path``; raises :class:`ScenarioError` listing every problem."""
     path = Path(path)
     name = display_name_for(path)
-    document, problems = read_yaml(path, name)
+    problems: list[Problem] = []
+    if document is None:
+        document, problems = read_yaml(path, name)
     if document is None:
         raise ScenarioError(problems)
     if not isinstance(document.data, dict):
         raise ScenarioError(problems + [Problem(name, "", "a sweep file is a mapping (name, scenario, parameters, seeds)", 1)])
     try:
-        spec = SweepFile.model_validate(document.data)
+        spec = validate_input(SweepFile, document.data)
     except ValidationError as error:
         raise ScenarioError(problems + problems_from_validation(error, name, document, SweepFile)) from None
     base_path = (path.parent / spec.scenario).resolve()
@@ -143,7 +148,7 @@ def load_sweep(path: str | Path, out_root: Path | None = None) -> Sweep:
 
     runs = tuple(_expand(spec, base_data, addresses, base.spec.run.seed, base_path.parent))
     root = out_root if out_root is not None else Path(spec.out)
-    return Sweep(path.resolve(), name, spec.name, base_path, tuple(spec.parameters), runs, root / spec.name)
+    return Sweep(path.resolve(), name, spec.name, base_path, tuple(spec.parameters), runs, child(root, spec.name))
 
 
 def _expand(spec: SweepFile, base_data: dict, addresses: dict[str, Address], base_seed: int, base_dir: Path) -> list[RunPlan]:

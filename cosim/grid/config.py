@@ -242,9 +242,11 @@ class GridConfig(BaseModel):
         bus_names = {b.name for b in buses}
         branch_names = {x.name for x in info.data.get("lines", [])} | {
             x.name for x in info.data.get("transformers", [])}
+        # The bus fields of this list's item type, looked up once (getattr of a missing field is slow in pydantic).
+        bus_fields = [f for f in ("bus", "from_bus", "to_bus", "hv_bus", "lv_bus") if items and f in type(items[0]).model_fields]
         for i, item in enumerate(items):
-            for field in ("bus", "from_bus", "to_bus", "hv_bus", "lv_bus"):
-                ref = getattr(item, field, None)
+            for field in bus_fields:
+                ref = getattr(item, field)
                 if ref is not None and ref not in bus_names:
                     raise ValueError(f"item {i} ({item.name}): {field} {ref!r} is not a bus "
                                      f"of the grid")

@@ -168,6 +168,7 @@ class HilSettings(_Model):
 class HilFile(_Model):
     """A bench file: one ``hil:`` section (and an optional description)."""
 
+    kind: Literal["hil_bench"] = "hil_bench"
     description: str = ""
     hil: HilSettings = Field(default_factory=lambda: HilSettings())
 

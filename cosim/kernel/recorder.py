@@ -21,8 +21,11 @@ import csv
 import hashlib
 import json
 import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
+
+from ..outpaths import is_component
 
 FLUSH_INTERVAL_S = 1.0
 
@@ -108,6 +111,8 @@ class Recorder:
             if writer.columns != tuple(columns):
                 raise ValueError(f"table {name!r} already open with columns {writer.columns}")
             return writer
+        if not is_component(name):
+            raise ValueError(f"table name {name!r} is not a single file name")
         path = None if self.out_dir is None else self.out_dir / f"{name}.csv"
         writer = TableWriter(path, columns, self._count_write)
         self._tables[name] = writer

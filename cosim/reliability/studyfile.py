@@ -11,10 +11,12 @@ outage duration and energy not supplied, analytic and Monte Carlo) and a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..kernel import Recorder, RandomStreams
+from ..kernel import RandomStreams, Recorder
+from ..scenario.schema import PathName
 from .config import ReliabilityStudyConfig
 from .cosimstudy import CosimulationConfig
 from .study import StudyResult, run_study
@@ -23,7 +25,8 @@ from .study import StudyResult, run_study
 class ReliabilityStudyFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1)
+    kind: Literal["reliability_study"] = "reliability_study"
+    name: PathName
     description: str = ""
     seed: int = Field(0, ge=0)
     study: ReliabilityStudyConfig = Field(default_factory=lambda: ReliabilityStudyConfig())

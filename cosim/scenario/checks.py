@@ -19,6 +19,7 @@ from ..nist import AssociationKind
 from .durations import format_duration
 from .gridrefs import ELEMENT_KINDS, check_reference
 from .schema import ScenarioFile
+from .strictvalues import validate_input
 from .yamlsource import PathKey
 
 Finding = tuple[PathKey, str]
@@ -39,6 +40,8 @@ GridNames = dict[str, frozenset[str]] | None
 
 def check_scenario(scenario: ScenarioFile, grid: GridNames = None, comm: CommConfig | None = None) -> Iterator[Finding | NestedErrors]:
     """Every cross-reference problem of the file, in file order."""
+    if grid is None and scenario.grid is not None:
+        grid = _BROKEN_GRID  # the grid section's own problems are reported; references into it are not checked
     yield from _unique_actor_ids(scenario)
     if comm is not None:
         yield from _comm_actors(scenario, comm)
@@ -60,7 +63,13 @@ def _comm_actors(scenario: ScenarioFile, comm: CommConfig) -> Iterator[Finding]:
                 yield ("comm", key, index, "actor"), f"unknown actor {actor!r}{_suggest(actor, ids)}"
 
 
+_BROKEN_GRID: dict[str, frozenset[str]] = {}
+"""Stands for a grid section that failed validation: nothing can be said about references into it."""
+
+
 def _grid_reference(reference: str, grid: GridNames, allowed: tuple[str, ...]) -> str | None:
+    if grid is _BROKEN_GRID:
+        return None
     if grid is None:
         return f"refers to grid element {reference!r} but the scenario has no grid section"
     return check_reference(reference, grid, allowed)
@@ -106,7 +115,7 @@ def _applications(scenario: ScenarioFile, grid: GridNames) -> Iterator[Finding |
                 allowed = ", ".join(sorted(d.value for d in spec.domains))
                 yield path + ("kind",), f"{app.kind!r} runs in {allowed} actors, not in {actor.domain.value}"
             try:
-                params = spec.params.model_validate(app.params)
+                params = validate_input(spec.params, app.params)
             except ValidationError as error:
                 yield NestedErrors(path + ("params",), error, spec.params)
                 continue
@@ -164,14 +173,14 @@ def _events(scenario: ScenarioFile, grid: GridNames) -> Iterator[Finding | Neste
             known = sorted(EVENT_KINDS)
             yield path + ("kind",), f"unknown event kind {event.kind!r}{_suggest(event.kind, known)}; known: {', '.join(known)}"
             continue
-        if kind.needs_grid and grid is None and not event.target:
+        if kind.needs_grid and grid is None and not event.target:  # (a broken grid is _BROKEN_GRID, not None)
             yield path + ("kind",), f"a {event.kind!r} event acts on the grid but the scenario has no grid section"
         elif kind.needs_target and not event.target:
             yield path + ("target",), f"a {event.kind!r} event needs a target"
         elif event.target and kind.target_kinds and (problem := _grid_reference(event.target, grid, kind.target_kinds)):
             yield path + ("target",), problem
         try:
-            kind.params.model_validate(event.params)
+            validate_input(kind.params, event.params)
         except ValidationError as error:
             yield NestedErrors(path + ("params",), error, kind.params)
 
@@ -196,7 +205,6 @@ def _devices(scenario: ScenarioFile, grid: GridNames, comm: CommConfig | None) -
     from devices.config import UnknownKind, device_model
 
     actors = [actor.id for actor in scenario.actors]
-    check_grid = grid is not None or scenario.grid is None  # a broken grid section is reported on its own
     check_comm = comm is not None or scenario.comm is None
     nodes: set[str] = set()
     groups: set[str] = set()
@@ -220,7 +228,7 @@ def _devices(scenario: ScenarioFile, grid: GridNames, comm: CommConfig | None) -
             yield path + ("kind",), str(error)
             continue
         try:
-            config = model.model_validate(raw)
+            config = validate_input(model, raw)
         except ValidationError as error:
             yield NestedErrors(path, error, model)
             continue
@@ -229,10 +237,9 @@ def _devices(scenario: ScenarioFile, grid: GridNames, comm: CommConfig | None) -
         first.setdefault(config.id, index)
         if config.actor is not None and config.actor not in actors:
             yield path + ("actor",), f"unknown actor {config.actor!r}{_suggest(config.actor, actors)}"
-        if check_grid:
-            for sub, reference, allowed in config.grid_references():
-                if problem := _grid_reference(reference, grid, allowed):
-                    yield path + sub, problem
+        for sub, reference, allowed in config.grid_references():
+            if problem := _grid_reference(reference, grid, allowed):
+                yield path + sub, problem
         if config.needs_node() and config.node is None and config.kind != "meter_population":
             yield path + ("node",), f"a {config.kind} talks over the network: give the comm node it sits on"
         if not check_comm:

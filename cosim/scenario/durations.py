@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -21,6 +22,8 @@ def parse_duration(value: Any) -> float:
         seconds = float(match.group(1)) * UNIT_SECONDS[match.group(2) or "s"]
     else:
         raise ValueError(f"{value!r} is not a duration (use seconds or a number with ms, s, min, h or d, e.g. '15min')")
+    if not math.isfinite(seconds):
+        raise ValueError(f"{value!r} is not a finite duration")
     if seconds < 0:
         raise ValueError(f"{value!r} is negative")
     return seconds

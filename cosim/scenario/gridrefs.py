@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..grid import GridConfig, Network, build_network
+from .strictvalues import validate_input
 
 ELEMENT_KINDS: dict[str, str] = {
     "bus": "buses",
@@ -32,7 +33,7 @@ def element_names(network: Network) -> dict[str, frozenset[str]]:
 
 def parse_grid(raw: dict[str, Any], base_dir: Path) -> tuple[GridConfig, Network]:
     """Validate and build; raises pydantic's ValidationError or cosim.grid.GridBuildError."""
-    config = GridConfig.model_validate(raw)
+    config = validate_input(GridConfig, raw)
     return config, build_network(config, base_dir)
 
 

@@ -15,16 +15,17 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem, ScenarioError
 from ..plugins import PluginError, load_plugins
-from ..nist import Actor, Application, Association, SmartGridModel
 from ..comm import CommConfig
+from ..errors import Problem, ScenarioError
 from ..grid import GridBuildError, GridConfig, Network
+from ..nist import Actor, Application, Association, SmartGridModel
 from .checks import NestedErrors, check_scenario
 from .gridrefs import element_names, parse_grid
 from .messages import problems_from_validation
 from .schema import ScenarioFile
-from .yamlsource import format_path, read_yaml
+from .strictvalues import validate_input
+from .yamlsource import YamlDocument, format_path, read_yaml
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,13 @@ def display_name_for(path: Path) -> str:
         return str(path)
 
 
-def load_scenario(path: str | Path, base_dir: Path | None = None) -> Scenario:
+def load_scenario(path: str | Path, base_dir: Path | None = None, document: YamlDocument | None = None) -> Scenario:
     """Read and validate ``path``; raises :class:`ScenarioError` listing every problem.
 
     Relative paths inside the file (a grid case) are resolved against
     ``base_dir``, by default the file's own folder; a sweep passes the base
-    scenario's folder for the copies it writes elsewhere.
+    scenario's folder for the copies it writes elsewhere. ``document`` is the
+    file already read (``cosim validate`` reads a file once to learn its kind).
     """
     path = Path(path)
     base_dir = (Path(base_dir) if base_dir is not None else path.parent).resolve()
@@ -70,13 +72,15 @@ def load_scenario(path: str | Path, base_dir: Path | None = None) -> Scenario:
         load_plugins()  # kinds from the user's packages, before anything names them
     except PluginError as error:
         raise ScenarioError([Problem(name, "", str(error))]) from None
-    document, problems = read_yaml(path, name)
+    problems: list[Problem] = []
+    if document is None:
+        document, problems = read_yaml(path, name)
     if document is None:
         raise ScenarioError(problems)
     if not isinstance(document.data, dict):
         raise ScenarioError(problems + [Problem(name, "", "a scenario is a mapping of sections (name, run, actors, ...)", 1)])
     try:
-        spec = ScenarioFile.model_validate(document.data)
+        spec = validate_input(ScenarioFile, document.data)
     except ValidationError as error:
         raise ScenarioError(problems + problems_from_validation(error, name, document, ScenarioFile)) from None
     grid_config, grid_names, network = None, None, None
@@ -92,7 +96,7 @@ def load_scenario(path: str | Path, base_dir: Path | None = None) -> Scenario:
     comm_config = None
     if spec.comm is not None:
         try:
-            comm_config = CommConfig.model_validate(spec.comm)
+            comm_config = validate_input(CommConfig, spec.comm)
         except ValidationError as error:
             problems += problems_from_validation(error, name, document, CommConfig, ("comm",))
     for finding in check_scenario(spec, grid_names, comm_config):
@@ -111,17 +115,19 @@ def load_scenario(path: str | Path, base_dir: Path | None = None) -> Scenario:
 M = TypeVar("M", bound=BaseModel)
 
 
-def load_model_file(path: str | Path, model: type[M]) -> M:
+def load_model_file(path: str | Path, model: type[M], document: YamlDocument | None = None) -> M:
     """Read a YAML file that is one pydantic ``model`` (a study or sweep file), reporting like scenarios."""
     path = Path(path)
     name = display_name_for(path)
-    document, problems = read_yaml(path, name)
+    problems: list[Problem] = []
+    if document is None:
+        document, problems = read_yaml(path, name)
     if document is None or problems:
         raise ScenarioError(problems)
     if not isinstance(document.data, dict):
         raise ScenarioError([Problem(name, "", "expected a mapping of fields", 1)])
     try:
-        return model.model_validate(document.data)
+        return validate_input(model, document.data)
     except ValidationError as error:
         raise ScenarioError(problems_from_validation(error, name, document, model)) from None
 

@@ -11,9 +11,17 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from ..nist import AssociationKind, Domain
+from ..outpaths import is_component
 from .durations import Duration
 
 
@@ -67,6 +75,15 @@ Identifier = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$", min_length=1, max_length=100),
 ]
+def _path_name(value: str) -> str:
+    if not is_component(value) or len(value) > 100:
+        raise ValueError(f"{value!r} is not a name for a results folder: use letters, digits, '_', '.' and '-' "
+                         "(at most 100, no '/', not starting with '.')")
+    return value
+
+
+PathName = Annotated[str, AfterValidator(_path_name)]
+"""A name that becomes one folder of results: no '/', never '.' or '..' (see cosim.outpaths)."""
 DomainName = Annotated[Domain, BeforeValidator(_parse_domain)]
 AssociationKindName = Annotated[AssociationKind, BeforeValidator(_parse_association_kind)]
 
@@ -122,7 +139,8 @@ class EventSection(Section):
 class ScenarioFile(Section):
     """A whole scenario file."""
 
-    name: Identifier
+    kind: Literal["scenario"] = "scenario"
+    name: PathName
     description: str = ""
     run: RunSection
     actors: list[ActorSection] = Field(min_length=1)

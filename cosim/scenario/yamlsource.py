@@ -135,7 +135,7 @@ def parse_yaml(text: str, display_name: str) -> tuple[YamlDocument | None, list[
 class _Frame:
     """A mapping or list being built."""
 
-    __slots__ = ("container", "line", "path", "anchor", "lines", "spread", "size", "key", "key_line", "merges")
+    __slots__ = ("anchor", "container", "key", "key_line", "line", "lines", "merges", "path", "size", "spread")
 
     def __init__(self, container: Any, line: int, path: PathKey, anchor: str | None) -> None:
         self.container = container
