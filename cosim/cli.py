@@ -1,25 +1,32 @@
 """The ``cosim`` command: run, describe and validate scenarios, list application kinds.
 
 Exit codes: 0 success, 1 the run itself failed (results so far are kept),
-2 bad input (scenario problems or bad options), one line per problem on
-stderr and no traceback.
+2 bad input (scenario problems, bad options, an --out folder that cannot
+be used), one line per problem on stderr and no traceback; 130 interrupted
+(Ctrl-C) and 143 terminated (SIGTERM), both with the files closed and the
+manifest saying so.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import ScenarioError
+from .outpaths import OutputPathError
 from .plugins import PluginError, add_to_environment, load_plugins
 from .scenario import load_scenario
 from .scenario.durations import format_duration, parse_duration
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,12 +38,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PluginError as error:
         print(f"cosim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    previous = _terminate_like_interrupt()
     try:
         return int(args.handler(args) or 0)
     except ScenarioError as error:
         for problem in error.problems:
             print(str(problem), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OutputPathError as error:
+        print(f"--out: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a batch scheduler's stop, ``kill``): ends a command the way Ctrl-C does, files closed."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _terminate_like_interrupt() -> Any:
+    """Install the SIGTERM handler (main thread only); returns the handler it replaced, or None."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, help="override run.seed")
     run.add_argument("--until", type=_duration, help="override run.duration (e.g. 6h)")
     run.add_argument("--out", type=Path, help="results folder (default results/<scenario>-seed<N>-<time>)")
+    run.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -124,19 +154,21 @@ def _duration(text: str) -> float:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runner import default_out_dir, run_scenario
+    from .runner import default_out_dir, prepare_out_dir, run_scenario
     from .texttable import format_table
 
     scenario = load_scenario(args.scenario).with_run(seed=args.seed, duration=args.until)
     out_dir = args.out or default_out_dir(scenario)
+    prepare_out_dir(out_dir, overwrite=args.overwrite)  # OutputPathError: exit 2, nothing run
     run = scenario.spec.run
     print(f"Running {scenario.spec.name}: {format_duration(run.duration)} simulated, seed {run.seed} -> {out_dir}")
     with _progress_bar(run.duration, disabled=args.no_progress) as progress:
         try:
             result = run_scenario(scenario, out_dir, progress=progress)
-        except KeyboardInterrupt:
-            print(f"\ninterrupted; results so far are in {out_dir}", file=sys.stderr)
-            return 130
+        except KeyboardInterrupt as stop:
+            how, code = ("terminated", EXIT_TERMINATED) if isinstance(stop, Terminated) else ("interrupted", EXIT_INTERRUPTED)
+            print(f"\n{how}; results so far are in {out_dir}", file=sys.stderr)
+            return code
         except Exception as error:  # the run failed, not the input: keep what was recorded
             print(f"run failed at t={_failed_at(out_dir)}: {type(error).__name__}: {error}", file=sys.stderr)
             print(f"results recorded up to the failure are in {out_dir}", file=sys.stderr)

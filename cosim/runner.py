@@ -7,6 +7,7 @@ how the run ended, so nothing recorded before a failure is lost.
 from __future__ import annotations
 
 import platform
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,7 +20,7 @@ from .events import event_schedule
 from .kernel import World
 from .kernel.world import ProgressCallback
 from .nist import Domain
-from .outpaths import child
+from .outpaths import OutputPathError, child
 from .scenario import Scenario
 from .summary import SummaryRow, summarise, write_summary
 from .wiring.comm import attach_comm
@@ -43,6 +44,40 @@ def default_out_dir(scenario: Scenario, root: Path = Path("results")) -> Path:
     """``results/<scenario>-seed<N>-<UTC timestamp>``: new for every run, sortable by time."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     return child(root, f"{scenario.spec.name}-seed{scenario.spec.run.seed}-{stamp}")
+
+
+RUN_MARKER = "manifest.json"  # a folder holding one is the results of an earlier run
+
+
+def prepare_out_dir(out_dir: Path, overwrite: bool = False) -> None:
+    """Make ``out_dir`` an empty, writable results folder, or raise :class:`OutputPathError` saying why not.
+
+    A folder that is not empty is refused, so that two runs never mix their
+    files (the manifest would vouch for the other run's tables). With
+    ``overwrite`` the results of an earlier run are removed first -- only when
+    the folder holds a run's ``manifest.json``, so that a mistyped ``--out``
+    never clears a folder that is not a results folder.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputPathError(f"{out_dir} is a file, not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        if not overwrite:
+            raise OutputPathError(f"{out_dir} is not empty; give --overwrite to replace an earlier run's results, or another --out")
+        if not (out_dir / RUN_MARKER).is_file():
+            raise OutputPathError(f"{out_dir} is not empty and holds no {RUN_MARKER}: not a results folder, so it is not cleared")
+        for entry in out_dir.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".cosim-write-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise OutputPathError(f"cannot write results in {out_dir}: {error.strerror or error}") from None
 
 
 def versions() -> dict[str, str]:
@@ -96,13 +131,31 @@ def start_recording(world: World, scenario: Scenario, out_dir: Path | None, **ma
 def finish_recording(
     world: World, scenario: Scenario, out_dir: Path | None, status: str, error: str | None, wall_time_s: float, **manifest: object
 ) -> list[SummaryRow]:
-    """Close a run however it ended: link statistics, summary, files and the final manifest."""
-    if world.has_service("comm"):
-        world.service("comm").finish()
+    """Close a run however it ended: link statistics, summary, files and the final manifest.
+
+    A write that fails here (a full disk) does not stop the closing: the
+    recorder trims partial lines and the manifest says ``failed`` if it can
+    still be written. The first such error is raised at the end when the run
+    itself had not failed already.
+    """
+    ended_well = status == "completed"
+    late: OSError | None = None
     rows = summarise(world.recorder.stats, scenario.model)
-    if out_dir is not None:
-        write_summary(Path(out_dir) / "summary.csv", rows)
-    world.recorder.close(status=status, error=error, wall_time_s=round(wall_time_s, 3), simulated_time_s=world.now, **manifest)
+    try:
+        if world.has_service("comm"):
+            world.service("comm").finish()
+        rows = summarise(world.recorder.stats, scenario.model)
+        if out_dir is not None:
+            write_summary(Path(out_dir) / "summary.csv", rows)
+    except OSError as failure:
+        late = failure
+        status, error = "failed", f"{type(failure).__name__}: {failure}"
+    try:
+        world.recorder.close(status=status, error=error, wall_time_s=round(wall_time_s, 3), simulated_time_s=world.now, **manifest)
+    except OSError as failure:
+        late = late or failure
+    if late is not None and ended_well:  # otherwise the run's own error is already on its way up
+        raise late
     return rows
 
 

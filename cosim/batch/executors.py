@@ -10,6 +10,10 @@ so the choice of executor changes the wall time and nothing else.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
+import os
+import signal
+import sys
 import uuid
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Protocol
@@ -50,14 +54,67 @@ class LocalProcesses:
         return f"{self.workers} local processes"
 
     def run(self, tasks: Iterable[RunTask]) -> Iterator[RunOutcome]:
-        with cf.ProcessPoolExecutor(max_workers=self.workers) as pool:
-            futures = {pool.submit(execute, task): task for task in tasks}
+        with cf.ProcessPoolExecutor(max_workers=self.workers, initializer=end_with_parent) as pool:
+            futures = {pool.submit(_execute_in_worker, task): task for task in tasks}
+            finished = False
             try:
                 for future in cf.as_completed(futures):
                     yield _outcome(future, futures[future])
-            finally:  # interrupted (Ctrl-C) or abandoned: do not start the queued runs on the way out
+                finished = True
+            finally:  # interrupted (Ctrl-C, SIGTERM) or abandoned: do not start the queued runs on the way out
                 for future in futures:
                     future.cancel()
+                if not finished:
+                    _stop_workers(pool)
+
+
+def end_with_parent() -> None:
+    """In a worker: receive SIGTERM when the sweep process dies, even by SIGKILL (Linux ``PR_SET_PDEATHSIG``).
+
+    SIGTERM in a worker ends its run like Ctrl-C (files closed, manifest
+    ``interrupted``), so a killed sweep leaves no worker running on.
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    global _STOPPING
+    _STOPPING = True
+    raise KeyboardInterrupt()
+
+
+_STOPPING = False  # set in a worker by SIGTERM/SIGINT
+
+
+def _execute_in_worker(task: RunTask) -> RunOutcome:
+    """One run in a pool worker; a worker told to stop exits once its run has closed its files.
+
+    Exiting matters: sibling workers hold the pool's pipes open, so a worker
+    whose parent died would otherwise wait for its next task for ever.
+    """
+    try:
+        return execute(task)
+    finally:
+        if _STOPPING:
+            os._exit(128 + signal.SIGTERM)
+
+
+def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Ask the workers to end their current run now (SIGTERM), instead of waiting for them on the way out."""
+    processes = getattr(pool, "_processes", None) or {}  # CPython keeps the worker processes here
+    for process in list(processes.values()):
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class TableWriter:
     def __init__(self, path: Path | None, columns: Sequence[str], on_write: Callable[[], None]):
         self.columns = tuple(columns)
         self.rows = 0
+        self.path = path
         self._on_write = on_write
         self._file = None if path is None else open(path, "w", newline="", encoding="utf-8")
         self._csv = None if self._file is None else csv.writer(self._file, lineterminator="\n")
@@ -55,9 +56,8 @@ class TableWriter:
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
-            self._file = None
-            self._csv = None
+            handle, self._file, self._csv = self._file, None, None
+            handle.close()  # closes the descriptor even when its last flush fails
 
 
 class QuantityStats:
@@ -161,20 +161,59 @@ class Recorder:
         tmp.replace(self.out_dir / "manifest.json")
 
     def close(self, **manifest_fields: Any) -> None:
-        """Flush and close every file, then record file hashes in the manifest."""
-        self.flush()
-        for writer in self._tables.values():
-            writer.close()
+        """Flush and close every file, then record file hashes in the manifest.
+
+        When a write fails (a full disk), every file is still closed, a line
+        cut short is trimmed from its end (a CSV or JSONL file stays readable
+        line by line), and the manifest says ``failed`` with the error if it
+        can still be written; then the first error is raised.
+        """
+        failure: OSError | None = None
+        closers: list[tuple[Path | None, Callable[[], None]]] = [(w.path, w.close) for w in self._tables.values()]
         if self._events is not None:
-            self._events.close()
-            self._events = None
-        self.write_manifest(files=self.file_digests(), **manifest_fields)
+            events, self._events = self._events, None
+            closers.append((self.out_dir / "events.jsonl" if self.out_dir else None, events.close))
+        for path, close in closers:
+            try:
+                close()
+            except OSError as error:
+                failure = failure or error
+                if path is not None:
+                    trim_partial_line(path)
+        if failure is not None:
+            manifest_fields = {**manifest_fields, "status": "failed", "error": f"{type(failure).__name__}: {failure}"}
+        try:
+            self.write_manifest(files=self.file_digests(), **manifest_fields)
+        except OSError as error:
+            failure = failure or error
+        if failure is not None:
+            raise failure
 
     def file_digests(self) -> dict[str, dict[str, Any]]:
         """SHA-256 and size of every data file (everything but the manifest)."""
         if self.out_dir is None:
             return {}
         return {path.name: {"sha256": sha256_of(path), "bytes": path.stat().st_size} for path in data_files(self.out_dir)}
+
+
+def trim_partial_line(path: Path) -> None:
+    """Cut ``path`` back to its last complete line (after a write failed half way); best effort."""
+    try:
+        with open(path, "rb+") as handle:
+            end = handle.seek(0, 2)
+            position = end
+            while position > 0:
+                step = min(65536, position)
+                handle.seek(position - step)
+                block = handle.read(step)
+                newline = block.rfind(b"\n")
+                if newline >= 0:
+                    handle.truncate(position - step + newline + 1)
+                    return
+                position -= step
+            handle.truncate(0)
+    except OSError:
+        pass
 
 
 def data_files(out_dir: Path) -> Iterable[Path]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..plugins import PluginError, load_plugins
@@ -21,11 +22,12 @@ from ..errors import Problem, ScenarioError
 from ..grid import GridBuildError, GridConfig, Network
 from ..nist import Actor, Application, Association, SmartGridModel
 from .checks import NestedErrors, check_scenario
+from .durations import parse_duration
 from .gridrefs import element_names, parse_grid
 from .messages import problems_from_validation
 from .schema import ScenarioFile
 from .strictvalues import validate_input
-from .yamlsource import YamlDocument, format_path, read_yaml
+from .yamlsource import YamlDocument, format_path, parse_yaml, read_yaml
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,37 @@ class Scenario:
     network: Network | None = None  # built from ``grid`` while validating; immutable, so runs share it
 
     def with_run(self, **changes: object) -> "Scenario":
-        """A copy with ``run`` fields replaced (``seed=7``, ``duration=3600.0``), as the CLI overrides do."""
-        run = self.spec.run.model_copy(update={k: v for k, v in changes.items() if v is not None})
-        return dataclasses.replace(self, spec=self.spec.model_copy(update={"run": run}))
+        """A copy with ``run`` fields replaced (``seed=7``, ``duration=3600.0``), as the CLI overrides do.
+
+        ``source`` and ``sha256`` become those of the effective scenario (the
+        file with the new ``run`` values), so the ``scenario.yaml`` saved beside
+        the results re-runs exactly what ran.
+        """
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            return self
+        run = self.spec.run.model_copy(update=changes)
+        source = effective_source(self.source, self.display_name, changes)
+        return dataclasses.replace(
+            self, spec=self.spec.model_copy(update={"run": run}), source=source, sha256=hashlib.sha256(source).hexdigest()
+        )
+
+
+def effective_source(source: bytes, display_name: str, run_changes: dict[str, object]) -> bytes:
+    """The scenario file's text with ``run`` fields replaced, headed by a comment saying so (comments are not kept)."""
+    document, _ = parse_yaml(source.decode("utf-8"), display_name)
+    data = dict(document.data) if document is not None and isinstance(document.data, dict) else {}
+    data["run"] = {**(data.get("run") or {}), **run_changes}
+    shown = ", ".join(f"run.{k}={v!r}" for k, v in run_changes.items())
+    header = f"# {display_name} as it ran, with {shown} from the command line\n"
+    duration = run_changes.get("duration")
+    if isinstance(duration, float) and isinstance(data.get("events"), list):
+        # A shorter run never reaches these events; kept, they would make the saved file invalid.
+        kept = [e for e in data["events"] if not (isinstance(e, dict) and _seconds(e.get("at")) > duration)]
+        if len(kept) < len(data["events"]):
+            header += f"# ({len(data['events']) - len(kept)} events after the end of the shorter run left out)\n"
+            data["events"] = kept
+    return (header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)).encode("utf-8")
 
 
 def display_name_for(path: Path) -> str:
@@ -110,6 +140,13 @@ def load_scenario(path: str | Path, base_dir: Path | None = None, document: Yaml
     source = path.read_bytes()
     digest = hashlib.sha256(source).hexdigest()
     return Scenario(path.resolve(), name, digest, source, base_dir, spec, build_model(spec), grid_config, comm_config, network)
+
+
+def _seconds(value: object) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError:
+        return 0.0
 
 
 M = TypeVar("M", bound=BaseModel)
