@@ -381,10 +381,14 @@ class MeterPopulationParams(_Model):
 
 
 class ExposeConfig(_Model):
-    """Hint for hardware in the loop: serve this device's registers on a real Modbus TCP socket."""
+    """Hint for hardware in the loop: serve this device's registers on a real Modbus TCP socket.
+
+    The scenario names devices and may ask for a port; the address the port
+    is bound to is decided by the bench file alone (``hil.modbus.host``), so a
+    scenario cannot move a server off loopback.
+    """
 
     port: int | None = Field(None, ge=1, le=65535, description="TCP port; None: the HIL server picks")
-    host: str = "127.0.0.1"
 
 
 class DeviceConfig(_Model):

@@ -43,6 +43,7 @@ scenario. Shape (YAML; every field optional, defaults shown)::
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -55,13 +56,31 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is this machine's loopback interface."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class ModbusServeConfig(_Model):
-    host: str = "127.0.0.1"
+    host: str = Field("127.0.0.1", description="address the Modbus servers bind; only the bench decides it")
+    allow_non_loopback: bool = Field(False, description="needed to bind anything but loopback (then logged at start)")
     gateway_port: int = Field(default=1502, ge=0, le=65535)
     unit_ids: Literal["sequential", "device"] = "sequential"
     expose: list[str] = Field(default_factory=list)
     allow_protection_writes: bool = False
     max_connections: int = Field(default=32, ge=1, le=1024)
+
+    @model_validator(mode="after")
+    def _loopback_unless_allowed(self) -> "ModbusServeConfig":
+        if not is_loopback(self.host) and not self.allow_non_loopback:
+            raise ValueError(f"host {self.host!r} is not loopback: it would serve the simulated grid to the network; "
+                             "set allow_non_loopback: true to mean it")
+        return self
 
 
 class PointMapping(_Model):

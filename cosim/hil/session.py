@@ -27,7 +27,7 @@ from cosim.comm.modbus.server import ModbusServer
 
 from .bridge import IoThread, SimInbox
 from .clock import RealtimeLoop, lag_monitor
-from .config import HilSettings
+from .config import HilSettings, is_loopback
 from .external import check_mapping, poll_external_device
 from .modbus_tcp import ModbusTcpServer, TcpModbusTransport
 from .mqtt import PahoMqttClient
@@ -70,7 +70,6 @@ class Exposure:
     bank: RegisterBank
     unit_id: int
     port: int | None  # None: the gateway port
-    host: str | None
 
 
 @dataclass(frozen=True)
@@ -102,13 +101,13 @@ class HilSession:
 
     # -- what to serve ----------------------------------------------------------------
     def expose(self, device_id: str, kind: str, bank: RegisterBank, *, register_map: Any = None,
-               unit_id: int = 1, port: int | None = None, host: str | None = None) -> None:
+               unit_id: int = 1, port: int | None = None) -> None:
         """Serve ``bank`` over Modbus TCP (before :meth:`start`). ``register_map`` enables the protection guard."""
         if any(e.device_id == device_id for e in self.exposures):
             raise HilError(f"device {device_id!r} is exposed twice")
         if register_map is not None and not self.settings.modbus.allow_protection_writes:
             bank = ProtectionGuard(bank, register_map)
-        self.exposures.append(Exposure(device_id, kind, bank, unit_id, port, host))
+        self.exposures.append(Exposure(device_id, kind, bank, unit_id, port))
 
     def expose_devices(self) -> int:
         """Expose the world's ``devices`` service entries that ask for it; returns how many."""
@@ -132,7 +131,7 @@ class HilSession:
             kind = getattr(device.kind, "value", device.kind)
             self.expose(device_id, str(kind), store, register_map=getattr(store, "register_map", None),
                         unit_id=int(getattr(config, "unit_id", 1) or 1),
-                        port=getattr(hint, "port", None), host=getattr(hint, "host", None))
+                        port=getattr(hint, "port", None))
             count += 1
         return count
 
@@ -160,7 +159,7 @@ class HilSession:
             for exposure in own:
                 server = ModbusServer()
                 server.add_unit(exposure.unit_id, exposure.bank, default=True)
-                self._listen(server, exposure.host or settings.modbus.host, exposure.port or 0,
+                self._listen(server, settings.modbus.host, exposure.port or 0,
                              [(exposure, exposure.unit_id)])
         except OSError as error:
             self.close()
@@ -177,6 +176,9 @@ class HilSession:
         edge = ModbusTcpServer(server, self.io, self.inbox, host, port,
                                max_connections=self.settings.modbus.max_connections)
         bound = edge.start()
+        if not is_loopback(host):  # allowed by the bench (allow_non_loopback); said out loud every time
+            print(f"hil: Modbus TCP on {host}:{bound} is reachable beyond this machine (bench modbus.host)", file=self.stream,
+                  flush=True)
         edge.observer = self._observer(bound)
         self.servers.append(edge)
         for exposure, unit in units:

@@ -48,18 +48,18 @@ class Scenario:
     def with_run(self, **changes: object) -> "Scenario":
         """A copy with ``run`` fields replaced (``seed=7``, ``duration=3600.0``), as the CLI overrides do.
 
-        ``source`` and ``sha256`` become those of the effective scenario (the
-        file with the new ``run`` values), so the ``scenario.yaml`` saved beside
-        the results re-runs exactly what ran.
+        ``source`` becomes the effective scenario (the file with the new
+        ``run`` values), so the ``scenario.yaml`` saved beside the results
+        re-runs exactly what ran; ``sha256`` stays the hash of the file as
+        given (the manifest's ``scenario_sha256`` names the input file, and the
+        saved copy has its own hash among the result files).
         """
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
             return self
         run = self.spec.run.model_copy(update=changes)
         source = effective_source(self.source, self.display_name, changes)
-        return dataclasses.replace(
-            self, spec=self.spec.model_copy(update={"run": run}), source=source, sha256=hashlib.sha256(source).hexdigest()
-        )
+        return dataclasses.replace(self, spec=self.spec.model_copy(update={"run": run}), source=source)
 
 
 def effective_source(source: bytes, display_name: str, run_changes: dict[str, object]) -> bytes:
