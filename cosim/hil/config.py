@@ -74,6 +74,8 @@ class ModbusServeConfig(_Model):
     expose: list[str] = Field(default_factory=list)
     allow_protection_writes: bool = False
     max_connections: int = Field(default=32, ge=1, le=1024)
+    max_connections_per_client: int = Field(default=8, ge=1, le=1024, description="connections one client address may hold")
+    idle_timeout_s: float = Field(default=60.0, gt=0, description="wall seconds without a request before a connection is closed")
 
     @model_validator(mode="after")
     def _loopback_unless_allowed(self) -> "ModbusServeConfig":

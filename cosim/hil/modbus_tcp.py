@@ -72,6 +72,7 @@ class EdgeCounters:
     requests: int = 0
     busy: int = 0
     closed_malformed: int = 0
+    closed_idle: int = 0
 
 
 class ModbusTcpServer:
@@ -82,13 +83,19 @@ class ModbusTcpServer:
     """
 
     def __init__(self, server: ModbusServer, io: IoThread, inbox: SimInbox, host: str = "127.0.0.1",
-                 port: int = 0, max_connections: int = 32, observer: RequestObserver | None = None) -> None:
+                 port: int = 0, max_connections: int = 32, observer: RequestObserver | None = None,
+                 idle_timeout_s: float | None = 60.0, max_connections_per_client: int = 8) -> None:
         self.server = server
         self.io = io
         self.inbox = inbox
         self.host = host
         self.port = port
         self.max_connections = max_connections
+        # Silent sockets would hold the connection slots for good: a connection that sends no request for
+        # idle_timeout_s wall seconds is closed, and one client address may hold only so many slots.
+        self.idle_timeout_s = idle_timeout_s
+        self.max_connections_per_client = max_connections_per_client
+        self._per_client: dict[str, int] = {}
         self.observer = observer
         self.counters = EdgeCounters()
         self._listener: asyncio.base_events.Server | None = None
@@ -116,17 +123,24 @@ class ModbusTcpServer:
 
     # -- I/O thread --------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._open >= self.max_connections:
+        peer = writer.get_extra_info("peername")
+        client = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        if self._open >= self.max_connections or self._per_client.get(client, 0) >= self.max_connections_per_client:
             self.counters.refused_connections += 1
             writer.close()
             return
         self._open += 1
+        self._per_client[client] = self._per_client.get(client, 0) + 1
         self._writers.add(writer)
         self.counters.connections += 1
         loop = asyncio.get_running_loop()
         try:
             while True:
-                adu = await read_adu(reader)
+                try:
+                    adu = await asyncio.wait_for(read_adu(reader), self.idle_timeout_s)
+                except asyncio.TimeoutError:
+                    self.counters.closed_idle += 1
+                    break
                 self.counters.requests += 1
                 answer: asyncio.Future[bytes | None] = loop.create_future()
                 if not self.inbox.offer(functools.partial(self._handle, adu, answer, loop)):
@@ -144,6 +158,9 @@ class ModbusTcpServer:
             pass
         finally:
             self._open -= 1
+            self._per_client[client] -= 1
+            if not self._per_client[client]:
+                del self._per_client[client]
             self._writers.discard(writer)
             writer.close()
 

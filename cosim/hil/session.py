@@ -173,8 +173,9 @@ class HilSession:
         return self.endpoints
 
     def _listen(self, server: ModbusServer, host: str, port: int, units: list[tuple[Exposure, int]]) -> None:
-        edge = ModbusTcpServer(server, self.io, self.inbox, host, port,
-                               max_connections=self.settings.modbus.max_connections)
+        modbus = self.settings.modbus
+        edge = ModbusTcpServer(server, self.io, self.inbox, host, port, max_connections=modbus.max_connections,
+                               idle_timeout_s=modbus.idle_timeout_s, max_connections_per_client=modbus.max_connections_per_client)
         bound = edge.start()
         if not is_loopback(host):  # allowed by the bench (allow_non_loopback); said out loud every time
             print(f"hil: Modbus TCP on {host}:{bound} is reachable beyond this machine (bench modbus.host)", file=self.stream,
