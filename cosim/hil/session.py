@@ -147,7 +147,7 @@ class HilSession:
         own = [e for e in self.exposures if e.port is not None]
         try:
             if gateway:
-                server, units = ModbusServer(), []
+                server, units = ModbusServer(broadcast_writes=False), []
                 for number, exposure in enumerate(gateway, start=1):
                     unit = number if settings.modbus.unit_ids == "sequential" else exposure.unit_id
                     if unit in server.banks:
@@ -157,7 +157,7 @@ class HilSession:
                     units.append((exposure, unit))
                 self._listen(server, settings.modbus.host, settings.modbus.gateway_port, units)
             for exposure in own:
-                server = ModbusServer()
+                server = ModbusServer(broadcast_writes=False)
                 server.add_unit(exposure.unit_id, exposure.bank, default=True)
                 self._listen(server, settings.modbus.host, exposure.port or 0,
                              [(exposure, exposure.unit_id)])

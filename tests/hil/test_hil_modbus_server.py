@@ -71,7 +71,8 @@ def test_gateway_unit_ids_broadcast_and_self(tmp_path):
         assert wire.ask(adu(4, 0xFF, read_hr0))[7:] == b"\x83\x0b"       # two units, no default: 0B
         assert wire.ask(adu(5, 0, b"\x05\x00\x00\x00\x00")) is None      # broadcast write: no answer
         wire.close()
-    assert meter.get("service_connected") is False                       # ...but applied
+    assert meter.get("service_connected") is True                        # ...and not applied (docs/hil.md)
+    assert relay.get("trip_command") is False
 
 
 def test_protection_settings_are_locked_for_real_masters_unless_the_bench_allows(tmp_path):

@@ -11,7 +11,10 @@ Unit identifier rules (decided here, documented in docs/comm.md):
   when there is just one (libmodbus and many masters send 0xFF by default).
 * ``0`` is broadcast, as on a serial line (Modbus over Serial Line v1.02,
   2.1): write requests are applied to every bank and never answered; reads
-  to 0 are discarded unanswered.
+  to 0 are discarded unanswered. A server built with
+  ``broadcast_writes=False`` (every port served to real masters in HIL)
+  applies no broadcast write at all: one FC05 to unit 0 would otherwise trip
+  every breaker and switch every meter of a port at once.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class ModbusServer:
     default_unit: int | None = None
     counters: ServerCounters = field(default_factory=ServerCounters)
     last_error: str = ""  # why the last request was refused or dropped (for the trace)
+    broadcast_writes: bool = True  # False: a write to unit 0 is dropped, not applied to every unit
 
     def add_unit(self, unit_id: int, bank: RegisterBank, default: bool = False) -> None:
         """Serve ``bank`` under ``unit_id`` (1..247); ``default=True`` also makes it unit 0xFF."""
@@ -112,6 +116,10 @@ class ModbusServer:
         if request.function.is_read:
             self.counters.unanswered += 1
             self.last_error = "read broadcast to unit 0 discarded"
+            return
+        if not self.broadcast_writes:
+            self.counters.unanswered += 1
+            self.last_error = "write broadcast to unit 0 refused (address each unit)"
             return
         for bank in self.banks.values():
             try:
