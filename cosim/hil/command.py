@@ -2,7 +2,9 @@
 
 Exit codes follow ``cosim run``: 0 the run reached its end, 1 it failed
 (results so far are kept), 2 bad input (scenario, bench file, a port that
-cannot be bound), 130 interrupted by SIGINT or SIGTERM -- results are flushed
+cannot be bound), 3 the bench's MQTT broker cannot be reached within
+``mqtt.connect_timeout_s`` or refuses the credentials or TLS (unless the
+bench sets ``mqtt.allow_degraded``: then the manifest says ``degraded``), 130 interrupted by SIGINT or SIGTERM -- results are flushed
 and the manifest says ``interrupted``.
 """
 
@@ -17,6 +19,7 @@ from typing import Any, TextIO
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_BENCH_UNAVAILABLE = 3  # the bench's MQTT broker cannot be reached or refuses us (one line says which)
 EXIT_INTERRUPTED = 130
 
 
@@ -71,7 +74,18 @@ def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = N
     status, error_text, code = "completed", None, 0
     started = time.perf_counter()
     previous_term = signal.signal(signal.SIGTERM, _interrupt)
+    degraded: str | None = None
     try:
+        if settings.mqtt is not None:
+            from .brokercheck import probe_broker
+
+            degraded = probe_broker(settings.mqtt)
+            if degraded is not None and not settings.mqtt.allow_degraded:
+                print(f"cosim serve: {degraded}", file=stream)
+                status, error_text, code = "failed", degraded, EXIT_BENCH_UNAVAILABLE
+                return code
+            if degraded is not None:
+                print(f"cosim serve: running degraded (bench mqtt.allow_degraded): {degraded}", file=stream, flush=True)
         try:
             session.expose_devices()
             session.use_real_broker()
@@ -84,7 +98,8 @@ def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = N
             world, scenario, out_dir, realtime_factor=settings.factor,
             hil={"modbus": [e.__dict__ for e in endpoints],
                  "masters": [m.id for m in settings.masters],
-                 "mqtt_broker": None if settings.mqtt is None else f"{settings.mqtt.host}:{settings.mqtt.port}"})
+                 "mqtt_broker": None if settings.mqtt is None else f"{settings.mqtt.host}:{settings.mqtt.port}",
+                 "degraded": degraded})
         print(f"Serving {scenario.spec.name} at {settings.factor:g}x real time for {run.duration:g} s simulated -> {out_dir}",
               file=stream, flush=True)
         for e in endpoints:
@@ -108,6 +123,8 @@ def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = N
         lag = session.lag_statistics()
         finish_recording(world, scenario, out_dir, status, error_text, time.perf_counter() - started,
                          hil_lag=lag, hil_inbox_refused=session.inbox.refused)
+        if lag and degraded:
+            print(f"degraded run: {degraded}", file=stream, flush=True)
         if lag:
             print(f"lag p50 {lag['p50_s'] * 1e3:.2f} ms, p99 {lag['p99_s'] * 1e3:.2f} ms, max {lag['max_s'] * 1e3:.2f} ms",
                   file=stream, flush=True)

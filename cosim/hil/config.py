@@ -158,6 +158,8 @@ class MqttBrokerConfig(_Model):
     reconnect_max_s: float = Field(default=30.0, gt=0)
     outbox: int = Field(default=1000, ge=1)
     inbox: int = Field(default=1000, ge=1)
+    connect_timeout_s: float = Field(default=10.0, gt=0, description="wall seconds the first connection may take before the serve fails")
+    allow_degraded: bool = Field(default=False, description="serve without the broker (marked degraded) instead of failing")
 
     @model_validator(mode="after")
     def _consistent(self) -> "MqttBrokerConfig":
