@@ -24,6 +24,9 @@ from .yamlsource import PathKey
 
 Finding = tuple[PathKey, str]
 
+MAX_RUN_STEPS = 100_000_000
+"""Application steps in one run: a day at 1 ms fits; a step of a nanosecond would never end."""
+
 
 @dataclass(frozen=True)
 class NestedErrors:
@@ -160,6 +163,9 @@ def _run_and_events(scenario: ScenarioFile) -> Iterator[Finding]:
     run = scenario.run
     if run.step > run.duration:
         yield ("run", "step"), f"step {format_duration(run.step)} is longer than the run ({format_duration(run.duration)})"
+    elif run.duration / run.step > MAX_RUN_STEPS:
+        yield ("run", "step"), (f"step {format_duration(run.step)} makes {run.duration / run.step:,.0f} steps in the run "
+                                f"({format_duration(run.duration)}); at most {MAX_RUN_STEPS:,}")
     for index, event in enumerate(scenario.events):
         if event.at > run.duration:
             yield ("events", index, "at"), f"{format_duration(event.at)} is after the end of the run ({format_duration(run.duration)})"

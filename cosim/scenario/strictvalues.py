@@ -79,7 +79,7 @@ def _suspects(raw: Any) -> Iterator[tuple[tuple[Any, ...], Any]]:
             if isinstance(item, bool):
                 yield path + (key,), item
             elif isinstance(item, float):
-                if not math.isfinite(item):
+                if not math.isfinite(item) or abs(item) > _INT64:  # 1e300 is finite, but not as an int field
                     yield path + (key,), item
             elif isinstance(item, int):
                 if abs(item) > _INT64:
