@@ -54,6 +54,7 @@ from cosim.grid.network import (
 )
 
 CASES_DIR = Path(__file__).parent / "cases"
+MAX_CASE_BYTES = 256 * 2**20  # the largest MATPOWER cases (ACTIVSg70k, about 60 MB as .m) fit
 
 
 class _Item(BaseModel):
@@ -273,6 +274,11 @@ def resolve_case(case: str, base_dir: Path) -> Path:
     path = Path(case)
     candidate = path if path.is_absolute() else base_dir / path
     if candidate.exists():
+        # A device or FIFO (/dev/zero) would be read for ever; a case file is a regular file of bounded size.
+        if not candidate.is_file():
+            raise GridBuildError(f"case: {str(candidate)!r} is not a regular file")
+        if candidate.stat().st_size > MAX_CASE_BYTES:
+            raise GridBuildError(f"case: {str(candidate)!r} is larger than {MAX_CASE_BYTES // 2**20} MB")
         return candidate
     for shipped in (CASES_DIR / case, CASES_DIR / f"{case}.m", CASES_DIR / f"{case}.json"):
         if shipped.exists():
