@@ -18,6 +18,7 @@ from . import __version__
 from .domains import RunContext, domain_process
 from .events import event_schedule
 from .kernel import World
+from .kernel.recorder import trim_partial_line
 from .kernel.world import ProgressCallback
 from .nist import Domain
 from .outpaths import OutputPathError, child
@@ -150,6 +151,8 @@ def finish_recording(
     except OSError as failure:
         late = failure
         status, error = "failed", f"{type(failure).__name__}: {failure}"
+        if out_dir is not None and (Path(out_dir) / "summary.csv").exists():
+            trim_partial_line(Path(out_dir) / "summary.csv")
     try:
         world.recorder.close(status=status, error=error, wall_time_s=round(wall_time_s, 3), simulated_time_s=world.now, **manifest)
     except OSError as failure:

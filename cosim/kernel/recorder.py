@@ -173,11 +173,14 @@ class Recorder:
         if self._events is not None:
             events, self._events = self._events, None
             closers.append((self.out_dir / "events.jsonl" if self.out_dir else None, events.close))
-        for path, close in closers:
+        for _, close in closers:
             try:
                 close()
             except OSError as error:
                 failure = failure or error
+        if failure is not None or manifest_fields.get("status") == "failed":
+            # Any file may have taken half a row when a write failed (here or during the run).
+            for path, _ in closers:
                 if path is not None:
                     trim_partial_line(path)
         if failure is not None:
