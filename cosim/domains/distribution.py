@@ -24,8 +24,6 @@ from ..operations.crews import CrewChannel, WorkOrder, WorkReport, orders_topic,
 from ..operations.oms import OUTAGE_COLUMNS, OutageTracker, indices_fields
 from .context import RunContext
 from .registry import Params, application
-from devices.field.base import DeviceLayer
-from devices.field.handle import operate_by_hand
 
 
 class FieldCrewParams(Params):
@@ -56,6 +54,8 @@ def field_crews(world: World, actor: Actor, params: FieldCrewParams, ctx: RunCon
 
     def layer() -> Any:
         if not world.has_service("devices"):
+            from devices.field.base import DeviceLayer  # here, not at import: devices.config imports the domains
+
             world.add_service("devices", DeviceLayer(world, grid, None))  # a grid with no devices: handles only
         return world.service("devices")
 
@@ -103,6 +103,8 @@ def field_crews(world: World, actor: Actor, params: FieldCrewParams, ctx: RunCon
             else:
                 work_s = params.switching_min * 60.0
                 yield world.timeout(work_s)
+                from devices.field.handle import operate_by_hand
+
                 by = operate_by_hand(layer(), order.switch, order.task == "close")
                 note = f"{order.task} {order.switch} ({by})"
             last_done[0] = world.now
