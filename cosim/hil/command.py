@@ -58,11 +58,16 @@ def handle(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"factor": args.factor})
     scenario = load_scenario(args.scenario).with_run(duration=args.until)
     out_dir = args.out or default_out_dir(scenario)
-    return serve(scenario, settings, out_dir)
+    return serve(scenario, settings, out_dir, gateway_port_requested=args.modbus_port is not None)
 
 
-def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = None) -> int:
-    """Serve ``scenario`` with bench ``settings``, results in ``out_dir``; returns the exit code."""
+def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = None, *,
+          gateway_port_requested: bool = False) -> int:
+    """Serve ``scenario`` with bench ``settings``, results in ``out_dir``; returns the exit code.
+
+    ``gateway_port_requested``: the user chose the gateway port (``--modbus-port``); a bench where no served
+    device uses the gateway refuses that, rather than ignore it.
+    """
     from ..runner import build_world, finish_recording, start_recording
     from .session import HilError, HilSession
 
@@ -88,6 +93,14 @@ def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = N
                 print(f"cosim serve: running degraded (bench mqtt.allow_degraded): {degraded}", file=stream, flush=True)
         try:
             session.expose_devices()
+            on_gateway = [e for e in session.exposures if e.port is None]
+            if gateway_port_requested and not on_gateway:
+                raise HilError("--modbus-port sets the gateway port, but no served device uses it "
+                               + ("(every exposed device has a port of its own)" if session.exposures else
+                                  "(no device is exposed: give one `expose: {}` in the scenario or list it in modbus.expose)"))
+            if not session.exposures:
+                print("cosim serve: no device is served over Modbus (mark devices with `expose: {}` in the scenario, "
+                      "or list their ids in the bench's modbus.expose)", file=stream, flush=True)
             session.use_real_broker()
             endpoints = session.start()
         except HilError as error:
