@@ -274,6 +274,32 @@ class DerInverterParams(CommonParams):
     ieee1547: Ieee1547Params = Field(default_factory=lambda: Ieee1547Params.model_validate({}), description="enabled, category (I, II, III), enter_service_delay_s, enter_service_ramp_s")
 
 
+class PlantControllerParams(CommonParams):
+    sample_period_s: Duration = Field(60.0, gt=0, description="time between recorded samples of output and set-point; orders and ramp steps also wake the device")
+    control_period_s: Duration = Field(4.0, gt=0, description="set-point update period while the unit ramps (a unit load controller's cycle)")
+    ramp_rate_mw_per_min: float = Field(gt=0, description="largest set-point change per minute, up or down")
+    p_min_mw: float = Field(0.0, description="lowest set-point (economic minimum); negative only with storage")
+    p_max_mw: float = Field(gt=0, description="highest set-point (maximum capability)")
+    storage: bool = Field(False, description="the unit may absorb power (p_min_mw < 0)")
+    basepoint_mw: float | None = Field(None, description="basepoint before the first dispatch; default: the generator's p_mw in the grid")
+
+    @model_validator(mode="after")
+    def _limits(self) -> "PlantControllerParams":
+        if self.p_min_mw > self.p_max_mw:
+            raise ValueError(f"p_min_mw {self.p_min_mw:g} above p_max_mw {self.p_max_mw:g}")
+        if self.p_min_mw < 0 and not self.storage:
+            raise ValueError(f"p_min_mw {self.p_min_mw:g} < 0: a generating unit does not absorb power (set storage: true for storage)")
+        _check_against_map(standard_map(DeviceKind.PLANT_CONTROLLER), self.register_values())
+        return self
+
+    def register_values(self) -> dict[str, Value]:
+        values: dict[str, Value] = {"ramp_rate_mw_per_min": self.ramp_rate_mw_per_min, "p_min_mw": self.p_min_mw,
+                                    "p_max_mw": self.p_max_mw}
+        if self.basepoint_mw is not None:
+            values["basepoint_mw"] = self.basepoint_mw
+        return values
+
+
 _ANALOG: dict[str, tuple[str, ...]] = {
     "bus": ("vm_pu", "v_kv", "va_deg", "frequency_hz"),
     "branch": ("p_mw", "q_mvar", "i_a", "p_to_mw", "q_to_mvar", "i_to_a"),
@@ -549,6 +575,22 @@ class EsiGatewayConfig(DeviceConfig):
         return True
 
 
+class PlantControllerConfig(DeviceConfig):
+    """Plant controller: basepoint and regulation in, ramp-limited set-point to a generator (or cap of a renewable DER)."""
+
+    kind: Literal["plant_controller"]
+    generator: str | None = Field(None, description="the grid generator it dispatches")
+    der: str | None = Field(None, description="or: the grid DER of a renewable plant it caps (wind or solar park)")
+    params: PlantControllerParams
+    refs: ClassVar[dict[str, str]] = {"generator": "gen", "der": "der"}
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> "PlantControllerConfig":
+        if (self.generator is None) == (self.der is None):
+            raise ValueError("a plant_controller needs exactly one of generator and der (the unit it controls)")
+        return self
+
+
 class MeterPopulationConfig(DeviceConfig):
     """Thousands of meters as numpy arrays behind one process; their nodes are a comm node_group."""
 
@@ -608,6 +650,7 @@ CONFIG_MODELS: dict[str, type[DeviceConfig]] = {
     "esi_gateway": EsiGatewayConfig,
     "meter_population": MeterPopulationConfig,
     "dr_site_population": DrSitePopulationConfig,
+    "plant_controller": PlantControllerConfig,
 }
 """Device kind (the ``kind:`` of an entry) -> its model."""
 

@@ -48,5 +48,38 @@ class SwitchCapacitor:
     closed: bool
 
 
-Intent = TripBreaker | CloseBreaker | OpenSwitch | CloseSwitch | SwitchCapacitor
+@dataclasses.dataclass(frozen=True)
+class DispatchUnit:
+    """Move generating unit ``generator_id`` to ``p_mw`` (a plant controller's ramp-limited set-point)."""
+
+    generator_id: str
+    p_mw: float
+
+
+@dataclasses.dataclass(frozen=True)
+class SetUnitOnline:
+    """Put generating unit ``generator_id`` in service (``online=True``) or take it off line."""
+
+    generator_id: str
+    online: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class SetAvailablePower:
+    """The resource of renewable plant ``der_id`` (wind, sun) now allows ``p_mw``."""
+
+    der_id: str
+    p_mw: float
+
+
+@dataclasses.dataclass(frozen=True)
+class CapPlantOutput:
+    """Hold renewable plant ``der_id`` at or below ``p_limit_mw`` (None: no cap)."""
+
+    der_id: str
+    p_limit_mw: float | None
+
+
+Intent = (TripBreaker | CloseBreaker | OpenSwitch | CloseSwitch | SwitchCapacitor | DispatchUnit | SetUnitOnline
+          | SetAvailablePower | CapPlantOutput)
 """Every intent a device state machine can emit."""

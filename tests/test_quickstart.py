@@ -70,7 +70,8 @@ def test_the_capacity_auction_clears_where_supply_meets_the_demand_curve(run):
 
 
 def test_scada_polls_travel_as_modbus_and_arrive(run):
-    modbus = [m for m in read(run / "messages.csv") if m["protocol"] == "modbus"]
+    # (the wind farm's turbines also write their available power to the park controller, on the farm's own node)
+    modbus = [m for m in read(run / "messages.csv") if m["protocol"] == "modbus" and m["path"] != "wind_farm"]
     assert modbus
     delivered = [m for m in modbus if m["status"] == "delivered"]
     assert len(delivered) >= 0.999 * len(modbus)

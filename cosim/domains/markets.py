@@ -81,6 +81,7 @@ from ..markets.wire import PayloadError, decode, encode
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
 from .context import RunContext
+from .plant_dispatch import DispatchParams, PlantDispatcher
 from .registry import Params, application
 
 
@@ -185,6 +186,7 @@ class IsoMarketParams(Params):
     capacity: CapacityParams | None = None
     energy: EnergyParams | None = None
     settlement: SettlementParams = Field(default_factory=lambda: SettlementParams.model_validate({}))
+    dispatch: DispatchParams | None = Field(None, description="plants that receive SCED basepoints (and AGC regulation) over Modbus")
 
 
 @dataclasses.dataclass
@@ -257,11 +259,16 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
         ("pjm/prd/register/+", on_prd), ("pjm/lm/event", on_lm_event), ("pjm/mv/+", on_mv),
     ])
     running = []
+    dispatcher = None
+    if params.dispatch is not None:
+        dispatcher = PlantDispatcher(world, me, params.dispatch.node or params.node or me, params.dispatch)
+        if params.dispatch.agc is not None:
+            running.append(world.process(dispatcher.run_agc()))
     if params.capacity is not None:
         running.append(world.process(_capacity_market(world, me, params.capacity, state, mqtt)))
     if params.energy is not None:
         case = resolve_case(params.energy.case, ctx.base_dir)
-        running.append(world.process(_energy_market(world, me, params.energy, case, state, mqtt)))
+        running.append(world.process(_energy_market(world, me, params.energy, case, state, mqtt, dispatcher)))
         settle_at = params.settlement.at or max(ctx.duration_s - 1800.0, 0.0)
         running.append(world.process(_settlement(world, me, params, settle_at, state, mqtt)))
     if running:
@@ -374,8 +381,8 @@ def _capacity_market(world: World, me: str, params: CapacityParams, state: _Mark
 # -- energy market -------------------------------------------------------------------------
 
 def _energy_market(world: World, me: str, params: EnergyParams, case: DcMarketCase, state: _MarketState,
-                   mqtt: MqttEndpoint) -> Generator[Any, Any, None]:
-    """SCED each interval; its LMPs and DR dispatch apply to [now, now + interval)."""
+                   mqtt: MqttEndpoint, dispatcher: PlantDispatcher | None = None) -> Generator[Any, Any, None]:
+    """SCED each interval; its LMPs and DR dispatch apply to [now, now + interval); basepoints go to the plants."""
     load_index = {d.name: i for i, d in enumerate(case.loads)}
     default_mw = np.array([d.mw for d in case.loads])
     interval = float(params.interval)
@@ -406,6 +413,12 @@ def _energy_market(world: World, me: str, params: EnergyParams, case: DcMarketCa
             world.record(me, "prd_cleared", sum(result.prd_mw.values()), "MW")
             world.record(me, "economic_dr_cleared", sum(result.dr_mw.values()), "MW")
             world.record(me, "shortage", float(result.shortage_mw.sum()), "MW")
+            for branch, flow in zip(case.branches, result.flow_mw):
+                if branch.limit_mw is not None:  # a monitored branch: the flow the market priced
+                    world.record(f"{me}/branch/{branch.name}", "sced_flow", float(flow), "MW")
+                    world.record(f"{me}/branch/{branch.name}", "sced_limit", branch.limit_mw, "MW")
+            if dispatcher is not None and set(params.zones) <= set(state.telemetry):
+                dispatcher.dispatch(result.generator_mw)  # basepoints only from a dispatch on metered load
             for csp, offers in state.econ_offers.items():
                 cleared = tuple(result.dr_mw.get(o.name, 0.0) for o in offers)
                 for o, mw in zip(offers, cleared):

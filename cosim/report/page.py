@@ -14,6 +14,7 @@ from html import escape
 
 from .. import __version__
 from ..scenario.durations import format_duration
+from .branchflows import flow_figure, flow_table_rows, monitored_branches
 from .diagram import domain_diagram
 from .plots import entity_domain, figure_html, group_figures, one_shot_values, plotly_js, read_series
 from .rundata import RunData
@@ -50,6 +51,7 @@ def render(run: RunData, window: Window = Window()) -> str:
         ("domains", "Domains and actors", _diagram_section(run)),
         ("summary", "Summary", _summary_section(run)),
         ("timeseries", "Time series", plots),
+        ("flows", "Branch flows: market against grid", _flows_section(run)),
         ("messages", "Message sequence", _messages_section(run, window, model)),
         ("tables", "Other tables", _tables_section(run)),
         ("events", "Event log", _file_section(run, "events.jsonl", events_html, "No event log (events.jsonl) in this run.")),
@@ -133,6 +135,27 @@ def _timeseries_section(run: RunData, model) -> tuple[str, bool]:
     if figures:
         parts.append("</div>")
     return "\n".join(parts), bool(figures)
+
+
+def _flows_section(run: RunData) -> str:
+    path = run.file("timeseries.csv")
+    branches = monitored_branches(read_series(path)) if path is not None else []
+    if not branches:
+        return '<p class="note">No branch limit enforced by a market in this run.</p>'
+    parts = [
+        "<p>For each branch the market monitors: the DC flow the SCED priced against the AC flow the grid "
+        "carried (active power at the from end) and its loading in percent of the branch rating (MVA). "
+        "docs/markets.md states the margin the physical flow may take beyond the market limit.</p>",
+        html_table(["branch", "market limit (MW)", "max market flow (MW)", "max grid flow (MW)",
+                    "max grid flow (% of limit)", "max loading (% of rating)"], flow_table_rows(branches),
+                   numeric={1, 2, 3, 4, 5}),
+        '<div class="plots">',
+    ]
+    for i, branch in enumerate(branches):
+        figure = flow_figure(branch)
+        parts.append(f'<div class="plot" role="figure" aria-label="{escape(figure.title)}">{figure_html(figure, f"flow-{i}")}</div>')
+    parts.append("</div>")
+    return "\n".join(parts)
 
 
 def _messages_section(run: RunData, window: Window, model) -> str:

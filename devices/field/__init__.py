@@ -18,6 +18,7 @@ from devices.field.esi_gateway import DrEvent, EsiGatewayDevice, PriceSignal
 from devices.field.meter import SmartMeterDevice
 from devices.field.dr_population import DrSitePopulation
 from devices.field.meter_population import MeterPopulation
+from devices.field.plant_controller import PlantControllerDevice
 from devices.field.pmu import PmuDevice
 from devices.field.recloser import RecloserDevice
 from devices.field.relay import RelayDevice
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
 DEVICE_CLASSES: dict[str, type[Any]] = {
     cls.kind: cls
     for cls in (RtuDevice, SmartMeterDevice, RelayDevice, RecloserDevice, SectionalizerDevice, CapacitorDevice,
-                PmuDevice, DerInverterDevice, EsiGatewayDevice, MeterPopulation, DrSitePopulation)
+                PmuDevice, DerInverterDevice, EsiGatewayDevice, MeterPopulation, DrSitePopulation,
+                PlantControllerDevice)
 }
 """Device kind -> class (each takes ``(layer, config)`` and has ``start()``)."""
 

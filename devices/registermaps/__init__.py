@@ -15,6 +15,7 @@ from devices.registermaps.capacitor import capacitor_map
 from devices.registermaps.der_inverter import der_inverter_map
 from devices.registermaps.esi_gateway import esi_gateway_map
 from devices.registermaps.meter import meter_map
+from devices.registermaps.plant_controller import plant_controller_map
 from devices.registermaps.pmu import pmu_map
 from devices.registermaps.recloser import recloser_map
 from devices.registermaps.relay import relay_map
@@ -32,6 +33,7 @@ class DeviceKind(enum.Enum):
     PMU = "pmu"
     DER_INVERTER = "der_inverter"
     ESI_GATEWAY = "esi_gateway"
+    PLANT_CONTROLLER = "plant_controller"
 
 
 _STANDARD_MAPS: dict[DeviceKind, Callable[[], RegisterMap]] = {
@@ -43,6 +45,7 @@ _STANDARD_MAPS: dict[DeviceKind, Callable[[], RegisterMap]] = {
     DeviceKind.PMU: pmu_map,
     DeviceKind.DER_INVERTER: der_inverter_map,
     DeviceKind.ESI_GATEWAY: esi_gateway_map,
+    DeviceKind.PLANT_CONTROLLER: plant_controller_map,
 }
 
 

@@ -4,9 +4,10 @@ import typing
 
 import pytest
 
-from cosim.grid.actions import SetShuntStep, SetSwitch
+from cosim.grid.actions import CurtailDer, SetDerOutput, SetGeneratorSetpoint, SetShuntStep, SetSwitch
 from devices.gridbinding import grid_action
-from devices.intents import CloseBreaker, CloseSwitch, Intent, OpenSwitch, SwitchCapacitor, TripBreaker
+from devices.intents import (CapPlantOutput, CloseBreaker, CloseSwitch, DispatchUnit, Intent, OpenSwitch,
+                             SetAvailablePower, SetUnitOnline, SwitchCapacitor, TripBreaker)
 
 
 @pytest.mark.parametrize(
@@ -18,6 +19,11 @@ from devices.intents import CloseBreaker, CloseSwitch, Intent, OpenSwitch, Switc
         (CloseSwitch("s1"), SetSwitch("s1", True)),
         (SwitchCapacitor("c1", True), SetShuntStep("c1", 1)),
         (SwitchCapacitor("c1", False), SetShuntStep("c1", 0)),
+        (DispatchUnit("g1", 12.5), SetGeneratorSetpoint("g1", p_mw=12.5)),
+        (SetUnitOnline("g1", False), SetGeneratorSetpoint("g1", in_service=False)),
+        (SetAvailablePower("w1", 1.5), SetDerOutput("w1", p_mw=1.5)),
+        (CapPlantOutput("w1", 1.0), CurtailDer("w1", 1.0)),
+        (CapPlantOutput("w1", None), CurtailDer("w1", None)),
     ],
 )
 def test_intent_to_action(intent, action):
@@ -25,4 +31,5 @@ def test_intent_to_action(intent, action):
 
 
 def test_every_intent_kind_is_covered():
-    assert set(typing.get_args(Intent)) == {TripBreaker, CloseBreaker, OpenSwitch, CloseSwitch, SwitchCapacitor}
+    assert set(typing.get_args(Intent)) == {TripBreaker, CloseBreaker, OpenSwitch, CloseSwitch, SwitchCapacitor,
+                                            DispatchUnit, SetUnitOnline, SetAvailablePower, CapPlantOutput}
