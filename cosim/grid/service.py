@@ -7,6 +7,12 @@ solution, and reuses the admittance matrix and Jacobian pattern unless a
 topology, tap or shunt action invalidated them. ``solve_count`` counts actual
 solves so tests (and benchmarks) can check that nothing is solved twice.
 
+``version`` counts the actions that changed something: a reader that keeps the
+version it last saw knows, without solving or comparing arrays, whether
+anything it measured can differ (the grid is piecewise constant between
+actions). ``on_change`` lets a layer above be told at once (devices wait on it
+instead of sampling on a fixed tick).
+
 Solver options live here, as constructor arguments, not on the network.
 Works with or without a kernel World: pass ``record=world.record`` and
 ``log=world.log`` to stream results and events. Simulated time plays no part
@@ -90,6 +96,7 @@ class GridService:
         self._dirty = True
         self.solve_count = 0
         self._q_limited: tuple[tuple[str, str, str], ...] = ()
+        self._version = 0
         self.on_change = on_change
 
     @property
@@ -101,6 +108,11 @@ class GridService:
     def dirty(self) -> bool:
         """True when an action happened since the last solve."""
         return self._dirty
+
+    @property
+    def version(self) -> int:
+        """How many applied actions changed something (a fault counts); equal versions, equal measurements."""
+        return self._version
 
     @property
     def active_fault(self) -> ApplyFault | None:
@@ -132,6 +144,7 @@ class GridService:
                 self._prepared = None
         if change is not Change.NONE:
             self._dirty = True
+            self._version += 1
             if self._clock is not None:
                 self._changed_at_s = self._clock()
         if self._log is not None:

@@ -1,16 +1,27 @@
 """What every field device shares: its process loop over the World, its store, its noise, its commands.
 
 A :class:`FieldDevice` is one SimPy process (a generator over the World). It
-sleeps until the earliest of its next measurement sample, its logic's
-``next_event_time_s()`` (a trip, a reclose, a switching delay) and a change of
-the grid (any action, a fault, another device's trip), or until a master's
-command write pokes it. Each wake it
+sleeps until the earliest of a change of the grid (any action, a fault,
+another device's trip), its logic's ``next_event_time_s()`` (a trip, a
+reclose, a switching delay, an interval end) and, only for a device whose
+readings change without the grid changing, its next periodic sample; or
+until a master's command write pokes it. Each wake it
 
 1. reads :class:`~cosim.grid.GridMeasurements` (the grid solves only if changed),
 2. updates its register store in engineering units (noise and quantisation
    from its own stream ``devices/<id>/noise``),
 3. steps its protection or control logic,
 4. carries out the resulting intents and queued commands as grid actions.
+
+Quiet time is free: the grid is piecewise constant between actions, so a
+noiseless device that re-read it on a fixed tick would store the same values
+again. Such a device samples when the grid's ``version`` moved (``sample`` is
+then True in :meth:`FieldDevice.step`, so time series are recorded at every
+change, a step function with nothing lost). A device with measurement noise
+(``noise_pct`` > 0) draws a fresh reading every ``sample_period_s`` (what a
+poll of a real transducer sees), and a device whose output is periodic on the
+wire (a PMU's frames) or whose registers integrate over time (a meter's, an ESI's or
+an inverter's energy) sets ``samples_periodically``.
 
 The :class:`DeviceLayer` is the world's ``"devices"`` service: a mapping from
 device id to device, the grid-change event the processes wait on, and one
@@ -196,7 +207,8 @@ class FieldDevice:
     """
 
     kind: ClassVar[str]
-    record_every_sample: ClassVar[bool] = True
+    samples_periodically: ClassVar[bool] = False
+    """True: the device's output is periodic whatever the grid does (a PMU's frames)."""
 
     def __init__(self, layer: DeviceLayer, config: DeviceConfig) -> None:
         self.layer = layer
@@ -214,9 +226,19 @@ class FieldDevice:
                 self.store.set(name, value)
         self._commands: list[Command] = []
         self._wake = layer.world.env.event()
+        if self.store is not None:
+            # A master's write (a setting, a curve, a command) is seen at once: with no periodic
+            # tick, nothing else would wake the device before the grid changes.
+            for point in self.store.register_map.points:
+                if point.writable:
+                    self.store.on_write(point.name, self._wake_on_write)
         self._next_sample_s = 0.0
         self.sample_period_s = float(getattr(config.params, "sample_period_s", 1.0))
+        # Fresh noise every sample is a reading that changes while the grid does not: keep the tick for it.
+        self.periodic = type(self).samples_periodically or self.noise.sigma_rel > 0
+        self._tick, self._tick_period = 0, math.nan
         self.wakes = 0
+        self.samples = 0
         self._same_time_wakes = 0
 
     # -- to implement ---------------------------------------------------------------
@@ -291,6 +313,10 @@ class FieldDevice:
 
         store.on_write(point, on_write)
 
+    def _wake_on_write(self, _point: Any, _value: Value) -> None:
+        if not self._wake.triggered:
+            self._wake.succeed()
+
     def queue(self, command: Command) -> None:
         """Run ``command`` at the device's next wake (now, in simulated time)."""
         self._commands.append(command)
@@ -316,38 +342,71 @@ class FieldDevice:
     def run(self) -> Generator[Any, Any, None]:
         env = self.world.env
         grid = self.layer.grid
+        seen_version = -1
         while True:
             now = env.now
             self.wakes += 1
-            sample = now >= self._next_sample_s
-            if sample:
-                self._next_sample_s = now + self.sample_period_s
+            tick = self.periodic and now >= self._next_sample_s
+            if tick:
+                self._next_sample_s = self._next_tick(now)
             # Commands first, so the step below measures the grid they changed.
             commanded: list[Effect] = []
             commands, self._commands = self._commands, []
             for command in commands:
                 commanded += command(now)
             self.act(commanded)
-            items = self.step(now, grid.measurements(), sample) if grid is not None else []
+            items: Effects = []
+            if grid is not None:
+                changed = grid.version != seen_version
+                seen_version = grid.version
+                sample = tick if self.periodic else changed
+                self.samples += sample
+                items = self.step(now, grid.measurements(), sample)
             self.act(items)
+            self.after_step(now)
             acted = bool(items) and grid is not None
             if self._wake.triggered:
                 self._wake = env.event()
             # After acting, look again at once: the grid-change event this device would wait on is
             # already a new one, so its own trip or close would otherwise go unseen until the next wake.
-            due = now if acted else min(self._next_sample_s, self.next_event_time_s())
+            next_sample = self._next_sample_s if self.periodic else math.inf
+            due = now if acted else min(next_sample, self.next_event_time_s())
             if due <= now:
                 self._same_time_wakes += 1
                 if self._same_time_wakes > MAX_SAME_TIME_WAKES:
-                    # A logic that keeps asking for "now" would stop simulated time: log it, sleep to the next sample.
+                    # A logic that keeps asking for "now" would stop simulated time: log it, sleep a sample period.
                     self.world.log("device_livelock", device=self.device_id, time_s=now)
-                    due = self._next_sample_s = now + self.sample_period_s
+                    due = self._next_sample_s = self._next_tick(now)
             else:
                 self._same_time_wakes = 0
             waits = [self.layer.grid_changed, self._wake]
             if math.isfinite(due):
                 waits.append(env.timeout(max(0.0, due - env.now)))
             yield env.any_of(waits)
+
+    def after_step(self, now: float) -> None:
+        """Called after every step and its actions (a reporting view compares the point model here)."""
+
+    def _next_tick(self, now: float) -> float:
+        """The next periodic sample instant: an integer multiple of the period, later than ``now``.
+
+        Counting ticks as integers keeps the instants exact multiples at any clock
+        value (no accumulated ``now + period`` drift); a changed period, or a
+        clock that moved past the next tick (a device that was not periodic, a
+        livelock pause), restarts the count from ``now``.
+        """
+        period = self.sample_period_s
+        if period != self._tick_period or (self._tick + 1) * period <= now:
+            self._tick_period, self._tick = period, math.floor(now / period)
+        due = self._tick * period
+        for _ in range(4):  # one or two steps normally; bounded, in case the period is below the clock's resolution
+            if due > now:
+                break
+            self._tick += 1
+            due = self._tick * period
+        if due <= now:  # a period below the clock's resolution: never stand still
+            due = math.nextafter(now, math.inf)
+        return due
 
 
 def bus_name(m: GridMeasurements, index: int) -> str:

@@ -65,6 +65,7 @@ LAG_STEPS = 10  # reactive-power updates per open-loop response time while Q mov
 
 class DerInverterDevice(FieldDevice):
     kind = "der_inverter"
+    samples_periodically = True  # its cumulative energy register advances with time, not only with grid changes
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

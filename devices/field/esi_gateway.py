@@ -91,6 +91,7 @@ EsiMessage = PriceSignal | DrEvent
 
 class EsiGatewayDevice(FieldDevice):
     kind = "esi_gateway"
+    samples_periodically = True  # its cumulative energy register advances with time, not only with grid changes
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -24,6 +24,7 @@ from devices.registermaps import DeviceKind, standard_map
 
 class SmartMeterDevice(FieldDevice):
     kind = "smart_meter"
+    samples_periodically = True  # its cumulative energy register advances with time, not only with grid changes
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -30,7 +30,7 @@ TIME_BASE = 1_000_000  # IEEE C37.118.2-2011, CFG TIME_BASE: FRACSEC counts micr
 
 class PmuDevice(FieldDevice):
     kind = "pmu"
-    record_every_sample = False
+    samples_periodically = True  # frames at the reporting rate, whatever the grid does
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
