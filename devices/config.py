@@ -77,11 +77,37 @@ def _check_against_map(register_map: RegisterMap, values: dict[str, Value]) -> N
             raise ValueError(f"{name} {value:g} outside the device's range [{point.minimum:g}, {point.maximum:g}] {point.unit}")
 
 
+class ReportingParams(_Model):
+    """How the device tells masters about changes: polled only, report by exception, or both (docs/comm.md).
+
+    ``poll``: nothing is sent unasked (masters scan the Modbus map). ``rbe``:
+    every status point change (breaker or switch position, trip, lockout,
+    counters, fault indicators) is reported at once and an analog when it moved
+    beyond its deadband; a master needs only slow integrity polls. ``mixed``:
+    status changes are reported at once, analogs are left to the master's scan.
+    """
+
+    mode: Literal["poll", "rbe", "mixed"] = Field("poll", description="poll, rbe (report by exception) or mixed (status by exception, analogs polled)")
+    broker: str | None = Field(None, description="comm node of the MQTT broker the reports go to (needed unless mode is poll)")
+    topic: str | None = Field(None, description="MQTT topic; default 'rbe/<device id>'")
+    qos: Literal[0, 1] = Field(1, description="MQTT QoS of the reports")
+    deadband_pct: float = Field(2.0, ge=0, le=100, description="an analog is reported when it moved more than this percent of its last reported value ...")
+    deadband_floor: float = Field(0.0, ge=0, description="... and more than this, in the point's own unit (keeps noise around zero quiet)")
+
+    @model_validator(mode="after")
+    def _broker_when_reporting(self) -> "ReportingParams":
+        if self.mode != "poll" and self.broker is None:
+            raise ValueError(f"reporting mode {self.mode} needs a broker (the comm node of the MQTT broker)")
+        return self
+
+
 class CommonParams(_Model):
     """Parameters every device kind has."""
 
-    sample_period_s: Duration = Field(1.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
+    sample_period_s: Duration = Field(1.0, gt=0, description="time between periodic samples of a device with noise_pct > 0 (a noiseless one samples when the grid changed); grid changes, commands and logic timers also wake the device")
     noise_pct: float = Field(0.0, ge=0, le=50, description="1-sigma measurement error, percent of reading")
+    reporting: ReportingParams = Field(default_factory=lambda: ReportingParams.model_validate({}),
+                                       description="report by exception to masters (mode, broker, deadband)")
 
     def register_values(self) -> dict[str, Value]:
         """Initial register values (engineering units) the params give; empty for kinds without settings."""
@@ -460,9 +486,13 @@ class DeviceConfig(_Model):
         mqtt = getattr(self.params, "mqtt", None)
         if mqtt is not None:
             yield ("params", "mqtt", "broker"), mqtt.broker, "broker"
+        reporting = getattr(self.params, "reporting", None)
+        if reporting is not None and reporting.broker is not None:
+            yield ("params", "reporting", "broker"), reporting.broker, "broker"
 
     def needs_node(self) -> bool:
-        return getattr(self.params, "mqtt", None) is not None
+        reporting = getattr(self.params, "reporting", None)
+        return getattr(self.params, "mqtt", None) is not None or (reporting is not None and reporting.mode != "poll")
 
 
 class RtuConfig(DeviceConfig):

@@ -68,6 +68,13 @@ class ScadaMasterParams(Params):
                             "sectionalizer, rtu): node, unit id and register map come from their devices: entries")
     scan_s: float = Field(2.0, gt=0, description="seconds between two polls of a device in poll")
     scan_overrides_s: dict[str, float] = Field(default_factory=dict, description="device id -> its own scan period, s")
+    integrity_s: float = Field(3600.0, gt=0, description="seconds between integrity polls of a device that reports by "
+                               "exception (its reporting.mode is rbe); a mixed-mode device is scanned every scan_s")
+    reports_node: str | None = Field(None, description="comm node of the master's MQTT client for reports by exception "
+                                     "(default: node; a node holds one MQTT client, so give another one when the DMS's "
+                                     "crew channel sits at node)")
+    accept_reports: bool = Field(True, description="false: a poll-only master, scanning every device every scan_s "
+                                 "whatever it reports")
     devices: list[PolledDeviceParams] = Field(default_factory=list, description="devices not in the scenario, described in full")
 
     @model_validator(mode="after")
@@ -109,10 +116,20 @@ def scada_master(world: World, actor: Actor, params: ScadaMasterParams, ctx: Run
     """SCADA master: polls RTUs, relays, reclosers over Modbus; alarms on change; operator commands."""
     master = ScadaMaster(world, world.service("comm"), params.node, point_database(ctx, params),
                          entity=actor.actor_id, timeout_s=params.timeout_s, retries=params.retries,
-                         command_attempts=params.command_attempts)
+                         command_attempts=params.command_attempts, integrity_s=params.integrity_s,
+                         accept_reports=params.accept_reports, reports_node=params.reports_node)
     world.add_service(f"scada/{actor.actor_id}", master)
     master.start()
-    yield world.timeout(0)
+    end = ctx.duration_s - 1e-3
+    if end > world.now:
+        yield world.timeout(end - world.now)
+    # What the master's information cost, for studies comparing polling and report by exception.
+    counts = {"polls": master.polls, "poll_failures": master.poll_failures, "polls_superseded": master.polls_superseded,
+              "reports": master.reports, "reports_stale": master.reports_stale,
+              "reports_rejected": master.reports_rejected, "commands": master.commands}
+    world.log("scada_summary", scada=actor.actor_id, **counts)
+    for name, value in counts.items():
+        world.record(actor.actor_id, name, value, "count")
 
 
 def await_service(world: World, name: str, rounds: int = 20) -> Generator[Any, Any, Any]:

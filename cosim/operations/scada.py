@@ -1,11 +1,25 @@
-"""SCADA master: polls field devices over Modbus, raises alarms on changes, sends commands.
+"""SCADA master: polls field devices over Modbus, accepts their reports by exception, alarms on changes, sends commands.
 
-One job: the control centre's front end to the field. Each polled device is
-read every ``scan_s`` through the communication network (a
-:class:`~cosim.comm.ModbusClient` per device); the registers are decoded with
-the device kind's register map from ``devices.registermaps`` (data, not
-hard-coded addresses). What the master knows is only what its last good poll
-said: a lost poll leaves the old value and raises a communication alarm.
+One job: the control centre's front end to the field. Each device is read
+through the communication network (a :class:`~cosim.comm.ModbusClient` per
+device); the registers are decoded with the device kind's register map from
+``devices.registermaps`` (data, not hard-coded addresses). How often depends
+on how the device reports (its ``reporting.mode``, engineering data):
+
+* ``poll``: scanned every ``scan_s``;
+* ``rbe``: the device reports status changes at once and analogs beyond a
+  deadband (:class:`~devices.reports.PointReport` over MQTT); the master
+  only runs an integrity poll every ``integrity_s`` (and at start);
+* ``mixed``: status changes by exception, scanned every ``scan_s`` as well.
+
+A master built with ``accept_reports=False`` scans every device every
+``scan_s`` whatever it sends (a poll-only master). What the master knows is
+only what its last good poll or report said: a lost poll leaves the old value
+and raises a communication alarm. A report older than the newest information
+already applied (a poll sent after the report's time) is counted and dropped.
+Each change SCADA learns is logged as ``scada_point_change`` with ``via``
+(poll or report) and, for a report, the device's time of the change, so a
+study can measure detection latency; ``report_latency`` is recorded per device.
 
 Roles name what the DMS needs from a device, whatever its kind calls it:
 ``closed`` (switch position), ``locked_out``, ``fault_count`` (trips or
@@ -22,13 +36,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, Mapping
 
-from cosim.comm import ModbusError, ModbusTimeoutError
+from cosim.comm import ModbusError, ModbusTimeoutError, MqttMessage
 from cosim.comm.errors import CommError
 from cosim.comm.modbus.datamodel import ModbusTable
 from cosim.kernel import World
 from devices.encoding import decode_value
 from devices.registermap import Point, RegisterMap, Value
 from devices.registermaps import DeviceKind, RtuPoint, rtu_map, standard_map
+from devices.reports import PointReport, ReportDecodeError, ReportMode
+
+from .crews import CrewChannel
 
 STANDARD_ROLES: dict[DeviceKind, dict[str, str]] = {
     DeviceKind.RECLOSER: {
@@ -78,6 +95,13 @@ class PolledDevice:
     switch: str | None = None
     scan_s: float = 2.0
     measurements: tuple[str, ...] = ()
+    reporting: ReportMode = ReportMode.POLL
+    report_broker: str | None = None
+    report_topic: str | None = None
+
+    @property
+    def reports(self) -> bool:
+        return self.reporting is not ReportMode.POLL
 
     @classmethod
     def of_kind(cls, device: str, kind: DeviceKind, node: str, unit_id: int, *, switch: str | None = None,
@@ -119,9 +143,12 @@ class PolledDevice:
             raise ValueError(f"device {config.id!r}: SCADA polls reclosers, protective relays, sectionalizers and RTUs, not a {config.kind}")
         if config.node is None:
             raise ValueError(f"device {config.id!r} has no comm node: SCADA cannot reach it")
+        reporting = config.params.reporting
+        mode = ReportMode(reporting.mode)
+        topic = reporting.topic or f"rbe/{config.id}"
         if kind is not DeviceKind.RTU:
             return cls(config.id, kind, config.node, config.unit_id, standard_map(kind), dict(STANDARD_ROLES[kind]),
-                       config.switch, scan_s, DEFAULT_MEASUREMENTS.get(kind, ()))
+                       config.switch, scan_s, DEFAULT_MEASUREMENTS.get(kind, ()), mode, reporting.broker, topic)
         points = list(config.params.points)
         switches = sorted({p.reference().partition("/")[2] for p in points
                            if p.reference().startswith("switch/") and p.split_source()[1] == "closed"})
@@ -135,7 +162,7 @@ class PolledDevice:
                 roles[role] = point.name
         measurements = tuple(p.name for p in points if p.kind == "analog" and p.reference() == f"switch/{switch}")
         return cls(config.id, kind, config.node, config.unit_id, config.params.register_map(config.id), roles, switch,
-                   scan_s, measurements)
+                   scan_s, measurements, mode, reporting.broker, topic)
 
     def read_points(self) -> list[Point]:
         names = [self.roles[r] for r in STATUS_ROLES if r in self.roles] + list(self.measurements)
@@ -180,29 +207,54 @@ class DeviceState:
     comm_ok: bool = True
     last_poll_s: float = float("nan")
     fault_baseline: float = 0.0
+    as_of_s: float = float("-inf")  # device time of the newest information applied (poll sent, or report taken)
+    last_sequence: int = -1
 
 
 class ScadaMaster:
-    """Polls devices, keeps their last known values, alarms on change, carries out commands.
+    """Polls devices, accepts their reports, keeps their last known values, alarms on change, carries out commands.
 
     ``timeout_s`` and ``retries`` are the Modbus master's (per request);
     ``command_attempts`` how often a command is re-issued when it gets no
-    answer at all. The master registers with no world service itself; the
+    answer at all. ``integrity_s`` is the poll period of a device that reports
+    by exception (``rbe`` mode); ``accept_reports=False`` makes a poll-only
+    master; ``reports_node`` is where its MQTT client for reports sits
+    (default ``node``). The master registers with no world service itself; the
     application that owns it does.
     """
 
     def __init__(self, world: World, comm: Any, node: str, devices: list[PolledDevice], *, entity: str,
-                 timeout_s: float = 1.0, retries: int = 2, command_attempts: int = 3) -> None:
+                 timeout_s: float = 1.0, retries: int = 2, command_attempts: int = 3,
+                 integrity_s: float = 3600.0, accept_reports: bool = True, reports_node: str | None = None) -> None:
         self.world = world
         self.node = node
         self.entity = entity
         self.devices = {d.device: d for d in devices}
         self.state = {d.device: DeviceState() for d in devices}
         self.command_attempts = command_attempts
+        self.integrity_s = integrity_s
+        self.accept_reports = accept_reports
         self._clients = {d.device: comm.modbus_client(node, d.node, timeout_s=timeout_s, retries=retries) for d in devices}
         self._listeners: list[Listener] = []
         self._changed = world.env.event()
         self.polls = self.poll_failures = self.commands = self.command_failures = 0
+        self.reports = self.reports_stale = self.reports_rejected = self.polls_superseded = 0
+        self._tracked = {d.device: frozenset(p.name for p in d.read_points()) for d in devices}
+        self._channels: list[tuple[CrewChannel, list[str]]] = []
+        if accept_reports:
+            by_broker: dict[str, list[str]] = {}
+            for d in devices:
+                if d.reports and d.report_broker is not None and d.report_topic is not None:
+                    by_broker.setdefault(d.report_broker, []).append(d.report_topic)
+            for index, (broker, topics) in enumerate(sorted(by_broker.items())):
+                client = comm.mqtt_client(reports_node or node, f"{entity}-scada-rbe{index}", broker)
+                self._channels.append((CrewChannel(world, client), sorted(set(topics))))
+
+    def poll_period_s(self, device: PolledDevice) -> float:
+        """Seconds between two polls of ``device``: its scan, or the integrity period if it reports everything."""
+        if self.accept_reports and device.reporting is ReportMode.RBE:
+            return self.integrity_s
+        return device.scan_s
 
     # -- what the DMS reads --------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -253,14 +305,42 @@ class ScadaMaster:
 
     # -- processes -----------------------------------------------------------
     def start(self) -> None:
+        for channel, topics in self._channels:
+            self.world.process(channel.start([(topic, self._on_report) for topic in topics]))
         for device in self.devices.values():
             self.world.process(self._poll_loop(device))
 
     def _poll_loop(self, device: PolledDevice) -> Generator[Any, Any, None]:
         runs = contiguous_runs(device.read_points(), device.register_map)
+        period = self.poll_period_s(device)
         while True:
             yield from self.poll(device, runs)
-            yield self.world.timeout(device.scan_s)
+            yield self.world.timeout(period)
+
+    def _on_report(self, message: MqttMessage) -> None:
+        """A report by exception arrived: apply it unless it is malformed, unknown, a copy, or older than a poll."""
+        try:
+            report = PointReport.decode(message.payload)
+        except ReportDecodeError as error:
+            self.reports_rejected += 1
+            self.world.log("scada_report_rejected", scada=self.entity, topic=message.topic, reason=str(error))
+            return
+        device = self.devices.get(report.device)
+        if device is None or not device.reports:
+            self.reports_rejected += 1
+            self.world.log("scada_report_rejected", scada=self.entity, topic=message.topic,
+                           reason=f"device {report.device!r} does not report to this master")
+            return
+        state = self.state[report.device]
+        if report.sequence <= state.last_sequence or report.time_s < state.as_of_s:
+            self.reports_stale += 1
+            return
+        state.last_sequence = report.sequence
+        tracked = self._tracked[device.device]
+        fresh = {name: value for name, value in report.values if name in tracked}
+        self.reports += 1
+        self.world.record(f"scada/{device.device}", "report_latency", self.world.now - report.time_s, "s")
+        self._apply(device, fresh, as_of_s=report.time_s, via="report", event_s=report.time_s)
 
     def poll(self, device: PolledDevice, runs: list[tuple[ModbusTable, int, int, list[Point]]] | None = None) -> Generator[Any, Any, bool]:
         """Read every point of ``device`` once; True when all reads answered."""
@@ -272,6 +352,7 @@ class ScadaMaster:
             ModbusTable.HOLDING_REGISTERS: client.read_holding_registers, ModbusTable.INPUT_REGISTERS: client.read_input_registers,
         }
         fresh: dict[str, Value] = {}
+        sent_s = self.world.now
         try:
             for table, start, count, points in runs if runs is not None else contiguous_runs(device.read_points(), device.register_map):
                 words = yield from readers[table](device.unit_id, start, count)
@@ -291,6 +372,18 @@ class ScadaMaster:
             self.world.log("scada_comm_alarm", scada=self.entity, device=device.device, status="restored")
             self.world.record(f"scada/{device.device}", "comm_ok", 1.0, "bool")
         state.last_poll_s = self.world.now
+        if state.as_of_s > sent_s:
+            # A report taken after this request went out was applied meanwhile: the poll's values may be older.
+            self.polls_superseded += 1
+            return True
+        self._apply(device, fresh, as_of_s=sent_s, via="poll")
+        return True
+
+    def _apply(self, device: PolledDevice, fresh: Mapping[str, Value], *, as_of_s: float, via: str,
+               event_s: float | None = None) -> None:
+        """Take new values of ``device``'s points (from a poll or a report): record, alarm, tell listeners."""
+        state = self.state[device.device]
+        state.as_of_s = max(state.as_of_s, as_of_s)
         changes = []
         for name, value in fresh.items():
             old = state.values.get(name)
@@ -299,6 +392,9 @@ class ScadaMaster:
                 self.world.record(f"scada/{device.device}", name, float(value) if not isinstance(value, str) else float("nan"), device.register_map.point(name).unit)
                 if isinstance(value, bool) and old is not None:
                     self.world.log("scada_alarm", scada=self.entity, device=device.device, point=name, value=value, previous=old)
+                if old is not None and not device.register_map.point(name).unit:
+                    self.world.log("scada_point_change", scada=self.entity, device=device.device, point=name, value=value,
+                                   via=via, event_s=event_s if event_s is not None else float("nan"))
         state.values.update(fresh)
         for name, value, old in changes:
             for listener in self._listeners:
@@ -306,7 +402,6 @@ class ScadaMaster:
         if changes and not self._changed.triggered:
             event, self._changed = self._changed, self.world.env.event()
             event.succeed()
-        return True
 
     def command(self, device: str, role: str) -> Generator[Any, Any, bool]:
         """Write the command coil of ``role`` (1, momentary); True when a device acknowledged it.

@@ -41,6 +41,8 @@ import simpy
 from cosim.comm import CommError, MqttMessage, QoS
 from cosim.grid import Action, Change, GridMeasurements, GridService
 from devices.config import DeviceConfig
+from devices.field.reporting import ExceptionReporter, MqttReportTransport, report_points
+from devices.reports import ReportMode
 from devices.gridbinding import grid_action
 from devices.intents import Intent
 from devices.noise import NoiseSpec, measure
@@ -237,6 +239,7 @@ class FieldDevice:
         # Fresh noise every sample is a reading that changes while the grid does not: keep the tick for it.
         self.periodic = type(self).samples_periodically or self.noise.sigma_rel > 0
         self._tick, self._tick_period = 0, math.nan
+        self.reporter = self._build_reporter()
         self.wakes = 0
         self.samples = 0
         self._same_time_wakes = 0
@@ -385,7 +388,24 @@ class FieldDevice:
             yield env.any_of(waits)
 
     def after_step(self, now: float) -> None:
-        """Called after every step and its actions (a reporting view compares the point model here)."""
+        """After every step and its actions: the report-by-exception view compares the point model."""
+        if self.reporter is not None:
+            self.reporter.check(now)
+
+    def _build_reporter(self) -> ExceptionReporter | None:
+        """The device's report-by-exception view from ``params.reporting`` (None: polled only)."""
+        reporting = getattr(self.config.params, "reporting", None)
+        if reporting is None or self.store is None:
+            return None
+        points = report_points(self.store.register_map, ReportMode(reporting.mode))
+        if not points:
+            return None
+        if self.config.node is None:
+            raise ValueError(f"device {self.device_id!r} reports by exception but has no node")
+        mqtt = self.layer.mqtt(self.config.node, reporting.broker)
+        transport = MqttReportTransport(mqtt, reporting.topic or f"rbe/{self.device_id}", reporting.qos)
+        return ExceptionReporter(self.device_id, self.store, points, transport,
+                                 deadband_pct=reporting.deadband_pct, deadband_floor=reporting.deadband_floor)
 
     def _next_tick(self, now: float) -> float:
         """The next periodic sample instant: an integer multiple of the period, later than ``now``.
