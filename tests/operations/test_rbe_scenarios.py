@@ -91,3 +91,18 @@ def test_message_counts_follow_the_mode(runs):
     assert polls["mixed"] == pytest.approx(polls["poll"], rel=0.05)  # mixed keeps the scan
     # rbe: an integrity poll per device at start and one an hour, plus the DMS's check-backs after commands
     assert polls["rbe"] < 50 and modbus["rbe"] * 100 < modbus["poll"]
+
+
+def test_a_poll_only_master_keeps_the_modbus_path_for_reporting_devices(tmp_path):
+    text = SCENARIOS["rbe"].read_text()
+    text = text.replace("network_model: ../flisr_fibre.yaml", f"network_model: {CONFIGS / 'flisr_fibre.yaml'}")
+    text = text.replace("          integrity_s: 3600", "          accept_reports: false\n          integrity_s: 3600")
+    path = tmp_path / "poll_only.yaml"
+    path.write_text(text)
+    world, events, _ = run(path, tmp_path / "out")
+    scada = world.service("scada/control_centre")
+    # the devices still publish (nobody subscribed), the master scans every 2 s / 10 s as in the polling scenario
+    assert scada.reports == 0 and scada.polls > 2000
+    assert len(seen_open(events, "rec1")) < 4
+    [incident] = world.service("dms/control_centre").incidents
+    assert incident.ties_closed == ("tie",) and not incident.failed_steps
