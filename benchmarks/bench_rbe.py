@@ -17,7 +17,12 @@ SCADA polls and reports. With ``--profile``: the share of wall time in each
 layer (grid, comm, devices, domains/operations, kernel/event loop, recorder)
 from cProfile's own-time per function, attributed by source file.
 
-Run:  python benchmarks/bench_rbe.py [--days-poll 2] [--days-rbe 60] [--integrity 3600] [--profile]
+``--keep-alive 0`` runs every MQTT client without keep-alives: not a
+realistic setting but an upper bound of what accounting keep-alives instead
+of simulating them (issue 13, comm side) can save, since in rbe mode they
+are most of the remaining messages.
+
+Run:  python benchmarks/bench_rbe.py [--days-poll 2] [--days-rbe 60] [--integrity 3600] [--profile] [--keep-alive 0]
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cosim.comm.network import CommNetwork  # noqa: E402
 from cosim.runner import build_world, finish_recording, start_recording  # noqa: E402
 from cosim.scenario import load_scenario  # noqa: E402
 
@@ -112,7 +118,15 @@ def main() -> None:
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=list(SCENARIOS))
     parser.add_argument("--modes", nargs="+", default=["poll", "mixed", "rbe"], choices=["poll", "mixed", "rbe"])
     parser.add_argument("--profile", action="store_true", help="also print the share of wall time per layer")
+    parser.add_argument("--keep-alive", type=float, default=None, help="MQTT keep-alive of every client, s (0: none)")
     args = parser.parse_args()
+    if args.keep_alive is not None:
+        plain = CommNetwork.mqtt_client
+
+        def with_keep_alive(self: CommNetwork, node_id: str, client_id: str, broker_node: str, **options: Any) -> Any:
+            return plain(self, node_id, client_id, broker_node, **{"keep_alive_s": args.keep_alive, **options})
+
+        CommNetwork.mqtt_client = with_keep_alive  # type: ignore[method-assign]
     for name in args.scenarios:
         for mode in args.modes:
             days = args.days_rbe if mode == "rbe" else args.days_poll
