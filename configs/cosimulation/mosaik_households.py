@@ -27,10 +27,13 @@ SIM_CONFIG = {
 END_S = 24 * 3600
 
 
-def build(world: mosaik.World, out_dir: str | None = None, collected: str | None = None) -> None:
-    """Start the three simulators and connect them; the collector writes what it got to ``collected`` (JSON)."""
+def build(world: mosaik.World, out_dir: str | None = None, collected: str | None = None, step_size: int | None = 900) -> None:
+    """Start the three simulators and connect them; the collector writes what it got to ``collected`` (JSON).
+
+    ``step_size`` (seconds) steps the grid time-based; None makes it event-based (stepped by new inputs).
+    """
     profiles = world.start("CSV", sim_start="2026-06-01 00:00:00", datafile=str(HERE / "household_profiles.csv"))
-    grid_sim = world.start("Grid", scenario=str(HERE / "mosaik_feeder.yaml"), step_size=900, out_dir=out_dir)
+    grid_sim = world.start("Grid", scenario=str(HERE / "mosaik_feeder.yaml"), step_size=step_size, out_dir=out_dir)
     collector_sim = world.start("Collector", out=collected)
     households = profiles.Household()
     grid = grid_sim.Grid()

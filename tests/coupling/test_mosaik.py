@@ -33,21 +33,8 @@ def profile() -> dict[int, dict[str, float]]:
 def run(tmp_path: Path, config: dict, *, event_based: bool = False) -> tuple[dict, Path]:
     out_dir, collected = tmp_path / "run", tmp_path / "collected.json"
     world = mosaik.World(config)
-    if not event_based:
-        example.build(world, out_dir=str(out_dir), collected=str(collected))
-    else:
-        # The same scenario, but the grid started without a step size: event-based.
-        profiles = world.start("CSV", sim_start="2026-06-01 00:00:00", datafile=str(EXAMPLE / "household_profiles.csv"))
-        grid_sim = world.start("Grid", scenario=str(EXAMPLE / "mosaik_feeder.yaml"), out_dir=str(out_dir))
-        collector_sim = world.start("Collector", out=str(collected))
-        households, grid, collector = profiles.Household(), grid_sim.Grid(), collector_sim.Collector()
-        by_eid = {entity.eid: entity for entity in grid.children}
-        for name in ("house_1", "house_2", "house_3"):
-            world.connect(households, by_eid[f"Load-{name}"], (name, "p_mw"))
-        world.connect(households, by_eid["Der-pv_3"], ("pv_3", "p_mw"))
-        for bus in ("n1", "n2", "n3"):
-            world.connect(by_eid[f"Bus-{bus}"], collector, "vm_pu")
-        world.connect(by_eid["SmartMeter-meter_3"], collector, "active_power_w")
+    # Event-based: the same scenario with the grid started without a step size.
+    example.build(world, out_dir=str(out_dir), collected=str(collected), step_size=None if event_based else 900)
     with world:  # shuts the world down (and its simulators' processes) when the run is over
         world.run(until=example.END_S)
     return json.loads(collected.read_text()), out_dir
