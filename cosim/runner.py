@@ -170,10 +170,12 @@ def run_scenario(scenario: Scenario, out_dir: Path | None, progress: ProgressCal
     """
     run = scenario.spec.run
     world, _ = build_world(scenario, out_dir)
-    start_recording(world, scenario, out_dir)
     started = time.perf_counter()
     status, error_text = "completed", None
     try:
+        # Inside the try: an interrupt (a sweep worker's SIGTERM) right after the opening manifest is
+        # written must still close the run, or the manifest would say "running" for ever.
+        start_recording(world, scenario, out_dir)
         world.run(run.duration, progress=progress)
     except BaseException as error:  # also KeyboardInterrupt: the files must still be closed
         status, error_text = ("interrupted" if isinstance(error, KeyboardInterrupt) else "failed"), f"{type(error).__name__}: {error}"
