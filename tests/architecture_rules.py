@@ -91,9 +91,7 @@ def _module_name(root: Path, path: Path) -> str:
 
 def _imports(root: Path, path: Path, tree: ast.AST) -> list[tuple[int, str, str | None]]:
     """``(line, module, imported name or None)`` for each import, relative imports made absolute."""
-    package = _module_name(root, path).split(".")[:-1]
-    if path.name == "__init__.py":
-        package = _module_name(root, path).split(".")[:-1]
+    package = _module_name(root, path).split(".")[:-1]  # also right for __init__.py: its module name ends in __init__
     found: list[tuple[int, str, str | None]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

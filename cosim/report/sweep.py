@@ -15,12 +15,11 @@ from html import escape
 from pathlib import Path
 
 from .. import __version__
+from ..batch.collect import RUN_COLUMNS, SUMMARY_COLUMNS
 from .page import STYLE
 from .plots import plotly_js
 from .tables import html_table
 
-RUN_COLUMNS = ("run_id", "status", "error", "seed")
-SUMMARY_COLUMNS = ("domain", "quantity", "unit", "entities", "samples", "min", "mean", "max", "last_total")
 STATISTICS = ("mean", "max", "min", "last_total")
 
 

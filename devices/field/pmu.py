@@ -64,8 +64,10 @@ class PmuDevice(FieldDevice):
             rate = int(store.get("reporting_rate_fps"))
             return c37118_pmu.config_frame(station, settings.idcode, nominal, rate, soc, fracsec).encode()
 
+        layout = c37118_pmu.config_frame(station, settings.idcode, nominal, 1, 0, 0)  # the data frames' layout, built once
+
         def data() -> bytes:
-            return c37118_pmu.data_frame(settings.idcode, store.get).encode(c37118_pmu.config_frame(station, settings.idcode, nominal, 1, 0, 0))
+            return c37118_pmu.data_frame(settings.idcode, store.get).encode(layout)
 
         self.c37118 = PmuStream(settings.idcode, config, f"gridcosim PMU {self.device_id} at bus {self.bus}", data)
         self._c37118_endpoint = C37118Endpoint.of(self.layer.comm, self.config.node, self.world.log)
