@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="results folder (default results/<scenario>-seed<N>-<time>)")
     run.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                     help="parquet: also write every table and the event log as typed Parquet files when the run ends")
     run.set_defaults(handler=_run)
 
     describe = commands.add_parser("describe", help="print the scenario's domains, actors and associations")
@@ -154,9 +156,16 @@ def _duration(text: str) -> float:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .parquet_export import ParquetUnavailable, require_pyarrow
     from .runner import default_out_dir, prepare_out_dir, run_scenario
     from .texttable import format_table
 
+    if args.format == "parquet":
+        try:
+            require_pyarrow()
+        except ParquetUnavailable as missing:
+            print(f"cosim run: {missing}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     scenario = load_scenario(args.scenario).with_run(seed=args.seed, duration=args.until)
     out_dir = args.out or default_out_dir(scenario)
     prepare_out_dir(out_dir, overwrite=args.overwrite)  # OutputPathError: exit 2, nothing run
@@ -164,7 +173,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"Running {scenario.spec.name}: {format_duration(run.duration)} simulated, seed {run.seed} -> {out_dir}")
     with _progress_bar(run.duration, disabled=args.no_progress) as progress:
         try:
-            result = run_scenario(scenario, out_dir, progress=progress)
+            result = run_scenario(scenario, out_dir, progress=progress, parquet=args.format == "parquet")
         except KeyboardInterrupt as stop:
             how, code = ("terminated", EXIT_TERMINATED) if isinstance(stop, Terminated) else ("interrupted", EXIT_INTERRUPTED)
             print(f"\n{how}; results so far are in {out_dir}", file=sys.stderr)

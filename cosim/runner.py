@@ -22,6 +22,7 @@ from .kernel.recorder import trim_partial_line
 from .kernel.world import ProgressCallback
 from .nist import Domain
 from .outpaths import OutputPathError, child
+from .parquet_export import export_run
 from .scenario import Scenario
 from .summary import SummaryRow, summarise, write_summary
 from .wiring.comm import attach_comm
@@ -130,7 +131,8 @@ def start_recording(world: World, scenario: Scenario, out_dir: Path | None, **ma
 
 
 def finish_recording(
-    world: World, scenario: Scenario, out_dir: Path | None, status: str, error: str | None, wall_time_s: float, **manifest: object
+    world: World, scenario: Scenario, out_dir: Path | None, status: str, error: str | None, wall_time_s: float,
+    parquet: bool = False, **manifest: object
 ) -> list[SummaryRow]:
     """Close a run however it ended: link statistics, summary, files and the final manifest.
 
@@ -138,6 +140,9 @@ def finish_recording(
     recorder trims partial lines and the manifest says ``failed`` if it can
     still be written. The first such error is raised at the end when the run
     itself had not failed already.
+
+    With ``parquet`` the closed tables are also written as Parquet
+    (:mod:`cosim.parquet_export`) and the manifest lists them too.
     """
     ended_well = status == "completed"
     late: OSError | None = None
@@ -157,13 +162,20 @@ def finish_recording(
         world.recorder.close(status=status, error=error, wall_time_s=round(wall_time_s, 3), simulated_time_s=world.now, **manifest)
     except OSError as failure:
         late = late or failure
+    if parquet and out_dir is not None and late is None:
+        try:
+            export_run(Path(out_dir))
+            world.recorder.write_manifest(files=world.recorder.file_digests(), formats=["csv", "parquet"])
+        except OSError as failure:
+            late = failure
     if late is not None and ended_well:  # otherwise the run's own error is already on its way up
         raise late
     return rows
 
 
-def run_scenario(scenario: Scenario, out_dir: Path | None, progress: ProgressCallback | None = None) -> RunResult:
-    """Run ``scenario`` to its duration, streaming results into ``out_dir``.
+def run_scenario(scenario: Scenario, out_dir: Path | None, progress: ProgressCallback | None = None,
+                 parquet: bool = False) -> RunResult:
+    """Run ``scenario`` to its duration, streaming results into ``out_dir`` (and Parquet copies with ``parquet``).
 
     Re-raises whatever ends the run early, after closing the files with
     status ``failed`` and the error in the manifest.
@@ -182,5 +194,5 @@ def run_scenario(scenario: Scenario, out_dir: Path | None, progress: ProgressCal
         raise
     finally:
         wall = time.perf_counter() - started
-        rows = finish_recording(world, scenario, out_dir, status, error_text, wall)
+        rows = finish_recording(world, scenario, out_dir, status, error_text, wall, parquet=parquet)
     return RunResult(Path(out_dir) if out_dir else Path(), status, wall, world.now, rows, dict(world.recorder.event_counts))
