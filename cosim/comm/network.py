@@ -25,7 +25,7 @@ import enum
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, Callable, Generator
+from typing import TYPE_CHECKING, Any, Callable, Generator, Protocol
 
 import simpy
 from simpy.events import Timeout
@@ -49,6 +49,7 @@ class DropReason:
     OUTAGE_IN_FLIGHT = "outage_in_flight"  # link went down while the message was on it
     NO_ENDPOINT = "no_endpoint"      # arrived, but nothing listens for this protocol there
     UNKNOWN_NODE = "unknown_node"
+    NOT_RETURNED = "not_returned"    # handed to an external network simulator, which had not delivered it by the end
 
 
 class KeepAlives(enum.Enum):
@@ -133,6 +134,17 @@ class _Draws:
         return self._buf[i]
 
 
+class ExternalCarrier(Protocol):
+    """Carries messages across a link on behalf of another simulator (a network simulator federate).
+
+    ``carry`` is called at the simulated time ``msg`` enters the link at
+    ``from_node``; the carrier later calls :meth:`CommNetwork.external_arrival`
+    at the time it reaches ``to_node``, or never if it was lost there.
+    """
+
+    def carry(self, msg: Message, from_node: str, to_node: str) -> None: ...
+
+
 class _Direction:
     __slots__ = ("busy_until", "last_arrival")
 
@@ -163,6 +175,7 @@ class Link:
     _loss_draws: _Draws | None = None
     _fixed_latency: float = 0.0
     route_cost_s: float = 0.0  # routing metric: mean latency + serialisation of a nominal 100-byte message
+    carrier: ExternalCarrier | None = None  # another simulator carries this link's messages (cosim.coupling)
 
     @property
     def up(self) -> bool:
@@ -328,7 +341,7 @@ class CommNetwork:
         total = 0.0
         for a, b in pairwise(route):
             link = nodes[a].links[b]
-            if link.down_count or link.loss > 0.0:
+            if link.down_count or link.loss > 0.0 or link.carrier is not None:
                 return None
             total += link.route_cost_s + link.jitter_s / 2.0
         return total
@@ -389,6 +402,16 @@ class CommNetwork:
             self._drop(msg, DropReason.LINK_DOWN)
             return
         now = self.env._now
+        if link.carrier is not None:
+            # Another simulator decides when (and whether) it reaches the far end: see carry_externally.
+            stats.sent += 1
+            stats.bytes += msg.size_bytes
+            msg.path.append(nxt)
+            msg._link = link
+            msg._epoch = link.epoch
+            msg._entered_s = now
+            link.carrier.carry(msg, node, nxt)
+            return
         direction = link._dirs[node]
         start = direction.busy_until if direction.busy_until > now else now
         end = start + (msg.size_bytes + link.overhead_bytes) * 8.0 / link.bandwidth_bps
@@ -415,7 +438,9 @@ class CommNetwork:
         event.callbacks.append(self._arrive)
 
     def _arrive(self, event: simpy.Event) -> None:
-        msg: Message = event._value
+        self._arrived(event._value)
+
+    def _arrived(self, msg: Message) -> None:
         link = msg._link
         assert link is not None
         if link.epoch != msg._epoch:
@@ -430,6 +455,34 @@ class CommNetwork:
             self._deliver(msg)
         else:
             self._forward(msg, node)
+
+    # -- links carried by another simulator ------------------------------------------
+    def carry_externally(self, link_name: str, carrier: ExternalCarrier) -> None:
+        """Hand every message that crosses ``link_name`` to ``carrier`` instead of the link's own model.
+
+        The link keeps its place in routing (its configured latency is still
+        the routing metric) and its outages; its latency, bandwidth and loss
+        model is replaced by whatever the carrier -- a network simulator in a
+        HELICS federation -- does. The carrier calls :meth:`external_arrival`
+        when the message reaches the far end, at the simulated time it arrives.
+        """
+        try:
+            link = self.links[link_name]
+        except KeyError:
+            raise ValueError(f"no link {link_name!r} (have: {', '.join(sorted(self.links))})") from None
+        if link.carrier is not None:
+            raise ValueError(f"link {link_name!r} is already carried externally")
+        link.carrier = carrier
+
+    def external_arrival(self, msg: Message) -> None:
+        """A message handed to a carrier reached the far end of its link now; it goes on from there."""
+        self._arrived(msg)
+
+    def external_not_returned(self, msg: Message) -> None:
+        """A message handed to a carrier never came back (the run ended): traced as dropped."""
+        if msg._link is not None:
+            msg._link.stats.lost += 1
+        self._drop(msg, DropReason.NOT_RETURNED)
 
     def _arrive_local(self, event: simpy.Event) -> None:
         self._deliver(event._value)

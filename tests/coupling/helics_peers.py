@@ -4,6 +4,12 @@
 ``households PORT PROFILE OUT``: a value federate that plays household_profiles.csv
 (a publication per column, every 900 s) and writes the feeder-end voltage it
 receives to OUT as JSON.
+``network PORT DELAY_S DROP_EVERY OUT ENDPOINT...``: a stand-in for a network
+simulator such as ns-3, joined the way those join a federation: a reroute
+filter takes every message sent from the given endpoints, and the federate
+sends it on to its original destination DELAY_S later, except every
+DROP_EVERY-th message (0: none), which it drops. It writes what it carried
+(time, size, destination, dropped) to OUT as JSON.
 """
 
 from __future__ import annotations
@@ -59,5 +65,38 @@ def households(port: str, profile: str, out: str) -> None:
         json.dump(received, f, sort_keys=True)
 
 
+def network(port: str, delay_s: str, drop_every: str, out: str, *endpoints: str) -> None:
+    info = h.helicsCreateFederateInfo()
+    h.helicsFederateInfoSetCoreTypeFromString(info, "tcp")
+    h.helicsFederateInfoSetCoreInitString(info, f"--federates=1 --broker_address=127.0.0.1:{port}")
+    fed = h.helicsCreateMessageFederate("network", info)
+    port_ep = h.helicsFederateRegisterEndpoint(fed, "port", "")
+    reroute = h.helicsFederateRegisterGlobalFilter(fed, h.HELICS_FILTER_TYPE_REROUTE, "network/into_simulator")
+    for name in endpoints:
+        h.helicsFilterAddSourceTarget(reroute, name)
+    h.helicsFilterSetString(reroute, "newdestination", h.helicsEndpointGetName(port_ep))
+    carried: list[list[object]] = []
+    every = int(drop_every)
+    try:
+        h.helicsFederateEnterExecutingMode(fed)
+        while True:
+            t = h.helicsFederateRequestTime(fed, h.HELICS_TIME_MAXTIME)
+            if t >= h.HELICS_TIME_MAXTIME:
+                break
+            while h.helicsEndpointHasMessage(port_ep):
+                message = h.helicsEndpointGetMessage(port_ep)
+                data = h.helicsMessageGetBytes(message)
+                destination = h.helicsMessageGetOriginalDestination(message)
+                dropped = every > 0 and (len(carried) + 1) % every == 0
+                carried.append([t, len(data), destination, dropped])
+                if not dropped:
+                    h.helicsEndpointSendBytesToAt(port_ep, data, destination, t + float(delay_s))
+    finally:
+        h.helicsFederateDisconnect(fed)
+        h.helicsFederateFree(fed)
+    with open(out, "w") as f:
+        json.dump(carried, f)
+
+
 if __name__ == "__main__":
-    {"broker": broker, "households": households}[sys.argv[1]](*sys.argv[2:])
+    {"broker": broker, "households": households, "network": network}[sys.argv[1]](*sys.argv[2:])
