@@ -39,6 +39,10 @@ scenario. Shape (YAML; every field optional, defaults shown)::
         reconnect_max_s: 30
         outbox: 1000              # publishes held while disconnected (oldest dropped beyond)
         inbox: 1000               # received messages waiting for the SimPy thread
+      c37118:                     # PMUs with params.c37118 serve real PDCs (IEEE C37.118.2 over TCP)
+        host: 127.0.0.1
+        port: 4712                # 0 picks a free port
+        max_connections: 8
 """
 
 from __future__ import annotations
@@ -170,6 +174,22 @@ class MqttBrokerConfig(_Model):
         return self
 
 
+class C37118ServeConfig(_Model):
+    """The scenario's PMUs (those with ``params.c37118``) served to real phasor data concentrators."""
+
+    host: str = Field("127.0.0.1", description="address the C37.118 port binds; only the bench decides it")
+    allow_non_loopback: bool = Field(False, description="needed to bind anything but loopback (then logged at start)")
+    port: int = Field(default=4712, ge=0, le=65535, description="IEEE C37.118.2's registered TCP port; 0 picks a free port")
+    max_connections: int = Field(default=8, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _loopback_unless_allowed(self) -> "C37118ServeConfig":
+        if not is_loopback(self.host) and not self.allow_non_loopback:
+            raise ValueError(f"host {self.host!r} is not loopback: it would serve the simulated grid to the network; "
+                             "set allow_non_loopback: true to mean it")
+        return self
+
+
 class HilSettings(_Model):
     factor: float = Field(default=1.0, gt=0)
     monitor_step: Duration = Field(default=0.1, gt=0)
@@ -178,6 +198,7 @@ class HilSettings(_Model):
     modbus: ModbusServeConfig = Field(default_factory=lambda: ModbusServeConfig())
     masters: list[MasterConfig] = Field(default_factory=list)
     mqtt: MqttBrokerConfig | None = None
+    c37118: C37118ServeConfig | None = None
 
     @field_validator("masters")
     @classmethod

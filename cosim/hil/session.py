@@ -26,6 +26,7 @@ from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError, ModbusTable,
 from cosim.comm.modbus.server import ModbusServer
 
 from .bridge import IoThread, SimInbox
+from .c37118_tcp import C37118TcpServer
 from .clock import RealtimeLoop, lag_monitor
 from .config import HilSettings, is_loopback
 from .external import check_mapping, poll_external_device
@@ -73,6 +74,16 @@ class Exposure:
 
 
 @dataclass(frozen=True)
+class PmuEndpoint:
+    """A PMU served over IEEE C37.118.2 on real TCP."""
+
+    device_id: str
+    idcode: int
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
 class Endpoint:
     device_id: str
     kind: str
@@ -96,6 +107,8 @@ class HilSession:
         self.endpoints: list[Endpoint] = []
         self.transports: list[TcpModbusTransport] = []
         self.mqtt_clients: list[PahoMqttClient] = []
+        self.pdc_servers: list[C37118TcpServer] = []
+        self.pmu_endpoints: list[PmuEndpoint] = []
         self._unit_owner: dict[tuple[int, int], str] = {}
         self._started = False
 
@@ -164,6 +177,7 @@ class HilSession:
         except OSError as error:
             self.close()
             raise HilError(f"cannot listen for Modbus TCP: {error}") from None
+        self._serve_c37118()
         self._start_masters()
         monitor = lag_monitor(self.world, self.loop, settings.monitor_step, settings.lag_warn_s, self.stream)
         self.world.process(monitor)
@@ -185,6 +199,31 @@ class HilSession:
         for exposure, unit in units:
             self._unit_owner[(bound, unit)] = exposure.device_id
             self.endpoints.append(Endpoint(exposure.device_id, exposure.kind, host, bound, unit))
+
+    def _serve_c37118(self) -> None:
+        """Serve every PMU stream of the scenario (``params.c37118``) on the bench's C37.118 port."""
+        config = self.settings.c37118
+        if config is None:
+            return
+        devices = self.world.service("devices") if self.world.has_service("devices") else {}
+        pmus = [(device_id, devices[device_id].c37118) for device_id in sorted(devices)
+                if getattr(devices[device_id], "c37118", None) is not None]
+        if not pmus:
+            self.close()
+            raise HilError("the bench has a c37118 section, but no device of the scenario serves C37.118 "
+                           "(give a PMU params.c37118 and a node)")
+        try:
+            server = C37118TcpServer([stream for _, stream in pmus], self.io, self.inbox, config.host, config.port,
+                                     config.max_connections, log=self.world.log)
+            bound = server.start()
+        except (OSError, ValueError) as error:
+            self.close()
+            raise HilError(f"cannot serve C37.118 on {config.host}:{config.port}: {error}") from None
+        if not is_loopback(config.host):
+            print(f"hil: C37.118 on {config.host}:{bound} is reachable beyond this machine (bench c37118.host)",
+                  file=self.stream, flush=True)
+        self.pdc_servers.append(server)
+        self.pmu_endpoints.extend(PmuEndpoint(device_id, stream.idcode, config.host, bound) for device_id, stream in pmus)
 
     def _observer(self, port: int) -> Any:
         def observe(adu: bytes, response: bytes | None) -> None:
@@ -272,6 +311,8 @@ class HilSession:
             transport.close()
         for server in self.servers:
             server.stop()
+        for pdc_server in self.pdc_servers:
+            pdc_server.stop()
         self.io.stop()
 
     def lag_statistics(self) -> dict[str, float]:

@@ -27,6 +27,7 @@ class PmuStream:
     def __init__(self, idcode: int, config: FrameSource, header: str, data: FrameSource) -> None:
         self.idcode, self.config, self.header, self.data = idcode, config, header, data
         self.subscribers: list[str] = []  # PDC nodes with transmission turned on, in the order they asked
+        self.listeners: list[Callable[[bytes], None]] = []  # served on real TCP too (cosim.hil.c37118_tcp)
 
 
 class C37118Endpoint:
@@ -52,9 +53,14 @@ class C37118Endpoint:
         self.streams[stream.idcode] = stream
 
     def publish(self, stream: PmuStream) -> None:
-        """Send the stream's present data frame to every PDC that turned it on."""
+        """Send the stream's present data frame to every PDC that turned it on, simulated or real."""
+        if not stream.subscribers and not stream.listeners:
+            return
+        frame = stream.data()
         for pdc in stream.subscribers:
-            self.send(pdc, stream.data(), "data")
+            self.send(pdc, frame, "data")
+        for listener in stream.listeners:
+            listener(frame)
 
     def send(self, dst: str, frame: bytes, kind: str) -> None:
         self.comm.send(self.node, dst, PROTOCOL, frame, len(frame), kind=kind, info=frame.hex())
