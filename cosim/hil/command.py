@@ -98,7 +98,7 @@ def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = N
                 raise HilError("--modbus-port sets the gateway port, but no served device uses it "
                                + ("(every exposed device has a port of its own)" if session.exposures else
                                   "(no device is exposed: give one `expose: {}` in the scenario or list it in modbus.expose)"))
-            if not session.exposures and settings.c37118 is None:
+            if not session.exposures and settings.c37118 is None and settings.iec104 is None:
                 print("cosim serve: no device is served over Modbus (mark devices with `expose: {}` in the scenario, "
                       "or list their ids in the bench's modbus.expose)", file=stream, flush=True)
             session.use_real_broker()
@@ -112,12 +112,16 @@ def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = N
             hil={"modbus": [e.__dict__ for e in endpoints],
                  "masters": [m.id for m in settings.masters],
                  "c37118": [e.__dict__ for e in session.pmu_endpoints],
+                 "iec104": None if settings.iec104 is None else {"port": settings.iec104.port, "rtus": sorted(settings.iec104.expose)},
                  "mqtt_broker": None if settings.mqtt is None else f"{settings.mqtt.host}:{settings.mqtt.port}",
                  "degraded": degraded})
         print(f"Serving {scenario.spec.name} at {settings.factor:g}x real time for {run.duration:g} s simulated -> {out_dir}",
               file=stream, flush=True)
         for e in endpoints:
             print(f"  modbus tcp {e.host}:{e.port} unit {e.unit_id}: {e.device_id} ({e.kind})", file=stream, flush=True)
+        if settings.iec104 is not None:
+            for rtu in sorted(settings.iec104.expose):
+                print(f"  iec104 tcp {settings.iec104.host}:{settings.iec104.port}: {rtu} (rtu)", file=stream, flush=True)
         for pmu in session.pmu_endpoints:
             print(f"  c37118 tcp {pmu.host}:{pmu.port} idcode {pmu.idcode}: {pmu.device_id} (pmu)", file=stream, flush=True)
         print("Ctrl-C stops and keeps the results.", file=stream, flush=True)

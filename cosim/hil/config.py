@@ -43,6 +43,13 @@ scenario. Shape (YAML; every field optional, defaults shown)::
         host: 127.0.0.1
         port: 4712                # 0 picks a free port
         max_connections: 8
+      iec104:                     # RTUs as IEC 60870-5-104 controlled stations (pip install 'gridcosim[iec104]')
+        host: 127.0.0.1
+        port: 2404
+        expose: [sub_rtu]         # RTU ids, one station each
+        common_address: sequential   # 1..n by device id, or "device" (the entry's unit_id)
+        deadband_pct: 1.0         # floats are sent spontaneously beyond this change
+        scan: 0.1s                # simulated time between looks for changes
 """
 
 from __future__ import annotations
@@ -190,6 +197,26 @@ class C37118ServeConfig(_Model):
         return self
 
 
+class Iec104ServeConfig(_Model):
+    """The scenario's RTUs served as IEC 60870-5-104 controlled stations (through c104)."""
+
+    host: str = Field("127.0.0.1", description="address the 104 port binds; only the bench decides it")
+    allow_non_loopback: bool = Field(False, description="needed to bind anything but loopback (then logged at start)")
+    port: int = Field(default=2404, ge=1, le=65535, description="IEC 60870-5-104's registered TCP port")
+    expose: list[str] = Field(min_length=1, description="ids of the RTUs to serve, one station each")
+    common_address: Literal["sequential", "device"] = Field("sequential", description="1..n in device-id order, or each entry's unit_id")
+    deadband_pct: float = Field(default=1.0, ge=0, le=100, description="a float is sent spontaneously when it moved this much of its last report")
+    scan: Duration = Field(default=0.1, gt=0, description="simulated time between looks for changes")
+    max_connections: int = Field(default=4, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _loopback_unless_allowed(self) -> "Iec104ServeConfig":
+        if not is_loopback(self.host) and not self.allow_non_loopback:
+            raise ValueError(f"host {self.host!r} is not loopback: it would serve the simulated grid to the network; "
+                             "set allow_non_loopback: true to mean it")
+        return self
+
+
 class HilSettings(_Model):
     factor: float = Field(default=1.0, gt=0)
     monitor_step: Duration = Field(default=0.1, gt=0)
@@ -199,6 +226,7 @@ class HilSettings(_Model):
     masters: list[MasterConfig] = Field(default_factory=list)
     mqtt: MqttBrokerConfig | None = None
     c37118: C37118ServeConfig | None = None
+    iec104: Iec104ServeConfig | None = None
 
     @field_validator("masters")
     @classmethod

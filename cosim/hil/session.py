@@ -25,6 +25,8 @@ from cosim.comm.modbus.client import ModbusMaster
 from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError, ModbusTable, RegisterBank
 from cosim.comm.modbus.server import ModbusServer
 
+from devices.registermaps import DeviceKind
+
 from .bridge import IoThread, SimInbox
 from .c37118_tcp import C37118TcpServer
 from .clock import RealtimeLoop, lag_monitor
@@ -108,6 +110,7 @@ class HilSession:
         self.transports: list[TcpModbusTransport] = []
         self.mqtt_clients: list[PahoMqttClient] = []
         self.pdc_servers: list[C37118TcpServer] = []
+        self.iec104: Any = None  # an Iec104Edge when the bench serves RTUs over IEC 104
         self.pmu_endpoints: list[PmuEndpoint] = []
         self._unit_owner: dict[tuple[int, int], str] = {}
         self._started = False
@@ -178,6 +181,7 @@ class HilSession:
             self.close()
             raise HilError(f"cannot listen for Modbus TCP: {error}") from None
         self._serve_c37118()
+        self._serve_iec104()
         self._start_masters()
         monitor = lag_monitor(self.world, self.loop, settings.monitor_step, settings.lag_warn_s, self.stream)
         self.world.process(monitor)
@@ -224,6 +228,39 @@ class HilSession:
                   file=self.stream, flush=True)
         self.pdc_servers.append(server)
         self.pmu_endpoints.extend(PmuEndpoint(device_id, stream.idcode, config.host, bound) for device_id, stream in pmus)
+
+    def _serve_iec104(self) -> None:
+        """Serve the bench's listed RTUs as IEC 104 controlled stations (c104 is imported only then)."""
+        config = self.settings.iec104
+        if config is None:
+            return
+        devices = self.world.service("devices") if self.world.has_service("devices") else {}
+        problems = [d for d in config.expose if d not in devices or getattr(devices[d], "kind", None) not in ("rtu", DeviceKind.RTU)]
+        if problems:
+            self.close()
+            raise HilError(f"iec104.expose: {', '.join(map(repr, problems))} is not an RTU of the scenario")
+        chosen = sorted(config.expose)
+        addresses = [number if config.common_address == "sequential" else int(getattr(devices[d].config, "unit_id", 1) or 1)
+                     for number, d in enumerate(chosen, start=1)]
+        if len(set(addresses)) != len(addresses):
+            self.close()
+            raise HilError("iec104: two RTUs share a common address (use common_address: sequential)")
+        try:
+            from .iec104 import Iec104Edge
+
+            edge = Iec104Edge(self.world, [(d, devices[d], a) for d, a in zip(chosen, addresses)], self.inbox,
+                              config.host, config.port, config.deadband_pct, config.scan, config.max_connections)
+            edge.start()
+        except ImportError:
+            self.close()
+            raise HilError("the bench serves IEC 104, which needs c104: pip install 'gridcosim[iec104]'") from None
+        except (OSError, RuntimeError, ValueError) as error:
+            self.close()
+            raise HilError(f"cannot serve IEC 104 on {config.host}:{config.port}: {error}") from None
+        if not is_loopback(config.host):
+            print(f"hil: IEC 104 on {config.host}:{config.port} is reachable beyond this machine (bench iec104.host)",
+                  file=self.stream, flush=True)
+        self.iec104 = edge
 
     def _observer(self, port: int) -> Any:
         def observe(adu: bytes, response: bytes | None) -> None:
@@ -313,6 +350,8 @@ class HilSession:
             server.stop()
         for pdc_server in self.pdc_servers:
             pdc_server.stop()
+        if self.iec104 is not None:
+            self.iec104.stop()
         self.io.stop()
 
     def lag_statistics(self) -> dict[str, float]:

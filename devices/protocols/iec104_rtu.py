@@ -1,0 +1,69 @@
+"""The IEC 60870-5-104 view of an RTU: each entry of its point list as an information object.
+
+The RTU keeps one point model (its point list and register store); this view
+says which ASDU type and information object address (IOA) each point takes,
+so a 104 master and a Modbus master read and operate the same points. It is
+data, derived from the point list by kind, in the list's order:
+
+========== ============ ======================================= ==========
+kind       IOAs         ASDU type                                direction
+========== ============ ======================================= ==========
+status     1, 2, ...    M_SP_TB_1 single point with CP56 time    monitor
+analog     1001, ...    M_ME_TF_1 short float with CP56 time     monitor
+control    2001, ...    C_SC_NA_1 single command                 control
+setpoint   3001, ...    C_SE_NC_1 set point, short float         control
+========== ============ ======================================= ==========
+
+Sequence-of-events and select points of the Modbus map are not objects
+here: 104 carries time tags on every monitored change itself, and a control
+object declared select-and-execute does its own selection.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+
+class Iec104Kind(enum.Enum):
+    """How an object travels: monitored single point / float, or single command / float set point."""
+
+    SINGLE_POINT = "M_SP_TB_1"
+    SHORT_FLOAT = "M_ME_TF_1"
+    SINGLE_COMMAND = "C_SC_NA_1"
+    FLOAT_SETPOINT = "C_SE_NC_1"
+
+    @property
+    def is_command(self) -> bool:
+        return self in (Iec104Kind.SINGLE_COMMAND, Iec104Kind.FLOAT_SETPOINT)
+
+
+LAYOUT: dict[str, tuple[int, Iec104Kind]] = {
+    "status": (1, Iec104Kind.SINGLE_POINT),
+    "analog": (1001, Iec104Kind.SHORT_FLOAT),
+    "control": (2001, Iec104Kind.SINGLE_COMMAND),
+    "setpoint": (3001, Iec104Kind.FLOAT_SETPOINT),
+}
+"""Point kind -> (first IOA, ASDU type)."""
+
+
+@dataclass(frozen=True)
+class Iec104Object:
+    """One RTU point as an IEC 104 information object."""
+
+    ioa: int
+    kind: Iec104Kind
+    point: str  # the point's name in the RTU's register store
+
+
+def rtu_objects(points: Sequence[Any]) -> tuple[Iec104Object, ...]:
+    """The objects of an RTU's point list (entries with ``name`` and ``kind``), in the layout above."""
+    counts = {kind: 0 for kind in LAYOUT}
+    objects = []
+    for point in points:
+        kind = getattr(point.kind, "value", point.kind)
+        first, asdu = LAYOUT[kind]
+        objects.append(Iec104Object(first + counts[kind], asdu, point.name))
+        counts[kind] += 1
+    return tuple(objects)
