@@ -15,7 +15,8 @@ information system, so no device stands between them and the wires:
   to check the OMS against; it is the study's instrument, not an actor's.
 
 Each module is named in the architecture rules (``tests/architecture_rules.py``)
-with this reason, and only the application registry and the crews'
-dispatcher may import them, so the exemption cannot be borrowed: a domain,
-Operations or Markets module that acts on the grid through here is caught.
+with this reason, and besides each other only the application registry and
+the crews' dispatcher may import them, so the exemption cannot be borrowed: a
+domain, Operations or Markets module that acts on the grid through here is
+caught. A new module in this package is not exempt until it is named there.
 """
