@@ -16,7 +16,17 @@ A tree breaks the architecture when:
   world's private service table;
 * anything outside devices and the wiring imports a device's runtime (its
   register store, grid binding, protection logic) rather than its data
-  (register maps, encodings, configurations).
+  (register maps, encodings, configurations);
+* anything imports the physical world's modules (:data:`PHYSICAL_WORLD`)
+  other than the places named in :data:`PHYSICAL_IMPORTERS`, so their
+  exemption cannot be borrowed by a domain calling through them.
+
+The physical world -- what nature and people's hands do, which no actor
+decides and no information system carries -- touches the grid without a
+device in between. Each module that stands for it is named, one file at a
+time, in :data:`PHYSICAL_WORLD` with the reason; a folder is never exempt
+wholesale except ``cosim/events`` (scenario events: the author's switching
+and nature's faults).
 
 :func:`violations` returns one line per offence, ``path:line: rule``, so the
 test that runs it on the real tree prints exactly what to fix. Who may do what
@@ -50,11 +60,38 @@ BRIDGE = ("devices/", "cosim/wiring/", "cosim/runner.py", "cosim/hil/", "cosim/c
 """Where the two layers may be joined: the devices themselves, the code that wires them into a world, and the
 coupling to other simulators, whose inputs stand for the physical world beyond the scenario."""
 
-GRID_ACCESS = BRIDGE + ("cosim/grid/", "cosim/events/")
-"""May reach the live grid: the bridge, the grid itself, and scenario events (faults, the author's switching),
-which stand for the physical world rather than for any actor."""
+PHYSICAL_WORLD: dict[str, str] = {
+    "cosim/physical/premises.py": "a premise's natural demand (people switching appliances) and the sun on its "
+    "panels: demand goes through the premise's ESI gateway when it has one, else onto the load as appliances draw "
+    "it; PV power goes only to the DER inverter device",
+    "cosim/physical/fieldwork.py": "a crew's hands on site: repairing damage, working a switch at its device's "
+    "local control or its handle, seeing the fault on patrol",
+    "cosim/physical/truth.py": "the ground truth of served customers, the study's instrument that the OMS is "
+    "checked against; no actor sees it",
+    "cosim/reliability/damage.py": "failed components of a reliability incident: failures are physics, "
+    "injected as faults and held dead until a crew repairs them",
+    "cosim/reliability/incidents.py": "a reliability incident's failures, drawn from failure rates and "
+    "injected into the grid, and the served loads it reads as the study's truth",
+}
+"""Single modules that stand for the physical world, not an actor, and why each may touch the live grid."""
 
-DEVICE_ACCESS = BRIDGE
+PHYSICAL_DEVICE_ACCESS = ("cosim/physical/premises.py", "cosim/physical/fieldwork.py")
+"""Physical-world modules that meet devices the way the world does: the premise's circuit at its ESI gateway and
+the panels' DC cable at their inverter; a crew's hand on a device's local control or a switch's handle."""
+
+PHYSICAL_IMPORTERS: dict[str, tuple[str, ...]] = {
+    "cosim/domains/__init__.py": ("cosim.physical.premises", "cosim.physical.truth"),
+    "cosim/domains/distribution.py": ("cosim.physical.fieldwork",),
+}
+"""Who may import a physical-world module besides its own package: the application registry, which
+registers the premises' demand and PV and the outage truth, and the crews' dispatcher, whose crews do the field
+work. Anything else calling through them would borrow their exemption."""
+
+GRID_ACCESS = BRIDGE + ("cosim/grid/", "cosim/events/") + tuple(PHYSICAL_WORLD)
+"""May reach the live grid: the bridge, the grid itself, scenario events (faults, the author's switching) and the
+named physical-world modules, which stand for the physical world rather than for any actor."""
+
+DEVICE_ACCESS = BRIDGE + PHYSICAL_DEVICE_ACCESS
 """May reach devices' memory (the ``devices`` service, their runtime modules)."""
 
 DEVICE_RUNTIME = ("devices.field", "devices.protection", "devices.registerstore", "devices.gridbinding",
@@ -63,6 +100,12 @@ DEVICE_RUNTIME = ("devices.field", "devices.protection", "devices.registerstore"
 
 GRID_SERVICE_MODULES = ("cosim.grid.service", "cosim.grid.measurements", "cosim.wiring.grid", "cosim.wiring.devices")
 """Importing these hands out the live grid (or the devices) itself."""
+
+PHYSICAL_PACKAGE = "cosim.physical"
+"""The package whose one job is the physical world: importing it whole is importing all its modules."""
+
+PHYSICAL_MODULES = tuple(p.removesuffix(".py").replace("/", ".") for p in PHYSICAL_WORLD)
+"""The physical-world modules as module names."""
 
 SERVICE_NAMES = {"grid": GRID_ACCESS, "devices": DEVICE_ACCESS}
 """Service names that are layers, and who may look them up."""
@@ -111,7 +154,8 @@ def _under(module: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def _allowed(rel: str, places: tuple[str, ...]) -> bool:
-    return any(rel == p or rel.startswith(p) for p in places)
+    """``rel`` is one of ``places``: a file named exactly, or under a folder named with its trailing ``/``."""
+    return any(rel == p or (p.endswith("/") and rel.startswith(p)) for p in places)
 
 
 def _string_constants(tree: ast.AST, imported: dict[str, str]) -> dict[str, str]:
@@ -177,6 +221,13 @@ def check_file(root: Path, path: Path, actions: set[str]) -> list[Violation]:
             found.append(Violation(rel, line, f"imports {full}, the live grid or device layer"))
         if (_under(module, DEVICE_RUNTIME) or _under(full, DEVICE_RUNTIME)) and not _allowed(rel, DEVICE_ACCESS):
             found.append(Violation(rel, line, f"imports {full}, a device's runtime (read devices over comm)"))
+        physical = next((m for m in (module, full) if _under(m, PHYSICAL_MODULES)), None)
+        if physical is None and full == PHYSICAL_PACKAGE:  # the package whole (``from cosim import physical``)
+            physical = f"{PHYSICAL_PACKAGE}.*"
+        if (physical is not None and rel.rsplit("/", 1)[0] != physical.rsplit(".", 1)[0].replace(".", "/")
+                and not _under(physical, PHYSICAL_IMPORTERS.get(rel, ()))):
+            found.append(Violation(rel, line, f"imports {full}, a physical-world module (only "
+                                   f"{', '.join(sorted(PHYSICAL_IMPORTERS))} may, each the ones it is named with)"))
         if _under(module, ("cosim.wiring",)) and name == "SERVICE":
             layer_constants["SERVICE"] = module.rsplit(".", 1)[-1]
 

@@ -3,7 +3,8 @@
 Importing this package registers every application kind.
 """
 
-from . import bulk_generation, customer  # noqa: F401  (registers applications)
+from ..physical import premises, truth  # noqa: F401  (registers the physical world's applications: demand, PV, outage truth)
+from . import bulk_generation  # noqa: F401  (registers applications)
 from . import markets, operations_dr, service_provider  # noqa: F401  (DR and market applications)
 from . import operations_pdc  # noqa: F401  (phasor data concentrator)
 from . import distribution, operations  # noqa: F401  (registers applications)

@@ -32,11 +32,18 @@ class Params(BaseModel):
     ``device_refs`` maps parameter names to the device kind they name (``"*"``:
     any kind); the value is a device id or a list of ids (``{"poll": "*"}``
     for a SCADA polling list), checked against the scenario's ``devices:``.
+
+    ``fronted_by`` maps a grid-reference parameter to the device kind that
+    must stand between the application and that element (``{"der":
+    "der_inverter"}``: rooftop PV reaches its DER only through an inverter);
+    the wiring adds a device of that kind, with its defaults, bound to the
+    element when the scenario's ``devices:`` has none.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     grid_refs: ClassVar[dict[str, str]] = {}
     device_refs: ClassVar[dict[str, str]] = {}
+    fronted_by: ClassVar[dict[str, str]] = {}
 
 
 @dataclass(frozen=True)

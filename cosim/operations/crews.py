@@ -3,7 +3,7 @@
 One job: the message format both ends agree on. The DMS (Operations) sends a
 :class:`WorkOrder` on ``crews/<team>/orders``; the crews application
 (Distribution, :mod:`cosim.domains.distribution`) travels, does the work on
-the grid and answers with a :class:`WorkReport` on ``crews/<team>/reports``.
+site (:mod:`cosim.physical.fieldwork`) and answers with a :class:`WorkReport` on ``crews/<team>/reports``.
 Tasks: ``open`` / ``close`` a manual switch, ``patrol`` a zone (named by its
 buses) to find where the fault is, ``repair`` the fault in a zone. A patrol's
 report names the buses of the damage found.

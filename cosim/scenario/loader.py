@@ -27,6 +27,7 @@ from .gridrefs import element_names, parse_grid
 from .messages import problems_from_validation
 from .schema import ScenarioFile
 from .strictvalues import validate_input
+from .implied import implied_devices
 from .yamlsource import YamlDocument, format_path, parse_yaml, read_yaml
 
 
@@ -137,6 +138,9 @@ def load_scenario(path: str | Path, base_dir: Path | None = None, document: Yaml
             problems.append(Problem(name, format_path(where), message, document.line_of(where)))
     if problems:
         raise ScenarioError(problems)
+    implied = implied_devices(spec)
+    if implied:
+        spec = spec.model_copy(update={"devices": list(spec.devices) + implied})
     source = path.read_bytes()
     digest = hashlib.sha256(source).hexdigest()
     return Scenario(path.resolve(), name, digest, source, base_dir, spec, build_model(spec), grid_config, comm_config, network)

@@ -23,8 +23,13 @@ enter-service period. A trip sets Evt1 bits (SunSpec model 103: 4 grid
 disconnect, 8/9 over/under frequency, 10/11 over/under voltage).
 
 WMax is ``params.rated_kw`` or the DER's ``p_max_mw``. Available active power
-is whatever the grid DER's ``p_mw`` is (profiles set it); the inverter only
-caps it.
+is what the array behind the inverter gives: the physical world hands it in
+with :meth:`DerInverterDevice.set_available_power` (the sun on a customer's
+panels, :mod:`cosim.physical.premises`), and the inverter passes it to the
+grid DER's ``p_mw``, clipped at WMax as an inverter clips DC power above its
+AC rating; without an array model the grid DER's ``p_mw`` stands as it is.
+Curtailment, connection and the 1547 response then act on that, so a
+customer's PV reaches the grid only through its inverter.
 """
 
 from __future__ import annotations
@@ -87,6 +92,8 @@ class DerInverterDevice(FieldDevice):
         self._q_target: float | None = None
         self._in_service: bool | None = None  # what the grid DER is, as last seen or commanded
         self._cap_mw: float | None = None
+        self._available_mw: float | None = None  # from the array, set by the physical world
+        self._applied_available_mw: float | None = None
         self._events = 0
         for name in CONTROL_POINTS:
             self.store.on_write(f"controls.{name}", lambda _p, _v: self.queue(self._output))
@@ -178,6 +185,26 @@ class DerInverterDevice(FieldDevice):
     def _get(self, name: str) -> float:
         assert self.store is not None
         return float(self.store.get(f"controls.{name}"))  # type: ignore[arg-type]
+
+    # -- the array's side -------------------------------------------------------------
+    def set_available_power(self, p_mw: float) -> None:
+        """The DC power the array gives now (MW, simulated time), passed on to the grid DER at once.
+
+        An inverter's MPPT follows its array within milliseconds, far below
+        any step of the simulation, so the output changes in the same instant
+        as the sunshine (and a grid sample at that instant sees it).
+        """
+        self._available_mw = max(0.0, float(p_mw))
+        self.act(self._available_actions())
+
+    def _available_actions(self) -> list[Action]:
+        if self._available_mw is None:
+            return []
+        available = self._available_mw if self.w_max_mw is None else min(self._available_mw, self.w_max_mw)
+        if available == self._applied_available_mw:
+            return []
+        self._applied_available_mw = available
+        return [SetDerOutput(self.der, p_mw=available)]
 
     # -- output: connection and active-power cap --------------------------------------
     def _output(self, now: float) -> list[Action]:
@@ -275,6 +302,7 @@ class DerInverterDevice(FieldDevice):
             self.response.step(now, voltage.vm_pu if voltage.energised else 0.0, frequency)
             if (self.response.state, self.response.trips) != before:
                 self._log_transition(now, before[0], voltage.vm_pu, frequency)
+        actions += self._available_actions()
         actions += self._output(now)
         energising = bool(self._in_service)
         if energising and voltage.energised:
