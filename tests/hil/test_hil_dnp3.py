@@ -1,0 +1,172 @@
+"""DNP3 on real TCP against opendnp3 (the yadnp3 bindings), the reference implementation, as master.
+
+The dnp3_feeder scenario runs paced to the wall clock with its relay and
+recloser outstations behind one loopback port (no simulated master). An
+opendnp3 master with its default startup -- disable unsolicited, clear the
+restart IIN, integrity poll, non-LAN time synchronisation (delay measurement
+then a time write), enable unsolicited -- must complete every task, read the
+recloser's points as the device holds them, trip the recloser with a CROB
+(direct operate) and a close by select-before-operate, be refused a locked
+protection setting, and hear the breaker open by unsolicited response with a
+time stamp from the clock it set.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import opendnp3 as dnp
+import pytest
+import yaml
+
+from cosim.hil.dnp3_tcp import Dnp3TcpServer, world_stations
+from hiltools import ROOT, ServedWorld, settings, wait_until
+
+SCENARIO = ROOT / "configs" / "dnp3_feeder.yaml"
+RECLOSER = 20
+
+
+class Collector(dnp.ISOEHandler):
+    """What the opendnp3 master decoded: (type name, index, value, flags, time ms) per point, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.points: list[tuple[str, int, object, int, int]] = []
+        self.lock = threading.Lock()
+
+    def BeginFragment(self, info):  # noqa: N802 (opendnp3's names)
+        pass
+
+    def EndFragment(self, info):  # noqa: N802
+        pass
+
+    def Process(self, info, values):  # noqa: N802
+        with self.lock:
+            for v in values:
+                flags = v.value.flags
+                self.points.append((type(v).__name__, v.index, v.value.value, int(getattr(flags, "value", flags)),
+                                    int(v.value.time.value)))
+
+    def latest(self, kind: str, index: int):
+        with self.lock:
+            found = [p for p in self.points if p[0] == kind and p[1] == index]
+        return found[-1] if found else None
+
+
+class MasterApp(dnp.IMasterApplication):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tasks: list[tuple[str, str]] = []
+
+    def Now(self):  # noqa: N802
+        return dnp.UTCTimestamp(int(time.time() * 1000))
+
+    def OnReceiveIIN(self, iin):  # noqa: N802
+        pass
+
+    def OnTaskStart(self, task_type, task_id):  # noqa: N802
+        pass
+
+    def OnTaskComplete(self, info):  # noqa: N802
+        self.tasks.append((info.type.name, info.result.name))
+
+    def OnOpen(self):  # noqa: N802
+        pass
+
+    def OnClose(self):  # noqa: N802
+        pass
+
+    def AssignClassDuringStartup(self):  # noqa: N802
+        return False
+
+
+class Listener(dnp.IChannelListener):
+    def OnStateChange(self, state):  # noqa: N802
+        pass
+
+
+@pytest.fixture
+def served(tmp_path):
+    spec = yaml.safe_load(SCENARIO.read_text())
+    for actor in spec["actors"]:
+        actor.pop("applications", None)  # the third-party master takes the simulated master's place
+    scenario = tmp_path / "dnp3_hil.yaml"
+    scenario.write_text(yaml.safe_dump(spec))
+    world = ServedWorld(tmp_path / "out", settings(), duration_s=120.0, scenario_path=scenario)
+    with world:
+        server = Dnp3TcpServer(world_stations(world.world), world.session.io, world.session.inbox)
+        server.start()
+        try:
+            yield world, server
+        finally:
+            server.stop()
+
+
+def command(master_call, *args) -> list[tuple[str, str]]:
+    results: list = []
+    master_call(*args, lambda r: results.append([(p.status.name, p.state.name) for p in r.to_list()]))
+    assert wait_until(lambda: bool(results), 10.0)
+    return results[0]
+
+
+def test_opendnp3_master_polls_trips_and_hears_the_recloser(served):
+    world, server = served
+    manager = dnp.DNP3Manager(1)
+    try:
+        channel = manager.AddTCPClient("tcp", dnp.levels.NOTHING, dnp.ChannelRetry.Default(),
+                                       [dnp.IPEndpoint("127.0.0.1", server.port)], "0.0.0.0", Listener())
+        config = dnp.MasterStackConfig()
+        config.link.LocalAddr, config.link.RemoteAddr = 1, RECLOSER
+        config.master.timeSyncMode = dnp.TimeSyncMode.NonLAN
+        config.master.responseTimeout = dnp.TimeDuration.Seconds(3)
+        soe, app = Collector(), MasterApp()
+        master = channel.AddMaster("master", soe, app, config)
+        master.Enable()
+        startup = {"DISABLE_UNSOLICITED", "CLEAR_RESTART", "STARTUP_INTEGRITY_POLL", "NON_LAN_TIME_SYNC",
+                   "ENABLE_UNSOLICITED"}
+        assert wait_until(lambda: startup <= {t for t, _ in app.tasks}, 15.0), app.tasks
+        assert all(result == "SUCCESS" for task, result in app.tasks if task in startup), app.tasks
+
+        device = world.world.service("devices")["feeder_recloser"]
+        master.ScanClasses(dnp.ClassField.AllClasses(), soe)
+        assert wait_until(lambda: soe.latest("IndexedAnalog", 0) is not None, 5.0)
+        closed = soe.latest("IndexedBinary", 0)
+        assert closed is not None and closed[2] is True and closed[3] & 0x01  # closed, ONLINE
+        current = soe.latest("IndexedAnalog", 0)
+        assert current[2] == float(device.store.get("current_a_a")) > 0  # counts of 1 A, as the device holds them
+        voltage = soe.latest("IndexedAnalog", 4)
+        assert voltage[2] == float(device.store.get("source_voltage_v"))
+
+        trip = dnp.ControlRelayOutputBlock(dnp.OperationType.PULSE_ON, dnp.TripCloseCode.TRIP)
+        tripped_at_ms = time.time() * 1000
+        assert command(master.DirectOperate, trip, 0) == [("SUCCESS", "SUCCESS")]
+        grid = world.world.service("grid")
+        assert wait_until(lambda: grid.measurements().switch_closed("rec_sw") is False, 5.0)
+        # the opening comes back unsolicited, stamped by the outstation's clock that the master synchronised
+        assert wait_until(lambda: (p := soe.latest("IndexedBinary", 0)) is not None and p[2] is False, 10.0)
+        heard_at_ms = time.time() * 1000
+        opened = soe.latest("IndexedBinary", 0)
+        # causal bounds, widened by the synchronisation's error (half a loopback round trip): after the command
+        # left, before the report arrived
+        assert tripped_at_ms - 1000 <= opened[4] <= heard_at_ms + 1000
+
+        pickup = dnp.AnalogOutputInt16(300)
+        assert command(master.DirectOperate, pickup, 0) == [("NOT_AUTHORIZED", "SUCCESS")]  # protection lock
+        close = dnp.ControlRelayOutputBlock(dnp.OperationType.PULSE_ON, dnp.TripCloseCode.CLOSE)
+        assert command(master.SelectAndOperate, close, 0) == [("SUCCESS", "SUCCESS")]
+        assert wait_until(lambda: grid.measurements().switch_closed("rec_sw") is True, 5.0)
+        assert server.counters.closed_malformed == 0 and server.counters.unknown_address == 0
+    finally:
+        manager.Shutdown()
+
+
+def test_a_stream_that_is_not_dnp3_is_closed(served):
+    import socket
+
+    _world, server = served
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        sock.settimeout(5)
+        assert sock.recv(100) == b""  # closed without an answer
+    assert wait_until(lambda: server.counters.closed_malformed == 1, 5.0)
