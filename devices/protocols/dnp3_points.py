@@ -187,3 +187,40 @@ def point_map(kind: DeviceKind, rtu: Sequence[RtuPoint] = ()) -> Dnp3PointMap:
     except KeyError:
         raise ValueError(f"{kind.value} has no DNP3 point map (kinds with one: "
                          f"{', '.join(k.value for k in KINDS)})") from None
+
+
+def documented_points(kind: DeviceKind) -> Dnp3PointMap | None:
+    """The DNP3 map the docs show for ``kind`` (the RTU's from the example point list), None if it has none."""
+    from devices.registermaps.rtu import EXAMPLE_POINTS
+
+    return point_map(kind, EXAMPLE_POINTS) if kind in KINDS else None
+
+
+def markdown(points: Dnp3PointMap, register_map: RegisterMap) -> list[str]:
+    """The DNP3 section of a device page: one table per point type, index by index."""
+    def unit(name: str) -> str:
+        point = register_map.point(name)
+        return f"{point.scale:g} {point.unit}".strip() if point.unit or point.scale != 1 else "1"
+
+    classes = {0: "none (static only)", 1: "1", 2: "2", 3: "3"}
+    lines = ["", "## DNP3 points (IEEE 1815, subset level 2)", "",
+             "Served when the device entry has `params.dnp3` (see docs/protocols.md). Analog values are counts of the "
+             "Modbus point's scale (g30v5 and g32v7 give engineering units). Class 0 answers g1v2, g10v2, g30v1 "
+             "and g40v1; events are g2v2 and g32v3 with absolute time.", "",
+             "| Type | Index | Point | Count = | Event class | Deadband (counts) |", "|---|---|---|---|---|---|"]
+    for i, bi in enumerate(points.binary_inputs):
+        lines.append(f"| binary input (g1/g2) | {i} | {bi.point} | | {classes[bi.event_class]} | |")
+    for i, ai in enumerate(points.analog_inputs):
+        lines.append(f"| analog input (g30/g32) | {i} | {ai.point} | {unit(ai.point)} | {classes[ai.event_class]} "
+                     f"| {ai.deadband} |")
+    for i, control in enumerate(points.controls):
+        if control.mode is ControlMode.PAIRED:
+            target = f"close/LATCH_ON/PULSE_ON: {control.close}; trip/LATCH_OFF: {control.trip}"
+        elif control.mode is ControlMode.LATCH:
+            target = f"LATCH_ON/close: {control.close} = 1; LATCH_OFF/trip: {control.close} = 0"
+        else:
+            target = f"PULSE_ON: {control.close}"
+        lines.append(f"| control (g12v1, status g10v2) | {i} | {control.name}: {target} | | | |")
+    for i, ao in enumerate(points.analog_outputs):
+        lines.append(f"| analog output (g41, status g40v1) | {i} | {ao.point} | {unit(ao.point)} | | |")
+    return lines

@@ -33,7 +33,7 @@ from cosim.comm.dnp3 import (
 )
 from cosim.comm.pcap import Segment, write_pcap
 from devices.protocols.dnp3_outstation import Outstation, OutstationConfig
-from devices.protocols.dnp3_points import RECLOSER
+from devices.protocols.dnp3_points import KINDS, RECLOSER
 from devices.registermaps import DeviceKind, standard_map
 from devices.registerstore import RegisterStore
 
@@ -233,3 +233,25 @@ def test_bad_input_gets_an_iin_answer_or_is_dropped():
     with pytest.raises(LinkError, match="CRC"):
         decode_frame(good[:12] + bytes([good[12] ^ 1]) + good[13:])
     assert ex.end.receive(good[:-1] + bytes([good[-1] ^ 0xFF])).dropped
+
+
+@pytest.mark.parametrize("kind", [k.value for k in KINDS])
+def test_every_dnp3_map_names_points_its_register_map_serves(kind):
+    from devices.protocols.dnp3_points import documented_points
+    from devices.registermaps import documented_map
+
+    points = documented_points(DeviceKind(kind))
+    assert points is not None and points.binary_inputs
+    points.check(documented_map(DeviceKind(kind)))  # raises RegisterMapError listing every bad reference
+
+
+def test_a_map_with_bad_references_lists_them_all():
+    from devices.protocols.dnp3_points import AnalogOutputPoint, BinaryInputPoint, ControlMode, ControlPoint, Dnp3PointMap
+    from devices.registermap import RegisterMapError
+
+    bad = Dnp3PointMap(binary_inputs=(BinaryInputPoint("nope", 4),),
+                       controls=(ControlPoint("x", ControlMode.PAIRED, "closed", None),),
+                       analog_outputs=(AnalogOutputPoint("current_a_a"),))
+    with pytest.raises(RegisterMapError) as caught:
+        bad.check(standard_map(DeviceKind.RECLOSER))
+    assert len(caught.value.problems) == 5
