@@ -39,6 +39,10 @@ scenario. Shape (YAML; every field optional, defaults shown)::
         reconnect_max_s: 30
         outbox: 1000              # publishes held while disconnected (oldest dropped beyond)
         inbox: 1000               # received messages waiting for the SimPy thread
+      dnp3:                       # the scenario's DNP3 outstations on real TCP (absent: not served)
+        host: 127.0.0.1
+        port: 20000               # one port; frames go to the outstation their link address names
+        max_connections: 16
 """
 
 from __future__ import annotations
@@ -170,6 +174,14 @@ class MqttBrokerConfig(_Model):
         return self
 
 
+class Dnp3ServeConfig(_Model):
+    """The scenario's DNP3 outstations (devices with ``params.dnp3``) behind one TCP port, routed by link address."""
+
+    host: str = Field("127.0.0.1", description="loopback unless you mean it")
+    port: int = Field(20000, ge=0, le=65535, description="0 picks a free port")
+    max_connections: int = Field(16, ge=1)
+
+
 class HilSettings(_Model):
     factor: float = Field(default=1.0, gt=0)
     monitor_step: Duration = Field(default=0.1, gt=0)
@@ -178,6 +190,7 @@ class HilSettings(_Model):
     modbus: ModbusServeConfig = Field(default_factory=lambda: ModbusServeConfig())
     masters: list[MasterConfig] = Field(default_factory=list)
     mqtt: MqttBrokerConfig | None = None
+    dnp3: Dnp3ServeConfig | None = None
 
     @field_validator("masters")
     @classmethod

@@ -20,7 +20,7 @@ import opendnp3 as dnp
 import pytest
 import yaml
 
-from cosim.hil.dnp3_tcp import Dnp3TcpServer, world_stations
+from cosim.hil.config import Dnp3ServeConfig
 from hiltools import ROOT, ServedWorld, settings, wait_until
 
 SCENARIO = ROOT / "configs" / "dnp3_feeder.yaml"
@@ -93,14 +93,10 @@ def served(tmp_path):
         actor.pop("applications", None)  # the third-party master takes the simulated master's place
     scenario = tmp_path / "dnp3_hil.yaml"
     scenario.write_text(yaml.safe_dump(spec))
-    world = ServedWorld(tmp_path / "out", settings(), duration_s=120.0, scenario_path=scenario)
+    world = ServedWorld(tmp_path / "out", settings(dnp3=Dnp3ServeConfig(port=0)), duration_s=120.0, scenario_path=scenario)
     with world:
-        server = Dnp3TcpServer(world_stations(world.world), world.session.io, world.session.inbox)
-        server.start()
-        try:
-            yield world, server
-        finally:
-            server.stop()
+        assert world.session.dnp3_server is not None
+        yield world, world.session.dnp3_server
 
 
 def command(master_call, *args) -> list[tuple[str, str]]:
