@@ -28,15 +28,16 @@ RECLOSER = 20
 
 
 class Collector(dnp.ISOEHandler):
-    """What the opendnp3 master decoded: (type name, index, value, flags, time ms) per point, in order."""
+    """What the opendnp3 master decoded: (type, index, value, flags, time ms, event?, unsolicited?) per point, in order."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.points: list[tuple[str, int, object, int, int]] = []
+        self.points: list[tuple[str, int, object, int, int, bool, bool]] = []
+        self.unsolicited = False
         self.lock = threading.Lock()
 
     def BeginFragment(self, info):  # noqa: N802 (opendnp3's names)
-        pass
+        self.unsolicited = bool(info.unsolicited)
 
     def EndFragment(self, info):  # noqa: N802
         pass
@@ -46,11 +47,11 @@ class Collector(dnp.ISOEHandler):
             for v in values:
                 flags = v.value.flags
                 self.points.append((type(v).__name__, v.index, v.value.value, int(getattr(flags, "value", flags)),
-                                    int(v.value.time.value)))
+                                    int(v.value.time.value), bool(info.isEventVariation), self.unsolicited))
 
-    def latest(self, kind: str, index: int):
+    def latest(self, kind: str, index: int, event: bool | None = None):
         with self.lock:
-            found = [p for p in self.points if p[0] == kind and p[1] == index]
+            found = [p for p in self.points if p[0] == kind and p[1] == index and event in (None, p[5])]
         return found[-1] if found else None
 
 
@@ -140,9 +141,10 @@ def test_opendnp3_master_polls_trips_and_hears_the_recloser(served):
         grid = world.world.service("grid")
         assert wait_until(lambda: grid.measurements().switch_closed("rec_sw") is False, 5.0)
         # the opening comes back unsolicited, stamped by the outstation's clock that the master synchronised
-        assert wait_until(lambda: (p := soe.latest("IndexedBinary", 0)) is not None and p[2] is False, 10.0)
+        assert wait_until(lambda: (p := soe.latest("IndexedBinary", 0, event=True)) is not None and p[2] is False, 10.0)
         heard_at_ms = time.time() * 1000
-        opened = soe.latest("IndexedBinary", 0)
+        opened = soe.latest("IndexedBinary", 0, event=True)
+        assert opened[6], "the event came in an unsolicited response"
         # causal bounds, widened by the synchronisation's error (half a loopback round trip): after the command
         # left, before the report arrived
         assert tripped_at_ms - 1000 <= opened[4] <= heard_at_ms + 1000
