@@ -51,6 +51,7 @@ class Dnp3Station:
         self.link = Dnp3Link(address, is_master=False)
         self.peer: Send | None = None
         self._timer_token = 0
+        self._timer_running = False
         self.dropped = 0
 
     def connect(self, peer: Send | None) -> None:
@@ -87,24 +88,35 @@ class Dnp3Station:
         self.report()
 
     def report(self) -> None:
+        """Send an unsolicited response if one is due; an outstanding one with no timer (its peer went away and
+        another came) is resent to the present peer."""
         if self.peer is None:
             return
         fragment = self.outstation.unsolicited()
         if fragment is None:
-            return
+            if self.outstation.unsolicited_outstanding() is None or self._timer_running:
+                return
+            fragment = self.outstation.retry_unsolicited()
+            if fragment is None:
+                return
         self.peer(self.link.send(self.master_address, fragment), fragment_kind(fragment))
         self._timer_token += 1
+        self._timer_running = True
         self.world.process(self._retry(self._timer_token, self.outstation.unsolicited_outstanding()))
 
     def _retry(self, token: int, sequence: int | None) -> Any:
-        while True:
-            yield self.world.timeout(self.confirm_timeout_s)
-            if token != self._timer_token or self.outstation.unsolicited_outstanding() != sequence:
-                return  # confirmed, or a newer report owns the timer
-            fragment = self.outstation.retry_unsolicited()
-            if fragment is None or self.peer is None:
-                return
-            self.peer(self.link.send(self.master_address, fragment), "unsolicited_retry")
+        try:
+            while True:
+                yield self.world.timeout(self.confirm_timeout_s)
+                if token != self._timer_token or self.outstation.unsolicited_outstanding() != sequence:
+                    return  # confirmed, or a newer report owns the timer
+                fragment = self.outstation.retry_unsolicited()
+                if fragment is None or self.peer is None:
+                    return
+                self.peer(self.link.send(self.master_address, fragment), "unsolicited_retry")
+        finally:
+            if token == self._timer_token:
+                self._timer_running = False
 
 
 class Dnp3Endpoint:

@@ -209,6 +209,7 @@ class Outstation:
         if request.function == FunctionCode.CONFIRM:
             self._confirmed(control)
             return None
+        self._solicited = None  # a new request ends the wait for a confirm; its events stay buffered (clause 4.4.6)
         if not (control.fir and control.fin):
             return self._respond(control.sequence, (), Iin.PARAMETER_ERROR)  # multi-fragment requests: not taken
         function = request.function

@@ -255,3 +255,16 @@ def test_a_map_with_bad_references_lists_them_all():
     with pytest.raises(RegisterMapError) as caught:
         bad.check(standard_map(DeviceKind.RECLOSER))
     assert len(caught.value.problems) == 5
+
+
+def test_a_new_request_ends_the_wait_for_a_confirm_and_the_events_are_sent_again():
+    ex = Exchange()
+    ex.store.set("closed", False)
+    ex.outstation.scan()
+    first = ex.request(FunctionCode.READ, ObjectHeader(60, 2, Qualifier.ALL), confirm_events=False)
+    assert first.control.confirm and len(first.headers[0].items) == 1
+    ex.request(FunctionCode.READ, ObjectHeader(1, 2, Qualifier.ALL))  # static only, no confirm asked
+    null = ex.outstation.unsolicited()
+    assert null is not None  # no longer blocked by the unconfirmed solicited response
+    again = ex.request(FunctionCode.READ, ObjectHeader(60, 2, Qualifier.ALL))
+    assert [i for i, _ in again.headers[0].items] == [0] and ex.outstation.buffered(1) == 0

@@ -153,3 +153,37 @@ def test_a_corrupt_frame_is_dropped_and_logged():
     network.send("scada", "rtu", "dnp3", good, len(good))
     world.run(2.0)
     assert len(answers) == 2  # the null unsolicited response and the answer to the read
+
+
+def test_an_unconfirmed_report_is_retried_then_resent_to_a_new_connection():
+    from cosim.comm.dnp3 import AppControl, Dnp3Link, FunctionCode, ObjectHeader, Qualifier, Request, decode_response
+    from cosim.kernel import World
+    from devices.protocols.dnp3_endpoint import Dnp3Station
+    from devices.protocols.dnp3_outstation import Outstation
+    from devices.protocols.dnp3_points import RECLOSER
+    from devices.registermaps import DeviceKind, standard_map
+    from devices.registerstore import RegisterStore
+
+    world = World(seed=1)
+    station = Dnp3Station(world, Outstation(RECLOSER, RegisterStore(standard_map(DeviceKind.RECLOSER)), lambda: 0),
+                          20, 1, 5.0, "rec")
+    master = Dnp3Link(1, True)
+    first: list[bytes] = []
+    second: list[bytes] = []
+
+    def sent_to(box: list[bytes]):
+        return lambda octets, kind: box.append(octets)
+
+    read = Request(AppControl(0), FunctionCode.READ, (ObjectHeader(1, 2, Qualifier.ALL),)).encode()
+    peer_a = sent_to(first)
+    station.receive(master.send(20, read), peer_a, stream=False)
+    null = [f for f in first if decode_response(master.receive(f).fragments[0][1]).control.unsolicited]
+    assert len(null) == 1  # the null unsolicited response, unconfirmed
+    world.run(11.0)
+    assert len(first) == 2 + 2  # response, null report, and two retries 5 s apart
+    station.connect(None)  # the connection dropped
+    world.run(20.0)
+    assert len(first) == 4
+    station.receive(master.send(20, read), sent_to(second), stream=False)
+    kinds = [decode_response(master.receive(f).fragments[0][1]).function for f in second]
+    assert kinds == [FunctionCode.RESPONSE, FunctionCode.UNSOLICITED_RESPONSE]  # resent on the new connection
