@@ -19,6 +19,7 @@ outstation's time stamp and the delay until the master knew
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Callable, Generator
 from typing import Any, Literal
 
@@ -68,6 +69,9 @@ class Dnp3MasterParams(Params):
         names = [o.name for o in self.outstations]
         if len(set(names)) != len(names):
             raise ValueError("outstation names must be unique")
+        places = [(o.node, o.address) for o in self.outstations]
+        if len(set(places)) != len(places):
+            raise ValueError("two outstations at the same node and link address")
         unknown = sorted({c.outstation for c in self.commands} - set(names))
         if unknown:
             raise ValueError(f"commands name unknown outstations: {', '.join(unknown)}")
@@ -87,7 +91,7 @@ def dnp3_master(world: World, actor: Actor, params: Dnp3MasterParams, ctx: RunCo
     """SCADA DNP3 master: integrity polls, unsolicited reports, operator controls."""
     comm = world.service("comm")
     env: simpy.Environment = world.env
-    by_node: dict[tuple[str, int], Dnp3MasterSession] = {}
+    by_node: dict[tuple[str, int], tuple[Dnp3Outstation, Dnp3MasterSession]] = {}
     locks: dict[int, simpy.Resource] = {}  # one request outstanding per association (clause 4.4.1)
     waiting: dict[int, tuple[int, simpy.Event]] = {}  # id(session) -> (sequence, event for its response)
     clock_ms = None if params.start_utc is None else round(params.start_utc.timestamp() * 1000)
@@ -115,12 +119,12 @@ def dnp3_master(world: World, actor: Actor, params: Dnp3MasterParams, ctx: RunCo
     def on_message(message: Any) -> None:
         octets = bytes(message.payload)
         source = int.from_bytes(octets[6:8], "little") if len(octets) >= 8 else -1
-        session = by_node.get((message.src, source))
-        if session is None:
+        known = by_node.get((message.src, source))
+        if known is None:
             message.status, message.reason = "rejected", "no outstation configured at that node and address"
             world.log("dnp3_unknown_outstation", actor=actor.actor_id, src=message.src, address=source)
             return
-        outstation = next(o for o in params.outstations if o.node == message.src and o.address == source)
+        outstation, session = known
         for heard in session.receive(octets):
             take(outstation, session, heard)
 
@@ -162,6 +166,8 @@ def dnp3_master(world: World, actor: Actor, params: Dnp3MasterParams, ctx: RunCo
                 due = next_integrity
                 if params.event_poll_s is not None:
                     due = min(due, (env.now // params.event_poll_s + 1) * params.event_poll_s)
+                if due <= env.now:  # a period below the clock's resolution: never stand still
+                    due = math.nextafter(env.now, math.inf)
                 yield env.timeout(max(0.0, due - env.now))
                 if env.now >= next_integrity:
                     break
@@ -188,7 +194,7 @@ def dnp3_master(world: World, actor: Actor, params: Dnp3MasterParams, ctx: RunCo
     def operate(command: Dnp3Command) -> Generator[Any, Any, None]:
         yield env.timeout(max(0.0, command.at_s - env.now))
         outstation = next(o for o in params.outstations if o.name == command.outstation)
-        session = by_node[(outstation.node, outstation.address)]
+        _, session = by_node[(outstation.node, outstation.address)]
         crob = _CROBS[command.action]
         status: CommandStatus | None = None
         steps = ([FunctionCode.SELECT, FunctionCode.OPERATE] if command.select_before_operate
@@ -207,11 +213,11 @@ def dnp3_master(world: World, actor: Actor, params: Dnp3MasterParams, ctx: RunCo
 
     for outstation in params.outstations:
         session = Dnp3MasterSession(params.address, outstation.address)
-        by_node[(outstation.node, outstation.address)] = session
+        by_node[(outstation.node, outstation.address)] = (outstation, session)
         locks[id(session)] = simpy.Resource(env, capacity=1)
     comm.attach(params.node, PROTOCOL, on_message)
     for outstation in params.outstations:
-        world.process(run_outstation(outstation, by_node[(outstation.node, outstation.address)]))
+        world.process(run_outstation(*by_node[(outstation.node, outstation.address)]))
     for command in params.commands:
         world.process(operate(command))
     yield env.timeout(0)

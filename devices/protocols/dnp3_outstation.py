@@ -324,15 +324,17 @@ class Outstation:
             return None, Iin.OBJECT_UNKNOWN
         count = self._count(group)
         if header.qualifier == Qualifier.ALL:
-            start, stop = 0, count - 1
+            indices = list(range(count))
         elif header.start is not None and header.stop is not None:
-            start, stop = header.start, header.stop
+            indices = list(range(header.start, header.stop + 1))
+        elif header.indices:
+            indices = list(header.indices)
         else:
             return None, Iin.PARAMETER_ERROR
-        if count == 0 or stop >= count:
+        if not indices or max(indices) >= count:
             return None, Iin.PARAMETER_ERROR
         items = []
-        for index in range(start, stop + 1):
+        for index in indices:
             obj: BinaryInput | BinaryOutputStatus | AnalogInput | AnalogOutputStatus
             if group == 1:
                 obj = BinaryInput(self._binary(index))
@@ -346,8 +348,11 @@ class Outstation:
             else:
                 obj = AnalogOutputStatus(round(self._counts(self.points.analog_outputs[index].point)))
             items.append((index, obj))
-        qualifier = Qualifier.START_STOP_8 if stop <= 0xFF else Qualifier.START_STOP_16
-        return ObjectHeader(group, variation, qualifier, start, stop, items=tuple(items)), Iin(0)
+        if header.indices:  # answered as asked: each object with its index (clause 4.2.2.7.3)
+            qualifier = Qualifier.INDEX_8 if max(indices) <= 0xFF else Qualifier.INDEX_16
+            return ObjectHeader(group, variation, qualifier, count=len(items), items=tuple(items)), Iin(0)
+        qualifier = Qualifier.START_STOP_8 if indices[-1] <= 0xFF else Qualifier.START_STOP_16
+        return ObjectHeader(group, variation, qualifier, indices[0], indices[-1], items=tuple(items)), Iin(0)
 
     def _events_for(self, header: ObjectHeader, taken: list[Event], size: int) -> tuple[list[Event], Iin]:
         group, variation = header.gv

@@ -268,3 +268,18 @@ def test_a_new_request_ends_the_wait_for_a_confirm_and_the_events_are_sent_again
     assert null is not None  # no longer blocked by the unconfirmed solicited response
     again = ex.request(FunctionCode.READ, ObjectHeader(60, 2, Qualifier.ALL))
     assert [i for i, _ in again.headers[0].items] == [0] and ex.outstation.buffered(1) == 0
+
+
+def test_a_read_of_listed_indices_is_answered_with_those_points(tmp_path):
+    ex = Exchange()
+    ex.store.set("current_c_a", 77)
+    ex.store.set("source_voltage_v", 10_500)
+    listed = ObjectHeader(30, 1, Qualifier.INDEX_8, count=2, indices=(2, 4))
+    response = ex.request(FunctionCode.READ, listed, ObjectHeader(1, 2, Qualifier.START_STOP_8, 0, 1))
+    assert [(i, a.value) for i, a in response.headers[0].items] == [(2, 77), (4, 10_500)]
+    assert [i for i, _ in response.headers[1].items] == [0, 1]
+    pcap = tmp_path / "listed.pcap"
+    write_pcap(pcap, ex.segments)
+    rows = tshark(pcap, "dnp3.al.func", "dnp3.al.index", "dnp3.al.ana.int", "_ws.malformed")
+    assert rows[0][1] == "2;4" and rows[1][1].startswith("2;4") and rows[1][2] == "77;10500"
+    assert not any(r[3] for r in rows)

@@ -187,3 +187,19 @@ def test_an_unconfirmed_report_is_retried_then_resent_to_a_new_connection():
     station.receive(master.send(20, read), sent_to(second), stream=False)
     kinds = [decode_response(master.receive(f).fragments[0][1]).function for f in second]
     assert kinds == [FunctionCode.RESPONSE, FunctionCode.UNSOLICITED_RESPONSE]  # resent on the new connection
+
+
+def test_without_unsolicited_the_master_learns_events_by_its_event_polls(tmp_path):
+    import yaml
+
+    spec = yaml.safe_load(SCENARIO.read_text())
+    master = spec["actors"][2]["applications"][0]["params"]
+    master.update(unsolicited=False, event_poll_s=5, commands=[])
+    spec["run"]["duration"] = "15min"
+    path = tmp_path / "polled.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    heard = [e for e in events(tmp_path / "run", "dnp3_binary_event") if e["outstation"] == "feeder_recloser"]
+    opened = [e for e in heard if e["index"] == 0 and e["value"] is False]
+    assert opened and not any(e["unsolicited"] for e in heard)
+    assert 600 < opened[0]["time_s"] <= 605 + 1  # the next 5 s event poll after the 10 min trip

@@ -113,6 +113,8 @@ class ObjectHeader:
     stop: int | None = None
     count: int | None = None
     items: tuple[tuple[int, DnpObject], ...] = ()
+    indices: tuple[int, ...] = ()
+    """For a header without data and an index-prefix qualifier (a READ of listed points): the indices listed."""
 
     @property
     def gv(self) -> tuple[int, int]:
@@ -127,8 +129,10 @@ class ObjectHeader:
             out += self.start.to_bytes(width, "little") + self.stop.to_bytes(width, "little")
         elif q in (Qualifier.COUNT_8, Qualifier.COUNT_16, Qualifier.INDEX_8, Qualifier.INDEX_16):
             width = 1 if q in (Qualifier.COUNT_8, Qualifier.INDEX_8) else 2
-            count = self.count if self.count is not None else len(self.items)
+            count = self.count if self.count is not None else len(self.items) or len(self.indices)
             out += count.to_bytes(width, "little")
+            if self.indices and not self.items:
+                return bytes(out + b"".join(i.to_bytes(width, "little") for i in self.indices))
         if self.gv in PACKED_BITS and self.items:
             bits = bytearray(-(-len(self.items) // 8))
             for position, (_, value) in enumerate(self.items):
@@ -183,6 +187,16 @@ def parse_headers(body: bytes, with_data: bool) -> list[ObjectHeader]:
             count = int.from_bytes(body[position:position + width], "little")
             position += width
         header = ObjectHeader(group, variation, qualifier, start, stop, count)
+        prefix = {Qualifier.INDEX_8: 1, Qualifier.INDEX_16: 2}.get(qualifier, 0)
+        if not with_data and prefix:
+            listed = count or 0
+            if len(body) - position < listed * prefix:
+                raise ApplicationError("truncated index list")
+            listed_indices = tuple(int.from_bytes(body[position + n * prefix:position + (n + 1) * prefix], "little")
+                                   for n in range(listed))
+            position += listed * prefix
+            headers.append(ObjectHeader(group, variation, qualifier, count=count, indices=listed_indices))
+            continue
         if not with_data or group in NO_DATA_GROUPS or qualifier == Qualifier.ALL:
             headers.append(header)
             continue
@@ -201,7 +215,6 @@ def parse_headers(body: bytes, with_data: bool) -> list[ObjectHeader]:
             size = OBJECT_OCTETS.get(header.gv)
             if size is None:
                 raise ApplicationError(f"g{group}v{variation} not supported", 0x02)
-            prefix = {Qualifier.INDEX_8: 1, Qualifier.INDEX_16: 2}.get(qualifier, 0)
             for n in range(len(indices)):
                 if len(body) - position < prefix + size:
                     raise ApplicationError(f"g{group}v{variation}: object {n} truncated")
