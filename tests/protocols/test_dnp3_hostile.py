@@ -29,8 +29,11 @@ from devices.registermaps import DeviceKind, standard_map
 from devices.registerstore import RegisterStore
 
 
+MAP = standard_map(DeviceKind.RECLOSER)
+
+
 def outstation() -> Outstation:
-    return Outstation(RECLOSER, RegisterStore(standard_map(DeviceKind.RECLOSER)), lambda: 0)
+    return Outstation(RECLOSER, RegisterStore(MAP), lambda: 0)
 
 
 @settings(max_examples=300, deadline=None)
