@@ -64,6 +64,7 @@ def build(count: int, unsolicited: bool) -> tuple[World, CommNetwork, list[Dnp3S
         store = RegisterStore(standard_map(DeviceKind.RECLOSER))
         outstation = Outstation(RECLOSER, store, lambda: round(world.now * 1000),
                                 OutstationConfig(unsolicited=unsolicited, need_time=False, event_buffer=1000))
+        outstation.scan()  # the baseline
         station = Dnp3Station(world, outstation, address, 1, 5.0, node)
         Dnp3Endpoint.of(network, node, world.log).add(station)
         stations.append(station)

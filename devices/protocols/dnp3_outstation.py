@@ -129,8 +129,8 @@ class Outstation:
         self.points.check(self.store.register_map)
         self._buffers: dict[int, deque[Event]] = {c: deque() for c in (1, 2, 3)}
         self._serial = 0
-        self._last_binary = [self._binary(i) for i in range(len(self.points.binary_inputs))]
-        self._last_analog = [self._counts(p.point) for p in self.points.analog_inputs]
+        self._last_binary: list[bool] = []
+        self._last_analog: list[float] = []
         self._iin = Iin.DEVICE_RESTART | (Iin.NEED_TIME if self.config.need_time else Iin(0))
         self._offset_ms = 0
         self._recorded_ms: int | None = None
@@ -159,7 +159,14 @@ class Outstation:
         return bool(self.store.get(control.status or control.close))
 
     def scan(self) -> int:
-        """Compare the store with the last reported values and buffer events (IEEE 1815-2012, 11.9.2); returns how many."""
+        """Compare the store with the last reported values and buffer events (IEEE 1815-2012, 11.9.2); returns how many.
+
+        The first scan takes the baseline (the device's first reading): loading the database makes no events.
+        """
+        if not self._last_binary and not self._last_analog:
+            self._last_binary = [self._binary(i) for i in range(len(self.points.binary_inputs))]
+            self._last_analog = [self._counts(p.point) for p in self.points.analog_inputs]
+            return 0
         now = self.now_ms()
         made = 0
         for i, bi in enumerate(self.points.binary_inputs):

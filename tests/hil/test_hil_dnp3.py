@@ -168,3 +168,66 @@ def test_a_stream_that_is_not_dnp3_is_closed(served):
         sock.settimeout(5)
         assert sock.recv(100) == b""  # closed without an answer
     assert wait_until(lambda: server.counters.closed_malformed == 1, 5.0)
+
+
+class Values:
+    """dnp3py's SOE handler: every decoded value as (callback, unsolicited?, index, value, timestamp)."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[str, bool, int, object, object]] = []
+
+    def __getattr__(self, name: str):
+        if not name.startswith("on_"):
+            raise AttributeError(name)
+
+        def take(values, info) -> None:
+            self.got += [(name, info.is_unsolicited, v.index, v.value, v.timestamp) for v in values]
+        return take
+
+    def static(self, name: str) -> dict[int, object]:
+        return {index: value for n, _u, index, value, stamp in self.got if n == name and stamp is None}
+
+
+def test_dnp3py_master_reads_and_trips_the_recloser(served):
+    """A second, independent peer: dnp3py 0.6 (pure Python, IEEE 1815-2012) as master over the same port."""
+    import asyncio
+    import datetime
+
+    from dnp3.core.enums import ControlCode
+    from dnp3.master.commands import CommandBuilder
+    from dnp3.master.config import MasterConfig
+    from dnp3.master.master import Master
+    from dnp3.master.tcp_runner import MasterTcpRunner
+
+    world, server = served
+    device = world.world.service("devices")["feeder_recloser"]
+    current_before = float(device.store.get("current_a_a"))  # steady until the trip below
+    values = Values()
+
+    async def session() -> tuple[object, object]:
+        master = Master(config=MasterConfig(address=1, outstation_address=RECLOSER), handler=values)
+        async with MasterTcpRunner(master=master, port=server.port, response_timeout=5.0) as runner:
+            await runner.integrity_poll()
+            await runner.enable_unsolicited()
+            trip = CommandBuilder().add_crob(0, ControlCode.LATCH_OFF).build_direct_operate()
+            operated = await runner.request(master.build_direct_operate(trip))
+            report = None
+            for _ in range(5):
+                report = await runner.listen_unsolicited(timeout=5.0)
+                if report is not None and any(n == "on_binary_input" and u for n, u, *_ in values.got):
+                    break
+            return operated, report
+
+    operated, report = asyncio.run(session())
+    assert values.static("on_binary_input")[0] is True
+    assert values.static("on_analog_input")[0] == current_before > 0
+    assert values.static("on_analog_output") == {0: float(device.store.get("pickup_a")),
+                                                 1: float(device.store.get("reset_time_s"))}
+    assert len(values.static("on_binary_output")) == 3
+    assert operated and report is not None and report.is_unsolicited
+    assert world.world.service("grid").measurements().switch_closed("rec_sw") is False
+    opened = [(stamp, value) for n, u, index, value, stamp in values.got if n == "on_binary_input" and u and index == 0]
+    assert opened and opened[-1][1] is False
+    # no time sync here: the stamp is the outstation's clock, the scenario's start_utc plus simulated time
+    start = datetime.datetime(2026, 7, 1, 12, tzinfo=datetime.timezone.utc)
+    assert 0 <= (opened[-1][0] - start).total_seconds() <= world.world.now

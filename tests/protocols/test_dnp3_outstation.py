@@ -54,6 +54,7 @@ class Exchange:
         self.store = RegisterStore(standard_map(DeviceKind.RECLOSER), protection_writes_allowed=False)
         self.clock = START_MS
         self.outstation = Outstation(RECLOSER, self.store, lambda: self.clock, config)
+        self.outstation.scan()  # the baseline, as after the device's first step
         self.master = Dnp3Link(MASTER, True)
         self.end = Dnp3Link(OUTSTATION, False)
         self.segments: list[Segment] = []
