@@ -1,4 +1,5 @@
-"""DNP3 on real TCP against opendnp3 (the yadnp3 bindings), the reference implementation, as master.
+"""DNP3 on real TCP against two independent masters: opendnp3 (the yadnp3 bindings, the reference implementation)
+and dnp3py (pure Python).
 
 The dnp3_feeder scenario runs paced to the wall clock with its relay and
 recloser outstations behind one loopback port (no simulated master). An
