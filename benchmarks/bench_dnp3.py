@@ -12,6 +12,14 @@ message encoded, framed with CRCs, routed, decoded:
 
 Prints completed polls (reports) per wall second and per CPU second.
 
+Part 3 (``--hil N``): N recloser outstations behind one real TCP port
+(cosim.hil.dnp3_tcp, the SimPy thread paced to the wall clock); one client
+connection per outstation, written with this package's own codec, sends
+integrity polls (class 1230) every ``--period`` seconds (0: back to back, a
+saturation test) for ``--seconds`` and prints the request-to-response latency
+p50/p99/max over all of them. Client and server share this process (and its
+GIL), so the figures include the clients' own work.
+
 Part 2 (the pair, ``--pair``): runs configs/dnp3_vs_modbus/{dnp3,modbus}.yaml
 and prints the recloser changes each master learned, the detection latency
 (master's time minus the device's action), and messages and bytes per
@@ -21,7 +29,7 @@ plus three fault episodes, so the scaling overstates the events' share).
 The machine is shared: CPU time (time.process_time) is printed beside wall
 time, with the load average.
 
-Run:  python benchmarks/bench_dnp3.py [--outstations 50] [--rounds 200] [--pair]
+Run:  python benchmarks/bench_dnp3.py [--outstations 50] [--rounds 200] [--pair] [--hil 100 --seconds 10]
 """
 
 from __future__ import annotations
@@ -178,17 +186,86 @@ def pair() -> None:
                   f"per simulated day (run: {wall:.1f} s wall / {cpu:.1f} s CPU)")
 
 
+def hil(count: int, seconds: float, period_s: float) -> None:
+    import asyncio
+    import threading
+
+    from cosim.comm.dnp3 import split_frames
+    from cosim.hil.bridge import IoThread, SimInbox
+    from cosim.hil.clock import RealtimeLoop
+    from cosim.hil.dnp3_tcp import Dnp3TcpServer
+
+    world, _network, stations, sessions = build(count, unsolicited=False)
+    inbox, io = SimInbox(), IoThread().start()
+    loop = RealtimeLoop(world.env, inbox)
+    server = Dnp3TcpServer({s.address: s for s in stations}, io, inbox, max_connections=count + 1)
+    port = server.start()
+    sim = threading.Thread(target=loop.run, args=(seconds + 30.0,), daemon=True)
+    sim.start()
+    latencies: list[float] = []
+
+    async def client(session: Dnp3MasterSession, until: float) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        pending = b""
+        while time.perf_counter() < until:
+            _, octets = session.integrity_poll()
+            sent = time.perf_counter()
+            writer.write(octets)
+            await writer.drain()
+            got = False
+            while not got:
+                pending += await reader.read(4096)
+                frames, pending = split_frames(pending)
+                for heard in session.receive(b"".join(frames)):
+                    got = got or not heard.response.control.unsolicited
+            latencies.append(time.perf_counter() - sent)
+            if period_s > 0:
+                await asyncio.sleep(max(0.0, sent + period_s - time.perf_counter()))
+        writer.close()
+
+    async def all_clients() -> None:
+        until = time.perf_counter() + seconds
+        await asyncio.gather(*(staggered(n, session, until) for n, session in enumerate(sessions.values())))
+
+    async def staggered(n: int, session: Dnp3MasterSession, until: float) -> None:
+        await asyncio.sleep(period_s * n / count)  # spread the clients over one period
+        await client(session, until)
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    asyncio.run(all_clients())
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    loop.stop()
+    server.stop()
+    io.stop()
+    latencies.sort()
+
+    def pick(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+
+    pacing = f"every {period_s:g} s each" if period_s > 0 else "back to back"
+    print(f"  HIL: {count} outstations on one TCP port, polled {pacing}: {len(latencies)} integrity polls in {wall:.1f} s wall / "
+          f"{cpu:.1f} s CPU ({len(latencies) / wall:,.0f} per s): latency p50 {pick(0.5):.1f} ms, "
+          f"p99 {pick(0.99):.1f} ms, max {latencies[-1] * 1000:.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--outstations", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--pair", action="store_true", help="also run the DNP3-vs-Modbus scenario pair")
+    parser.add_argument("--hil", type=int, default=0, metavar="N", help="also serve N outstations on real TCP")
+    parser.add_argument("--seconds", type=float, default=10.0, help="wall seconds of polling for --hil")
+    parser.add_argument("--period", type=float, default=1.0, help="--hil: seconds between one client's polls (0: back to back)")
+    parser.add_argument("--skip-stack", action="store_true", help="skip part 1")
     args = parser.parse_args()
     print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}, {os.cpu_count()} CPUs")
-    event_polls(args.outstations, args.rounds)
-    unsolicited_reports(args.outstations, args.rounds)
+    if not args.skip_stack:
+        event_polls(args.outstations, args.rounds)
+        unsolicited_reports(args.outstations, args.rounds)
     if args.pair:
         pair()
+    if args.hil:
+        hil(args.hil, args.seconds, args.period)
     print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
