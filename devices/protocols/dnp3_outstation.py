@@ -20,7 +20,7 @@ Behaviour (IEEE 1815-2012 clause references in the code):
   restart; event data goes unsolicited only for classes the master enabled
   (ENABLE_UNSOLICITED), one response outstanding at a time, retried identically
   until confirmed;
-* controls: SELECT then OPERATE (same objects, next sequence number, within the
+* controls (:mod:`.dnp3_commands`): SELECT then OPERATE (same objects, next sequence number, within the
   select timeout), DIRECT_OPERATE and DIRECT_OPERATE_NR, on g12v1 and g41v1/v2;
 * WRITE of g50v1 sets the clock (clears NEED_TIME); DELAY_MEASURE answers
   g52v2; RECORD_CURRENT_TIME with a WRITE of g50v3 is the LAN procedure;
@@ -46,16 +46,13 @@ from cosim.comm.dnp3 import (
     FunctionCode,
     Iin,
     ObjectHeader,
-    OpType,
     Qualifier,
     Request,
     Response,
-    TripClose,
     decode_request,
 )
-from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
-from devices.encoding import EncodingError, encode_value
-from devices.protocols.dnp3_points import ControlMode, ControlPoint, Dnp3PointMap
+from devices.protocols.dnp3_commands import Commands
+from devices.protocols.dnp3_points import ControlPoint, Dnp3PointMap
 from devices.registerstore import RegisterStore
 
 MAX_FRAGMENT = 2048  # octets of one response fragment (a common outstation setting; opendnp3's default)
@@ -140,6 +137,7 @@ class Outstation:
         self._enabled_classes: set[int] = set()
         self._unsolicited_sequence = 0
         self._selection: _Selection | None = None
+        self._commands = Commands(self.points, self.store)
         self.counters = Counters()
 
     # -- the point model ------------------------------------------------------------
@@ -481,7 +479,8 @@ class Outstation:
                 if forced is not None:
                     status = forced
                 else:
-                    status = self._command(header.gv, index, obj, execute)
+                    status, attempted = self._commands.command(index, obj, execute)
+                    self.counters.controls += attempted
                 all_ok &= status == CommandStatus.SUCCESS
                 if isinstance(obj, (Crob, AnalogOutput)):
                     items.append((index, obj.with_status(status) if isinstance(obj, Crob)
@@ -491,47 +490,6 @@ class Outstation:
         if function == FunctionCode.SELECT and all_ok and headers:
             self._selection = _Selection(request.control.sequence, objects, now)
         return tuple(answered), iin
-
-    def _command(self, gv: tuple[int, int], index: int, obj: object, execute: bool) -> CommandStatus:
-        if isinstance(obj, Crob):
-            if index >= len(self.points.controls):
-                return CommandStatus.NOT_SUPPORTED
-            control = self.points.controls[index]
-            target = _crob_target(control, obj)
-            if target is None:
-                return CommandStatus.NOT_SUPPORTED
-            if obj.count == 0 or not execute:
-                return CommandStatus.SUCCESS
-            self.counters.controls += 1
-            return self._store_write(target[0], target[1])
-        if isinstance(obj, AnalogOutput):
-            if index >= len(self.points.analog_outputs):
-                return CommandStatus.NOT_SUPPORTED
-            name = self.points.analog_outputs[index].point
-            point = self.store.register_map.point(name)
-            value = obj.value * point.scale
-            if (point.minimum is not None and value < point.minimum) or (point.maximum is not None and value > point.maximum):
-                return CommandStatus.OUT_OF_RANGE
-            if not execute:
-                return CommandStatus.SUCCESS
-            self.counters.controls += 1
-            return self._store_write(name, value)
-        return CommandStatus.NOT_SUPPORTED
-
-    def _store_write(self, name: str, value: float) -> CommandStatus:
-        """Write through the store's master path, so the device's rules apply as to a Modbus write."""
-        register_map = self.store.register_map
-        point = register_map.point(name)
-        try:
-            words = encode_value(point, value, register_map.word_order_of(point), saturate=False)
-            self.store.write(point.table, point.address, words)
-        except EncodingError:
-            return CommandStatus.OUT_OF_RANGE
-        except ModbusError as error:
-            return {ExceptionCode.ILLEGAL_FUNCTION: CommandStatus.AUTOMATION_INHIBIT,
-                    ExceptionCode.ILLEGAL_DATA_ADDRESS: CommandStatus.NOT_AUTHORIZED}.get(
-                        error.code, CommandStatus.OUT_OF_RANGE)
-        return CommandStatus.SUCCESS
 
     # -- unsolicited ----------------------------------------------------------------
     def unsolicited(self) -> bytes | None:
@@ -576,23 +534,3 @@ class Outstation:
         self.counters.unsolicited_retries += 1
         return self._unsolicited.fragment
 
-
-def _crob_target(control: ControlPoint, crob: Crob) -> tuple[str, float] | None:
-    """The store point and value a CROB drives on ``control``, or None (NOT_SUPPORTED)."""
-    close = crob.trip_close == TripClose.CLOSE or (crob.trip_close == TripClose.NUL and crob.op_type == OpType.LATCH_ON)
-    trip = crob.trip_close == TripClose.TRIP or (crob.trip_close == TripClose.NUL and crob.op_type == OpType.LATCH_OFF)
-    if crob.op_type in (OpType.NUL, OpType.PULSE_OFF) or (crob.op_type == OpType.LATCH_ON and trip) \
-            or (crob.op_type == OpType.LATCH_OFF and close):
-        return None
-    if control.mode is ControlMode.PULSE:
-        return (control.close, 1.0) if crob.op_type == OpType.PULSE_ON and crob.trip_close == TripClose.NUL else None
-    if control.mode is ControlMode.LATCH:
-        if crob.op_type == OpType.PULSE_ON and crob.trip_close == TripClose.NUL:
-            return None
-        return (control.close, 1.0) if close else (control.close, 0.0) if trip else None
-    pulse_close = crob.op_type == OpType.PULSE_ON and crob.trip_close == TripClose.NUL
-    if close or pulse_close:
-        return control.close, 1.0
-    if trip and control.trip is not None:
-        return control.trip, 1.0
-    return None
