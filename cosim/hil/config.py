@@ -50,6 +50,10 @@ scenario. Shape (YAML; every field optional, defaults shown)::
         common_address: sequential   # 1..n by device id, or "device" (the entry's unit_id)
         deadband_pct: 1.0         # floats are sent spontaneously beyond this change
         scan: 0.1s                # simulated time between looks for changes
+      dnp3:                       # the scenario's DNP3 outstations on real TCP (absent: not served)
+        host: 127.0.0.1
+        port: 20000               # one port; frames go to the outstation their link address names
+        max_connections: 16
 """
 
 from __future__ import annotations
@@ -77,9 +81,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class ModbusServeConfig(_Model):
-    host: str = Field("127.0.0.1", description="address the Modbus servers bind; only the bench decides it")
+class _Listener(_Model):
+    """A server the bench opens: bound to loopback unless the bench says otherwise and means it."""
+
+    host: str = Field("127.0.0.1", description="address the server binds; only the bench decides it")
     allow_non_loopback: bool = Field(False, description="needed to bind anything but loopback (then logged at start)")
+
+    @model_validator(mode="after")
+    def _loopback_unless_allowed(self) -> "_Listener":
+        if not is_loopback(self.host) and not self.allow_non_loopback:
+            raise ValueError(f"host {self.host!r} is not loopback: it would serve the simulated grid to the network; "
+                             "set allow_non_loopback: true to mean it")
+        return self
+
+
+class ModbusServeConfig(_Listener):
     gateway_port: int = Field(default=1502, ge=0, le=65535)
     unit_ids: Literal["sequential", "device"] = "sequential"
     expose: list[str] = Field(default_factory=list)
@@ -87,13 +103,6 @@ class ModbusServeConfig(_Model):
     max_connections: int = Field(default=32, ge=1, le=1024)
     max_connections_per_client: int = Field(default=8, ge=1, le=1024, description="connections one client address may hold")
     idle_timeout_s: float = Field(default=60.0, gt=0, description="wall seconds without a request before a connection is closed")
-
-    @model_validator(mode="after")
-    def _loopback_unless_allowed(self) -> "ModbusServeConfig":
-        if not is_loopback(self.host) and not self.allow_non_loopback:
-            raise ValueError(f"host {self.host!r} is not loopback: it would serve the simulated grid to the network; "
-                             "set allow_non_loopback: true to mean it")
-        return self
 
 
 class PointMapping(_Model):
@@ -181,40 +190,27 @@ class MqttBrokerConfig(_Model):
         return self
 
 
-class C37118ServeConfig(_Model):
+class C37118ServeConfig(_Listener):
     """The scenario's PMUs (those with ``params.c37118``) served to real phasor data concentrators."""
 
-    host: str = Field("127.0.0.1", description="address the C37.118 port binds; only the bench decides it")
-    allow_non_loopback: bool = Field(False, description="needed to bind anything but loopback (then logged at start)")
     port: int = Field(default=4712, ge=0, le=65535, description="IEEE C37.118.2's registered TCP port; 0 picks a free port")
     max_connections: int = Field(default=8, ge=1, le=256)
 
-    @model_validator(mode="after")
-    def _loopback_unless_allowed(self) -> "C37118ServeConfig":
-        if not is_loopback(self.host) and not self.allow_non_loopback:
-            raise ValueError(f"host {self.host!r} is not loopback: it would serve the simulated grid to the network; "
-                             "set allow_non_loopback: true to mean it")
-        return self
 
-
-class Iec104ServeConfig(_Model):
+class Iec104ServeConfig(_Listener):
     """The scenario's RTUs served as IEC 60870-5-104 controlled stations (through c104)."""
 
-    host: str = Field("127.0.0.1", description="address the 104 port binds; only the bench decides it")
-    allow_non_loopback: bool = Field(False, description="needed to bind anything but loopback (then logged at start)")
     port: int = Field(default=2404, ge=1, le=65535, description="IEC 60870-5-104's registered TCP port")
     expose: list[str] = Field(min_length=1, description="ids of the RTUs to serve, one station each")
     common_address: Literal["sequential", "device"] = Field("sequential", description="1..n in device-id order, or each entry's unit_id")
     deadband_pct: float = Field(default=1.0, ge=0, le=100, description="a float is sent spontaneously when it moved this much of its last report")
     scan: Duration = Field(default=0.1, gt=0, description="simulated time between looks for changes")
     max_connections: int = Field(default=4, ge=1, le=64)
+class Dnp3ServeConfig(_Listener):
+    """The scenario's DNP3 outstations (devices with ``params.dnp3``) behind one TCP port, routed by link address."""
 
-    @model_validator(mode="after")
-    def _loopback_unless_allowed(self) -> "Iec104ServeConfig":
-        if not is_loopback(self.host) and not self.allow_non_loopback:
-            raise ValueError(f"host {self.host!r} is not loopback: it would serve the simulated grid to the network; "
-                             "set allow_non_loopback: true to mean it")
-        return self
+    port: int = Field(20000, ge=0, le=65535, description="0 picks a free port")
+    max_connections: int = Field(16, ge=1)
 
 
 class HilSettings(_Model):
@@ -227,6 +223,7 @@ class HilSettings(_Model):
     mqtt: MqttBrokerConfig | None = None
     c37118: C37118ServeConfig | None = None
     iec104: Iec104ServeConfig | None = None
+    dnp3: Dnp3ServeConfig | None = None
 
     @field_validator("masters")
     @classmethod

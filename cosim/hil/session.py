@@ -32,6 +32,7 @@ from .c37118_tcp import C37118TcpServer
 from .clock import RealtimeLoop, lag_monitor
 from .config import HilSettings, is_loopback
 from .external import check_mapping, poll_external_device
+from .dnp3_tcp import Dnp3TcpServer, world_stations
 from .modbus_tcp import ModbusTcpServer, TcpModbusTransport
 from .mqtt import PahoMqttClient
 
@@ -113,6 +114,7 @@ class HilSession:
         self.iec104: Any = None  # an Iec104Edge when the bench serves RTUs over IEC 104
         self.pmu_endpoints: list[PmuEndpoint] = []
         self._unit_owner: dict[tuple[int, int], str] = {}
+        self.dnp3_server: Dnp3TcpServer | None = None
         self._started = False
 
     # -- what to serve ----------------------------------------------------------------
@@ -183,12 +185,26 @@ class HilSession:
         self._serve_c37118()
         self._serve_iec104()
         self._start_masters()
+        self._serve_dnp3()
         monitor = lag_monitor(self.world, self.loop, settings.monitor_step, settings.lag_warn_s, self.stream)
         self.world.process(monitor)
         table = self.world.recorder.table("hil_endpoints", ("device_id", "kind", "host", "port", "unit_id"))
         for endpoint in self.endpoints:
             table.write((endpoint.device_id, endpoint.kind, endpoint.host, endpoint.port, endpoint.unit_id))
         return self.endpoints
+
+    def _serve_dnp3(self) -> None:
+        dnp3 = self.settings.dnp3
+        stations = world_stations(self.world) if dnp3 is not None else {}
+        if dnp3 is None or not stations:
+            return
+        self.dnp3_server = Dnp3TcpServer(stations, self.io, self.inbox, dnp3.host, dnp3.port, dnp3.max_connections)
+        try:
+            port = self.dnp3_server.start()
+        except OSError as error:
+            self.close()
+            raise HilError(f"cannot listen for DNP3: {error}") from None
+        print(f"hil: DNP3 outstations {sorted(stations)} on {dnp3.host}:{port}", file=self.stream)
 
     def _listen(self, server: ModbusServer, host: str, port: int, units: list[tuple[Exposure, int]]) -> None:
         modbus = self.settings.modbus
@@ -352,6 +368,8 @@ class HilSession:
             pdc_server.stop()
         if self.iec104 is not None:
             self.iec104.stop()
+        if self.dnp3_server is not None:
+            self.dnp3_server.stop()
         self.io.stop()
 
     def lag_statistics(self) -> dict[str, float]:

@@ -223,6 +223,7 @@ def _devices(scenario: ScenarioFile, grid: GridNames, comm: CommConfig | None) -
         brokers = {broker.node for broker in comm.mqtt.brokers}
     first: dict[str, int] = {}
     units: dict[tuple[str, int], int] = {}
+    dnp3_addresses: dict[tuple[str, int], int] = {}
     for index, raw in enumerate(scenario.devices):
         path: PathKey = ("devices", index)
         if not isinstance(raw, dict):
@@ -267,3 +268,10 @@ def _devices(scenario: ScenarioFile, grid: GridNames, comm: CommConfig | None) -
             if key in units:
                 yield path + ("unit_id",), f"unit_id {config.unit_id} on node {config.node!r} already used by devices[{units[key]}]"
             units.setdefault(key, index)
+            dnp3 = getattr(config.params, "dnp3", None)
+            if dnp3 is not None:
+                place = (config.node, dnp3.address)
+                if place in dnp3_addresses:
+                    yield path + ("params", "dnp3", "address"), (f"DNP3 address {dnp3.address} on node {config.node!r} "
+                                                                 f"already used by devices[{dnp3_addresses[place]}]")
+                dnp3_addresses.setdefault(place, index)

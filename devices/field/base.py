@@ -46,6 +46,8 @@ from devices.reports import ReportMode
 from devices.gridbinding import grid_action
 from devices.intents import Intent
 from devices.noise import NoiseSpec, measure
+from devices.protocols.dnp3_device import dnp3_station
+from devices.protocols.dnp3_endpoint import Dnp3Station
 from devices.registermap import RegisterMap, Value
 from devices.registerstore import RegisterStore
 
@@ -240,6 +242,8 @@ class FieldDevice:
         self.periodic = type(self).samples_periodically or self.noise.sigma_rel > 0
         self._tick, self._tick_period = 0, math.nan
         self.reporter = self._build_reporter()
+        self.dnp3: Dnp3Station | None = None
+        """The device's DNP3 outstation (``params.dnp3``), from :meth:`start`."""
         self.wakes = 0
         self.samples = 0
         self._same_time_wakes = 0
@@ -260,6 +264,7 @@ class FieldDevice:
         """Register on the network and start the process (called once by the wiring)."""
         if self.store is not None and self.config.node is not None and self.layer.comm is not None:
             self.layer.comm.modbus_server(self.config.node).add_unit(self.config.unit_id, self.store)
+        self.dnp3 = dnp3_station(self)
         self.world.process(self.run())
 
     # -- helpers for subclasses -----------------------------------------------------
@@ -391,6 +396,8 @@ class FieldDevice:
         """After every step and its actions: the report-by-exception view compares the point model."""
         if self.reporter is not None:
             self.reporter.check(now)
+        if self.dnp3 is not None:
+            self.dnp3.scan()
 
     def _build_reporter(self) -> ExceptionReporter | None:
         """The device's report-by-exception view from ``params.reporting`` (None: polled only)."""
