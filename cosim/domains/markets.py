@@ -48,11 +48,14 @@ from ..markets.drplans import (
 )
 from ..markets.messages import (
     CspSettlementMessage,
+    DrPlanMessage,
     EconomicDispatch,
     EconomicOffers,
     LmEvent,
     LmpMessage,
+    MvData,
     PrdRegistration,
+    RpmResultMessage,
     ZoneTelemetry,
 )
 from ..markets.performance import CpParameters
@@ -77,7 +80,7 @@ from ..markets.settlement import (
     settle_economic_dr,
     settle_load_management,
 )
-from ..markets.wire import PayloadError, decode, encode
+from ..markets.wire import PayloadError
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
 from .context import RunContext
@@ -192,7 +195,7 @@ class IsoMarketParams(Params):
 @dataclasses.dataclass
 class _CspPlan:
     plan: DrPlan
-    attributes: dict[str, dict[str, Any]]   # resource_id -> zone, zip, lead, type, offer price
+    offer_price: dict[str, float]           # resource_id -> capacity offer price, $/MW-day
     site_ids: np.ndarray
     site_mw: np.ndarray
 
@@ -206,7 +209,7 @@ class _MarketState:
     econ_offers: dict[str, tuple[EconomicDrOffer, ...]] = dataclasses.field(default_factory=dict)
     prd: dict[str, tuple[PrdBlock, ...]] = dataclasses.field(default_factory=dict)
     lm_events: list[LmEvent] = dataclasses.field(default_factory=list)
-    mv: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]] = dataclasses.field(default_factory=dict)
+    mv: dict[str, MvData] = dataclasses.field(default_factory=dict)
     # (bus, absolute hour) -> (sum of SCED LMPs, count); (offer, absolute hour) -> cleared MWh
     lmp_hour: dict[tuple[str, int], tuple[float, int]] = dataclasses.field(default_factory=dict)
     econ_mwh: dict[tuple[str, int], float] = dataclasses.field(default_factory=dict)
@@ -228,8 +231,8 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
     mqtt = MqttEndpoint(world, params.node or me, me, params.broker)
 
     def on_plan(message: MqttMessage) -> None:
-        header, arrays = decode(message.payload)
-        state.plans[header["csp"]] = _plan_from_message(header, arrays)
+        m = DrPlanMessage.decode(message.payload)
+        state.plans[m.csp] = _plan_from_message(m)
 
     def on_telemetry(message: MqttMessage) -> None:
         t = ZoneTelemetry.decode(message.payload)
@@ -251,8 +254,8 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
             state.lm_events.append(event)
 
     def on_mv(message: MqttMessage) -> None:
-        header, arrays = decode(message.payload)
-        state.mv[header["csp"]] = (header, arrays)
+        m = MvData.decode(message.payload)
+        state.mv[m.csp] = m
 
     yield from mqtt.start([
         ("pjm/rpm/plan/+", on_plan), ("pjm/telemetry/load/+", on_telemetry), ("pjm/sced/offer/+", on_offer),
@@ -277,23 +280,21 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
 
 # -- capacity market ---------------------------------------------------------------------
 
-def _plan_from_message(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> _CspPlan:
-    site_ids, site_mw, site_res = arrays["site_ids"], arrays["site_mw"], arrays["site_resource"]
-    order = np.argsort(site_res, kind="stable")
-    bounds = np.searchsorted(site_res[order], np.arange(len(header["existing"]) + 1))
+def _plan_from_message(m: DrPlanMessage) -> _CspPlan:
+    """The plan under review: each existing resource with its end-use sites, and the planned ones."""
+    order = np.argsort(m.site_resource, kind="stable")
+    bounds = np.searchsorted(m.site_resource[order], np.arange(len(m.existing) + 1))
     existing = []
-    attributes: dict[str, dict[str, Any]] = {}
-    for k, res in enumerate(header["existing"]):
+    for k, res in enumerate(m.existing):
         idx = order[bounds[k]:bounds[k + 1]]
-        sites = tuple(EndUseSite(str(s), float(m)) for s, m in zip(site_ids[idx], site_mw[idx]))
-        existing.append(ExistingResource(res["resource_id"], ResourceType(res["resource_type"]), res["zone"], sites))
-        attributes[res["resource_id"]] = res
-    planned = []
-    for res in header["planned"]:
-        planned.append(PlannedResource(res["resource_id"], ResourceType(res["resource_type"]), res["zone"], float(res["mw"])))
-        attributes[res["resource_id"]] = res
-    plan = DrPlan(header["csp"], tuple(existing), tuple(planned), float(header["credit_posted_usd"]))
-    return _CspPlan(plan, attributes, site_ids, site_mw)
+        sites = tuple(EndUseSite(str(s), float(mw)) for s, mw in zip(m.site_ids[idx], m.site_mw[idx]))
+        existing.append(ExistingResource(res.resource_id, ResourceType(res.resource_type), res.zone, sites))
+    planned = [PlannedResource(res.resource_id, ResourceType(res.resource_type), res.zone, float(res.mw))
+               for res in m.planned]
+    offer_price = {r.resource_id: float(r.offer_price_usd_per_mw_day) for r in m.existing}
+    offer_price.update({r.resource_id: float(r.offer_price_usd_per_mw_day) for r in m.planned})
+    plan = DrPlan(m.csp, tuple(existing), tuple(planned), float(m.credit_posted_usd))
+    return _CspPlan(plan, offer_price, m.site_ids, m.site_mw)
 
 
 def capacity_offers(plans: list[_CspPlan], review: PlanReview,
@@ -316,7 +317,7 @@ def capacity_offers(plans: list[_CspPlan], review: PlanReview,
                              "rejected" if problems else "approved",
                              ";".join(r.rule for r in problems), " | ".join(r.reason for r in problems)))
                 if not problems:
-                    price = float(p.attributes[res.resource_id].get("offer_price_usd_per_mw_day", 0.0))
+                    price = p.offer_price.get(res.resource_id, 0.0)
                     offers.append(CapacityOffer(f"{p.plan.csp}/{res.resource_id}", p.plan.csp, res.resource_type,
                                                 res.mw, price))
     return offers, rows
@@ -370,12 +371,11 @@ def _capacity_market(world: World, me: str, params: CapacityParams, state: _Mark
     world.record(me, "rpm_dr_cleared", dr_cleared, "MW")
     for p in plans:
         csp = p.plan.csp
-        mqtt.publish(f"pjm/rpm/result/{csp}", encode({
-            "csp": csp, "delivery_year": params.delivery_year,
-            "clearing_price_usd_per_mw_day": result.clearing_price_usd_per_mw_day,
-            "cleared": {rid: state.cleared_mw.get((csp, rid), 0.0) for rid in p.attributes},
-            "rejections": [dataclasses.asdict(r) for r in review.rejections if r.csp == csp],
-        }), retain=True)
+        rids = tuple(p.offer_price)
+        mqtt.publish(f"pjm/rpm/result/{csp}", RpmResultMessage(
+            csp, params.delivery_year, result.clearing_price_usd_per_mw_day, rids,
+            tuple(state.cleared_mw.get((csp, rid), 0.0) for rid in rids),
+            tuple(r for r in review.rejections if r.csp == csp)).encode(), retain=True)
 
 
 # -- energy market -------------------------------------------------------------------------
@@ -441,12 +441,10 @@ def hourly_lmp(state: _MarketState, bus: str, day: int = 0) -> np.ndarray:
 
 # -- measurement, verification and settlement ----------------------------------------------
 
-def meter_data(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> CspMeterData:
-    """The typed view of a CSP's M&V message (``pjm/mv/<csp>``)."""
-    resources = tuple(header["resources"])
-    return CspMeterData(header["csp"], resources, tuple(header["resource_zone"][r] for r in resources),
-                        arrays["site_index"], arrays["site_resource"], arrays["history_kwh"],
-                        arrays["event_day_kwh"], arrays["eligible"].astype(bool))
+def meter_data(m: MvData) -> CspMeterData:
+    """The settlement's view of a CSP's M&V message (``pjm/mv/<csp>``)."""
+    return CspMeterData(m.csp, m.resources, m.resource_zone, m.site_index, m.site_resource, m.history_kwh,
+                        m.event_day_kwh, m.eligible.astype(bool))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -456,7 +454,7 @@ class DaySettlement:
     totals: tuple[CspSettlement, ...]
 
 
-def settle_day(events: list[LmEvent], mv: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]],
+def settle_day(events: list[LmEvent], mv: dict[str, MvData],
                cleared_mw: dict[tuple[str, str], float], price_paid: dict[tuple[str, str], float],
                zone_lmp: dict[str, np.ndarray], econ_cleared: dict[str, np.ndarray],
                params: SettlementParams, cp: CpParameters) -> DaySettlement:
@@ -466,7 +464,7 @@ def settle_day(events: list[LmEvent], mv: dict[str, tuple[dict[str, Any], dict[s
     none); Load Management energy and CP per resource per 5-minute interval;
     economic DR at LMP above the Net Benefits Test threshold.
     """
-    meters = {csp: meter_data(*m) for csp, m in mv.items()}
+    meters = {csp: meter_data(m) for csp, m in mv.items()}
     calls = [LmCall(e.event_id, i.csp, frozenset(i.resource_ids), e.start_s - 86400.0 * params.day,
                     e.end_s - 86400.0 * params.day)
              for e in events if int(e.start_s // 86400) == params.day for i in e.instructions]
@@ -474,11 +472,9 @@ def settle_day(events: list[LmEvent], mv: dict[str, tuple[dict[str, Any], dict[s
     capacity = capacity_payments(cleared_mw, price_paid, params.days)
     economic: list[EconomicSettlement] = []
     for csp in sorted(mv):
-        header, arrays = mv[csp]
-        if "economic_hours" in arrays:
-            offers = [header.get("economic_offer", {}).get(r, "") for r in header["resources"]]
-            economic += settle_economic_dr(meters[csp], arrays["economic_hours"], offers, econ_cleared, zone_lmp,
-                                           params.nbt_threshold_usd_per_mwh)
+        m = mv[csp]
+        economic += settle_economic_dr(meters[csp], m.economic_hours, m.economic_offer, econ_cleared, zone_lmp,
+                                       params.nbt_threshold_usd_per_mwh)
     econ_usd: dict[str, float] = defaultdict(float)
     for e in economic:
         econ_usd[e.csp] += e.energy_payment_usd
