@@ -12,7 +12,8 @@ only by messages (it never sees the grid):
 * **energy market**: a SCED (DC-OPF, :func:`cosim.markets.sced.solve_sced`)
   every ``energy.interval`` on zone load telemetry (``pjm/telemetry/load/<zone>``),
   with the CSPs' economic DR offers and the registered PRD; LMPs recorded per
-  bus and published retained on ``pjm/lmp/<bus>``;
+  bus and published retained on ``pjm/lmp/<bus>``; what each auction and SCED
+  interval cleared also goes to ``market_results.csv`` (:mod:`.market_results`);
 * **M&V and settlement** after a Load Management event: interval meter data the
   CSPs forward (``pjm/mv/<csp>``) against the CBL (High 4 of 5 + symmetric
   additive adjustment), event performance per resource (``dr_performance.csv``),
@@ -28,11 +29,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..comm import MqttError, MqttMessage, QoS
@@ -84,8 +87,12 @@ from ..markets.wire import PayloadError
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
 from .context import RunContext
+from .market_results import MarketResults
 from .plant_dispatch import DispatchParams, PlantDispatcher
 from .registry import Params, application
+
+#: The market cases shipped in the package, found by name (``energy.case: pjm5bus``).
+SHIPPED_CASES = files("cosim.markets") / "cases"
 
 
 class MqttEndpoint:
@@ -169,7 +176,7 @@ class ZoneMap(_Model):
 
 
 class EnergyParams(_Model):
-    case: str = Field("pjm5bus", description="shipped case name or a YAML path relative to the scenario")
+    case: str = Field("pjm5bus", description="shipped case name, or a YAML path (absolute, or relative to the scenario file)")
     interval: Duration = Field(300.0, gt=0, description="seconds between SCED runs")
     zones: dict[str, ZoneMap] = Field(default_factory=dict)
 
@@ -190,6 +197,33 @@ class IsoMarketParams(Params):
     energy: EnergyParams | None = None
     settlement: SettlementParams = Field(default_factory=lambda: SettlementParams.model_validate({}))
     dispatch: DispatchParams | None = Field(None, description="plants that receive SCED basepoints (and AGC regulation) over Modbus")
+
+    def file_problems(self, base_dir: Path) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        """The energy market's case: it loads, and each zone names one of its loads and buses."""
+        if self.energy is None:
+            return
+        try:
+            case = resolve_case(self.energy.case, base_dir)
+        except CaseNotFound as error:
+            yield ("energy", "case"), str(error)
+            return
+        except (ValueError, TypeError, AttributeError, yaml.YAMLError) as error:
+            # load_case lists every problem under a heading line; one line names the first and counts the rest
+            lines = [line.strip().lstrip("- ") for line in str(error).splitlines() if line.strip()]
+            if len(lines) > 1 and lines[0].endswith(":"):
+                lines = lines[1:]
+            first = " ".join(lines[0].split()) if lines else type(error).__name__
+            more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
+            yield ("energy", "case"), f"market case {self.energy.case!r} does not load: {first}{more}"
+            return
+        loads = {d.name for d in case.loads}
+        for zone, z in self.energy.zones.items():
+            if z.load not in loads:
+                yield ("energy", "zones", zone, "load"), f"no load {z.load!r} in market case {case.name!r} " \
+                    f"(its loads: {', '.join(sorted(loads))})"
+            if z.bus not in case.buses:
+                yield ("energy", "zones", zone, "bus"), f"no bus {z.bus!r} in market case {case.name!r} " \
+                    f"(its buses: {', '.join(case.buses)})"
 
 
 @dataclasses.dataclass
@@ -215,12 +249,30 @@ class _MarketState:
     econ_mwh: dict[tuple[str, int], float] = dataclasses.field(default_factory=dict)
 
 
+class CaseNotFound(FileNotFoundError):
+    """``energy.case`` names neither a shipped case nor an existing YAML file."""
+
+
 def resolve_case(name: str, base_dir: Path) -> DcMarketCase:
-    """A shipped case by name, or a YAML file relative to the scenario folder."""
+    """A shipped case by name, or a YAML file: absolute, or relative to ``base_dir`` (the scenario file's folder).
+
+    Raises :class:`CaseNotFound` (saying where it looked), or ValueError /
+    ``yaml.YAMLError`` for a case file that does not load.
+    """
     path = Path(name)
     if path.suffix in (".yaml", ".yml"):
-        return load_case(path if path.is_absolute() else base_dir / path)
-    return load_case(name)
+        full = path if path.is_absolute() else base_dir / path
+        if not full.is_file():
+            raise CaseNotFound(f"no market case file {name!r} (looked for {full.resolve()}; a relative path is "
+                               f"relative to the scenario file)")
+        return load_case(full)
+    try:
+        return load_case(name)
+    except FileNotFoundError:
+        shipped = sorted(p.name.removesuffix(".yaml") for p in SHIPPED_CASES.iterdir()
+                         if p.name.endswith(".yaml") and p.name != "tariffs.yaml")
+        raise CaseNotFound(f"no shipped market case {name!r} (shipped: {', '.join(shipped)}; "
+                           f"a file needs its .yaml suffix)") from None
 
 
 @application("iso_market", {Domain.MARKETS}, IsoMarketParams)
@@ -262,16 +314,17 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
         ("pjm/prd/register/+", on_prd), ("pjm/lm/event", on_lm_event), ("pjm/mv/+", on_mv),
     ])
     running = []
+    market_results = MarketResults(world)
     dispatcher = None
     if params.dispatch is not None:
         dispatcher = PlantDispatcher(world, me, params.dispatch.node or params.node or me, params.dispatch)
         if params.dispatch.agc is not None:
             running.append(world.process(dispatcher.run_agc()))
     if params.capacity is not None:
-        running.append(world.process(_capacity_market(world, me, params.capacity, state, mqtt)))
+        running.append(world.process(_capacity_market(world, me, params.capacity, state, mqtt, market_results)))
     if params.energy is not None:
         case = resolve_case(params.energy.case, ctx.base_dir)
-        running.append(world.process(_energy_market(world, me, params.energy, case, state, mqtt, dispatcher)))
+        running.append(world.process(_energy_market(world, me, params.energy, case, state, mqtt, market_results, dispatcher)))
         settle_at = params.settlement.at or max(ctx.duration_s - 1800.0, 0.0)
         running.append(world.process(_settlement(world, me, params, settle_at, state, mqtt)))
     if running:
@@ -337,7 +390,7 @@ def cleared_dr(offers: list[CapacityOffer], result: RpmResult,
 
 
 def _capacity_market(world: World, me: str, params: CapacityParams, state: _MarketState,
-                     mqtt: MqttEndpoint) -> Generator[Any, Any, None]:
+                     mqtt: MqttEndpoint, outcome: MarketResults) -> Generator[Any, Any, None]:
     yield world.timeout(max(0.0, params.plan_deadline - world.now))
     plans = [state.plans[csp] for csp in sorted(state.plans)]
     review = validate_dr_plans([p.plan for p in plans])
@@ -367,6 +420,7 @@ def _capacity_market(world: World, me: str, params: CapacityParams, state: _Mark
     dr_cleared = sum(cleared.values())
     world.log("rpm_cleared", delivery_year=params.delivery_year, price_usd_per_mw_day=result.clearing_price_usd_per_mw_day,
               cleared_ucap_mw=result.cleared_ucap_mw, dr_cleared_ucap_mw=dr_cleared, marginal_offer=result.marginal_offer_id)
+    outcome.auction(params.delivery_year, result.clearing_price_usd_per_mw_day, result.cleared_ucap_mw, dr_cleared)
     world.record(me, "rpm_clearing_price", result.clearing_price_usd_per_mw_day, "$/MW-day")
     world.record(me, "rpm_dr_cleared", dr_cleared, "MW")
     for p in plans:
@@ -381,7 +435,8 @@ def _capacity_market(world: World, me: str, params: CapacityParams, state: _Mark
 # -- energy market -------------------------------------------------------------------------
 
 def _energy_market(world: World, me: str, params: EnergyParams, case: DcMarketCase, state: _MarketState,
-                   mqtt: MqttEndpoint, dispatcher: PlantDispatcher | None = None) -> Generator[Any, Any, None]:
+                   mqtt: MqttEndpoint, outcome: MarketResults,
+                   dispatcher: PlantDispatcher | None = None) -> Generator[Any, Any, None]:
     """SCED each interval; its LMPs and DR dispatch apply to [now, now + interval); basepoints go to the plants."""
     load_index = {d.name: i for i, d in enumerate(case.loads)}
     default_mw = np.array([d.mw for d in case.loads])
@@ -410,6 +465,12 @@ def _energy_market(world: World, me: str, params: EnergyParams, case: DcMarketCa
                 state.lmp_hour[(bus, hour)] = (total + lmp, count + 1)
                 world.record(f"{me}/{bus}", "lmp", lmp, "$/MWh")
                 mqtt.publish(f"pjm/lmp/{bus}", LmpMessage(bus, lmp, now, interval, prd_at[bus]).encode(), QoS.AT_MOST_ONCE, retain=True)
+            prd_buses = {block.bus for block in prd}
+            outcome.sced({bus: result.lmp(bus) for bus in case.buses}, result.generator_mw,
+                         {o.name: result.dr_mw.get(o.name, 0.0) for o in econ},
+                         {bus: mw for bus, mw in prd_at.items() if bus in prd_buses},
+                         {zone: t.prd_reduced_mw for zone, t in sorted(state.telemetry.items()) if zone in params.zones},
+                         float(result.shortage_mw.sum()))
             world.record(me, "prd_cleared", sum(result.prd_mw.values()), "MW")
             world.record(me, "economic_dr_cleared", sum(result.dr_mw.values()), "MW")
             world.record(me, "shortage", float(result.shortage_mw.sum()), "MW")
