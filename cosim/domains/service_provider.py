@@ -28,7 +28,6 @@ CSP credit as its own line; writes ``bills.csv``.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, Generator
 
 import numpy as np
@@ -59,6 +58,7 @@ from ..markets.messages import (
 )
 from ..markets.rules import DrType, LeadTime, ResourceType
 from devices.esi_signals import DrSignal
+from devices.meter_messages import MeterInterval, MeterMessageError
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
 from .context import RunContext
@@ -350,14 +350,12 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
 
     def on_meter_interval(message: MqttMessage) -> None:
         try:
-            reading = json.loads(message.payload)
-            key = (str(reading["meter"]), float(reading["start_s"]))
-            kwh = float(reading["import_kwh"])
-        except (ValueError, KeyError, TypeError) as error:
+            reading = MeterInterval.decode(message.payload)
+        except MeterMessageError as error:
             world.log("billing_bad_meter_message", biller=actor.actor_id, topic=message.topic, error=str(error))
             return
-        if key[0] in billed_meters:
-            meter_intervals[key] = kwh
+        if reading.meter in billed_meters:
+            meter_intervals[(reading.meter, reading.start_s)] = reading.import_kwh
 
     def on_lmp(message: MqttMessage) -> None:
         m = LmpMessage.decode(message.payload)
