@@ -52,3 +52,38 @@ def test_lab1_q8_reverse_flow_needs_a_solar_farm_not_a_home(tmp_path):
     """Q8's answer is a farm of a few MW: the shipped 500 kW does not reverse the feeder, 5 MW does."""
     assert _noon_feeder_flow_mw(tmp_path, 500) > 0
     assert _noon_feeder_flow_mw(tmp_path, 5000) < 0
+
+
+LAB4 = Path(__file__).parents[1] / "configs" / "labs" / "lab4_dr.yaml"
+CASE = Path(__file__).parents[1] / "configs" / "pjm5bus_sced.yaml"
+
+
+def test_lab4_copied_elsewhere_names_the_market_case_line_then_runs_once_pointed_at_it(tmp_path, capsys):
+    """docs/labs/04-demand-response.md, "Editing a copy": the copy's relative case path fails in one line, exit 2."""
+    from cosim.cli import main
+
+    copy = tmp_path / "lab4_noprd.yaml"
+    text = LAB4.read_text()
+    copy.write_text(text)
+    assert main(["validate", str(copy)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    case_line = 1 + text.splitlines().index("            case: ../pjm5bus_sced.yaml")
+    assert len(err) == 1 and f"lab4_noprd.yaml:{case_line}: " in err[0]
+    assert "params.energy.case" in err[0] and str((tmp_path.parent / "pjm5bus_sced.yaml").resolve()) in err[0]
+    # as the lab says: point the copy at the shipped case file
+    copy.write_text(text.replace("case: ../pjm5bus_sced.yaml", f"case: {CASE}"))
+    assert main(["validate", str(copy)]) == 0
+    result = run_scenario(load_scenario(copy), tmp_path / "out")
+    assert result.status == "completed" and (tmp_path / "out" / "market_results.csv").is_file()
+
+
+def test_a_broken_market_case_is_one_line_naming_the_case_field(tmp_path, capsys):
+    from cosim.cli import main
+
+    broken = tmp_path / "case.yaml"
+    broken.write_text(CASE.read_text().replace("bus: D", "bus: Q", 1))
+    copy = tmp_path / "lab4.yaml"
+    copy.write_text(LAB4.read_text().replace("case: ../pjm5bus_sced.yaml", "case: case.yaml"))
+    assert main(["validate", str(copy)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "params.energy.case" in line and "unknown bus 'Q'" in line

@@ -12,7 +12,8 @@ only by messages (it never sees the grid):
 * **energy market**: a SCED (DC-OPF, :func:`cosim.markets.sced.solve_sced`)
   every ``energy.interval`` on zone load telemetry (``pjm/telemetry/load/<zone>``),
   with the CSPs' economic DR offers and the registered PRD; LMPs recorded per
-  bus and published retained on ``pjm/lmp/<bus>``;
+  bus and published retained on ``pjm/lmp/<bus>``; what each auction and SCED
+  interval cleared also goes to ``market_results.csv`` (:mod:`.market_results`);
 * **M&V and settlement** after a Load Management event: interval meter data the
   CSPs forward (``pjm/mv/<csp>``) against the CBL (High 4 of 5 + symmetric
   additive adjustment), event performance per resource (``dr_performance.csv``),
@@ -28,11 +29,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..comm import MqttError, MqttMessage, QoS
@@ -48,11 +51,14 @@ from ..markets.drplans import (
 )
 from ..markets.messages import (
     CspSettlementMessage,
+    DrPlanMessage,
     EconomicDispatch,
     EconomicOffers,
     LmEvent,
     LmpMessage,
+    MvData,
     PrdRegistration,
+    RpmResultMessage,
     ZoneTelemetry,
 )
 from ..markets.performance import CpParameters
@@ -77,12 +83,16 @@ from ..markets.settlement import (
     settle_economic_dr,
     settle_load_management,
 )
-from ..markets.wire import PayloadError, decode, encode
+from ..markets.wire import PayloadError
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
 from .context import RunContext
+from .market_results import MarketResults
 from .plant_dispatch import DispatchParams, PlantDispatcher
 from .registry import Params, application
+
+#: The market cases shipped in the package, found by name (``energy.case: pjm5bus``).
+SHIPPED_CASES = files("cosim.markets") / "cases"
 
 
 class MqttEndpoint:
@@ -166,7 +176,7 @@ class ZoneMap(_Model):
 
 
 class EnergyParams(_Model):
-    case: str = Field("pjm5bus", description="shipped case name or a YAML path relative to the scenario")
+    case: str = Field("pjm5bus", description="shipped case name, or a YAML path (absolute, or relative to the scenario file)")
     interval: Duration = Field(300.0, gt=0, description="seconds between SCED runs")
     zones: dict[str, ZoneMap] = Field(default_factory=dict)
 
@@ -188,11 +198,38 @@ class IsoMarketParams(Params):
     settlement: SettlementParams = Field(default_factory=lambda: SettlementParams.model_validate({}))
     dispatch: DispatchParams | None = Field(None, description="plants that receive SCED basepoints (and AGC regulation) over Modbus")
 
+    def file_problems(self, base_dir: Path) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        """The energy market's case: it loads, and each zone names one of its loads and buses."""
+        if self.energy is None:
+            return
+        try:
+            case = resolve_case(self.energy.case, base_dir)
+        except CaseNotFound as error:
+            yield ("energy", "case"), str(error)
+            return
+        except (ValueError, TypeError, AttributeError, yaml.YAMLError) as error:
+            # load_case lists every problem under a heading line; one line names the first and counts the rest
+            lines = [line.strip().lstrip("- ") for line in str(error).splitlines() if line.strip()]
+            if len(lines) > 1 and lines[0].endswith(":"):
+                lines = lines[1:]
+            first = " ".join(lines[0].split()) if lines else type(error).__name__
+            more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
+            yield ("energy", "case"), f"market case {self.energy.case!r} does not load: {first}{more}"
+            return
+        loads = {d.name for d in case.loads}
+        for zone, z in self.energy.zones.items():
+            if z.load not in loads:
+                yield ("energy", "zones", zone, "load"), f"no load {z.load!r} in market case {case.name!r} " \
+                    f"(its loads: {', '.join(sorted(loads))})"
+            if z.bus not in case.buses:
+                yield ("energy", "zones", zone, "bus"), f"no bus {z.bus!r} in market case {case.name!r} " \
+                    f"(its buses: {', '.join(case.buses)})"
+
 
 @dataclasses.dataclass
 class _CspPlan:
     plan: DrPlan
-    attributes: dict[str, dict[str, Any]]   # resource_id -> zone, zip, lead, type, offer price
+    offer_price: dict[str, float]           # resource_id -> capacity offer price, $/MW-day
     site_ids: np.ndarray
     site_mw: np.ndarray
 
@@ -206,18 +243,36 @@ class _MarketState:
     econ_offers: dict[str, tuple[EconomicDrOffer, ...]] = dataclasses.field(default_factory=dict)
     prd: dict[str, tuple[PrdBlock, ...]] = dataclasses.field(default_factory=dict)
     lm_events: list[LmEvent] = dataclasses.field(default_factory=list)
-    mv: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]] = dataclasses.field(default_factory=dict)
+    mv: dict[str, MvData] = dataclasses.field(default_factory=dict)
     # (bus, absolute hour) -> (sum of SCED LMPs, count); (offer, absolute hour) -> cleared MWh
     lmp_hour: dict[tuple[str, int], tuple[float, int]] = dataclasses.field(default_factory=dict)
     econ_mwh: dict[tuple[str, int], float] = dataclasses.field(default_factory=dict)
 
 
+class CaseNotFound(FileNotFoundError):
+    """``energy.case`` names neither a shipped case nor an existing YAML file."""
+
+
 def resolve_case(name: str, base_dir: Path) -> DcMarketCase:
-    """A shipped case by name, or a YAML file relative to the scenario folder."""
+    """A shipped case by name, or a YAML file: absolute, or relative to ``base_dir`` (the scenario file's folder).
+
+    Raises :class:`CaseNotFound` (saying where it looked), or ValueError /
+    ``yaml.YAMLError`` for a case file that does not load.
+    """
     path = Path(name)
     if path.suffix in (".yaml", ".yml"):
-        return load_case(path if path.is_absolute() else base_dir / path)
-    return load_case(name)
+        full = path if path.is_absolute() else base_dir / path
+        if not full.is_file():
+            raise CaseNotFound(f"no market case file {name!r} (looked for {full.resolve()}; a relative path is "
+                               f"relative to the scenario file)")
+        return load_case(full)
+    try:
+        return load_case(name)
+    except FileNotFoundError:
+        shipped = sorted(p.name.removesuffix(".yaml") for p in SHIPPED_CASES.iterdir()
+                         if p.name.endswith(".yaml") and p.name != "tariffs.yaml")
+        raise CaseNotFound(f"no shipped market case {name!r} (shipped: {', '.join(shipped)}; "
+                           f"a file needs its .yaml suffix)") from None
 
 
 @application("iso_market", {Domain.MARKETS}, IsoMarketParams)
@@ -228,8 +283,8 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
     mqtt = MqttEndpoint(world, params.node or me, me, params.broker)
 
     def on_plan(message: MqttMessage) -> None:
-        header, arrays = decode(message.payload)
-        state.plans[header["csp"]] = _plan_from_message(header, arrays)
+        m = DrPlanMessage.decode(message.payload)
+        state.plans[m.csp] = _plan_from_message(m)
 
     def on_telemetry(message: MqttMessage) -> None:
         t = ZoneTelemetry.decode(message.payload)
@@ -251,24 +306,25 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
             state.lm_events.append(event)
 
     def on_mv(message: MqttMessage) -> None:
-        header, arrays = decode(message.payload)
-        state.mv[header["csp"]] = (header, arrays)
+        m = MvData.decode(message.payload)
+        state.mv[m.csp] = m
 
     yield from mqtt.start([
         ("pjm/rpm/plan/+", on_plan), ("pjm/telemetry/load/+", on_telemetry), ("pjm/sced/offer/+", on_offer),
         ("pjm/prd/register/+", on_prd), ("pjm/lm/event", on_lm_event), ("pjm/mv/+", on_mv),
     ])
     running = []
+    market_results = MarketResults(world)
     dispatcher = None
     if params.dispatch is not None:
         dispatcher = PlantDispatcher(world, me, params.dispatch.node or params.node or me, params.dispatch)
         if params.dispatch.agc is not None:
             running.append(world.process(dispatcher.run_agc()))
     if params.capacity is not None:
-        running.append(world.process(_capacity_market(world, me, params.capacity, state, mqtt)))
+        running.append(world.process(_capacity_market(world, me, params.capacity, state, mqtt, market_results)))
     if params.energy is not None:
         case = resolve_case(params.energy.case, ctx.base_dir)
-        running.append(world.process(_energy_market(world, me, params.energy, case, state, mqtt, dispatcher)))
+        running.append(world.process(_energy_market(world, me, params.energy, case, state, mqtt, market_results, dispatcher)))
         settle_at = params.settlement.at or max(ctx.duration_s - 1800.0, 0.0)
         running.append(world.process(_settlement(world, me, params, settle_at, state, mqtt)))
     if running:
@@ -277,23 +333,21 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
 
 # -- capacity market ---------------------------------------------------------------------
 
-def _plan_from_message(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> _CspPlan:
-    site_ids, site_mw, site_res = arrays["site_ids"], arrays["site_mw"], arrays["site_resource"]
-    order = np.argsort(site_res, kind="stable")
-    bounds = np.searchsorted(site_res[order], np.arange(len(header["existing"]) + 1))
+def _plan_from_message(m: DrPlanMessage) -> _CspPlan:
+    """The plan under review: each existing resource with its end-use sites, and the planned ones."""
+    order = np.argsort(m.site_resource, kind="stable")
+    bounds = np.searchsorted(m.site_resource[order], np.arange(len(m.existing) + 1))
     existing = []
-    attributes: dict[str, dict[str, Any]] = {}
-    for k, res in enumerate(header["existing"]):
+    for k, res in enumerate(m.existing):
         idx = order[bounds[k]:bounds[k + 1]]
-        sites = tuple(EndUseSite(str(s), float(m)) for s, m in zip(site_ids[idx], site_mw[idx]))
-        existing.append(ExistingResource(res["resource_id"], ResourceType(res["resource_type"]), res["zone"], sites))
-        attributes[res["resource_id"]] = res
-    planned = []
-    for res in header["planned"]:
-        planned.append(PlannedResource(res["resource_id"], ResourceType(res["resource_type"]), res["zone"], float(res["mw"])))
-        attributes[res["resource_id"]] = res
-    plan = DrPlan(header["csp"], tuple(existing), tuple(planned), float(header["credit_posted_usd"]))
-    return _CspPlan(plan, attributes, site_ids, site_mw)
+        sites = tuple(EndUseSite(str(s), float(mw)) for s, mw in zip(m.site_ids[idx], m.site_mw[idx]))
+        existing.append(ExistingResource(res.resource_id, ResourceType(res.resource_type), res.zone, sites))
+    planned = [PlannedResource(res.resource_id, ResourceType(res.resource_type), res.zone, float(res.mw))
+               for res in m.planned]
+    offer_price = {r.resource_id: float(r.offer_price_usd_per_mw_day) for r in m.existing}
+    offer_price.update({r.resource_id: float(r.offer_price_usd_per_mw_day) for r in m.planned})
+    plan = DrPlan(m.csp, tuple(existing), tuple(planned), float(m.credit_posted_usd))
+    return _CspPlan(plan, offer_price, m.site_ids, m.site_mw)
 
 
 def capacity_offers(plans: list[_CspPlan], review: PlanReview,
@@ -316,7 +370,7 @@ def capacity_offers(plans: list[_CspPlan], review: PlanReview,
                              "rejected" if problems else "approved",
                              ";".join(r.rule for r in problems), " | ".join(r.reason for r in problems)))
                 if not problems:
-                    price = float(p.attributes[res.resource_id].get("offer_price_usd_per_mw_day", 0.0))
+                    price = p.offer_price.get(res.resource_id, 0.0)
                     offers.append(CapacityOffer(f"{p.plan.csp}/{res.resource_id}", p.plan.csp, res.resource_type,
                                                 res.mw, price))
     return offers, rows
@@ -336,7 +390,7 @@ def cleared_dr(offers: list[CapacityOffer], result: RpmResult,
 
 
 def _capacity_market(world: World, me: str, params: CapacityParams, state: _MarketState,
-                     mqtt: MqttEndpoint) -> Generator[Any, Any, None]:
+                     mqtt: MqttEndpoint, outcome: MarketResults) -> Generator[Any, Any, None]:
     yield world.timeout(max(0.0, params.plan_deadline - world.now))
     plans = [state.plans[csp] for csp in sorted(state.plans)]
     review = validate_dr_plans([p.plan for p in plans])
@@ -366,22 +420,23 @@ def _capacity_market(world: World, me: str, params: CapacityParams, state: _Mark
     dr_cleared = sum(cleared.values())
     world.log("rpm_cleared", delivery_year=params.delivery_year, price_usd_per_mw_day=result.clearing_price_usd_per_mw_day,
               cleared_ucap_mw=result.cleared_ucap_mw, dr_cleared_ucap_mw=dr_cleared, marginal_offer=result.marginal_offer_id)
+    outcome.auction(params.delivery_year, result.clearing_price_usd_per_mw_day, result.cleared_ucap_mw, dr_cleared)
     world.record(me, "rpm_clearing_price", result.clearing_price_usd_per_mw_day, "$/MW-day")
     world.record(me, "rpm_dr_cleared", dr_cleared, "MW")
     for p in plans:
         csp = p.plan.csp
-        mqtt.publish(f"pjm/rpm/result/{csp}", encode({
-            "csp": csp, "delivery_year": params.delivery_year,
-            "clearing_price_usd_per_mw_day": result.clearing_price_usd_per_mw_day,
-            "cleared": {rid: state.cleared_mw.get((csp, rid), 0.0) for rid in p.attributes},
-            "rejections": [dataclasses.asdict(r) for r in review.rejections if r.csp == csp],
-        }), retain=True)
+        rids = tuple(p.offer_price)
+        mqtt.publish(f"pjm/rpm/result/{csp}", RpmResultMessage(
+            csp, params.delivery_year, result.clearing_price_usd_per_mw_day, rids,
+            tuple(state.cleared_mw.get((csp, rid), 0.0) for rid in rids),
+            tuple(r for r in review.rejections if r.csp == csp)).encode(), retain=True)
 
 
 # -- energy market -------------------------------------------------------------------------
 
 def _energy_market(world: World, me: str, params: EnergyParams, case: DcMarketCase, state: _MarketState,
-                   mqtt: MqttEndpoint, dispatcher: PlantDispatcher | None = None) -> Generator[Any, Any, None]:
+                   mqtt: MqttEndpoint, outcome: MarketResults,
+                   dispatcher: PlantDispatcher | None = None) -> Generator[Any, Any, None]:
     """SCED each interval; its LMPs and DR dispatch apply to [now, now + interval); basepoints go to the plants."""
     load_index = {d.name: i for i, d in enumerate(case.loads)}
     default_mw = np.array([d.mw for d in case.loads])
@@ -410,6 +465,12 @@ def _energy_market(world: World, me: str, params: EnergyParams, case: DcMarketCa
                 state.lmp_hour[(bus, hour)] = (total + lmp, count + 1)
                 world.record(f"{me}/{bus}", "lmp", lmp, "$/MWh")
                 mqtt.publish(f"pjm/lmp/{bus}", LmpMessage(bus, lmp, now, interval, prd_at[bus]).encode(), QoS.AT_MOST_ONCE, retain=True)
+            prd_buses = {block.bus for block in prd}
+            outcome.sced({bus: result.lmp(bus) for bus in case.buses}, result.generator_mw,
+                         {o.name: result.dr_mw.get(o.name, 0.0) for o in econ},
+                         {bus: mw for bus, mw in prd_at.items() if bus in prd_buses},
+                         {zone: t.prd_reduced_mw for zone, t in sorted(state.telemetry.items()) if zone in params.zones},
+                         float(result.shortage_mw.sum()))
             world.record(me, "prd_cleared", sum(result.prd_mw.values()), "MW")
             world.record(me, "economic_dr_cleared", sum(result.dr_mw.values()), "MW")
             world.record(me, "shortage", float(result.shortage_mw.sum()), "MW")
@@ -441,12 +502,10 @@ def hourly_lmp(state: _MarketState, bus: str, day: int = 0) -> np.ndarray:
 
 # -- measurement, verification and settlement ----------------------------------------------
 
-def meter_data(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> CspMeterData:
-    """The typed view of a CSP's M&V message (``pjm/mv/<csp>``)."""
-    resources = tuple(header["resources"])
-    return CspMeterData(header["csp"], resources, tuple(header["resource_zone"][r] for r in resources),
-                        arrays["site_index"], arrays["site_resource"], arrays["history_kwh"],
-                        arrays["event_day_kwh"], arrays["eligible"].astype(bool))
+def meter_data(m: MvData) -> CspMeterData:
+    """The settlement's view of a CSP's M&V message (``pjm/mv/<csp>``)."""
+    return CspMeterData(m.csp, m.resources, m.resource_zone, m.site_index, m.site_resource, m.history_kwh,
+                        m.event_day_kwh, m.eligible.astype(bool))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -456,7 +515,7 @@ class DaySettlement:
     totals: tuple[CspSettlement, ...]
 
 
-def settle_day(events: list[LmEvent], mv: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]],
+def settle_day(events: list[LmEvent], mv: dict[str, MvData],
                cleared_mw: dict[tuple[str, str], float], price_paid: dict[tuple[str, str], float],
                zone_lmp: dict[str, np.ndarray], econ_cleared: dict[str, np.ndarray],
                params: SettlementParams, cp: CpParameters) -> DaySettlement:
@@ -466,7 +525,7 @@ def settle_day(events: list[LmEvent], mv: dict[str, tuple[dict[str, Any], dict[s
     none); Load Management energy and CP per resource per 5-minute interval;
     economic DR at LMP above the Net Benefits Test threshold.
     """
-    meters = {csp: meter_data(*m) for csp, m in mv.items()}
+    meters = {csp: meter_data(m) for csp, m in mv.items()}
     calls = [LmCall(e.event_id, i.csp, frozenset(i.resource_ids), e.start_s - 86400.0 * params.day,
                     e.end_s - 86400.0 * params.day)
              for e in events if int(e.start_s // 86400) == params.day for i in e.instructions]
@@ -474,11 +533,9 @@ def settle_day(events: list[LmEvent], mv: dict[str, tuple[dict[str, Any], dict[s
     capacity = capacity_payments(cleared_mw, price_paid, params.days)
     economic: list[EconomicSettlement] = []
     for csp in sorted(mv):
-        header, arrays = mv[csp]
-        if "economic_hours" in arrays:
-            offers = [header.get("economic_offer", {}).get(r, "") for r in header["resources"]]
-            economic += settle_economic_dr(meters[csp], arrays["economic_hours"], offers, econ_cleared, zone_lmp,
-                                           params.nbt_threshold_usd_per_mwh)
+        m = mv[csp]
+        economic += settle_economic_dr(meters[csp], m.economic_hours, m.economic_offer, econ_cleared, zone_lmp,
+                                       params.nbt_threshold_usd_per_mwh)
     econ_usd: dict[str, float] = defaultdict(float)
     for e in economic:
         econ_usd[e.csp] += e.energy_payment_usd

@@ -8,7 +8,9 @@ with :func:`application`; the loader and ``cosim apps`` read the catalogue.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generator
 
 from pydantic import BaseModel, ConfigDict
@@ -44,6 +46,16 @@ class Params(BaseModel):
     grid_refs: ClassVar[dict[str, str]] = {}
     device_refs: ClassVar[dict[str, str]] = {}
     fronted_by: ClassVar[dict[str, str]] = {}
+
+    def file_problems(self, base_dir: Path) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        """Problems of the files these params name (path under ``params``, message), checked when the scenario loads.
+
+        ``base_dir`` is the folder relative paths are resolved against (the
+        scenario file's). A kind that reads a file overrides this, so a
+        missing or broken file is a one-line scenario error, not a failure
+        once the run has started.
+        """
+        return iter(())
 
 
 @dataclass(frozen=True)

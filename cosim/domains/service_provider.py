@@ -28,8 +28,6 @@ CSP credit as its own line; writes ``bills.csv``.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from typing import Any, Callable, Generator
 
 import numpy as np
@@ -39,18 +37,28 @@ from ..comm import MqttMessage
 from ..kernel import World
 from ..markets.billing import TariffKind, bill_accounts, hourly_mean_lmp, load_tariffs
 from ..markets.messages import (
+    AmiData,
     AvailableResource,
     CspSettlementMessage,
+    DrPlanMessage,
     EconomicDispatch,
     EconomicDrOfferRecord,
     EconomicOffers,
+    EnrolledResource,
+    Enrolment,
+    EsiStatus,
     LmAvailability,
     LmDispatch,
     LmpMessage,
+    MvData,
+    PlannedPlanResource,
+    PlanResource,
+    RpmResultMessage,
+    SiteCredit,
 )
 from ..markets.rules import DrType, LeadTime, ResourceType
-from ..markets.wire import decode, encode
 from devices.esi_signals import DrSignal
+from devices.meter_messages import MeterInterval, MeterMessageError
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
 from .context import RunContext
@@ -105,23 +113,14 @@ class CspParams(Params):
     customer_share: float = Field(0.7, ge=0, le=1, description="share of a positive settlement passed to the sites")
 
 
-@dataclasses.dataclass
-class _Enrolment:
-    population: str
-    resources: list[dict[str, Any]]
-    site_index: np.ndarray
-    site_resource: np.ndarray
-    committed_kw: np.ndarray
-
-
 @application("csp", {Domain.SERVICE_PROVIDER}, CspParams)
 def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Generator[Any, Any, None]:
     """Curtailment Service Provider: DR plan, availability reports, ESI notification, M&V data, credits."""
     name = params.csp or actor.actor_id
-    enrolments: dict[str, _Enrolment] = {}
+    enrolments: dict[str, Enrolment] = {}
     cleared: dict[str, float] = {}
     available_kw: dict[str, float] = {}
-    attributes: dict[str, dict[str, Any]] = {}
+    attributes: dict[str, EnrolledResource] = {}
     lm_until: dict[str, float] = {}              # resource -> end of its latest Load Management call
     econ_hours: dict[str, set[int]] = {}         # resource -> hours it ran economic DR
     econ_on: dict[str, set[str]] = {}            # offer -> groups now running it
@@ -134,23 +133,22 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         return sent[0] % 65536
 
     def on_enrol(message: MqttMessage) -> None:
-        header, a = decode(message.payload)
-        enrolments[header["population"]] = _Enrolment(header["population"], header["resources"], a["site_index"],
-                                                      a["site_resource"], a["committed_kw"])
-        for r in header["resources"]:
-            attributes[r["resource_id"]] = r
+        e = Enrolment.decode(message.payload)
+        enrolments[e.population] = e
+        for r in e.resources:
+            attributes[r.resource_id] = r
 
     def on_status(message: MqttMessage) -> None:
-        header, a = decode(message.payload)
-        for rid, kw in zip(header["resources"], a["available_kw"]):
+        status = EsiStatus.decode(message.payload)
+        for rid, kw in zip(status.resources, status.available_kw.tolist()):
             available_kw[rid] = float(kw)
 
     def on_result(message: MqttMessage) -> None:
-        header, _ = decode(message.payload)
-        cleared.update({rid: float(mw) for rid, mw in header["cleared"].items()})
+        result = RpmResultMessage.decode(message.payload)
+        cleared.update({rid: float(mw) for rid, mw in zip(result.resource_ids, result.cleared_mw)})
         world.record(name, "cleared_ucap", sum(cleared.values()), "MW")
         world.log("csp_rpm_result", csp=name, cleared_mw=sum(cleared.values()),
-                  price_usd_per_mw_day=header["clearing_price_usd_per_mw_day"], rejections=len(header["rejections"]))
+                  price_usd_per_mw_day=result.clearing_price_usd_per_mw_day, rejections=len(result.rejections))
 
     def on_dispatch(message: MqttMessage) -> None:
         dispatch = LmDispatch.decode(message.payload)
@@ -180,7 +178,7 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
             if offer is None:
                 continue
             groups = sorted((rid for rid, r in attributes.items()
-                             if r.get("zone") == offer.zone and lm_until.get(rid, -1.0) <= d.time_s
+                             if r.zone == offer.zone and lm_until.get(rid, -1.0) <= d.time_s
                              and (available_kw.get(rid, 0.0) > 0 or rid in econ_on.get(offer_name, set()))),
                             key=lambda rid: (rid not in econ_on.get(offer_name, set()), -available_kw.get(rid, 0.0), rid))
             called: list[str] = []
@@ -206,25 +204,23 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
                           expected_mw=kw / 1000.0, start_s=d.time_s)
 
     def on_ami(message: MqttMessage) -> None:
-        header, a = decode(message.payload)
-        e = enrolments.get(header["population"])
+        ami = AmiData.decode(message.payload)
+        e = enrolments.get(ami.population)
         if e is None:
             return
-        pos = np.searchsorted(e.site_index, a["site_index"])
-        eligible = (np.array(header["weekdays"]) < 5).astype(np.uint8)   # weekday CBL: Mon-Fri history days
-        resources = [r["resource_id"] for r in e.resources]
+        pos = np.searchsorted(e.site_index, ami.site_index)
+        eligible = (np.array(ami.weekdays) < 5).astype(np.uint8)   # weekday CBL: Mon-Fri history days
+        resources = tuple(r.resource_id for r in e.resources)
         econ = np.zeros((len(resources), 24), dtype=np.uint8)             # hours each group ran economic DR
         for k, rid in enumerate(resources):
             for hour in econ_hours.get(rid, ()):
                 if 0 <= hour < 24:
                     econ[k, hour] = 1
         offer_of = {o.zone: o.name for o in params.economic_offers}
-        mqtt.publish(f"pjm/mv/{name}", encode(
-            {"csp": name, "population": e.population, "resources": resources,
-             "resource_zone": {r["resource_id"]: r["zone"] for r in e.resources},
-             "economic_offer": {r["resource_id"]: offer_of.get(r["zone"], "") for r in e.resources}},
-            {"site_index": a["site_index"], "site_resource": e.site_resource[pos], "history_kwh": a["history_kwh"],
-             "event_day_kwh": a["event_day_kwh"], "eligible": eligible, "economic_hours": econ}))
+        mqtt.publish(f"pjm/mv/{name}", MvData(
+            name, e.population, resources, tuple(r.zone for r in e.resources),
+            tuple(offer_of.get(r.zone, "") for r in e.resources), ami.site_index, e.site_resource[pos],
+            ami.history_kwh, ami.event_day_kwh, eligible, econ).encode())
 
     def on_settlement(message: MqttMessage) -> None:
         s = CspSettlementMessage.decode(message.payload)
@@ -236,8 +232,7 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         pot = params.customer_share * max(s.net_usd, 0.0)
         credit = pot * positive / positive.sum() if positive.sum() > 0 else np.zeros_like(positive)
         population = next(iter(enrolments), "")
-        mqtt.publish(f"sp/credit/{name}", encode({"csp": name, "population": population, "event_id": s.period},
-                                                 {"site_index": s.site_index, "credit_usd": credit}))
+        mqtt.publish(f"sp/credit/{name}", SiteCredit(name, population, s.period, s.site_index, credit).encode())
 
     mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
     yield from mqtt.start([
@@ -253,14 +248,12 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
     world.log("csp_plan_submitted", csp=name, existing=sum(len(e.resources) for e in enrolments.values()) + len(params.listed),
               planned=len(params.planned))
     for r in params.listed:
-        attributes[r.resource_id] = {"resource_id": r.resource_id, "zone": r.zone, "zip": r.zip,
-                                     "lead_time": int(r.lead_time), "dr_type": r.dr_type.value,
-                                     "resource_type": r.resource_type.value}
+        attributes[r.resource_id] = EnrolledResource(r.resource_id, name, r.zone, r.zip, int(r.lead_time),
+                                                     r.dr_type.value, r.resource_type.value)
     while True:
         yield world.timeout(params.report_interval)
         report = tuple(
-            AvailableResource(rid, a["zone"], a["zip"], int(a["lead_time"]), a["dr_type"],
-                              a.get("resource_type", ResourceType.ANNUAL.value),
+            AvailableResource(rid, a.zone, a.zip, a.lead_time, a.dr_type, a.resource_type,
                               min(available_kw.get(rid, 0.0) / 1000.0, 1.5 * mw))
             for rid, mw in sorted(cleared.items()) if mw > 0 and (a := attributes.get(rid)) is not None)
         if report:
@@ -268,30 +261,32 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
             mqtt.publish(f"pjm/lm/available/{name}", LmAvailability(name, world.now, report).encode())
 
 
-def _plan_payload(name: str, params: CspParams, enrolments: dict[str, _Enrolment]) -> bytes:
-    existing: list[dict[str, Any]] = []
+def _plan_payload(name: str, params: CspParams, enrolments: dict[str, Enrolment]) -> bytes:
+    """The DR plan: every enrolled site group and listed resource with its sites, and the planned resources."""
+    price = params.offer_price_usd_per_mw_day
+    existing: list[PlanResource] = []
     ids, mws, res = [], [], []
     for e in enrolments.values():
         base = len(existing)
-        existing += [{**r, "offer_price_usd_per_mw_day": params.offer_price_usd_per_mw_day} for r in e.resources]
+        existing += [PlanResource(r.resource_id, r.resource_type, r.zone, r.zip, r.lead_time, r.dr_type, price)
+                     for r in e.resources]
         ids.append(np.array([f"{e.population}.{i:06d}" for i in e.site_index], dtype=str))
         mws.append(e.committed_kw / 1000.0)
         res.append(e.site_resource.astype(np.int64) + base)
     for r in params.listed:
-        existing.append({"resource_id": r.resource_id, "resource_type": r.resource_type.value, "zone": r.zone,
-                         "zip": r.zip, "lead_time": int(r.lead_time), "dr_type": r.dr_type.value,
-                         "offer_price_usd_per_mw_day": params.offer_price_usd_per_mw_day})
+        existing.append(PlanResource(r.resource_id, r.resource_type.value, r.zone, r.zip, int(r.lead_time),
+                                     r.dr_type.value, price))
         ids.append(np.array(r.site_ids, dtype=str))
         mws.append(np.full(len(r.site_ids), r.mw_per_site))
         res.append(np.full(len(r.site_ids), len(existing) - 1, dtype=np.int64))
-    planned = [{"resource_id": p.resource_id, "resource_type": p.resource_type.value, "zone": p.zone, "mw": p.mw,
-                "offer_price_usd_per_mw_day": p.offer_price_usd_per_mw_day if p.offer_price_usd_per_mw_day is not None
-                else params.offer_price_usd_per_mw_day} for p in params.planned]
+    planned = tuple(PlannedPlanResource(p.resource_id, p.resource_type.value, p.zone, p.mw,
+                                        p.offer_price_usd_per_mw_day if p.offer_price_usd_per_mw_day is not None
+                                        else price) for p in params.planned)
     width = max([len(s) for chunk in ids for s in chunk] + [1])
-    return encode({"csp": name, "credit_posted_usd": params.credit_posted_usd, "existing": existing, "planned": planned},
-                  {"site_ids": np.concatenate(ids).astype(f"<U{width}") if ids else np.array([], dtype="<U1"),
-                   "site_mw": np.concatenate(mws) if mws else np.array([]),
-                   "site_resource": np.concatenate(res) if res else np.array([], dtype=np.int64)})
+    return DrPlanMessage(name, params.credit_posted_usd, tuple(existing), planned,
+                         np.concatenate(ids).astype(f"<U{width}") if ids else np.array([], dtype="<U1"),
+                         np.concatenate(mws) if mws else np.array([]),
+                         np.concatenate(res) if res else np.array([], dtype=np.int64)).encode()
 
 
 class MeterAccount(_Model):
@@ -337,17 +332,17 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
     tariffs = [tariffs_all[n] for n in names]
     seg_tariff = np.array([names.index(params.tariffs.get(s, names[0])) for s in SEGMENTS], dtype=np.int64)
     # Keyed by what a message is about, so a QoS 1 duplicate (DUP) replaces rather than adds.
-    meter: dict[tuple[str, str], tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
-    credit_messages: dict[tuple[str, str], tuple[str, np.ndarray, np.ndarray]] = {}
+    meter: dict[tuple[str, str], AmiData] = {}
+    credit_messages: dict[tuple[str, str], SiteCredit] = {}
     lmp_samples: dict[str, list[tuple[float, float]]] = {}
 
     def on_ami(message: MqttMessage) -> None:
-        header, a = decode(message.payload)
-        meter[(header["population"], header["csp"])] = (header, a)
+        ami = AmiData.decode(message.payload)
+        meter[(ami.population, ami.csp)] = ami
 
     def on_credit(message: MqttMessage) -> None:
-        header, a = decode(message.payload)
-        credit_messages[(header["csp"], header["event_id"])] = (header["population"], a["site_index"], a["credit_usd"])
+        credit = SiteCredit.decode(message.payload)
+        credit_messages[(credit.csp, credit.period)] = credit
 
     # Individual smart meters: kWh per (meter, interval start), so a QoS 1 duplicate replaces itself.
     meter_intervals: dict[tuple[str, float], float] = {}
@@ -355,14 +350,12 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
 
     def on_meter_interval(message: MqttMessage) -> None:
         try:
-            reading = json.loads(message.payload)
-            key = (str(reading["meter"]), float(reading["start_s"]))
-            kwh = float(reading["import_kwh"])
-        except (ValueError, KeyError, TypeError) as error:
+            reading = MeterInterval.decode(message.payload)
+        except MeterMessageError as error:
             world.log("billing_bad_meter_message", biller=actor.actor_id, topic=message.topic, error=str(error))
             return
-        if key[0] in billed_meters:
-            meter_intervals[key] = kwh
+        if reading.meter in billed_meters:
+            meter_intervals[(reading.meter, reading.start_s)] = reading.import_kwh
 
     def on_lmp(message: MqttMessage) -> None:
         m = LmpMessage.decode(message.payload)
@@ -377,25 +370,25 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
     table = world.recorder.table("bills", ("account_id", "csp", "tariff", "energy_kwh", "energy_charge_usd",
                                            "fixed_charge_usd", "dr_credit_usd", "total_usd"))
     credits: dict[tuple[str, int], float] = {}
-    for population, sites, amounts in credit_messages.values():
-        for i, c in zip(sites.tolist(), amounts.tolist()):
-            credits[(population, i)] = credits.get((population, i), 0.0) + c
+    for c in credit_messages.values():
+        for i, usd in zip(c.site_index.tolist(), c.credit_usd.tolist()):
+            credits[(c.population, i)] = credits.get((c.population, i), 0.0) + usd
     total = 0.0
     accounts = 0
     hours = np.arange(24)
-    for _, (header, a) in sorted(meter.items()):
-        population = header["population"]
-        for b, bus in enumerate(header["buses"]):
-            rows = np.flatnonzero(a["site_bus"] == b)
+    for _, ami in sorted(meter.items()):
+        population = ami.population
+        for b, bus in enumerate(ami.buses):
+            rows = np.flatnonzero(ami.site_bus == b)
             if rows.size == 0:
                 continue
             lmp = hourly_mean_lmp(lmp_samples.get(bus, []), params.bill_day)
-            idx = a["site_index"][rows]
+            idx = ami.site_index[rows]
             ids = [f"{population}.{i:06d}" for i in idx.tolist()]
             credit = np.array([credits.get((population, i), 0.0) for i in idx.tolist()])
-            bills = bill_accounts(ids, a["event_day_kwh"][rows], seg_tariff[a["segment"][rows]], tariffs, hours, lmp, credit)
+            bills = bill_accounts(ids, ami.event_day_kwh[rows], seg_tariff[ami.segment[rows]], tariffs, hours, lmp, credit)
             for bill in bills:
-                table.write((bill.account_id, header["csp"], bill.tariff, repr(bill.energy_kwh), repr(bill.energy_charge_usd),
+                table.write((bill.account_id, ami.csp, bill.tariff, repr(bill.energy_kwh), repr(bill.energy_charge_usd),
                              repr(bill.fixed_charge_usd), repr(bill.dr_credit_usd), repr(bill.total_usd)))
                 total += bill.total_usd
             accounts += len(bills)

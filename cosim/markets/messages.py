@@ -18,6 +18,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from cosim.markets.drplans import PlanRejection
 from cosim.markets.wire import PayloadError, decode, encode
 
 R = TypeVar("R", bound="Record")
@@ -212,3 +213,158 @@ class CspSettlementMessage(Record):
     net_usd: float
     site_index: np.ndarray
     reduction_kw: np.ndarray
+
+
+# -- Customer -> Service Provider: enrolment and ESI status -------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class EnrolledResource:
+    """One site group of a population enrolled with a CSP: a Load Management resource (CSP x zone x ZIP x lead x type)."""
+
+    resource_id: str
+    csp: str
+    zone: str
+    zip: str
+    lead_time: int
+    dr_type: str
+    resource_type: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Enrolment(Record):
+    """``pjm/enrol/<csp>``: a population's sites enrolled with a CSP.
+
+    ``site_index`` are the sites' indices in the population, ``site_resource``
+    each site's position in ``resources``, ``committed_kw`` what it commits.
+    """
+
+    population: str
+    csp: str
+    resources: tuple[EnrolledResource, ...]
+    site_index: np.ndarray
+    site_resource: np.ndarray
+    committed_kw: np.ndarray
+    nested: ClassVar[Mapping[str, type]] = {"resources": EnrolledResource}
+
+
+@dataclasses.dataclass(frozen=True)
+class EsiStatus(Record):
+    """``esi/status/<csp>``: the kW each of a CSP's site groups can shed now (sites not already curtailing)."""
+
+    population: str
+    csp: str
+    time_s: float
+    resources: tuple[str, ...]
+    available_kw: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class AmiData(Record):
+    """``ami/<population>/<csp>``: hourly interval kWh of a CSP's sites (history days and the event day).
+
+    ``weekdays`` gives the weekday (0 = Monday) of each history day,
+    ``site_bus`` each site's position in ``buses`` (its pricing node),
+    ``segment`` its customer sub-domain (``devices.dr_sites_params.SEGMENTS``).
+    """
+
+    population: str
+    csp: str
+    weekdays: tuple[int, ...]
+    buses: tuple[str, ...]
+    site_index: np.ndarray
+    history_kwh: np.ndarray
+    event_day_kwh: np.ndarray
+    segment: np.ndarray
+    site_bus: np.ndarray
+
+
+# -- Service Provider <-> Markets: capacity market and M&V --------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class PlanResource:
+    """An existing DR resource of a plan; its end-use sites are the plan's ``site_*`` rows that point at it."""
+
+    resource_id: str
+    resource_type: str
+    zone: str
+    zip: str
+    lead_time: int
+    dr_type: str
+    offer_price_usd_per_mw_day: float
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedPlanResource:
+    """A planned DR resource of a plan (no sites yet): its MW and offer price."""
+
+    resource_id: str
+    resource_type: str
+    zone: str
+    mw: float
+    offer_price_usd_per_mw_day: float
+
+
+@dataclasses.dataclass(frozen=True)
+class DrPlanMessage(Record):
+    """``pjm/rpm/plan/<csp>``: a CSP's DR plan for the auction.
+
+    ``site_ids``/``site_mw``/``site_resource``: one row per end-use site of an
+    existing resource (its id, committed MW, position in ``existing``).
+    """
+
+    csp: str
+    credit_posted_usd: float
+    existing: tuple[PlanResource, ...]
+    planned: tuple[PlannedPlanResource, ...]
+    site_ids: np.ndarray
+    site_mw: np.ndarray
+    site_resource: np.ndarray
+    nested: ClassVar[Mapping[str, type]] = {"existing": PlanResource, "planned": PlannedPlanResource}
+
+
+@dataclasses.dataclass(frozen=True)
+class RpmResultMessage(Record):
+    """``pjm/rpm/result/<csp>`` (retained): the auction's clearing price and what of the CSP's plan cleared."""
+
+    csp: str
+    delivery_year: str
+    clearing_price_usd_per_mw_day: float
+    resource_ids: tuple[str, ...]
+    cleared_mw: tuple[float, ...]
+    rejections: tuple[PlanRejection, ...]
+    nested: ClassVar[Mapping[str, type]] = {"rejections": PlanRejection}
+
+
+@dataclasses.dataclass(frozen=True)
+class MvData(Record):
+    """``pjm/mv/<csp>``: a CSP's interval meter data for measurement and verification.
+
+    ``resources``, ``resource_zone`` and ``economic_offer`` are aligned (the
+    offer a resource delivers economic DR for, "" for none); per site:
+    ``site_resource`` indexes ``resources``; ``eligible`` marks the history
+    days a CBL may use; ``economic_hours`` (resources x 24) the hours each
+    resource ran economic DR.
+    """
+
+    csp: str
+    population: str
+    resources: tuple[str, ...]
+    resource_zone: tuple[str, ...]
+    economic_offer: tuple[str, ...]
+    site_index: np.ndarray
+    site_resource: np.ndarray
+    history_kwh: np.ndarray
+    event_day_kwh: np.ndarray
+    eligible: np.ndarray
+    economic_hours: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class SiteCredit(Record):
+    """``sp/credit/<csp>``: each site's share of the CSP's settlement of ``period``, as a bill credit ($)."""
+
+    csp: str
+    population: str
+    period: str
+    site_index: np.ndarray
+    credit_usd: np.ndarray

@@ -16,6 +16,7 @@ from .. import __version__
 from ..scenario.durations import format_duration
 from .branchflows import flow_figure, flow_table_rows, monitored_branches
 from .diagram import domain_diagram
+from .market import market_html
 from .plots import entity_domain, figure_html, group_figures, one_shot_values, plotly_js, read_series
 from .rundata import RunData
 from .sequence import read_messages, sequence_pages
@@ -52,6 +53,8 @@ def render(run: RunData, window: Window = Window()) -> str:
         ("summary", "Summary", _summary_section(run)),
         ("timeseries", "Time series", plots),
         ("flows", "Branch flows: market against grid", _flows_section(run)),
+        ("market", "Market results", _file_section(run, "market_results.csv", _scroll(market_html),
+                                                   "No market results (market_results.csv) in this run.")),
         ("messages", "Message sequence", _messages_section(run, window, model)),
         ("tables", "Other tables", _tables_section(run)),
         ("events", "Event log", _file_section(run, "events.jsonl", events_html, "No event log (events.jsonl) in this run.")),
@@ -191,6 +194,11 @@ def _tables_section(run: RunData) -> str:
     if not tables:
         return "<p>No other tables (outages, market results, link statistics ...) in this run.</p>"
     return "\n".join(f"<h3>{escape(p.stem)}</h3>{csv_table_html(p)}" for p in tables)
+
+
+def _scroll(render_file):
+    """A renderer whose tables scroll sideways (the hourly market table has a column per bus and unit)."""
+    return lambda path: f'<div class="scroll">{render_file(path)}</div>'
 
 
 def _file_section(run: RunData, name: str, render_file, missing: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import Problem, ScenarioError
 
-KNOWN_FILES = ("timeseries.csv", "summary.csv", "events.jsonl", "messages.csv")
+KNOWN_FILES = ("timeseries.csv", "summary.csv", "events.jsonl", "messages.csv", "market_results.csv")
 
 
 @dataclass(frozen=True)
@@ -59,28 +59,35 @@ def load_run(run_dir: Path, scenario_path: Path | None = None) -> RunData:
     return RunData(run_dir, manifest, scenario, tuple(notes))
 
 
-def _candidates(run_dir: Path, manifest: dict[str, Any], given: Path | None) -> list[Path]:
+def _candidates(run_dir: Path, manifest: dict[str, Any], given: Path | None) -> list[tuple[Path, Path | None]]:
+    """Scenario files to try, each with the folder its relative paths resolve against (None: its own).
+
+    The run folder's copy names its files (a grid case, a market case)
+    relative to the original scenario, so it is read against the original's
+    folder when that is found.
+    """
     if given is not None:
-        return [given]
-    found = [run_dir / "scenario.yaml"]
+        return [(given, None)]
     recorded = manifest.get("scenario")
+    originals: list[Path] = []
     if recorded:
         recorded_path = Path(recorded)
-        found.append(recorded_path)
+        originals.append(recorded_path)
         if not recorded_path.is_absolute():
-            found += [parent / recorded_path for parent in run_dir.resolve().parents]
-    return found
+            originals += [parent / recorded_path for parent in run_dir.resolve().parents]
+    origin = next((p.resolve().parent for p in originals if p.is_file()), None)
+    return [(run_dir / "scenario.yaml", origin)] + [(p, None) for p in originals]
 
 
 def _find_scenario(run_dir: Path, manifest: dict[str, Any], given: Path | None) -> tuple[Any | None, list[str]]:
     from ..scenario import load_scenario
 
     notes: list[str] = []
-    for candidate in _candidates(run_dir, manifest, given):
+    for candidate, base_dir in _candidates(run_dir, manifest, given):
         if not candidate.is_file():
             continue
         try:
-            scenario = load_scenario(candidate)
+            scenario = load_scenario(candidate, base_dir)
         except ScenarioError as error:
             notes.append(f"scenario {candidate} does not load any more ({len(error.problems)} problems, first: {error.problems[0]})")
             continue

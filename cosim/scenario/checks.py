@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 from pydantic import BaseModel, ValidationError
@@ -41,8 +42,9 @@ GridNames = dict[str, frozenset[str]] | None
 """Element names by kind when the scenario has a (valid) grid, else None."""
 
 
-def check_scenario(scenario: ScenarioFile, grid: GridNames = None, comm: CommConfig | None = None) -> Iterator[Finding | NestedErrors]:
-    """Every cross-reference problem of the file, in file order."""
+def check_scenario(scenario: ScenarioFile, grid: GridNames = None, comm: CommConfig | None = None,
+                   base_dir: Path | None = None) -> Iterator[Finding | NestedErrors]:
+    """Every cross-reference problem of the file, in file order; with ``base_dir``, of the files it names too."""
     if grid is None and scenario.grid is not None:
         grid = _BROKEN_GRID  # the grid section's own problems are reported; references into it are not checked
     yield from _unique_actor_ids(scenario)
@@ -50,7 +52,7 @@ def check_scenario(scenario: ScenarioFile, grid: GridNames = None, comm: CommCon
         yield from _comm_actors(scenario, comm)
     yield from _actor_elements(scenario, grid)
     yield from _devices(scenario, grid, comm)
-    yield from _applications(scenario, grid)
+    yield from _applications(scenario, grid, base_dir)
     yield from _associations(scenario)
     yield from _run_and_events(scenario)
     yield from _events(scenario, grid)
@@ -104,7 +106,7 @@ def _unique_actor_ids(scenario: ScenarioFile) -> Iterator[Finding]:
             first_index[actor.id] = index
 
 
-def _applications(scenario: ScenarioFile, grid: GridNames) -> Iterator[Finding | NestedErrors]:
+def _applications(scenario: ScenarioFile, grid: GridNames, base_dir: Path | None) -> Iterator[Finding | NestedErrors]:
     device_kinds = {raw.get("id"): raw.get("kind") for raw in scenario.devices if isinstance(raw, dict)}
     for a_index, actor in enumerate(scenario.actors):
         for p_index, app in enumerate(actor.applications):
@@ -127,6 +129,9 @@ def _applications(scenario: ScenarioFile, grid: GridNames) -> Iterator[Finding |
                 if name is not None and (problem := _grid_reference(f"{kind}/{name}", grid, (kind,))):
                     yield path + ("params", field), problem
             yield from _device_refs(path + ("params",), params, spec.params.device_refs, device_kinds)
+            if base_dir is not None:
+                for where, problem in params.file_problems(base_dir):
+                    yield path + ("params",) + where, problem
 
 
 def _associations(scenario: ScenarioFile) -> Iterator[Finding]:

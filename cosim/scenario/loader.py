@@ -130,7 +130,7 @@ def load_scenario(path: str | Path, base_dir: Path | None = None, document: Yaml
             comm_config = validate_input(CommConfig, spec.comm)
         except ValidationError as error:
             problems += problems_from_validation(error, name, document, CommConfig, ("comm",))
-    for finding in check_scenario(spec, grid_names, comm_config):
+    for finding in check_scenario(spec, grid_names, comm_config, base_dir):
         if isinstance(finding, NestedErrors):
             problems += problems_from_validation(finding.error, name, document, finding.model, finding.path)
         else:

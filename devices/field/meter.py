@@ -18,6 +18,7 @@ from typing import Any
 
 from cosim.grid import GridMeasurements, SetLoadInService
 from devices.field.base import Effects, FieldDevice, SQRT3, bus_name
+from devices.meter_messages import MeterEvent, MeterInterval
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 
@@ -108,13 +109,11 @@ class SmartMeterDevice(FieldDevice):
         self.world.record(self.entity, "energy_import", self.import_wh / 1000.0, "kWh")
         if self.mqtt is not None:
             v_min, v_max = self._v_range
-            self.mqtt.publish(f"{self.prefix}/interval", {
-                "meter": self.device_id, "start_s": start_s, "end_s": now,
-                "import_kwh": round(import_kwh, 4), "export_kwh": round(export_kwh, 4),
-                "import_total_kwh": round(self.import_wh / 1000.0, 4), "avg_kw": round(average_w / 1000.0, 4),
-                "v_min": round(v_min, 1) if math.isfinite(v_min) else None,
-                "v_max": round(v_max, 1) if math.isfinite(v_max) else None,
-            }, qos=self.qos)
+            self.mqtt.publish(f"{self.prefix}/interval", MeterInterval(
+                self.device_id, start_s, now, round(import_kwh, 4), round(export_kwh, 4),
+                round(self.import_wh / 1000.0, 4), round(average_w / 1000.0, 4),
+                round(v_min, 1) if math.isfinite(v_min) else None,
+                round(v_max, 1) if math.isfinite(v_max) else None).encode(), qos=self.qos)
         self._interval_start = (now, self.import_wh, self.export_wh)
         self._v_range = [math.inf, -math.inf]
         while self._next_interval_s <= now:
@@ -124,5 +123,4 @@ class SmartMeterDevice(FieldDevice):
         self.world.log(f"meter_{what}", device=self.device_id, load=self.load)
         self.world.record(self.entity, "powered", float(what == "restoration"), "bool")
         if self.mqtt is not None:
-            self.mqtt.publish(f"{self.prefix}/event", {"meter": self.device_id, "event": what, "time_s": now},
-                              qos=self.qos)
+            self.mqtt.publish(f"{self.prefix}/event", MeterEvent(self.device_id, what, now).encode(), qos=self.qos)

@@ -165,3 +165,12 @@ def test_same_seed_gives_identical_dr_results(pjm_run, tmp_path):
     again = run_variant(tmp_path)
     for name in ("timeseries.csv", "messages.csv", "events.jsonl", "settlement.csv", "bills.csv", "rpm_results.csv"):
         assert (again.out / name).read_bytes() == (pjm_run.out / name).read_bytes(), name
+
+
+def test_every_dr_message_decodes_as_its_typed_record(pjm_run):
+    # Handlers decode each payload into its record (cosim/markets/messages.py); one that is not an encoding of
+    # that record is logged dr_bad_payload. The whole chain, enrolment to bill credit, speaks the records.
+    assert pjm_run.events("dr_bad_payload") == []
+    topics = {"/".join(row["info"].split()[1].split("/")[:2]) for row in pjm_run.table("messages")
+              if row["protocol"] == "mqtt" and row["kind"] == "publish" and row["status"] == "delivered"}
+    assert {"pjm/enrol", "esi/status", "pjm/rpm", "ami/dr_sites", "pjm/mv", "sp/credit"} <= topics

@@ -5,15 +5,32 @@
 3. economic DR clears at D and csp_a's ZD site groups shed for it;
 4. a reserve shortfall in ZD calls Load Management, which sheds from 14:00;
 5. settlement pays energy per event, capacity once for the day, and Capacity
-   Performance per resource (charges and bonuses).
+   Performance per resource (charges and bonuses);
+6. all afternoon each plant follows its basepoints within its ramp rate and
+   limits, and no unit absorbs power;
+7. line E-D, which the market holds at its 240 MW limit through the
+   afternoon, carries no more than that plus the documented margin in any
+   interval of the grid's.
 
-Plants following their basepoints and line E-D's flow belong to the plant
-controllers' story (bulk generation) and are asserted there.
+The tolerances of 6 and 7 (register resolution, network latency, the 2 %
+margin of docs/markets.md) are stated in ``grid_checks``.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from dr_runs import PJM_DR
+from grid_checks import (
+    MARGIN_PCT,
+    check_basepoints_received,
+    check_enforced_branches,
+    check_follows_basepoints,
+    check_generator_limits,
+    check_ramp,
+    plants,
+    read_series,
+)
 
 from cosim.markets.rules import non_performance_charge_rate_usd_per_mwh
 
@@ -75,3 +92,32 @@ def test_5_settlement_pays_energy_capacity_once_and_cp(pjm_run):
     assert charged == pytest.approx(sum(float(r["shortfall_mwh"]) for r in perf) * rate)
     assert sum(float(r["non_performance_charge_usd"]) for r in day.values()) == pytest.approx(charged)
     assert 0 < sum(float(r["bonus_payment_usd"]) for r in day.values()) <= charged
+
+
+def test_6_plants_follow_their_basepoints_within_ramp_and_limits(pjm_run):
+    recorded = read_series(pjm_run.out)
+    units = plants(PJM_DR)
+    assert {u.generator for u in units} == {"gen_a", "gen_c", "gen_d", "gen_e"}
+    assert check_generator_limits(PJM_DR, recorded) == 8       # no unit absorbs power (none is storage)
+    for unit in units:
+        check_ramp(unit, recorded)
+        assert check_basepoints_received(unit, "pjm_market", recorded) >= 290     # every 5 minutes, all day
+        # gen_d is the grid's slack: its measured output also carries the losses and the residual the AGC
+        # removes, so its controller's set-point is what follows the orders.
+        measured = "setpoint" if unit.generator == "gen_d" else "p"
+        assert check_follows_basepoints(unit, "pjm_market", recorded, measured) >= 290
+    # The afternoon asks something of them: gen_a ramps by more than its ramp can cover in one interval.
+    _, base = recorded[("pjm_market/gen_a", "basepoint")]
+    assert np.abs(np.diff(base)).max() > 4.2 * 5
+
+
+def test_7_line_ed_stays_within_its_limit_and_the_margin(pjm_run):
+    recorded = read_series(pjm_run.out)
+    assert "E-D" in check_enforced_branches(PJM_DR, recorded)
+    times, flow = recorded[("branch/E-D", "p_from")]
+    afternoon = (12 * HOUR <= times) & (times < 18 * HOUR)
+    market_t, market = recorded[("pjm_market/branch/E-D", "sced_flow")]
+    # the market holds the line at its limit all afternoon, the grid follows to within the margin
+    assert market[(12 * HOUR <= market_t) & (market_t < 18 * HOUR)].min() >= 240 - 1e-6
+    assert 240 * (1 - MARGIN_PCT / 100) <= flow[afternoon].min()
+    assert flow.max() <= 240 * (1 + MARGIN_PCT / 100)
