@@ -1,0 +1,119 @@
+"""Primitive admittance matrices of feeder elements, in siemens, over their terminal nodes.
+
+Each function returns the element's nodes (ground included; the assembler
+drops conductor 0) and the matrix ``Y`` with ``I = Y V`` for currents flowing
+*into* the element at each node. Loads are not here: their current depends on
+voltage (:mod:`cosim.grid.threephase.loads`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from cosim.grid.threephase.elements import (
+    Capacitor,
+    ComplexMatrix,
+    Connection,
+    Line,
+    Node,
+    Source,
+    Transformer,
+)
+
+
+def winding_base_v(kv: float, phases: int, conn: Connection) -> float:
+    """Rated voltage across one phase's winding (or shunt branch), V.
+
+    OpenDSS reads kV as line to line for a multi-phase element and as the
+    voltage across the element for a single-phase one.
+    """
+    if phases == 1 or conn is Connection.DELTA:
+        return kv * 1000.0
+    return kv * 1000.0 / math.sqrt(3.0)
+
+
+def branch_pairs(nodes: tuple[Node, ...], phases: int, conn: Connection,
+                 forward: bool = True) -> list[tuple[Node, Node]]:
+    """The two nodes each phase's branch (load, capacitor or winding) sits between.
+
+    Wye: phase conductor to star point (the last conductor). Delta with three
+    phases: a-b, b-c, c-a (``forward``) or a-c, b-a, c-b; single-phase delta:
+    the two given conductors.
+    """
+    if conn is Connection.WYE or phases == 1:
+        return [(nodes[k], nodes[-1]) for k in range(phases)]
+    step = 1 if forward else -1
+    return [(nodes[k], nodes[(k + step) % phases]) for k in range(phases)]
+
+
+def incidence(pairs: list[tuple[Node, Node]], nodes: tuple[Node, ...]) -> np.ndarray:
+    """Matrix mapping terminal node voltages to branch voltages (rows: branches)."""
+    pos = {n: i for i, n in enumerate(nodes)}
+    c = np.zeros((len(pairs), len(nodes)))
+    for k, (a, b) in enumerate(pairs):
+        c[k, pos[a]] += 1.0
+        c[k, pos[b]] -= 1.0
+    return c
+
+
+def line_y(line: Line, omega: float) -> tuple[tuple[Node, ...], ComplexMatrix]:
+    """Nominal pi model: series ``Z^-1`` between the ends, half the capacitance at each end."""
+    ys = np.linalg.inv(line.z_ohm)
+    yc = 0.5j * omega * line.c_f
+    y = np.block([[ys + yc, -ys], [-ys, ys + yc]])
+    return line.bus1 + line.bus2, y
+
+
+def source_y(src: Source) -> tuple[tuple[Node, ...], ComplexMatrix, np.ndarray]:
+    """Norton equivalent of a Thevenin source: shunt ``Z^-1`` and injected current ``Z^-1 E``."""
+    y: ComplexMatrix = np.linalg.inv(src.z_ohm).astype(np.complex128)
+    return src.terminal, y, y @ src.emf_v
+
+
+def capacitor_y(cap: Capacitor) -> tuple[tuple[Node, ...], ComplexMatrix]:
+    """Each phase's branch is ``j Q / V^2`` at its rated voltage."""
+    vb = winding_base_v(cap.kv, cap.phases, cap.connection)
+    b = cap.kvar * 1000.0 / cap.phases / vb ** 2
+    c = incidence(branch_pairs(cap.terminal, cap.phases, cap.connection), cap.terminal)
+    return cap.terminal, c.T @ (1j * b * np.eye(cap.phases)) @ c
+
+
+def transformer_y(xf: Transformer) -> tuple[tuple[Node, ...], ComplexMatrix]:
+    """A two-winding bank: per phase, an ideal transformer with the leakage impedance.
+
+    Per phase, with ``N_w`` the tapped winding voltage and ``S`` the phase
+    rating, winding currents are ``i = (S / z) [[1/N1^2, -1/N1N2], [-1/N1N2,
+    1/N2^2]] v`` (the per-unit model with z on the first winding's base),
+    where ``v`` are the winding voltages. The incidence of each winding on its
+    terminal nodes (wye: phase to star point; delta: phase to phase, oriented
+    so that a wye-delta bank shifts by 30 degrees with the low side lagging
+    for ``lag``) turns that into a nodal matrix.
+    """
+    p = xf.phases
+    w1, w2 = xf.windings
+    s_phase = w1.kva * 1000.0 / p
+    z_pu = (w1.r_percent + w2.r_percent) / 100.0 + 1j * xf.x_percent / 100.0
+    n = [winding_base_v(w.kv, p, w.connection) * w.tap for w in xf.windings]
+    prim = (s_phase / z_pu) * np.array([[1 / n[0] ** 2, -1 / (n[0] * n[1])],
+                                       [-1 / (n[0] * n[1]), 1 / n[1] ** 2]])
+    prim[0, 0] += s_phase * (xf.noload_loss_percent - 1j * xf.imag_percent) / 100.0 / n[0] ** 2
+    # ANSI lag: a delta primary's phase-a winding spans a-c; a delta secondary's spans a-b.
+    forward = (w1.connection is not Connection.DELTA) == xf.lag
+    nodes = w1.terminal + w2.terminal
+    c1 = incidence(branch_pairs(w1.terminal, p, w1.connection, forward), w1.terminal)
+    c2 = incidence(branch_pairs(w2.terminal, p, w2.connection, forward), w2.terminal)
+    c = np.zeros((2 * p, len(nodes)))
+    c[:p, : len(w1.terminal)] = c1
+    c[p:, len(w1.terminal):] = c2
+    yw = np.kron(prim, np.eye(p))  # rows: winding 1 phases, then winding 2 phases
+    y = c.T @ yw @ c
+    # A tiny reactance to ground on every conductor keeps a floating (ungrounded)
+    # winding solvable: ppm of the winding rating, as OpenDSS's ppm_antifloat.
+    for k, w in enumerate(xf.windings):
+        ya = -1j * xf.antifloat_ppm * 1e-6 * s_phase / n[k] ** 2
+        off = 0 if k == 0 else len(w1.terminal)
+        for j in range(len(w.terminal)):
+            y[off + j, off + j] += ya
+    return nodes, y
