@@ -23,6 +23,7 @@ the OpenDSS manual, so both tools agree at every voltage):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,11 +48,25 @@ class LoadBranches:
     vmax_pu: NDArray[np.float64]
     vlow_pu: NDArray[np.float64]
 
-    @property
+    @cached_property
     def y_nominal(self) -> NDArray[np.complex128]:
         """Admittance drawing the rated power at rated voltage (constant-Z equivalent)."""
-        y = np.asarray(np.conj(self.s_va) / self.v_base ** 2, dtype=np.complex128)
-        return y
+        return np.asarray(np.conj(self.s_va) / self.v_base ** 2, dtype=np.complex128)
+
+    @cached_property
+    def _law(self) -> dict[str, NDArray]:  # type: ignore[type-arg]
+        """Per-branch constants of the current laws, computed once per set of loads."""
+        y0 = self.y_nominal
+        v95, vlow = self.vmin_pu * self.v_base, self.vlow_pu * self.v_base
+        ilow = y0 * vlow
+        span = np.where(v95 > vlow, v95 - vlow, 1.0)
+        pq = self.model == LoadModel.CONSTANT_PQ.value
+        ci = self.model == LoadModel.CONSTANT_I.value
+        # Current at vmin (as admittance times vmin's voltage) for PQ and I laws.
+        i95 = np.where(pq, y0 / self.vmin_pu ** 2 * v95, y0 / self.vmin_pu * v95)
+        y_high = np.where(pq, y0 / self.vmax_pu ** 2, y0 / self.vmax_pu)
+        return {"pq": pq, "ci": ci, "z": ~(pq | ci), "ilow": ilow, "slope": (i95 - ilow) / span,
+                "vlow": vlow, "y_high": y_high, "s_conj": np.conj(self.s_va)}
 
 
 def load_branches(loads: tuple[Load, ...], node_index: dict[Node, int]) -> LoadBranches:
@@ -79,27 +94,22 @@ def branch_voltage(br: LoadBranches, v: NDArray[np.complex128]) -> NDArray[np.co
 
 def branch_current(br: LoadBranches, vb: NDArray[np.complex128]) -> NDArray[np.complex128]:
     """Current drawn by each branch at branch voltage ``vb``, A."""
+    law = br._law
     mag = np.abs(vb)
+    dead = mag == 0
+    safe_mag = np.where(dead, 1.0, mag)
+    safe = np.where(dead, 1.0, vb)
     u = mag / br.v_base
-    safe_mag = np.where(mag > 0, mag, 1.0)
-    safe = np.where(mag > 0, vb, 1.0)
-    y0 = br.y_nominal
-    pq = np.conj(br.s_va / safe)
-    ci = np.conj(br.s_va / (br.v_base * safe / safe_mag))
-    # Currents (as admittance times the limit voltage) at vmin and at vlow.
-    v95, vlow = br.vmin_pu * br.v_base, br.vlow_pu * br.v_base
-    i95_pq = y0 / br.vmin_pu ** 2 * v95
-    i95_ci = y0 / br.vmin_pu * v95
-    ilow = y0 * vlow
-    span = np.where(v95 > vlow, v95 - vlow, 1.0)
-
-    def sagging(i95: NDArray[np.complex128]) -> NDArray[np.complex128]:
-        y_eff = (ilow + (i95 - ilow) / span * (mag - vlow)) / safe_mag
-        return np.where(u <= br.vlow_pu, y0, y_eff) * vb
-
-    low, high = u < br.vmin_pu, u > br.vmax_pu
-    pq = np.where(low, sagging(i95_pq), np.where(high, y0 / br.vmax_pu ** 2 * vb, pq))
-    ci = np.where(low, sagging(i95_ci), np.where(high, y0 / br.vmax_pu * vb, ci))
-    out = np.where(br.model == LoadModel.CONSTANT_PQ.value, pq,
-                   np.where(br.model == LoadModel.CONSTANT_I.value, ci, y0 * vb))
-    return np.where(mag > 0, out, 0.0)
+    # In-band laws: PQ conj(S)/conj(v); I conj(S)/V_b * v/|v| (the angle follows v).
+    out = np.where(law["pq"], law["s_conj"] / np.conj(safe),
+                   law["s_conj"] / br.v_base * safe / safe_mag)
+    high = u > br.vmax_pu
+    low = u < br.vmin_pu
+    if high.any():
+        out = np.where(high, law["y_high"] * vb, out)
+    if low.any():
+        y_sag = (law["ilow"] + law["slope"] * (mag - law["vlow"])) / safe_mag
+        y_sag = np.where(u <= br.vlow_pu, br.y_nominal, y_sag)
+        out = np.where(low, y_sag * vb, out)
+    out = np.where(law["z"], br.y_nominal * vb, out)
+    return np.where(dead, 0.0, out)
