@@ -7,8 +7,10 @@ voltages come back from OpenDSS's own API.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,10 +28,21 @@ class OpenDssSolution:
 
 
 def opendss_solve(path: Path, commands: tuple[str, ...] = ()) -> OpenDssSolution:
-    """Compile ``path``, run ``commands``, solve again; read every node and every transformer tap."""
+    """Compile ``path``, run ``commands``, solve again; read every node and every transformer tap.
+
+    OpenDSS changes the working directory to the compiled file's folder; it
+    is restored here so that tests keep their own.
+    """
     import dss
 
-    engine = dss.DSS
+    cwd = os.getcwd()
+    try:
+        return _solve(dss.DSS, path, commands)
+    finally:
+        os.chdir(cwd)
+
+
+def _solve(engine: Any, path: Path, commands: tuple[str, ...]) -> OpenDssSolution:
     engine.AllowForms = False
     engine.Text.Command = "clear"
     engine.Text.Command = f'compile "{path}"'

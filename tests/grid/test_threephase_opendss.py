@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from cosim.grid.actions import SetLoad, SetSwitch, SetTap
-from cosim.grid.threephase import IEEE13, FeederService, read_dss
+from cosim.grid.threephase import IEEE13, IEEE34, FeederService, read_dss
 from cosim.grid.threephase.results import ThreePhaseResult
 from opendss_reference import OpenDssSolution, opendss_solve
 
@@ -53,6 +53,22 @@ def test_ieee13_at_the_published_taps_matches_opendss() -> None:
     assert_matches(ours, ref)
     assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)
     assert ours.source_kw == pytest.approx(ref.source_kw, rel=1e-4)
+
+
+# IEEE 34 node feeder, published solution taps (OpenDSS's Run_IEEE34Mod2.dss).
+PUBLISHED_TAPS_34 = {"reg1a": 12, "reg1b": 5, "reg1c": 5, "reg2a": 13, "reg2b": 11, "reg2c": 12}
+
+
+def test_ieee34_at_the_published_taps_matches_opendss() -> None:
+    svc = FeederService(read_dss(IEEE34))
+    for reg, step in PUBLISHED_TAPS_34.items():
+        svc.apply(SetTap(reg, tap_ratio=1 + 0.00625 * step))
+    ours = svc.solve()
+    ref = opendss_solve(IEEE34, tuple(f"Transformer.{r}.wdg=2 Tap={1 + 0.00625 * n}"
+                                      for r, n in PUBLISHED_TAPS_34.items())
+                        + ("Set Controlmode=OFF",))
+    assert_matches(ours, ref)
+    assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)
 
 
 def test_ieee13_at_the_taps_opendss_regcontrol_settles_on_matches_opendss() -> None:

@@ -18,7 +18,7 @@ import pytest
 from opendss_reference import opendss_solve
 
 from cosim.grid.actions import SetTap
-from cosim.grid.threephase import IEEE13, FeederService, read_dss
+from cosim.grid.threephase import IEEE13, IEEE34, FeederService, read_dss
 from cosim.grid.threephase.regulation import regulator_states, settle_taps
 
 STEP = 0.00625
@@ -69,3 +69,22 @@ def test_compensated_voltage_follows_the_line_drop_settings() -> None:
     for st in regulator_states(meas):
         v = meas.bus_voltage("rg60").phase(int(st.name[-1]))
         assert st.v_relay == pytest.approx(v[0] * 2401.777 / 20, rel=2e-4)
+
+
+REGS_34 = ("reg1a", "reg1b", "reg1c", "reg2a", "reg2b", "reg2c")
+
+
+@pytest.mark.parametrize("start", [
+    (12, 5, 5, 13, 11, 12),  # the published solution's taps (reg1a leaves the band here)
+    (0, 0, 0, 0, 0, 0),
+    (11, 4, 4, 12, 10, 11),
+])
+def test_ieee34_two_regulator_banks_settle_as_opendss(start: tuple[int, ...]) -> None:
+    """Two banks in series, the downstream one slower (30 s against 15 s): time grading."""
+    svc = FeederService(read_dss(IEEE34))
+    for reg, n in zip(REGS_34, start):
+        svc.apply(SetTap(reg, tap_ratio=1 + STEP * n))
+    ref = opendss_solve(IEEE34, tuple(f"Transformer.{r}.wdg=2 Tap={1 + STEP * n}"
+                                      for r, n in zip(REGS_34, start))
+                        + ("Set MaxControlIter=300",))
+    assert settle_taps(svc) == {r: round((ref.taps[r] - 1) / STEP) for r in REGS_34}

@@ -344,6 +344,8 @@ def _capacitor(obj: DssObject) -> Capacitor:
 
 
 _XF_WINDING = {"wdg", "bus", "conn", "kv", "kva", "%r", "r", "tap", "rneut", "xneut"}
+# OpenDSS accepts unambiguous abbreviations; these are the ones the IEEE files use.
+_XF_ALIAS = {"r": "%r", "ppm": "ppm_antifloat"}
 _XF_ARRAY = {"buses": "bus", "conns": "conn", "kvs": "kv", "kvas": "kva", "taps": "tap",
              "%rs": "%r"}
 
@@ -359,7 +361,7 @@ def _transformer(obj: DssObject) -> Transformer:
     w = 0
     x_pct, imag, nll, lag, ppm = 7.0, 0.0, 0.0, True, 1.0
     for p in obj.props:
-        k = "%r" if p.key == "r" else p.key
+        k = _XF_ALIAS.get(p.key, p.key)
         if k not in known:
             raise DssError(f"{p.where}: Transformer.{obj.name}: unsupported property {p.key!r}")
         if k == "phases":

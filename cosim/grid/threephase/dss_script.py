@@ -170,6 +170,8 @@ def read_script(path: str | Path, script: DssScript | None = None) -> DssScript:
             script.options.clear()
             current = None
         elif verb in ("new", "edit"):
+            if len(toks) >= 4 and toks[1].lower() == "object" and toks[2] == "=":
+                toks = [toks[0], toks[3], *toks[4:]]  # New object=Class.Name ...
             if len(toks) < 2 or "." not in toks[1]:
                 raise DssError(f"{where}: {verb} needs Class.Name, got {text!r}")
             cls, name = toks[1].split(".", 1)

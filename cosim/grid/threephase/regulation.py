@@ -11,10 +11,10 @@ current transformer (``ctprim`` primary amperes give the settings' volts):
 If ``|V_relay|`` leaves ``vreg +- band/2`` the tap moves one step (5/8 %)
 toward the band, after the time delay; it keeps stepping while the voltage
 stays outside. :func:`settle_taps` finds where that process comes to rest
-(each round every regulator out of band moves one step, then the feeder is
-re-solved), which is the static state a time-domain simulation reaches once
-the delays have run out. The time delay itself belongs to the regulator
-device, not to the power flow.
+(each round every out-of-band regulator of the shortest delay moves one
+step, then the feeder is re-solved), which is the static state a time-domain simulation reaches once
+the delays have run out. Here the delays only order the steps; timing them
+in simulated seconds belongs to a regulator device, not to the power flow.
 """
 
 from __future__ import annotations
@@ -83,7 +83,11 @@ def regulator_states(meas: FeederMeasurements) -> list[RegulatorState]:
 
 
 def settle_taps(service: FeederService, max_rounds: int = 64) -> dict[str, int]:
-    """Step every out-of-band regulator one tap per round until all rest; returns tap steps.
+    """Step out-of-band regulators one tap per round until all rest; tap steps by transformer.
+
+    In a round only the out-of-band regulators with the shortest time delay
+    move (time grading: a downstream regulator set slower waits for the
+    upstream one to finish).
 
     Stops early at a tap limit (the regulator stays at its end stop). Raises
     ``RuntimeError`` if the taps still move after ``max_rounds`` (a hunting
@@ -93,15 +97,20 @@ def settle_taps(service: FeederService, max_rounds: int = 64) -> dict[str, int]:
     regs = {r.name: r for r in feeder.regulators}
     for _ in range(max_rounds):
         moved = False
-        for st in regulator_states(service.measurements()):
-            if st.in_band:
-                continue
+        out = [st for st in regulator_states(service.measurements()) if not st.in_band]
+        # Time grading: a regulator with a longer delay waits while a faster one is
+        # still out of band (the reason downstream regulators get longer delays).
+        fastest = min((regs[st.name].delay_s for st in out), default=0.0)
+        for st in out:
             reg = regs[st.name]
+            if reg.delay_s > fastest:
+                continue
             direction = 1 if st.v_relay < reg.vreg else -1
             new = 1.0 + (st.step + direction) * reg.tap_step
             if reg.min_tap - 1e-9 <= new <= reg.max_tap + 1e-9:
                 service.apply(SetTap(reg.transformer, tap_ratio=new))
                 moved = True
         if not moved:
-            return {st.name: st.step for st in regulator_states(service.measurements())}
+            return {regs[st.name].transformer: st.step
+                    for st in regulator_states(service.measurements())}
     raise RuntimeError(f"regulator taps still moving after {max_rounds} rounds")
