@@ -139,3 +139,30 @@ def test_transformer_connections_with_mixed_loads_match_opendss(tmp_path: Path, 
     ref = opendss_solve(path)
     assert_matches(ours, ref)
     assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)
+
+
+def test_ieee13_terminal_currents_and_powers_match_opendss() -> None:
+    """Per-conductor currents of lines and transformers, and load powers, as OpenDSS reports them."""
+    import dss
+
+    svc = FeederService(read_dss(IEEE13))
+    for reg, tap in PUBLISHED_TAPS.items():
+        svc.apply(SetTap(reg, tap_ratio=tap))
+    m = svc.measurements()
+    opendss_solve(IEEE13, FIXED_TAPS)
+    circuit = dss.DSS.ActiveCircuit
+    for line in ("650632", "632645", "684652", "692675"):
+        circuit.SetActiveElement(f"Line.{line}")
+        mag = circuit.ActiveCktElement.CurrentsMagAng[0::2]
+        n = len(mag) // 2
+        for end, ref in (("from", mag[:n]), ("to", mag[n:])):
+            np.testing.assert_allclose(m.line(line, end).i_a, ref, rtol=1e-3, atol=1e-3)
+    circuit.SetActiveElement("Transformer.XFM1")
+    mag = circuit.ActiveCktElement.CurrentsMagAng[0::2]
+    np.testing.assert_allclose(m.transformer("xfm1", 2).i_a[:3], mag[4:7], rtol=1e-3)
+    for load in ("671", "692", "652", "675b"):
+        circuit.SetActiveElement(f"Load.{load}")
+        p = np.array(circuit.ActiveCktElement.Powers)
+        reading = m.load(load)
+        assert reading.p_kw == pytest.approx(p[0::2].sum(), rel=1e-3)
+        assert reading.q_kvar == pytest.approx(p[1::2].sum(), rel=1e-3)
