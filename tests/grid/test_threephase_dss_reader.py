@@ -76,3 +76,14 @@ def test_unsupported_input_is_an_error_naming_file_and_line(tmp_path: Path, body
                                                             fragment: str) -> None:
     with pytest.raises(DssError, match=re.escape(fragment)):
         feeder(tmp_path, body)
+
+
+def test_like_copies_another_element_and_later_properties_override(tmp_path: Path) -> None:
+    f = feeder(tmp_path, "New Load.a bus1=s.1 phases=1 kv=2.4 kw=10 kvar=4 model=5\n"
+                         "New Load.b like=a bus1=s.2 kw=20\n"
+                         "New Line.sw bus1=s bus2=t switch=yes r1=1e-3 r0=1e-3 x1=0 x0=0 "
+                         "c1=0 c0=0 length=2\n")
+    b = f.loads[f.index("loads", "b")]
+    assert (b.kw, b.kvar, b.model, b.terminal[0]) == (20, 4, LoadModel.CONSTANT_I, Node("s", 2))
+    # Switch=yes sets 0.001 (unit-less) length; a Length given after it wins.
+    np.testing.assert_allclose(f.lines[0].z_ohm, 2e-3 * np.eye(3))

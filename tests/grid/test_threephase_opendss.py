@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from cosim.grid.actions import SetLoad, SetSwitch, SetTap
-from cosim.grid.threephase import IEEE13, IEEE34, FeederService, read_dss
+from cosim.grid.threephase import IEEE13, IEEE34, IEEE123, FeederService, read_dss
 from cosim.grid.threephase.results import ThreePhaseResult
 from opendss_reference import OpenDssSolution, opendss_solve
 
@@ -66,6 +66,23 @@ def test_ieee34_at_the_published_taps_matches_opendss() -> None:
     ours = svc.solve()
     ref = opendss_solve(IEEE34, tuple(f"Transformer.{r}.wdg=2 Tap={1 + 0.00625 * n}"
                                       for r, n in PUBLISHED_TAPS_34.items())
+                        + ("Set Controlmode=OFF",))
+    assert_matches(ours, ref)
+    assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)
+
+
+# IEEE 123 node feeder, published solution taps (OpenDSS's Run_IEEE123Bus.DSS).
+PUBLISHED_TAPS_123 = {"reg1a": 7, "reg2a": -1, "reg3a": 0, "reg3c": -1, "reg4a": 8, "reg4b": 1,
+                      "reg4c": 5}
+
+
+def test_ieee123_at_the_published_taps_matches_opendss() -> None:
+    svc = FeederService(read_dss(IEEE123))
+    for reg, step in PUBLISHED_TAPS_123.items():
+        svc.apply(SetTap(reg, tap_ratio=1 + 0.00625 * step))
+    ours = svc.solve()
+    ref = opendss_solve(IEEE123, tuple(f"Transformer.{r}.wdg=2 Tap={1 + 0.00625 * n}"
+                                       for r, n in PUBLISHED_TAPS_123.items())
                         + ("Set Controlmode=OFF",))
     assert_matches(ours, ref)
     assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)

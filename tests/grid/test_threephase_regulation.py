@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pathlib import Path
+
 import pytest
 from opendss_reference import opendss_solve
 
 from cosim.grid.actions import SetTap
-from cosim.grid.threephase import IEEE13, IEEE34, FeederService, read_dss
+from cosim.grid.threephase import IEEE13, IEEE34, IEEE123, FeederService, read_dss
 from cosim.grid.threephase.regulation import regulator_states, settle_taps
 
 STEP = 0.00625
@@ -88,3 +90,25 @@ def test_ieee34_two_regulator_banks_settle_as_opendss(start: tuple[int, ...]) ->
                                       for r, n in zip(REGS_34, start))
                         + ("Set MaxControlIter=300",))
     assert settle_taps(svc) == {r: round((ref.taps[r] - 1) / STEP) for r in REGS_34}
+
+
+REGS_123 = ("reg1a", "reg2a", "reg3a", "reg3c", "reg4a", "reg4b", "reg4c")
+
+
+@pytest.mark.parametrize("start", [
+    (7, -1, 0, -1, 8, 1, 5),  # the published solution's taps: a rest state of both
+    (0, 0, 0, 0, 0, 0, 0),
+    (6, 0, 0, 0, 7, 2, 4),
+])
+def test_ieee123_seven_regulators_settle_as_opendss(tmp_path: Path, start: tuple[int, ...]) -> None:
+    """OpenDSS's own run script for IEEE 123: one step per control iteration, head regulator faster."""
+    run = tmp_path / "run.dss"
+    run.write_text(f'redirect "{IEEE123}"\n' + "".join(
+        f"RegControl.c{r}.maxtapchange=1 Delay={15 if r == 'reg1a' else 30}\n" for r in REGS_123)
+        + "Set MaxControlIter=60\n")
+    svc = FeederService(read_dss(run))
+    for reg, n in zip(REGS_123, start):
+        svc.apply(SetTap(reg, tap_ratio=1 + STEP * n))
+    ref = opendss_solve(run, tuple(f"Transformer.{r}.wdg=2 Tap={1 + STEP * n}"
+                                   for r, n in zip(REGS_123, start)))
+    assert settle_taps(svc) == {r: round((ref.taps[r] - 1) / STEP) for r in REGS_123}

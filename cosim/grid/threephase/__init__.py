@@ -27,10 +27,11 @@ from cosim.grid.threephase.solver import build, solve
 CASES = Path(__file__).parent / "cases"
 IEEE13 = CASES / "ieee13" / "IEEE13Nodeckt.dss"
 IEEE34 = CASES / "ieee34" / "ieee34Mod2.dss"
+IEEE123 = CASES / "ieee123" / "IEEE123Master.dss"
 
 __all__ = [
     "CASES", "DssError", "Feeder", "FeederMeasurements", "FeederService", "IEEE13", "IEEE34",
-    "Node",
+    "IEEE123", "Node",
     "PhaseVoltages", "TerminalReading", "ThreePhaseResult", "apply_feeder_action", "build",
     "read_dss", "solve",
 ]

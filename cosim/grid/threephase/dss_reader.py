@@ -292,7 +292,8 @@ def _line(obj: DssObject, codes: dict[str, DssObject], freq: float) -> Line:
                           complex(pr.num("r0", 1.0), pr.num("x0", 1.0)) if seq_given else 1 + 1j, n)
         cc = _seq_to_phase(pr.num("c1", 1.1), pr.num("c0", 1.0), n).real * 1e-9
         r, x, c = z.real, z.imag, cc
-        length = 0.001
+        # Switch=yes sets the length to 0.001; a Length given after it overrides.
+        length = pr.num("length", 0.001) if pr.order(("switch", "length")) == "length" else 0.001
     else:
         length = pr.num("length", 1.0)
         line_unit = _units(pr)

@@ -183,7 +183,7 @@ def read_script(path: str | Path, script: DssScript | None = None) -> DssScript:
             elif key not in script.objects:
                 raise DssError(f"{where}: Edit of undefined {cls}.{name}")
             current = script.objects[key]
-            _append(current, key_values(toks[2:], where), where)
+            _append(current, key_values(toks[2:], where), where, script)
         elif verb == "set":
             for k, v in key_values(toks[1:], where):
                 if k is None:
@@ -202,15 +202,23 @@ def read_script(path: str | Path, script: DssScript | None = None) -> DssScript:
             if key not in script.objects:
                 raise DssError(f"{where}: edit of undefined {cls}.{name}")
             current = script.objects[key]
-            _append(current, key_values([prop, *toks[1:]], where), where)
+            _append(current, key_values([prop, *toks[1:]], where), where, script)
         else:
             raise DssError(f"{where}: unknown command {toks[0]!r}")
     return script
 
 
-def _append(obj: DssObject, pairs: list[tuple[str | None, str]], where: Where) -> None:
+def _append(obj: DssObject, pairs: list[tuple[str | None, str]], where: Where,
+            script: DssScript) -> None:
     for k, v in pairs:
         if k is None:
             raise DssError(f"{where}: {obj.cls}.{obj.name}: positional value {v!r} "
                            "(write property=value)")
+        if k == "like":
+            # like=Other copies Other's properties here; later ones override them.
+            other = script.objects.get((obj.cls, v.lower()))
+            if other is None:
+                raise DssError(f"{where}: {obj.cls}.{obj.name}: like={v!r} is not defined")
+            obj.props.extend(other.props)
+            continue
         obj.props.append(Prop(k, v, where))
