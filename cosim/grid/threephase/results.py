@@ -76,9 +76,17 @@ class ThreePhaseResult:
         return self.source_kw - self.load_total_kw
 
 
-def compute_results(prep: Prepared, sol: Solution, bases_kv: dict[str, float]) -> ThreePhaseResult:
+def node_base_v(prep: Prepared, bases_kv: dict[str, float]) -> NDArray[np.float64]:
+    """Line-to-neutral base voltage of every node, V (1 kV line to line for a bus with none)."""
+    return np.array([bases_kv.get(nd.bus, 1.0) * 1000.0 / math.sqrt(3.0) for nd in prep.nodes])
+
+
+def compute_results(prep: Prepared, sol: Solution, bases_kv: dict[str, float],
+                    base_v: NDArray[np.float64] | None = None) -> ThreePhaseResult:
+    """Results of one solve; ``base_v`` (from :func:`node_base_v`) may be passed to reuse it."""
     n = len(prep.nodes)
-    base_v = np.array([bases_kv.get(nd.bus, 1.0) * 1000.0 / math.sqrt(3.0) for nd in prep.nodes])
+    if base_v is None:
+        base_v = node_base_v(prep, bases_kv)
     vg = np.append(sol.v, 0.0)
     lb = prep.loads
     vb = branch_voltage(lb, vg)

@@ -15,11 +15,18 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from cosim.grid.actions import Action, Change, NetworkAction
 from cosim.grid.threephase.actions import apply_feeder_action
 from cosim.grid.threephase.elements import Feeder
 from cosim.grid.threephase.measurements import FeederMeasurements
-from cosim.grid.threephase.results import ThreePhaseResult, bus_bases_kv, compute_results
+from cosim.grid.threephase.results import (
+    ThreePhaseResult,
+    bus_bases_kv,
+    compute_results,
+    node_base_v,
+)
 from cosim.grid.threephase.solver import Prepared, build, solve, with_new_loads
 
 ChangeCallback = Callable[[Action, Change], Any]
@@ -44,6 +51,7 @@ class FeederService:
         self.on_change = on_change
         self._bases = bus_bases_kv(feeder)
         self._prep: Prepared | None = None
+        self._base_v: np.ndarray = np.zeros(0)
         self._pending = Change.TOPOLOGY
         self._result: ThreePhaseResult | None = None
         self.solve_count = 0
@@ -82,11 +90,12 @@ class FeederService:
                     and self._pending is Change.ADMITTANCE:
                 warm = self._result.v
             self._prep = build(self._feeder)
+            self._base_v = node_base_v(self._prep, self._bases)
         else:
             self._prep = with_new_loads(self._prep, self._feeder)
             warm = self._result.v if self._result is not None else None
         sol = solve(self._prep, v_start=warm, tol=self._tol, max_iter=self._max_iter)
-        self._result = compute_results(self._prep, sol, self._bases)
+        self._result = compute_results(self._prep, sol, self._bases, self._base_v)
         self._pending = Change.NONE
         self.solve_count += 1
         return self._result

@@ -144,10 +144,13 @@ def with_new_loads(prep: Prepared, feeder: Feeder) -> Prepared:
     difference, so the solution is the same as after a full :func:`build`.
     Raises ``ValueError`` if loads were added, removed or switched.
     """
-    lb = load_branches(feeder.loads, prep.index)
-    if not np.array_equal(lb.load, prep.loads.load):
+    old = prep.loads
+    if len(feeder.loads) != len(prep.feeder.loads) or any(
+            a.in_service != b.in_service for a, b in zip(feeder.loads, prep.feeder.loads)):
         raise ValueError("load branches changed: rebuild the nodal matrix")
-    return replace(prep, feeder=feeder, loads=lb)
+    # Only the powers change: each branch takes its load's (kW + j kvar) / phases.
+    per_load = np.array([complex(ld.kw, ld.kvar) * 1000.0 / ld.phases for ld in feeder.loads])
+    return replace(prep, feeder=feeder, loads=replace(old, s_va=per_load[old.load]))
 
 
 def _inject(n: int, lb: LoadBranches, i_branch: ComplexArray) -> ComplexArray:
