@@ -183,3 +183,53 @@ def test_ieee13_terminal_currents_and_powers_match_opendss() -> None:
         reading = m.load(load)
         assert reading.p_kw == pytest.approx(p[0::2].sum(), rel=1e-3)
         assert reading.q_kvar == pytest.approx(p[1::2].sum(), rel=1e-3)
+
+
+GEOMETRY_FEEDER = """Clear
+New Circuit.g basekv=4.16 pu=1.0 phases=3 bus1=src MVAsc3=100 MVAsc1=90
+New WireData.ACSR_556_5 DIAM=0.927 GMRac=0.37320 Rdc=0.035227273 Runits=kft Radunits=in gmrunits=in
+New WireData.ACSR_4/0 DIAM=0.563 GMRac=0.09768 Rdc=0.112121212 Runits=kft Radunits=in gmrunits=in
+New WireData.AL_1/0 diam=0.398 Rac=0.2 Runits=kft Radunits=in
+New LineGeometry.three nconds=4 nphases=3 reduce=y
+~ cond=1 wire=ACSR_556_5 x=-4 h=28 units=ft
+~ cond=2 wire=ACSR_556_5 x=-1 h=28 units=ft
+~ cond=3 wire=ACSR_556_5 x=3 h=28 units=ft
+~ cond=4 wire=ACSR_4/0 x=0 h=24 units=ft
+New LineGeometry.two nconds=3 nphases=2 reduce=y
+~ cond=1 wire=AL_1/0 x=-2.5 h=28 units=ft
+~ cond=2 wire=AL_1/0 x=2.5 h=28 units=ft
+~ cond=3 wire=ACSR_4/0 x=0 h=24 units=ft
+New LineGeometry.one nconds=2 nphases=1 reduce=y
+~ cond=1 wire=AL_1/0 x=0 h=29 units=ft
+~ cond=2 wire=AL_1/0 x=0.5 h=24 units=ft
+New Line.main bus1=src bus2=a geometry=three length=3000 units=ft
+New Line.lat2 bus1=a.3.1 bus2=b.3.1 phases=2 geometry=two length=1200 units=ft
+New Line.lat1 bus1=b.1 bus2=c.1 phases=1 geometry=one length=0.2 units=mi rho=300
+New Load.a3 bus1=a phases=3 conn=wye model=1 kv=4.16 kw=600 kvar=250
+New Load.b bus1=b.3.1 phases=1 conn=delta model=2 kv=4.16 kw=150 kvar=60
+New Load.c bus1=c.1 phases=1 conn=wye model=5 kv=2.4 kw=80 kvar=30
+Set Voltagebases=[4.16]
+calcv
+"""
+
+
+def test_lines_from_conductor_geometry_match_opendss(tmp_path: Path) -> None:
+    """Impedance and capacitance from wires and spacing (Deri earth return, Kron-reduced neutral)."""
+    import dss
+
+    path = tmp_path / "geometry.dss"
+    path.write_text(GEOMETRY_FEEDER)
+    ours = FeederService(read_dss(path))
+    ref = opendss_solve(path)
+    assert_matches(ours.solve(), ref)
+    circuit = dss.DSS.ActiveCircuit
+    feeder = ours.feeder
+    # OpenDSS reports the matrices per unit of the line's own length unit.
+    for name, length in (("main", 3000), ("lat2", 1200), ("lat1", 0.2)):
+        circuit.Lines.Name = name
+        ln = feeder.lines[feeder.index("lines", name)]
+        n = len(ln.bus1)
+        z = np.array(circuit.Lines.Rmatrix) + 1j * np.array(circuit.Lines.Xmatrix)
+        np.testing.assert_allclose(ln.z_ohm / length, z.reshape(n, n), rtol=1e-5)
+        c_nf = np.array(circuit.Lines.Cmatrix).reshape(n, n)
+        np.testing.assert_allclose(ln.c_f * 1e9 / length, c_nf, rtol=1e-4, atol=1e-9)

@@ -1,8 +1,9 @@
 """Turn a parsed OpenDSS script into a :class:`Feeder`: the meaning half of the ``.dss`` reader.
 
 The subset is what the IEEE test feeders use: ``Circuit``/``Vsource``,
-``LineCode`` (matrices or sequence values, with length units), ``Line``
-(including ``Switch=yes``), ``Load`` (models 1, 2, 5; wye and delta),
+``LineCode`` (matrices or sequence values, with length units), ``WireData``
+and ``LineGeometry`` (overhead, neutrals reduced), ``Line`` (including
+``Switch=yes``), ``Load`` (models 1, 2, 5; wye and delta),
 ``Transformer`` (two windings, per-winding or array syntax), ``RegControl``
 and ``Capacitor``. A property this reader does not know is an error naming
 the file and line, never silently ignored, because an ignored impedance
@@ -14,12 +15,14 @@ sections on each class); each default is stated where it is used.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from cosim.grid.threephase.dss_script import DssError, DssObject, DssScript, Prop, read_script
+from cosim.grid.threephase.line_constants import line_matrices
 from cosim.grid.threephase.elements import (
     Capacitor,
     Connection,
@@ -262,12 +265,26 @@ def _units(pr: _Props) -> float | None:
         raise DssError(f"{p.where}: unknown length unit {p.value!r}") from None
 
 
-def _line(obj: DssObject, codes: dict[str, DssObject], freq: float) -> Line:
+def _line(obj: DssObject, codes: dict[str, DssObject], geometries: dict[str, Geometry],
+          freq: float) -> Line:
     pr = _Props(obj, _LINE_Z | {"bus1", "bus2", "linecode", "length", "phases", "switch",
                                 "enabled", "normamps", "emergamps", "faultrate", "pctperm",
-                                "repair"})
+                                "repair", "geometry", "rho", "earthmodel"})
     is_switch = pr.get("switch") is not None and flag(pr.require("switch"))
     code_p = pr.get("linecode")
+    geo_p = pr.get("geometry")
+    if geo_p is not None:
+        geo = geometries.get(geo_p.value.lower())
+        if geo is None:
+            raise DssError(f"{geo_p.where}: undefined LineGeometry {geo_p.value!r}")
+        z_m, c_m = line_matrices(geo.x_m, geo.h_m, geo.gmr_m, geo.radius_m, geo.rdc_ohm_per_m,
+                                 geo.nphases, freq, pr.num("rho", 100.0))
+        line_unit = _units(pr)
+        length_m = pr.num("length", 1.0) * (line_unit if line_unit is not None else geo.unit_m)
+        n = geo.nphases
+        return Line(obj.name, terminal(pr.require("bus1"), n), terminal(pr.require("bus2"), n),
+                    z_m * length_m, c_m * length_m,
+                    closed=pr.get("enabled") is None or flag(pr.require("enabled")))
     if code_p is not None:
         code = codes.get(code_p.value.lower())
         if code is None:
@@ -429,21 +446,115 @@ def _regcontrol(obj: DssObject) -> RegulatorControl:
                             delay_s=pr.num("delay", 15.0))
 
 
+@dataclass(frozen=True, eq=False)
+class Geometry:
+    """A LineGeometry resolved to SI: conductor positions and wire data, phases first."""
+
+    nphases: int
+    x_m: np.ndarray
+    h_m: np.ndarray
+    gmr_m: np.ndarray
+    radius_m: np.ndarray
+    rdc_ohm_per_m: np.ndarray
+    unit_m: float  # length unit of the geometry (a line without units= uses it)
+
+
+@dataclass(frozen=True)
+class Wire:
+    gmr_m: float
+    radius_m: float
+    rdc_ohm_per_m: float
+
+
+def _unit(p: Prop | None, default: float = 1.0) -> float:
+    if p is None or p.value.lower() == "none":
+        return default
+    try:
+        return UNIT_M[p.value.lower()]
+    except KeyError:
+        raise DssError(f"{p.where}: unknown length unit {p.value!r}") from None
+
+
+def _wire(obj: DssObject) -> Wire:
+    pr = _Props(obj, {"diam", "radius", "gmrac", "gmrunits", "rdc", "rac", "runits", "radunits",
+                      "normamps", "emergamps", "capradius"})
+    rad_u, gmr_u = _unit(pr.get("radunits")), _unit(pr.get("gmrunits"))
+    r_u = _unit(pr.get("runits"))
+    if pr.get("radius") is not None:
+        radius = pr.num("radius", 0.0) * rad_u
+    elif pr.get("diam") is not None:
+        radius = pr.num("diam", 0.0) / 2 * rad_u
+    else:
+        raise DssError(f"{obj.where}: WireData.{obj.name} needs diam= or radius=")
+    # OpenDSS: GMR defaults to 0.7788 r (a solid round conductor); Rdc to Rac / 1.02.
+    gmr = pr.num("gmrac", 0.0) * gmr_u if pr.get("gmrac") is not None else 0.7788 * radius
+    if pr.get("rdc") is not None:
+        rdc = pr.num("rdc", 0.0)
+    elif pr.get("rac") is not None:
+        rdc = pr.num("rac", 0.0) / 1.02
+    else:
+        raise DssError(f"{obj.where}: WireData.{obj.name} needs Rdc= or Rac=")
+    if radius <= 0 or gmr <= 0 or rdc <= 0:
+        raise DssError(f"{obj.where}: WireData.{obj.name}: radius, GMR and R must be > 0")
+    return Wire(gmr, radius, rdc / r_u)
+
+
+def _geometry(obj: DssObject, wires: dict[str, Wire]) -> Geometry:
+    nconds, nphases, k = 3, 3, 0
+    conds: dict[int, dict[str, Prop]] = {}
+    for p in obj.props:
+        if p.key == "nconds":
+            nconds = int(number(p))
+        elif p.key == "nphases":
+            nphases = int(number(p))
+        elif p.key == "cond":
+            k = int(number(p))
+        elif p.key in ("wire", "x", "h", "units"):
+            conds.setdefault(k, {})[p.key] = p
+        elif p.key == "reduce":
+            if not flag(p):
+                raise DssError(f"{p.where}: LineGeometry.{obj.name}: only reduce=yes "
+                               "(neutrals eliminated) is supported")
+        elif p.key not in ("normamps", "emergamps"):
+            raise DssError(f"{p.where}: LineGeometry.{obj.name}: unsupported property {p.key!r}")
+    rows = []
+    unit = 1.0
+    for c in range(1, nconds + 1):
+        d = conds.get(c)
+        if d is None or not {"wire", "x", "h"} <= set(d):
+            raise DssError(f"{obj.where}: LineGeometry.{obj.name}: conductor {c} needs "
+                           "wire=, x= and h=")
+        unit = _unit(d.get("units"), unit)
+        wire = wires.get(d["wire"].value.lower())
+        if wire is None:
+            raise DssError(f"{d['wire'].where}: undefined WireData {d['wire'].value!r}")
+        rows.append((number(d["x"]) * unit, number(d["h"]) * unit, wire.gmr_m, wire.radius_m,
+                     wire.rdc_ohm_per_m))
+    a = np.array(rows)
+    return Geometry(nphases, a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], unit)
+
+
 def build_feeder(script: DssScript) -> Feeder:
     """A :class:`Feeder` from a parsed script; raises :class:`DssError`."""
     opt = script.options
     freq = number(opt["defaultbasefrequency"]) if "defaultbasefrequency" in opt else 60.0
     codes = {name: o for (cls, name), o in script.objects.items() if cls == "linecode"}
+    wires = {name: _wire(o) for (cls, name), o in script.objects.items() if cls == "wiredata"}
+    geometries = {name: _geometry(o, wires) for (cls, name), o in script.objects.items()
+                  if cls == "linegeometry"}
+    model = opt.get("earthmodel")
+    if model is not None and model.value.lower() != "deri":
+        raise DssError(f"{model.where}: only the Deri earth model (OpenDSS's default) is supported")
     sources, lines, xfs, loads, caps, regs = [], [], [], [], [], []
     circuit = ""
     for (cls, name), obj in script.objects.items():
         if cls in ("circuit", "vsource"):
             circuit = name if cls == "circuit" else circuit
             sources.append(_source(obj, freq))
-        elif cls == "linecode":
+        elif cls in ("linecode", "wiredata", "linegeometry"):
             continue
         elif cls == "line":
-            lines.append(_line(obj, codes, freq))
+            lines.append(_line(obj, codes, geometries, freq))
         elif cls == "load":
             loads.append(_load(obj))
         elif cls == "capacitor":
