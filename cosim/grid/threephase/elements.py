@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,6 +43,9 @@ class Node:
 
 
 Terminal = tuple[Node, ...]
+# The element tables of a Feeder that are looked up by name.
+Kind = Literal["lines", "transformers", "loads", "capacitors", "regulators"]
+KINDS: tuple[Kind, ...] = ("lines", "transformers", "loads", "capacitors", "regulators")
 
 
 class Connection(enum.Enum):
@@ -200,12 +204,12 @@ class Feeder:
     @cached_property
     def _by_name(self) -> dict[tuple[str, str], int]:
         out: dict[tuple[str, str], int] = {}
-        for kind in ("lines", "transformers", "loads", "capacitors", "regulators"):
+        for kind in KINDS:
             for i, e in enumerate(getattr(self, kind)):
                 out[(kind, e.name)] = i
         return out
 
-    def index(self, kind: str, name: str) -> int:
+    def index(self, kind: Kind, name: str) -> int:
         """Position of element ``name`` in table ``kind``; raises KeyError if unknown."""
         try:
             return self._by_name[(kind, name.lower())]

@@ -54,8 +54,8 @@ class LoadBranches:
         return np.asarray(np.conj(self.s_va) / self.v_base ** 2, dtype=np.complex128)
 
     @cached_property
-    def _law(self) -> dict[str, NDArray]:  # type: ignore[type-arg]
-        """Per-branch constants of the current laws, computed once per set of loads."""
+    def law(self) -> LoadLaw:
+        """Per-branch constants of the current laws, computed once per set of load powers."""
         y0 = self.y_nominal
         v95, vlow = self.vmin_pu * self.v_base, self.vlow_pu * self.v_base
         ilow = y0 * vlow
@@ -64,9 +64,22 @@ class LoadBranches:
         ci = self.model == LoadModel.CONSTANT_I.value
         # Current at vmin (as admittance times vmin's voltage) for PQ and I laws.
         i95 = np.where(pq, y0 / self.vmin_pu ** 2 * v95, y0 / self.vmin_pu * v95)
-        y_high = np.where(pq, y0 / self.vmax_pu ** 2, y0 / self.vmax_pu)
-        return {"pq": pq, "ci": ci, "z": ~(pq | ci), "ilow": ilow, "slope": (i95 - ilow) / span,
-                "vlow": vlow, "y_high": y_high, "s_conj": np.conj(self.s_va)}
+        return LoadLaw(pq=pq, z=~(pq | ci), s_conj=np.conj(self.s_va), ilow=ilow,
+                       slope=(i95 - ilow) / span, vlow=vlow,
+                       y_high=np.where(pq, y0 / self.vmax_pu ** 2, y0 / self.vmax_pu))
+
+
+@dataclass(frozen=True, eq=False)
+class LoadLaw:
+    """Constants of :func:`branch_current` per branch: which law, and the limits' admittances."""
+
+    pq: NDArray[np.bool_]  # constant power (else constant current, unless z)
+    z: NDArray[np.bool_]  # constant impedance
+    s_conj: NDArray[np.complex128]
+    ilow: NDArray[np.complex128]  # current of the rated admittance at vlow
+    slope: NDArray[np.complex128]  # d|I|/d|V| between vlow and vmin
+    vlow: NDArray[np.float64]
+    y_high: NDArray[np.complex128]  # admittance above vmax
 
 
 def load_branches(loads: tuple[Load, ...], node_index: dict[Node, int]) -> LoadBranches:
@@ -94,22 +107,22 @@ def branch_voltage(br: LoadBranches, v: NDArray[np.complex128]) -> NDArray[np.co
 
 def branch_current(br: LoadBranches, vb: NDArray[np.complex128]) -> NDArray[np.complex128]:
     """Current drawn by each branch at branch voltage ``vb``, A."""
-    law = br._law
+    law = br.law
     mag = np.abs(vb)
     dead = mag == 0
     safe_mag = np.where(dead, 1.0, mag)
     safe = np.where(dead, 1.0, vb)
     u = mag / br.v_base
     # In-band laws: PQ conj(S)/conj(v); I conj(S)/V_b * v/|v| (the angle follows v).
-    out = np.where(law["pq"], law["s_conj"] / np.conj(safe),
-                   law["s_conj"] / br.v_base * safe / safe_mag)
+    out = np.where(law.pq, law.s_conj / np.conj(safe),
+                   law.s_conj / br.v_base * safe / safe_mag)
     high = u > br.vmax_pu
     low = u < br.vmin_pu
     if high.any():
-        out = np.where(high, law["y_high"] * vb, out)
+        out = np.where(high, law.y_high * vb, out)
     if low.any():
-        y_sag = (law["ilow"] + law["slope"] * (mag - law["vlow"])) / safe_mag
+        y_sag = (law.ilow + law.slope * (mag - law.vlow)) / safe_mag
         y_sag = np.where(u <= br.vlow_pu, br.y_nominal, y_sag)
         out = np.where(low, y_sag * vb, out)
-    out = np.where(law["z"], br.y_nominal * vb, out)
+    out = np.where(law.z, br.y_nominal * vb, out)
     return np.where(dead, 0.0, out)
