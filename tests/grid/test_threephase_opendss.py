@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosim.grid.actions import SetLoad, SetSwitch, SetTap
+from cosim.grid.actions import SetLoad, SetLoadInService, SetShuntStep, SetSwitch, SetTap
 from cosim.grid.threephase import IEEE13, IEEE34, IEEE123, FeederService, read_dss
 from cosim.grid.threephase.results import ThreePhaseResult
 from opendss_reference import OpenDssSolution, opendss_solve
@@ -107,6 +107,16 @@ def test_ieee13_after_a_load_change_and_an_open_switch_matches_opendss() -> None
     svc.apply(SetSwitch("671692", closed=False))
     assert_matches(svc.solve(), opendss_solve(IEEE13, FIXED_TAPS + (
         "Load.671.kW=600", "Load.671.kvar=200", "open Line.671692 term=1")))
+
+
+def test_ieee13_with_a_capacitor_off_and_a_load_disconnected_matches_opendss() -> None:
+    svc = FeederService(read_dss(IEEE13))
+    for reg, tap in PUBLISHED_TAPS.items():
+        svc.apply(SetTap(reg, tap_ratio=tap))
+    svc.apply(SetShuntStep("cap1", 0))
+    svc.apply(SetLoadInService("675a", in_service=False))
+    assert_matches(svc.solve(), opendss_solve(IEEE13, FIXED_TAPS + (
+        "Capacitor.cap1.enabled=no", "Load.675a.enabled=no")))
 
 
 def test_ieee13_with_a_tie_line_making_a_loop_matches_opendss(tmp_path: Path) -> None:

@@ -1,0 +1,88 @@
+"""Invariants of every three-phase solve: power balance, non-convergence as data, typed actions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from cosim.grid.actions import (
+    ApplyFault,
+    ScaleLoad,
+    SetBranchInService,
+    SetGeneratorSetpoint,
+    SetLoad,
+    SetShuntStep,
+    SetSwitch,
+    SetTap,
+)
+from cosim.grid.threephase import IEEE13, IEEE123, FeederService, read_dss
+from cosim.grid.threephase.measurements import FeederMeasurements
+
+
+def element_losses_kw(m: FeederMeasurements) -> float:
+    """Sum over every line and transformer of the power into both of its ends."""
+    feeder = m.prepared.feeder
+    total = 0.0
+    for ln in feeder.lines:
+        total += m.line(ln.name, "from").p_kw + m.line(ln.name, "to").p_kw
+    for xf in feeder.transformers:
+        total += m.transformer(xf.name, 1).p_kw + m.transformer(xf.name, 2).p_kw
+    return total
+
+
+@pytest.mark.parametrize("path", [IEEE13, IEEE123])
+def test_source_power_is_load_plus_the_losses_of_every_element(path) -> None:  # type: ignore[no-untyped-def]
+    m = FeederService(read_dss(path)).measurements()
+    assert m.converged
+    loads = float(m.result.load_kw.sum())
+    assert m.result.source_kw == pytest.approx(loads + element_losses_kw(m), rel=1e-7)
+    assert element_losses_kw(m) > 0
+
+
+def test_a_solve_that_does_not_converge_is_reported_not_raised() -> None:
+    svc = FeederService(read_dss(IEEE13), max_iter=2)
+    result = svc.solve()
+    assert not result.converged
+    assert all(math.isfinite(x) for x in result.vm_pu)
+
+
+def test_heavy_load_still_converges_as_loads_turn_into_impedances() -> None:
+    svc = FeederService(read_dss(IEEE13))
+    svc.apply(ScaleLoad(8.0))
+    m = svc.measurements()
+    assert m.converged
+    assert min(m.result.vm_pu[m.result.vm_pu > 0]) < 0.95  # loads below vmin: impedance law
+
+
+def test_actions_change_only_what_they_name_and_solve_once() -> None:
+    svc = FeederService(read_dss(IEEE13))
+    first = svc.measurements()
+    assert svc.measurements().solve_count == first.solve_count == 1  # nothing changed: no solve
+    svc.apply(SetShuntStep("cap1", 0))
+    off = svc.measurements()
+    assert off.bus_voltage("675").vm_pu[0] < first.bus_voltage("675").vm_pu[0]
+    svc.apply(SetShuntStep("cap1", 1))
+    np.testing.assert_allclose(svc.measurements().result.v, first.result.v, rtol=1e-8)
+    svc.apply(SetLoad("671", p_mw=0.0, q_mvar=0.0))
+    assert svc.measurements().load("671").p_kw == pytest.approx(0.0, abs=1e-9)
+    svc.apply(SetBranchInService("684652", in_service=False))
+    m = svc.measurements()
+    assert m.bus_voltage("652").vm_pu == (0.0,) and not m.load("652").served
+    assert svc.version == 4
+
+
+@pytest.mark.parametrize("action, error", [
+    (SetShuntStep("cap1", 2), ValueError),
+    (SetTap("reg1", tap_ratio=0.0), ValueError),
+    (SetTap("reg1", shift_deg=30.0), ValueError),
+    (SetSwitch("650632", closed=False), KeyError),  # a line, not a switch
+    (SetLoad("nope", p_mw=1.0), KeyError),
+    (SetGeneratorSetpoint("g", p_mw=1.0), TypeError),
+    (ApplyFault(bus="675"), TypeError),
+])
+def test_bad_actions_are_the_callers_error(action, error) -> None:  # type: ignore[no-untyped-def]
+    svc = FeederService(read_dss(IEEE13))
+    with pytest.raises(error):
+        svc.apply(action)
