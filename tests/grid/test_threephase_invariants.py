@@ -9,6 +9,7 @@ import pytest
 
 from cosim.grid.actions import (
     ApplyFault,
+    ClearFault,
     ScaleLoad,
     SetBranchInService,
     SetGeneratorSetpoint,
@@ -18,6 +19,7 @@ from cosim.grid.actions import (
     SetTap,
 )
 from cosim.grid.threephase import IEEE13, IEEE123, FeederService, read_dss
+from cosim.grid.threephase.actions import ApplyPhaseFault
 from cosim.grid.threephase.measurements import FeederMeasurements
 
 
@@ -86,3 +88,23 @@ def test_bad_actions_are_the_callers_error(action, error) -> None:  # type: igno
     svc = FeederService(read_dss(IEEE13))
     with pytest.raises(error):
         svc.apply(action)
+
+
+def test_a_fault_is_applied_and_cleared_back_to_the_same_state() -> None:
+    svc = FeederService(read_dss(IEEE13))
+    before = svc.measurements()
+    assert before.fault_currents_a() == ()
+    svc.apply(ApplyPhaseFault("671", (1,)))
+    faulted = svc.measurements()
+    assert faulted.fault_currents_a()[0] > 1000.0
+    assert faulted.bus_voltage("671").vm_pu[0] < 0.01
+    svc.apply(ClearFault())
+    np.testing.assert_allclose(svc.measurements().result.v, before.result.v, rtol=1e-8)
+
+
+@pytest.mark.parametrize("phases, ground, r_ohm", [
+    ((), True, 0.1), ((1, 1), True, 0.1), ((4,), True, 0.1), ((2,), False, 0.1), ((1,), True, 0.0),
+])
+def test_a_malformed_fault_is_rejected(phases, ground, r_ohm) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError):
+        ApplyPhaseFault("671", phases, ground=ground, r_ohm=r_ohm)

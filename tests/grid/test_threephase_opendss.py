@@ -243,3 +243,30 @@ def test_lines_from_conductor_geometry_match_opendss(tmp_path: Path) -> None:
         np.testing.assert_allclose(ln.z_ohm / length, z.reshape(n, n), rtol=1e-5)
         c_nf = np.array(circuit.Lines.Cmatrix).reshape(n, n)
         np.testing.assert_allclose(ln.c_f * 1e9 / length, c_nf, rtol=1e-4, atol=1e-9)
+
+
+@pytest.mark.parametrize("bus, phases, ground, opendss", [
+    ("671", (1,), True, "New Fault.f bus1=671.1 phases=1 r=0.0001"),             # SLG
+    ("652", (1,), True, "New Fault.f bus1=652.1 phases=1 r=0.5"),                # SLG, lateral, 0.5 ohm
+    ("692", (2, 3), False, "New Fault.f bus1=692.2 bus2=692.3 phases=1 r=0.0001"),  # LL
+    ("675", (2, 3), True, "New Fault.f bus1=675.2.3 phases=2 r=0.0001"),         # LLG
+    ("632", (1, 2, 3), True, "New Fault.f bus1=632.1.2.3 phases=3 r=0.0001"),    # three-phase
+])
+def test_ieee13_asymmetric_faults_match_opendss(bus: str, phases: tuple[int, ...], ground: bool,
+                                                opendss: str) -> None:
+    """The faulted feeder solved as a power flow (loads keep their laws), as OpenDSS's snapshot."""
+    import dss
+
+    from cosim.grid.threephase.actions import ApplyPhaseFault
+
+    r_ohm = float(opendss.rsplit("r=", 1)[1])
+    svc = FeederService(read_dss(IEEE13))
+    for reg, tap in PUBLISHED_TAPS.items():
+        svc.apply(SetTap(reg, tap_ratio=tap))
+    svc.apply(ApplyPhaseFault(bus, phases, ground=ground, r_ohm=r_ohm))
+    m = svc.measurements()
+    assert_matches(m.result, opendss_solve(IEEE13, FIXED_TAPS + (opendss,)))
+    circuit = dss.DSS.ActiveCircuit
+    circuit.SetActiveElement("Fault.f")
+    ref = circuit.ActiveCktElement.CurrentsMagAng[0::2]
+    np.testing.assert_allclose(m.fault_currents_a(), ref[:len(ref) // 2], rtol=1e-3)

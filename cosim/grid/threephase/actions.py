@@ -13,6 +13,9 @@ on a feeder:
 * :class:`SetTap`: a transformer's tap ratio (pu) on its regulated winding
   (the ``RegControl``'s winding, else the second winding); phase shifts are
   not taps on a feeder and raise ``ValueError``.
+* :class:`ApplyPhaseFault` (defined here: the balanced ``ApplyFault`` has no
+  phases) places one fault; :class:`ClearFault` removes it. The faulted
+  feeder is solved by the same power flow, loads keeping their laws.
 
 :func:`apply_feeder_action` is pure (a new feeder, never an edit). Raises
 ``KeyError`` for an unknown element, ``ValueError`` for a value outside range,
@@ -22,10 +25,11 @@ DER setpoints: a feeder has neither yet).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from cosim.grid.actions import (
     Change,
+    ClearFault,
     NetworkAction,
     ScaleLoad,
     SetBranchInService,
@@ -35,7 +39,43 @@ from cosim.grid.actions import (
     SetSwitch,
     SetTap,
 )
-from cosim.grid.threephase.elements import Feeder
+from cosim.grid.threephase.elements import Fault, Feeder, Node
+
+
+@dataclass(frozen=True)
+class ApplyPhaseFault:
+    """A fault at ``bus`` on ``phases`` (1, 2, 3 = a, b, c) through ``r_ohm`` per path.
+
+    ``ground`` True: each listed phase to earth (SLG with one phase, LLG with
+    two, three-phase-to-ground with three). False: between consecutive listed
+    phases (LL with two; with three, a-b and b-c). A bolted fault is a small
+    ``r_ohm`` (the default 0.0001 ohm is OpenDSS's).
+    """
+
+    bus: str
+    phases: tuple[int, ...]
+    ground: bool = True
+    r_ohm: float = 0.0001
+
+    def __post_init__(self) -> None:
+        if not self.phases or len(set(self.phases)) != len(self.phases) \
+                or not set(self.phases) <= {1, 2, 3}:
+            raise ValueError(f"fault phases must be distinct among 1, 2, 3, got {self.phases}")
+        if not self.ground and len(self.phases) < 2:
+            raise ValueError("a fault clear of ground needs at least two phases")
+        if not self.r_ohm > 0:
+            raise ValueError(f"fault resistance must be > 0 ohm, got {self.r_ohm}")
+
+    def as_fault(self) -> Fault:
+        bus = self.bus.lower()
+        if self.ground:
+            return Fault("fault", tuple(Node(bus, k) for k in self.phases),
+                         tuple(Node(bus, 0) for _ in self.phases), self.r_ohm)
+        return Fault("fault", tuple(Node(bus, k) for k in self.phases[:-1]),
+                     tuple(Node(bus, k) for k in self.phases[1:]), self.r_ohm)
+
+
+FeederAction = NetworkAction | ApplyPhaseFault | ClearFault
 
 
 def _set(items: tuple, i: int, **changes: object) -> tuple:  # type: ignore[type-arg]
@@ -52,8 +92,20 @@ def regulated_winding(feeder: Feeder, transformer: str) -> int:
     return 1
 
 
-def apply_feeder_action(feeder: Feeder, action: NetworkAction) -> tuple[Feeder, Change]:
+def apply_feeder_action(feeder: Feeder, action: FeederAction) -> tuple[Feeder, Change]:
     """New feeder after ``action`` and what it invalidates (see :class:`Change`)."""
+    if isinstance(action, ApplyPhaseFault):
+        fault = action.as_fault()
+        known = {nd.bus for ln in feeder.lines for nd in ln.bus1 + ln.bus2}
+        known |= {nd.bus for xf in feeder.transformers for w in xf.windings for nd in w.terminal}
+        if fault.bus1[0].bus not in known:
+            raise KeyError(f"no bus {action.bus!r} in feeder {feeder.name!r}")
+        # Faults, like switches, change which paths conduct: re-find energised nodes.
+        return replace(feeder, faults=(fault,)), Change.TOPOLOGY
+    if isinstance(action, ClearFault):
+        if not feeder.faults:
+            return feeder, Change.NONE
+        return replace(feeder, faults=()), Change.TOPOLOGY
     if isinstance(action, SetLoad):
         i = feeder.index("loads", action.load)
         ld = feeder.loads[i]

@@ -34,6 +34,7 @@ from cosim.grid.threephase.dss_values import (
 from cosim.grid.threephase.elements import (
     Capacitor,
     Connection,
+    Fault,
     Feeder,
     Load,
     LoadModel,
@@ -216,6 +217,20 @@ def _regcontrol(obj: DssObject) -> RegulatorControl:
                             delay_s=pr.num("delay", 15.0))
 
 
+def _fault(obj: DssObject) -> Fault:
+    # OpenDSS Fault: phases 1, r 0.0001 ohm, bus2 = bus1's nodes all grounded.
+    pr = Props(obj, {"bus1", "bus2", "phases", "r", "enabled", "temporary", "ontime",
+                     "minamps", "%stddev"})
+    phases = int(pr.num("phases", 1))
+    r = pr.num("r", 0.0001)
+    if r <= 0:
+        raise DssError(f"{pr.require('r').where}: Fault.{obj.name}: r must be > 0 ohm")
+    bus1 = terminal(pr.require("bus1"), phases)
+    b2 = pr.get("bus2")
+    bus2 = terminal(b2, phases) if b2 is not None else tuple(Node(bus1[0].bus, 0) for _ in bus1)
+    return Fault(obj.name, bus1, bus2, r)
+
+
 def build_feeder(script: DssScript) -> Feeder:
     """A :class:`Feeder` from a parsed script; raises :class:`DssError`."""
     opt = script.options
@@ -228,6 +243,7 @@ def build_feeder(script: DssScript) -> Feeder:
     if model is not None and model.value.lower() != "deri":
         raise DssError(f"{model.where}: only the Deri earth model (OpenDSS's default) is supported")
     sources, lines, xfs, loads, caps, regs = [], [], [], [], [], []
+    faults: list[Fault] = []
     circuit = ""
     for (cls, name), obj in script.objects.items():
         if cls in ("circuit", "vsource"):
@@ -245,6 +261,10 @@ def build_feeder(script: DssScript) -> Feeder:
             xfs.append(_transformer(obj))
         elif cls == "regcontrol":
             regs.append(_regcontrol(obj))
+        elif cls == "fault":
+            if obj.props and any(p.key == "enabled" and not flag(p) for p in obj.props):
+                continue
+            faults.append(_fault(obj))
         else:
             raise DssError(f"{obj.where}: element class {cls!r} is not supported")
     if not sources:
@@ -255,4 +275,4 @@ def build_feeder(script: DssScript) -> Feeder:
             raise DssError(f"RegControl.{reg.name}: unknown transformer {reg.transformer!r}")
     bases = tuple(numbers(opt["voltagebases"])) if "voltagebases" in opt else ()
     return Feeder(circuit, freq, tuple(sources), tuple(lines), tuple(xfs), tuple(loads),
-                  tuple(caps), tuple(regs), bases)
+                  tuple(caps), tuple(regs), bases, faults=tuple(faults))

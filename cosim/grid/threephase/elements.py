@@ -187,6 +187,17 @@ class RegulatorControl:
 
 
 @dataclass(frozen=True, eq=False)
+class Fault:
+    """A fault: one resistance ``r_ohm`` from each node of ``bus1`` to the same-position
+    node of ``bus2`` (ground nodes for a fault to earth), as OpenDSS's ``Fault``."""
+
+    name: str
+    bus1: Terminal
+    bus2: Terminal
+    r_ohm: float
+
+
+@dataclass(frozen=True, eq=False)
 class Feeder:
     """A whole feeder: elements plus the voltage bases (line-to-line kV) buses are reported on."""
 
@@ -200,6 +211,7 @@ class Feeder:
     regulators: tuple[RegulatorControl, ...] = ()
     voltage_bases_kv: tuple[float, ...] = ()
     bus_order: tuple[str, ...] = field(default=())
+    faults: tuple[Fault, ...] = ()
 
     @cached_property
     def _by_name(self) -> dict[tuple[str, str], int]:

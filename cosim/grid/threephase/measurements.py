@@ -128,4 +128,13 @@ class FeederMeasurements:
         return LoadPower(float(self.result.load_kw[i]), float(self.result.load_kvar[i]), served)
 
     def losses_kw(self) -> float:
+        """Source power minus load power (includes the power into an active fault)."""
         return self.result.losses_kw
+
+    def fault_currents_a(self) -> tuple[float, ...]:
+        """Current through each path of the active fault, A (empty without a fault)."""
+        out = []
+        for fault in self.prepared.feeder.faults:
+            for a, b in zip(fault.bus1, fault.bus2):
+                out.append(abs(self._v(a) - self._v(b)) / fault.r_ohm)
+        return tuple(out)

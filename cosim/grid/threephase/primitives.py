@@ -16,6 +16,7 @@ from cosim.grid.threephase.elements import (
     Capacitor,
     ComplexMatrix,
     Connection,
+    Fault,
     Line,
     Node,
     Source,
@@ -117,3 +118,10 @@ def transformer_y(xf: Transformer) -> tuple[tuple[Node, ...], ComplexMatrix]:
         for j in range(len(w.terminal)):
             y[off + j, off + j] += ya
     return nodes, y
+
+
+def fault_y(fault: Fault) -> tuple[tuple[Node, ...], ComplexMatrix]:
+    """Conductance ``1/r`` between each node of ``bus1`` and its partner in ``bus2``."""
+    n = len(fault.bus1)
+    g = np.eye(n, dtype=complex) / fault.r_ohm
+    return fault.bus1 + fault.bus2, np.block([[g, -g], [-g, g]])

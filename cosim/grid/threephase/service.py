@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from cosim.grid.actions import Action, Change, NetworkAction
-from cosim.grid.threephase.actions import apply_feeder_action
+from cosim.grid.actions import Action, ClearFault, Change, NetworkAction
+from cosim.grid.threephase.actions import ApplyPhaseFault, FeederAction, apply_feeder_action
 from cosim.grid.threephase.elements import Feeder
 from cosim.grid.threephase.measurements import FeederMeasurements
 from cosim.grid.threephase.results import (
@@ -29,7 +29,7 @@ from cosim.grid.threephase.results import (
 )
 from cosim.grid.threephase.solver import Prepared, build, solve, with_new_loads
 
-ChangeCallback = Callable[[Action, Change], Any]
+ChangeCallback = Callable[[Action | ApplyPhaseFault, Change], Any]
 
 DEFAULT_TOLERANCE = 1e-10  # largest relative voltage change of the last iteration
 DEFAULT_MAX_ITER = 200
@@ -39,8 +39,9 @@ class FeederService:
     """Stateful front of a three-phase feeder: apply actions, solve on change, measure.
 
     ``tolerance`` and ``max_iter`` are the fixed-point solver's options
-    (:func:`cosim.grid.threephase.solver.solve`). Faults are not modelled on
-    a feeder yet: :class:`ApplyFault` raises ``TypeError``.
+    (:func:`cosim.grid.threephase.solver.solve`). Faults are placed with
+    :class:`ApplyPhaseFault` (with phases) and removed with
+    :class:`ClearFault`; the balanced :class:`ApplyFault` raises ``TypeError``.
     """
 
     def __init__(self, feeder: Feeder, *, tolerance: float = DEFAULT_TOLERANCE,
@@ -70,11 +71,12 @@ class FeederService:
     def dirty(self) -> bool:
         return self._pending is not Change.NONE
 
-    def apply(self, action: Action) -> Change:
+    def apply(self, action: Action | ApplyPhaseFault) -> Change:
         """Apply a typed action; raises KeyError/ValueError/TypeError as :mod:`.actions` says."""
-        if not isinstance(action, typing.get_args(NetworkAction)):
+        if not isinstance(action, (*typing.get_args(NetworkAction), ApplyPhaseFault, ClearFault)):
             raise TypeError(f"not an action on a three-phase feeder: {action!r}")
-        self._feeder, change = apply_feeder_action(self._feeder, action)
+        feeder_action: FeederAction = action  # type: ignore[assignment]
+        self._feeder, change = apply_feeder_action(self._feeder, feeder_action)
         if change is not Change.NONE:
             self._pending = max(self._pending, change, key=lambda c: c.value)
             self._version += 1

@@ -38,7 +38,13 @@ from cosim.grid.threephase.loads import (
     branch_voltage,
     load_branches,
 )
-from cosim.grid.threephase.primitives import capacitor_y, line_y, source_y, transformer_y
+from cosim.grid.threephase.primitives import (
+    capacitor_y,
+    fault_y,
+    line_y,
+    source_y,
+    transformer_y,
+)
 
 ComplexArray = NDArray[np.complex128]
 
@@ -77,6 +83,7 @@ def _elements(feeder: Feeder) -> list[tuple[tuple[Node, ...], ComplexMatrix]]:
     out = [line_y(ln, omega) for ln in feeder.lines if ln.closed]
     out += [transformer_y(xf) for xf in feeder.transformers]
     out += [capacitor_y(c) for c in feeder.capacitors if c.in_service]
+    out += [fault_y(f) for f in feeder.faults]
     return out
 
 
