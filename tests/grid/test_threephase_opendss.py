@@ -270,3 +270,30 @@ def test_ieee13_asymmetric_faults_match_opendss(bus: str, phases: tuple[int, ...
     circuit.SetActiveElement("Fault.f")
     ref = circuit.ActiveCktElement.CurrentsMagAng[0::2]
     np.testing.assert_allclose(m.fault_currents_a(), ref[:len(ref) // 2], rtol=1e-3)
+
+
+OPEN_DELTA_FEEDER = """Clear
+New Circuit.od basekv=12.47 pu=1.01 phases=3 bus1=src MVAsc3=150 MVAsc1=120
+New Line.feed bus1=src bus2=pri r1=0.3 x1=0.7 r0=0.9 x0=2.1 c1=3 c0=1.5 length=2 units=kft
+New Transformer.ab phases=1 windings=2 xhl=2.2
+~ wdg=1 bus=pri.1.2 conn=delta kv=12.47 kva=100 %r=0.7
+~ wdg=2 bus=sec.1.2 conn=delta kv=0.24 kva=100 %r=0.7
+New Transformer.bc phases=1 windings=2 xhl=2.0
+~ wdg=1 bus=pri.2.3 conn=delta kv=12.47 kva=50 %r=0.8
+~ wdg=2 bus=sec.2.3 conn=delta kv=0.24 kva=50 %r=0.8
+New Load.m bus1=sec phases=3 conn=delta model=1 kv=0.24 kw=45 kvar=25
+New Load.l1 bus1=sec.1.2 phases=1 conn=delta model=2 kv=0.24 kw=20 kvar=6
+New Load.gnd bus1=sec phases=3 conn=wye model=2 kv=0.24 kw=6 kvar=1
+Set voltagebases=[12.47, 0.24]
+calcv
+"""
+
+
+def test_an_open_delta_bank_of_two_single_phase_transformers_matches_opendss(tmp_path: Path) -> None:
+    """Two phase-to-phase transformers feed a three-phase delta secondary (a wye load grounds it)."""
+    path = tmp_path / "open_delta.dss"
+    path.write_text(OPEN_DELTA_FEEDER)
+    ours = FeederService(read_dss(path)).solve()
+    ref = opendss_solve(path)
+    assert_matches(ours, ref)
+    assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)
