@@ -108,3 +108,15 @@ def test_a_fault_is_applied_and_cleared_back_to_the_same_state() -> None:
 def test_a_malformed_fault_is_rejected(phases, ground, r_ohm) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError):
         ApplyPhaseFault("671", phases, ground=ground, r_ohm=r_ohm)
+
+
+def test_a_fault_in_the_file_is_the_same_as_a_fault_action(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "faulted.dss"
+    path.write_text(f'redirect "{IEEE13}"\nNew Fault.f bus1=671.1 phases=1 r=0.0001\n')
+    from_file = FeederService(read_dss(path)).measurements()
+    svc = FeederService(read_dss(IEEE13))
+    svc.apply(ApplyPhaseFault("671", (1,)))
+    by_action = svc.measurements()
+    # Voltage bases come from the unfaulted feeder either way (671 stays on 4.16 kV).
+    np.testing.assert_allclose(from_file.result.vm_pu, by_action.result.vm_pu, rtol=1e-9)
+    assert from_file.fault_currents_a() == pytest.approx(by_action.fault_currents_a(), rel=1e-9)

@@ -20,7 +20,7 @@ Conventions, binding for :mod:`cosim.grid.threephase`:
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
@@ -210,7 +210,6 @@ class Feeder:
     capacitors: tuple[Capacitor, ...] = ()
     regulators: tuple[RegulatorControl, ...] = ()
     voltage_bases_kv: tuple[float, ...] = ()
-    bus_order: tuple[str, ...] = field(default=())
     faults: tuple[Fault, ...] = ()
 
     @cached_property

@@ -33,8 +33,9 @@ def candidate_bases_kv(feeder: Feeder) -> tuple[float, ...]:
 
 
 def bus_bases_kv(feeder: Feeder) -> dict[str, float]:
-    """Line-to-line base kV of every bus, from a no-load solve (OpenDSS ``calcv``)."""
-    empty = replace(feeder, loads=tuple(replace(ld, in_service=False) for ld in feeder.loads))
+    """Line-to-line base kV of every bus, from a no-load, unfaulted solve (OpenDSS ``calcv``)."""
+    empty = replace(feeder, loads=tuple(replace(ld, in_service=False) for ld in feeder.loads),
+                    faults=())
     prep = build(empty)
     sol = solve(prep)
     cands = np.array(candidate_bases_kv(feeder))
