@@ -70,7 +70,7 @@ def test_comments_continuations_and_block_comments_are_skipped(tmp_path: Path) -
     ("New Line.l bus1=s bus2=t linecode=nope\n", "f.dss:3: undefined linecode 'nope'"),
     ("New Load.x bus1=s kw=(1 +)\n", "f.dss:3: kw='1 +' is not a number"),
     ("Frobnicate\n", "f.dss:3: unknown command 'Frobnicate'"),
-    ("New Transformer.t windings=3\n", "only two windings are supported"),
+    ("New Transformer.t windings=4\n", "two or three windings are supported, got 4"),
 ])
 def test_unsupported_input_is_an_error_naming_file_and_line(tmp_path: Path, body: str,
                                                             fragment: str) -> None:

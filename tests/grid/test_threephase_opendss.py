@@ -297,3 +297,35 @@ def test_an_open_delta_bank_of_two_single_phase_transformers_matches_opendss(tmp
     ref = opendss_solve(path)
     assert_matches(ours, ref)
     assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)
+
+
+THREE_WINDING_FEEDER = """Clear
+New Circuit.tw basekv=12.47 pu=1.02 phases=3 bus1=src MVAsc3=200 MVAsc1=180
+New Line.feed bus1=src bus2=pri r1=0.3 x1=0.7 r0=0.9 x0=2.1 c1=3 c0=1.5 length=1 units=kft
+New Transformer.ct phases=1 windings=3 Xhl=2.04 Xht=2.04 Xlt=1.36
+~ wdg=1 bus=pri.1.0 kv=7.2 kva=25 %r=0.6
+~ wdg=2 bus=sec.1.0 kv=0.12 kva=25 %r=1.2
+~ wdg=3 bus=sec.0.2 kv=0.12 kva=25 %r=1.2
+New Load.h1 bus1=sec.1 phases=1 kv=0.12 kw=4 kvar=1 model=1
+New Load.h2 bus1=sec.2 phases=1 kv=0.12 kw=6 kvar=2 model=1
+New Load.h12 bus1=sec.1.2 phases=1 conn=delta kv=0.24 kw=8 kvar=3 model=2
+New Transformer.t3 phases=3 windings=3 buses=[pri, mv, lv] conns=[wye, wye, delta]
+~ kvs=[12.47 4.16 0.48] kvas=[5000 3000 2000] xhl=7 xht=9 xlt=5 %rs=[0.5 0.6 0.7]
+New Load.mv bus1=mv phases=3 conn=wye model=1 kv=4.16 kw=1500 kvar=600
+New Load.mv1 bus1=mv.2 phases=1 conn=wye model=5 kv=2.4 kw=300 kvar=100
+New Load.lv bus1=lv phases=3 conn=delta model=1 kv=0.48 kw=900 kvar=300
+New Load.lvg bus1=lv phases=3 conn=wye model=2 kv=0.48 kw=30 kvar=5
+Set voltagebases=[12.47, 4.16, 0.48, 0.208]
+calcv
+"""
+
+
+def test_three_winding_transformers_match_opendss(tmp_path: Path) -> None:
+    """A centre-tapped 7.2 kV / 120-240 V service transformer and a three-phase YNynd bank
+    with unequal winding ratings and three short-circuit reactances."""
+    path = tmp_path / "three_winding.dss"
+    path.write_text(THREE_WINDING_FEEDER)
+    ours = FeederService(read_dss(path)).solve()
+    ref = opendss_solve(path)
+    assert_matches(ours, ref)
+    assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)

@@ -4,7 +4,7 @@ The subset is what the IEEE test feeders use: ``Circuit``/``Vsource``,
 ``LineCode`` (matrices or sequence values, with length units), ``WireData``
 and ``LineGeometry`` (overhead, neutrals reduced), ``Line`` (including
 ``Switch=yes``), ``Load`` (models 1, 2, 5; wye and delta),
-``Transformer`` (two windings, per-winding or array syntax), ``RegControl``
+``Transformer`` (two or three windings, per-winding or array syntax), ``RegControl``
 and ``Capacitor``. A property this reader does not know is an error naming
 the file and line, never silently ignored, because an ignored impedance
 would give a plausible but wrong power flow. Values follow OpenDSS's
@@ -148,7 +148,8 @@ def _transformer(obj: DssObject) -> Transformer:
     phases, nw = 3, 2
     per_w: list[dict[str, Prop]] = [{}, {}, {}]
     w = 0
-    x_pct, imag, nll, lag, ppm = 7.0, 0.0, 0.0, True, 1.0
+    # OpenDSS defaults: XHL 7 %, XHT 35 %, XLT 30 %.
+    x_pct, x13, x23, imag, nll, lag, ppm = 7.0, 35.0, 30.0, 0.0, 0.0, True, 1.0
     for p in obj.props:
         k = _XF_ALIAS.get(p.key, p.key)
         if k not in known:
@@ -157,8 +158,8 @@ def _transformer(obj: DssObject) -> Transformer:
             phases = int(number(p))
         elif k == "windings":
             nw = int(number(p))
-            if nw != 2:
-                raise DssError(f"{p.where}: Transformer.{obj.name}: only two windings "
+            if nw not in (2, 3):
+                raise DssError(f"{p.where}: Transformer.{obj.name}: two or three windings "
                                f"are supported, got {nw}")
         elif k == "wdg":
             w = int(number(p)) - 1
@@ -174,6 +175,10 @@ def _transformer(obj: DssObject) -> Transformer:
                 per_w[i][_XF_ARRAY[k]] = Prop(_XF_ARRAY[k], v, p.where)
         elif k in ("xhl", "x12"):
             x_pct = number(p)
+        elif k in ("xht", "x13"):
+            x13 = number(p)
+        elif k in ("xlt", "x23"):
+            x23 = number(p)
         elif k == "%loadloss":
             # %LoadLoss sets both windings' %R to half of it; a later %r overrides.
             half = str(number(p) / 2)
@@ -201,7 +206,7 @@ def _transformer(obj: DssObject) -> Transformer:
                                 number(d["kv"]) if "kv" in d else 12.47,
                                 number(d["kva"]) if "kva" in d else 1000.0,
                                 r_pct, number(d["tap"]) if "tap" in d else 1.0))
-    return Transformer(obj.name, phases, tuple(windings), x_pct, imag, nll, lag, ppm)
+    return Transformer(obj.name, phases, tuple(windings), x_pct, imag, nll, lag, ppm, x13, x23)
 
 
 def _regcontrol(obj: DssObject) -> RegulatorControl:

@@ -106,12 +106,14 @@ class Winding:
 
 @dataclass(frozen=True, eq=False)
 class Transformer:
-    """A two-winding transformer (single-phase unit or three-phase bank).
+    """A two- or three-winding transformer (single-phase unit or three-phase bank).
 
-    ``x_percent`` is the short-circuit reactance between the windings on the
-    first winding's kVA base. ``lag`` says that the low-voltage side lags the
-    high-voltage side by 30 degrees in a wye-delta bank (ANSI C57.12.00, Dyn1
-    / YNd1); False gives the IEC lead connection (Dyn11 / YNd11).
+    Short-circuit reactances in percent on the first winding's kVA base:
+    ``x_percent`` between windings 1 and 2 (OpenDSS ``XHL``), ``x13_percent``
+    (``XHT``) and ``x23_percent`` (``XLT``) for a third winding (a
+    centre-tapped service transformer). ``lag`` says that the low-voltage side
+    lags the high-voltage side by 30 degrees in a wye-delta bank (ANSI
+    C57.12.00, Dyn1 / YNd1); False gives the IEC lead connection (Dyn11 / YNd11).
     """
 
     name: str
@@ -122,6 +124,8 @@ class Transformer:
     noload_loss_percent: float = 0.0
     lag: bool = True
     antifloat_ppm: float = 1.0
+    x13_percent: float = 35.0
+    x23_percent: float = 30.0
 
 
 @dataclass(frozen=True, eq=False)

@@ -109,16 +109,14 @@ class FeederMeasurements:
         return self._terminal(nodes, y, 0 if at_from else n, n, ln.closed)
 
     def transformer(self, transformer: str, winding: int = 1) -> TerminalReading:
-        """Current into a transformer at winding ``winding`` (1 or 2), per conductor."""
+        """Current into a transformer at winding ``winding`` (1, 2 or 3), per conductor."""
         feeder = self.prepared.feeder
         xf = feeder.transformers[feeder.index("transformers", transformer)]
+        if not 1 <= winding <= len(xf.windings):
+            raise KeyError(f"transformer {transformer!r} has no winding {winding}")
         nodes, y = transformer_y(xf)
-        n1 = len(xf.windings[0].terminal)
-        if winding == 1:
-            return self._terminal(nodes, y, 0, n1, True)
-        if winding == 2:
-            return self._terminal(nodes, y, n1, len(nodes) - n1, True)
-        raise KeyError(f"transformer {transformer!r} has no winding {winding}")
+        start = sum(len(w.terminal) for w in xf.windings[:winding - 1])
+        return self._terminal(nodes, y, start, len(xf.windings[winding - 1].terminal), True)
 
     def load(self, load: str) -> LoadPower:
         i = self.prepared.feeder.index("loads", load)

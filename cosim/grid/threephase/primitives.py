@@ -82,41 +82,53 @@ def capacitor_y(cap: Capacitor) -> tuple[tuple[Node, ...], ComplexMatrix]:
 
 
 def transformer_y(xf: Transformer) -> tuple[tuple[Node, ...], ComplexMatrix]:
-    """A two-winding bank: per phase, an ideal transformer with the leakage impedance.
+    """A two- or three-winding bank: per phase, ideal windings coupled by leakage impedances.
 
-    Per phase, with ``N_w`` the tapped winding voltage and ``S`` the phase
-    rating, winding currents are ``i = (S / z) [[1/N1^2, -1/N1N2], [-1/N1N2,
-    1/N2^2]] v`` (the per-unit model with z on the first winding's base),
-    where ``v`` are the winding voltages. The incidence of each winding on its
-    terminal nodes (wye: phase to star point; delta: phase to phase, oriented
-    so that a wye-delta bank shifts by 30 degrees with the low side lagging
-    for ``lag``) turns that into a nodal matrix.
+    Per phase, in per unit on the first winding's rating ``S``, the
+    short-circuit impedance between windings i and j is ``z_ij = r_i + r_j +
+    j x_ij``, every percentage on the first winding's kVA (as OpenDSS reads
+    ``%r`` of a winding with a different rating). Referred to
+    winding 1, ``Zb[i][j] = (z_1i + z_1j - z_ij) / 2`` for the other windings,
+    and the winding admittance is ``A^T Zb^-1 A`` with ``A = [-1 | I]``
+    (for two windings this is ``(1/z) [[1, -1], [-1, 1]]``). Scaled by ``S`` and
+    the tapped winding voltages ``N_w`` it gives winding currents from winding
+    voltages; the incidence of each winding on its terminal nodes (wye: phase
+    to star point; delta: phase to phase, oriented so that a wye-delta bank
+    shifts by 30 degrees with the low side lagging for ``lag``) turns that into
+    a nodal matrix.
     """
     p = xf.phases
-    w1, w2 = xf.windings
-    s_phase = w1.kva * 1000.0 / p
-    z_pu = (w1.r_percent + w2.r_percent) / 100.0 + 1j * xf.x_percent / 100.0
-    n = [winding_base_v(w.kv, p, w.connection) * w.tap for w in xf.windings]
-    prim = (s_phase / z_pu) * np.array([[1 / n[0] ** 2, -1 / (n[0] * n[1])],
-                                       [-1 / (n[0] * n[1]), 1 / n[1] ** 2]])
+    ws = xf.windings
+    nw = len(ws)
+    s_phase = ws[0].kva * 1000.0 / p
+    r = [w.r_percent / 100.0 for w in ws]
+    x = {(0, 1): xf.x_percent, (0, 2): xf.x13_percent, (1, 2): xf.x23_percent}
+
+    def z(i: int, j: int) -> complex:
+        return 0j if i == j else r[i] + r[j] + 1j * x[(min(i, j), max(i, j))] / 100.0
+
+    zb = np.array([[(z(0, i) + z(0, j) - z(i, j)) / 2 for j in range(1, nw)]
+                   for i in range(1, nw)])
+    a = np.hstack([-np.ones((nw - 1, 1)), np.eye(nw - 1)])
+    n = np.array([winding_base_v(w.kv, p, w.connection) * w.tap for w in ws])
+    prim = s_phase * (a.T @ np.linalg.solve(zb, a)) / np.outer(n, n)
     prim[0, 0] += s_phase * (xf.noload_loss_percent - 1j * xf.imag_percent) / 100.0 / n[0] ** 2
     # ANSI lag: a delta primary's phase-a winding spans a-c; a delta secondary's spans a-b.
-    forward = (w1.connection is not Connection.DELTA) == xf.lag
-    nodes = w1.terminal + w2.terminal
-    c1 = incidence(branch_pairs(w1.terminal, p, w1.connection, forward), w1.terminal)
-    c2 = incidence(branch_pairs(w2.terminal, p, w2.connection, forward), w2.terminal)
-    c = np.zeros((2 * p, len(nodes)))
-    c[:p, : len(w1.terminal)] = c1
-    c[p:, len(w1.terminal):] = c2
-    yw = np.kron(prim, np.eye(p))  # rows: winding 1 phases, then winding 2 phases
+    forward = (ws[0].connection is not Connection.DELTA) == xf.lag
+    nodes: tuple[Node, ...] = tuple(nd for w in ws for nd in w.terminal)
+    c = np.zeros((nw * p, len(nodes)))
+    offsets = np.cumsum([0] + [len(w.terminal) for w in ws])
+    for k, w in enumerate(ws):
+        c[k * p:(k + 1) * p, offsets[k]:offsets[k + 1]] = incidence(
+            branch_pairs(w.terminal, p, w.connection, forward), w.terminal)
+    yw = np.kron(prim, np.eye(p))  # rows: winding 1 phases, then winding 2, ...
     y = c.T @ yw @ c
     # A tiny reactance to ground on every conductor keeps a floating (ungrounded)
     # winding solvable: ppm of the winding rating, as OpenDSS's ppm_antifloat.
-    for k, w in enumerate(xf.windings):
+    for k, w in enumerate(ws):
         ya = -1j * xf.antifloat_ppm * 1e-6 * s_phase / n[k] ** 2
-        off = 0 if k == 0 else len(w1.terminal)
-        for j in range(len(w.terminal)):
-            y[off + j, off + j] += ya
+        for j in range(offsets[k], offsets[k + 1]):
+            y[j, j] += ya
     return nodes, y
 
 
