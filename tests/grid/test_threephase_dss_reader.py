@@ -71,6 +71,9 @@ def test_comments_continuations_and_block_comments_are_skipped(tmp_path: Path) -
     ("New Load.x bus1=s kw=(1 +)\n", "f.dss:3: kw='1 +' is not a number"),
     ("Frobnicate\n", "f.dss:3: unknown command 'Frobnicate'"),
     ("New Transformer.t windings=4\n", "two or three windings are supported, got 4"),
+    ("New Linecode.c nphases=2 kron=y rmatrix=(1 | 0 1) xmatrix=(1 | 0 1)\n"
+     "New Line.l bus1=s.1 bus2=t.1 linecode=c\n", "Kron=yes must follow the matrices"),
+    ("New Transformer.t xfmrcode=none\n", "undefined XfmrCode 'none'"),
 ])
 def test_unsupported_input_is_an_error_naming_file_and_line(tmp_path: Path, body: str,
                                                             fragment: str) -> None:

@@ -329,3 +329,37 @@ def test_three_winding_transformers_match_opendss(tmp_path: Path) -> None:
     ref = opendss_solve(path)
     assert_matches(ours, ref)
     assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)
+
+
+CODES_FEEDER = """Clear
+New Circuit.xc basekv=12.47 pu=1.0 phases=3 bus1=src MVAsc3=300 MVAsc1=250
+New Linecode.4w nphases=4 units=mi
+~ rmatrix=(0.3 | 0.1 0.3 | 0.1 0.1 0.3 | 0.1 0.1 0.1 0.6)
+~ xmatrix=(1.0 | 0.45 1.0 | 0.4 0.42 1.0 | 0.38 0.40 0.41 1.2)
+~ cmatrix=(12 | -3 12 | -2 -3 12 | -1 -1 -1 10)
+~ kron=y
+New Line.main bus1=src bus2=reg linecode=4w length=1.5 units=mi
+New XfmrCode.leg phases=1 windings=2 xhl=0.01 kvas=[2000 2000] kvs=[7.2 7.2] %LoadLoss=0.01
+New Transformer.ra xfmrcode=leg buses=[reg.1 out.1]
+New Transformer.rb xfmrcode=leg buses=[reg.2 out.2] taps=[1.0 1.025]
+New Transformer.rc xfmrcode=leg buses=[reg.3 out.3]
+Transformer.rc.wdg=2 tap=0.99375
+New Load.l bus1=out phases=3 conn=wye model=1 kv=12.47 kw=2500 kvar=900
+New Load.l1 bus1=out.1.2 phases=1 conn=delta model=5 kv=12.47 kw=400 kvar=100
+Set voltagebases=[12.47]
+calcv
+"""
+
+
+def test_xfmrcode_regulators_and_a_kron_reduced_four_wire_linecode_match_opendss(
+        tmp_path: Path) -> None:
+    """Regulator legs from one XfmrCode (taps set two ways), a 4-wire code reduced to 3 phases."""
+    path = tmp_path / "codes.dss"
+    path.write_text(CODES_FEEDER)
+    feeder = read_dss(path)
+    assert [w.tap for w in feeder.transformers[feeder.index("transformers", "rc")].windings] \
+        == [1.0, 0.99375]
+    ours = FeederService(feeder).solve()
+    ref = opendss_solve(path)
+    assert_matches(ours, ref)
+    assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)

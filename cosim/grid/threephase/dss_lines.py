@@ -14,7 +14,7 @@ import numpy as np
 from cosim.grid.threephase.dss_script import DssError, DssObject, Prop
 from cosim.grid.threephase.dss_values import UNIT_M, Props, flag, matrix, number, terminal, unit_factor
 from cosim.grid.threephase.elements import Line
-from cosim.grid.threephase.line_constants import line_matrices
+from cosim.grid.threephase.line_constants import kron, line_matrices
 
 
 def seq_to_phase(z1: complex, z0: complex, n: int) -> np.ndarray:
@@ -79,8 +79,21 @@ def build_line(obj: DssObject, codes: dict[str, DssObject], geometries: dict[str
         cpr = Props(code, _LINE_Z | {"nphases", "normamps", "emergamps", "faultrate",
                                       "pctperm", "repair", "kron", "rg", "xg", "rho",
                                       "neutral"})
-        n = int(pr.num("phases", cpr.num("nphases", 3)))
+        n = int(cpr.num("nphases", 3))
         r, x, c = _impedances(cpr, n, code)
+        kron_p = cpr.get("kron")
+        if kron_p is not None and flag(kron_p):
+            if cpr.order(("kron", "rmatrix", "xmatrix", "cmatrix")) != "kron":
+                # OpenDSS reduces the matrices present when it reads Kron=yes.
+                raise DssError(f"{kron_p.where}: LineCode.{code.name}: Kron=yes must "
+                               "follow the matrices it reduces")
+            # Kron=yes: the last conductor is a neutral grounded all along; eliminate it.
+            # (Its charge needs no reduction: at zero voltage it only drops out of C.)
+            z = kron(r + 1j * x, n - 1)
+            r, x, c, n = z.real, z.imag, c[:n - 1, :n - 1], n - 1
+        if pr.get("phases") is not None and int(pr.num("phases", n)) != n:
+            raise DssError(f"{pr.require('phases').where}: Line.{obj.name}: phases="
+                           f"{int(pr.num('phases', n))} but linecode {code.name!r} has {n}")
         code_unit = _units(cpr)
         base_f = cpr.num("basefreq", freq)
     else:

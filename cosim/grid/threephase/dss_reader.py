@@ -139,7 +139,7 @@ _XF_ARRAY = {"buses": "bus", "conns": "conn", "kvs": "kv", "kvas": "kva", "taps"
              "%rs": "%r"}
 
 
-def _transformer(obj: DssObject) -> Transformer:
+def _transformer(obj: DssObject, xfmrcodes: dict[str, DssObject]) -> Transformer:
     known = _XF_WINDING | set(_XF_ARRAY) | {
         "phases", "windings", "xhl", "xht", "xlt", "x12", "x13", "x23", "%loadloss",
         "%noloadloss", "%imag", "bank", "xfmrcode", "leadlag", "ppm_antifloat", "sub",
@@ -150,7 +150,16 @@ def _transformer(obj: DssObject) -> Transformer:
     w = 0
     # OpenDSS defaults: XHL 7 %, XHT 35 %, XLT 30 %.
     x_pct, x13, x23, imag, nll, lag, ppm = 7.0, 35.0, 30.0, 0.0, 0.0, True, 1.0
-    for p in obj.props:
+    props: list[Prop] = []
+    for p in obj.props:  # XfmrCode=name stands for that code's properties, in place
+        if p.key == "xfmrcode":
+            code = xfmrcodes.get(p.value.lower())
+            if code is None:
+                raise DssError(f"{p.where}: undefined XfmrCode {p.value!r}")
+            props.extend(code.props)
+        else:
+            props.append(p)
+    for p in props:
         k = _XF_ALIAS.get(p.key, p.key)
         if k not in known:
             raise DssError(f"{p.where}: Transformer.{obj.name}: unsupported property {p.key!r}")
@@ -192,8 +201,6 @@ def _transformer(obj: DssObject) -> Transformer:
             lag = p.value.strip().lower() in ("lag", "ansi")
         elif k == "ppm_antifloat":
             ppm = number(p)
-        elif k == "xfmrcode":
-            raise DssError(f"{p.where}: XfmrCode is not supported; give the ratings inline")
     windings = []
     for i in range(nw):
         d = per_w[i]
@@ -241,6 +248,7 @@ def build_feeder(script: DssScript) -> Feeder:
     opt = script.options
     freq = number(opt["defaultbasefrequency"]) if "defaultbasefrequency" in opt else 60.0
     codes = {name: o for (cls, name), o in script.objects.items() if cls == "linecode"}
+    xfmrcodes = {name: o for (cls, name), o in script.objects.items() if cls == "xfmrcode"}
     wires = {name: build_wire(o) for (cls, name), o in script.objects.items() if cls == "wiredata"}
     geometries = {name: build_geometry(o, wires) for (cls, name), o in script.objects.items()
                   if cls == "linegeometry"}
@@ -254,7 +262,7 @@ def build_feeder(script: DssScript) -> Feeder:
         if cls in ("circuit", "vsource"):
             circuit = name if cls == "circuit" else circuit
             sources.append(_source(obj, freq))
-        elif cls in ("linecode", "wiredata", "linegeometry"):
+        elif cls in ("linecode", "wiredata", "linegeometry", "xfmrcode"):
             continue
         elif cls == "line":
             lines.append(build_line(obj, codes, geometries, freq))
@@ -263,7 +271,7 @@ def build_feeder(script: DssScript) -> Feeder:
         elif cls == "capacitor":
             caps.append(_capacitor(obj))
         elif cls == "transformer":
-            xfs.append(_transformer(obj))
+            xfs.append(_transformer(obj, xfmrcodes))
         elif cls == "regcontrol":
             regs.append(_regcontrol(obj))
         elif cls == "fault":
