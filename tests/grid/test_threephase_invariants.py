@@ -120,3 +120,16 @@ def test_a_fault_in_the_file_is_the_same_as_a_fault_action(tmp_path) -> None:  #
     # Voltage bases come from the unfaulted feeder either way (671 stays on 4.16 kV).
     np.testing.assert_allclose(from_file.result.vm_pu, by_action.result.vm_pu, rtol=1e-9)
     assert from_file.fault_currents_a() == pytest.approx(by_action.fault_currents_a(), rel=1e-9)
+
+
+def test_sequence_currents_of_a_balanced_set_and_of_a_single_phase() -> None:
+    """Fortescue on known phasors: a balanced set is all positive sequence; one phase
+    alone splits equally into the three sequences."""
+    from cosim.grid.threephase.measurements import TerminalReading
+
+    balanced = TerminalReading((1, 2, 3), (100.0, 100.0, 100.0), (0.0, -120.0, 120.0), 0, 0, True)
+    assert balanced.sequence_a() == pytest.approx((0.0, 100.0, 0.0), abs=1e-9)
+    single = TerminalReading((1, 2, 3), (90.0, 0.0, 0.0), (10.0, 0.0, 0.0), 0, 0, True)
+    assert single.sequence_a() == pytest.approx((30.0, 30.0, 30.0))
+    with pytest.raises(ValueError):
+        TerminalReading((3, 2), (1.0, 1.0), (0.0, 0.0), 0, 0, True).sequence_a()

@@ -270,6 +270,11 @@ def test_ieee13_asymmetric_faults_match_opendss(bus: str, phases: tuple[int, ...
     circuit.SetActiveElement("Fault.f")
     ref = circuit.ActiveCktElement.CurrentsMagAng[0::2]
     np.testing.assert_allclose(m.fault_currents_a(), ref[:len(ref) // 2], rtol=1e-3)
+    # What a feeder-head relay sees: sequence currents in the first line section.
+    circuit.SetActiveElement("Line.650632")
+    seq_ref = circuit.ActiveCktElement.SeqCurrents[:3]
+    np.testing.assert_allclose(m.line("650632", "from").sequence_a(), seq_ref, rtol=1e-3,
+                               atol=1e-2)
 
 
 OPEN_DELTA_FEEDER = """Clear

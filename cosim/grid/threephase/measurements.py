@@ -39,6 +39,9 @@ class PhaseVoltages:
         return self.vm_pu[k], self.va_deg[k]
 
 
+A_OP = complex(-0.5, math.sqrt(3.0) / 2)  # the 120-degree operator a
+
+
 @dataclass(frozen=True)
 class TerminalReading:
     """Currents into an element at one end, per conductor (A, degrees), and its power."""
@@ -49,6 +52,18 @@ class TerminalReading:
     p_kw: float
     q_kvar: float
     closed: bool
+
+    def sequence_a(self) -> tuple[float, float, float]:
+        """Zero-, positive- and negative-sequence current magnitudes, A (Fortescue), of a
+        terminal whose first three conductors are phases a, b, c (what a ground or
+        negative-sequence relay sees). Raises ValueError for any other terminal."""
+        if self.conductors[:3] != (1, 2, 3):
+            raise ValueError(f"sequence currents need phases a, b, c, got {self.conductors}")
+        ia, ib, ic = (m * complex(math.cos(math.radians(d)), math.sin(math.radians(d)))
+                      for m, d in zip(self.i_a[:3], self.i_deg[:3]))
+        a, a2 = A_OP, A_OP * A_OP
+        return (abs(ia + ib + ic) / 3, abs(ia + a * ib + a2 * ic) / 3,
+                abs(ia + a2 * ib + a * ic) / 3)
 
 
 @dataclass(frozen=True)
