@@ -368,3 +368,43 @@ def test_xfmrcode_regulators_and_a_kron_reduced_four_wire_linecode_match_opendss
     ref = opendss_solve(path)
     assert_matches(ours, ref)
     assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)
+
+
+FOUR_WIRE_FEEDER = """Clear
+New Circuit.fw basekv=12.47 pu=1.0 phases=3 bus1=src MVAsc3=200 MVAsc1=180
+New WireData.ph DIAM=0.927 GMRac=0.37320 Rdc=0.035227273 Runits=kft Radunits=in gmrunits=in
+New WireData.nt DIAM=0.563 GMRac=0.09768 Rdc=0.112121212 Runits=kft Radunits=in gmrunits=in
+New LineGeometry.fourwire nconds=4 nphases=3
+~ cond=1 wire=ph x=-4 h=28 units=ft
+~ cond=2 wire=ph x=-1 h=28 units=ft
+~ cond=3 wire=ph x=3 h=28 units=ft
+~ cond=4 wire=nt x=0 h=24 units=ft
+New Line.s1 bus1=src.1.2.3.4 bus2=p1.1.2.3.4 geometry=fourwire length=2000 units=ft
+New Line.s2 bus1=p1.1.2.3.4 bus2=p2.1.2.3.4 geometry=fourwire length=3000 units=ft
+New Reactor.gsrc bus1=src.4 phases=1 R=0.5 X=0
+New Reactor.g1 bus1=p1.4 phases=1 R=25 X=0
+New Reactor.g2 bus1=p2.4 phases=1 R=25 X=0
+New Load.a bus1=p2.1.4 phases=1 conn=wye model=1 kv=7.2 kw=900 kvar=300
+New Load.b bus1=p2.2.4 phases=1 conn=wye model=1 kv=7.2 kw=300 kvar=100
+New Load.c bus1=p1.3.4 phases=1 conn=wye model=2 kv=7.2 kw=500 kvar=150
+Set voltagebases=[12.47]
+calcv
+"""
+
+
+def test_a_four_wire_line_with_its_neutral_grounded_at_each_pole_matches_opendss(
+        tmp_path: Path) -> None:
+    """Neutral kept as a conductor (LineGeometry without reduce), grounded through
+    Reactor resistances: neutral-to-earth voltages and the neutral current."""
+    import dss
+
+    path = tmp_path / "four_wire.dss"
+    path.write_text(FOUR_WIRE_FEEDER)
+    m = FeederService(read_dss(path)).measurements()
+    ref = opendss_solve(path)
+    assert_matches(m.result, ref)
+    assert m.bus_voltage("p2").phase(4)[0] > 0.01  # the neutral rises above earth
+    circuit = dss.DSS.ActiveCircuit
+    circuit.SetActiveElement("Line.s1")
+    ref_i = circuit.ActiveCktElement.CurrentsMagAng[0::2][:4]
+    np.testing.assert_allclose(m.line("s1", "from").i_a, ref_i, rtol=1e-3)

@@ -13,7 +13,7 @@ import numpy as np
 
 from cosim.grid.threephase.dss_script import DssError, DssObject, Prop
 from cosim.grid.threephase.dss_values import UNIT_M, Props, flag, matrix, number, terminal, unit_factor
-from cosim.grid.threephase.elements import Line
+from cosim.grid.threephase.elements import Line, Node
 from cosim.grid.threephase.line_constants import kron, line_matrices
 
 
@@ -64,11 +64,11 @@ def build_line(obj: DssObject, codes: dict[str, DssObject], geometries: dict[str
         geo = geometries.get(geo_p.value.lower())
         if geo is None:
             raise DssError(f"{geo_p.where}: undefined LineGeometry {geo_p.value!r}")
+        n = geo.nphases if geo.reduce else len(geo.x_m)
         z_m, c_m = line_matrices(geo.x_m, geo.h_m, geo.gmr_m, geo.radius_m, geo.rdc_ohm_per_m,
-                                 geo.nphases, freq, pr.num("rho", 100.0))
+                                 n, freq, pr.num("rho", 100.0))
         line_unit = _units(pr)
         length_m = pr.num("length", 1.0) * (line_unit if line_unit is not None else geo.unit_m)
-        n = geo.nphases
         return Line(obj.name, terminal(pr.require("bus1"), n), terminal(pr.require("bus2"), n),
                     z_m * length_m, c_m * length_m,
                     closed=pr.get("enabled") is None or flag(pr.require("enabled")))
@@ -126,9 +126,14 @@ def build_line(obj: DssObject, codes: dict[str, DssObject], geometries: dict[str
 
 @dataclass(frozen=True, eq=False)
 class Geometry:
-    """A LineGeometry resolved to SI: conductor positions and wire data, phases first."""
+    """A LineGeometry resolved to SI: conductor positions and wire data, phases first.
+
+    ``reduce`` False (OpenDSS's default) keeps every conductor, neutrals as
+    their own nodes (``bus.1.2.3.4``); True eliminates the neutrals (Kron).
+    """
 
     nphases: int
+    reduce: bool
     x_m: np.ndarray
     h_m: np.ndarray
     gmr_m: np.ndarray
@@ -169,7 +174,7 @@ def build_wire(obj: DssObject) -> Wire:
 
 
 def build_geometry(obj: DssObject, wires: dict[str, Wire]) -> Geometry:
-    nconds, nphases, k = 3, 3, 0
+    nconds, nphases, k, reduce = 3, 3, 0, False
     conds: dict[int, dict[str, Prop]] = {}
     for p in obj.props:
         if p.key == "nconds":
@@ -181,9 +186,7 @@ def build_geometry(obj: DssObject, wires: dict[str, Wire]) -> Geometry:
         elif p.key in ("wire", "x", "h", "units"):
             conds.setdefault(k, {})[p.key] = p
         elif p.key == "reduce":
-            if not flag(p):
-                raise DssError(f"{p.where}: LineGeometry.{obj.name}: only reduce=yes "
-                               "(neutrals eliminated) is supported")
+            reduce = flag(p)
         elif p.key not in ("normamps", "emergamps"):
             raise DssError(f"{p.where}: LineGeometry.{obj.name}: unsupported property {p.key!r}")
     rows = []
@@ -200,4 +203,23 @@ def build_geometry(obj: DssObject, wires: dict[str, Wire]) -> Geometry:
         rows.append((number(d["x"]) * unit, number(d["h"]) * unit, wire.gmr_m, wire.radius_m,
                      wire.rdc_ohm_per_m))
     a = np.array(rows)
-    return Geometry(nphases, a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], unit)
+    return Geometry(nphases, reduce, a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], unit)
+
+
+def build_reactor(obj: DssObject) -> Line:
+    """A ``Reactor`` given by ``R`` and ``X`` (ohm) per phase: in series between ``bus1`` and
+    ``bus2``, or from ``bus1`` to ground without ``bus2`` (a neutral grounding resistor)."""
+    pr = Props(obj, {"bus1", "bus2", "phases", "r", "x", "enabled", "normamps", "emergamps"})
+    phases = int(pr.num("phases", 3))
+    if pr.get("r") is None and pr.get("x") is None:
+        raise DssError(f"{obj.where}: Reactor.{obj.name}: give R= and/or X= in ohms "
+                       "(kvar ratings are not supported)")
+    z = complex(pr.num("r", 0.0), pr.num("x", 0.0))
+    if z == 0:
+        raise DssError(f"{obj.where}: Reactor.{obj.name}: R and X are both zero")
+    bus1 = terminal(pr.require("bus1"), phases)
+    b2 = pr.get("bus2")
+    bus2 = terminal(b2, phases) if b2 is not None else tuple(Node(bus1[0].bus, 0) for _ in bus1)
+    return Line(obj.name, bus1, bus2, np.eye(phases, dtype=np.complex128) * z,
+                np.zeros((phases, phases)),
+                closed=pr.get("enabled") is None or flag(pr.require("enabled")))

@@ -19,7 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cosim.grid.threephase.dss_lines import build_geometry, build_line, build_wire, seq_to_phase
+from cosim.grid.threephase.dss_lines import (
+    build_geometry,
+    build_line,
+    build_reactor,
+    build_wire,
+    seq_to_phase,
+)
 from cosim.grid.threephase.dss_script import DssError, DssObject, DssScript, Prop, read_script
 from cosim.grid.threephase.dss_values import (
     Props,
@@ -266,6 +272,8 @@ def build_feeder(script: DssScript) -> Feeder:
             continue
         elif cls == "line":
             lines.append(build_line(obj, codes, geometries, freq))
+        elif cls == "reactor":
+            lines.append(build_reactor(obj))
         elif cls == "load":
             loads.append(_load(obj))
         elif cls == "capacitor":
