@@ -218,7 +218,7 @@ class HilSession:
 
         ``node_id`` and ``broker_node`` name simulated nodes and are not used:
         the real broker is the bench's. Options: ``clean_session``, ``will``,
-        ``keep_alive_s`` (``retry_interval_s`` is paho's business and ignored).
+        ``keep_alive_s``, ``on_message`` (``retry_interval_s`` is paho's business and ignored).
         """
         if self.settings.mqtt is None:
             raise HilError("the bench has no mqtt section: no real broker to connect to")
@@ -227,7 +227,7 @@ class HilSession:
         client = PahoMqttClient(self.settings.mqtt.client_id_prefix + client_id, self.settings.mqtt,
                                 self.world.env, self.inbox, clean_session=options.pop("clean_session", False),
                                 will=options.pop("will", None), keep_alive_s=options.pop("keep_alive_s", None),
-                                log=self.world.log)
+                                log=self.world.log, on_message=options.pop("on_message", None))
         if options:
             raise TypeError(f"unknown MQTT client options {sorted(options)}")
         self.mqtt_clients.append(client)
