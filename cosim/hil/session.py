@@ -146,6 +146,10 @@ class HilSession:
         self.mqtt_clients: list[PahoMqttClient] = []
         self._unit_owner: dict[tuple[int, int], str] = {}
         self._started = False
+        if world.has_service("devices"):
+            # Served, N devices sampling at one instant are a burst the wall clock waits for (lag):
+            # spread their periodic samples over the period (docs/hil.md, "Real time at scale").
+            world.service("devices").spread_sample_phases = True
 
     # -- what to serve ----------------------------------------------------------------
     def expose(self, device_id: str, kind: str, bank: RegisterBank, *, register_map: Any = None,
