@@ -90,7 +90,7 @@ class ReportingParams(_Model):
     mode: Literal["poll", "rbe", "mixed"] = Field("poll", description="poll, rbe (report by exception) or mixed (status by exception, analogs polled)")
     broker: str | None = Field(None, description="comm node of the MQTT broker the reports go to (needed unless mode is poll)")
     topic: str | None = Field(None, description="MQTT topic; default 'rbe/<device id>'")
-    qos: Literal[0, 1] = Field(1, description="MQTT QoS of the reports")
+    qos: Literal[0, 1, 2] = Field(1, description="MQTT QoS of the reports (2: exactly once)")
     deadband_pct: float = Field(2.0, ge=0, le=100, description="an analog is reported when it moved more than this percent of its last reported value ...")
     deadband_floor: float = Field(0.0, ge=0, description="... and more than this, in the point's own unit (keeps noise around zero quiet)")
 
@@ -234,7 +234,7 @@ class MqttParams(_Model):
 
     broker: str = Field(description="comm node of the MQTT broker")
     topic: str | None = Field(None, description="topic prefix; default '<kind>/<device id>'")
-    qos: Literal[0, 1] = 1
+    qos: Literal[0, 1, 2] = 1
 
 
 class MeterParams(CommonParams):

@@ -251,6 +251,8 @@ class ModbusServerConfig(_Model):
 class BrokerConfig(_Model):
     node: str
     retry_interval_s: float = Field(5.0, gt=0)
+    max_packet_bytes: int = Field(268_435_455, gt=0, le=268_435_455)
+    """The longest packet accepted (its MQTT remaining length); a longer one closes the connection."""
 
 
 class TopicSchemaConfig(_Model):
@@ -399,7 +401,7 @@ def build_network(world: World, config: CommConfig) -> CommNetwork:
         network.modbus_server(server.node, server.response_delay_s)
     schemas = [(s.filter, json_schema_check(s.schema_)) for s in config.mqtt.topic_schemas]
     for broker in config.mqtt.brokers:
-        network.add_mqtt_broker(broker.node, broker.retry_interval_s, schemas)
+        network.add_mqtt_broker(broker.node, broker.retry_interval_s, schemas, broker.max_packet_bytes)
     return network
 
 

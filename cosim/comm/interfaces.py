@@ -59,6 +59,7 @@ class ModbusServerEndpoint(Protocol):
 class QoS(enum.IntEnum):
     AT_MOST_ONCE = 0
     AT_LEAST_ONCE = 1
+    EXACTLY_ONCE = 2
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,12 @@ MessageHandler = Callable[[MqttMessage], None]
 
 
 class MqttClient(Protocol):
-    """An MQTT 3.1.1-style client (QoS 0 and 1). Handlers run at delivery time and must not block."""
+    """An MQTT 3.1.1 client (QoS 0, 1 and 2). Handlers run at delivery time and must not block.
+
+    A message matching none of the handlers (one queued in a persistent
+    session this client object took over, for a subscription another object
+    made) goes to ``on_message`` when set, as paho's ``on_message`` does.
+    """
 
     client_id: str
 
@@ -93,9 +99,13 @@ class MqttClient(Protocol):
         """Subscribe; ``handler`` gets each matching message. Returns the granted QoS."""
         ...
 
+    def unsubscribe(self, topic_filter: str) -> Generator[Any, Any, None]:
+        """Unsubscribe (returns at UNSUBACK) and forget the filter's handler."""
+        ...
+
     def publish(self, topic: str, payload: bytes, qos: QoS = QoS.AT_MOST_ONCE,
                 retain: bool = False) -> Generator[Any, Any, None]:
-        """Publish; QoS 1 returns once the broker acknowledged (retransmitting with DUP)."""
+        """Publish; QoS 1 returns at PUBACK (retransmitting with DUP), QoS 2 at PUBCOMP."""
         ...
 
     def disconnect(self) -> Generator[Any, Any, None]:

@@ -211,6 +211,7 @@ class CommNetwork:
         self._next_id = 0
         self.trace = MessageTrace(world.recorder, enabled=trace)
         self.services: dict[str, Any] = {}  # per-protocol helpers (modbus ports, mqtt brokers)
+        self._link_down_listeners: list[Callable[[], None]] = []
         self._finished: NetworkStatistics | None = None
 
     # -- building --------------------------------------------------------------
@@ -272,6 +273,15 @@ class CommNetwork:
             raise ValueError(f"node {node_id!r} already has a {protocol} endpoint")
         self._handlers[key] = handler
 
+    def on_link_down(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after each link goes down (routes already updated).
+
+        This is how an endpoint keeping a connection (an MQTT broker) learns
+        that a connection may have lost its last path, as a TCP stack learns
+        from its interface or an ICMP unreachable, without polling.
+        """
+        self._link_down_listeners.append(listener)
+
     # -- outages ---------------------------------------------------------------
     def set_link_down(self, name: str, cause: str = "outage") -> None:
         """Start an outage (nestable: the link is up again when every outage has ended)."""
@@ -283,6 +293,8 @@ class CommNetwork:
             self._routing += 1
             self.router.link_down(link)
             self.world.log("comm.link_down", link=name, cause=cause)
+            for listener in self._link_down_listeners:
+                listener()
 
     def set_link_up(self, name: str, cause: str = "outage") -> None:
         link = self.links[name]
@@ -522,10 +534,12 @@ class CommNetwork:
             raise KeyError(f"no MQTT broker at node {node_id!r}") from None
 
     def add_mqtt_broker(self, node_id: str, retry_interval_s: float = 5.0,
-                        schemas: list[tuple[str, Callable[[bytes], str | None]]] | None = None) -> Any:
-        """Put an MQTT broker at ``node_id``; ``schemas`` are (topic filter, payload check) pairs."""
+                        schemas: list[tuple[str, Callable[[bytes], str | None]]] | None = None,
+                        max_packet_bytes: int = 268_435_455) -> Any:
+        """Put an MQTT broker at ``node_id``; ``schemas`` are (topic filter, payload check) pairs;
+        a packet whose remaining length exceeds ``max_packet_bytes`` closes its connection."""
         from .mqtt.broker import MqttBroker
-        broker = MqttBroker(self, node_id, retry_interval_s, schemas)
+        broker = MqttBroker(self, node_id, retry_interval_s, schemas, max_remaining_length=max_packet_bytes)
         self.services[f"mqtt-broker/{node_id}"] = broker
         return broker
 

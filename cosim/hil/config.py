@@ -15,6 +15,8 @@ scenario. Shape (YAML; every field optional, defaults shown)::
         unit_ids: sequential      # gateway unit ids 1..n by device id, or "device" (the entry's unit_id)
         expose: []                # device ids to serve besides those with an expose hint
         allow_protection_writes: false   # real masters may change protection settings (and the device allows it)
+        writable: {}              # device id -> point names real masters may write, or "all"
+        allow_all_writes: false   # true: every writable point of every served device (explicit, logged)
         max_connections: 32       # per port
       masters:                    # the simulation polls real Modbus TCP devices
         - id: bench_relay
@@ -100,6 +102,9 @@ class ModbusServeConfig(_Listener):
     unit_ids: Literal["sequential", "device"] = "sequential"
     expose: list[str] = Field(default_factory=list)
     allow_protection_writes: bool = False
+    writable: dict[str, list[str] | Literal["all"]] = Field(
+        default_factory=dict, description="device id -> the control points real masters may write (names), or 'all'")
+    allow_all_writes: bool = Field(False, description="every writable point of every served device; overrides writable")
     max_connections: int = Field(default=32, ge=1, le=1024)
     max_connections_per_client: int = Field(default=8, ge=1, le=1024, description="connections one client address may hold")
     idle_timeout_s: float = Field(default=60.0, gt=0, description="wall seconds without a request before a connection is closed")

@@ -6,21 +6,21 @@ loop in its own thread (``loop_start``); everything it reports (CONNACK,
 SUBACK, PUBACK, messages) is handed to the SimPy thread through the session's
 :class:`~.bridge.SimInbox`, where handlers run and SimPy events fire.
 
-Delivery guarantees (QoS 1, MQTT 3.1.1):
+Delivery guarantees (QoS 1 and 2, MQTT 3.1.1):
 
 * persistent session (``clean_session=False``): the broker keeps the
-  subscriptions and queues QoS 1 messages while the client is away, and paho
-  re-sends unacknowledged outgoing QoS 1 messages (DUP set) on reconnect;
+  subscriptions and queues QoS 1 and 2 messages while the client is away, and paho
+  re-sends unacknowledged outgoing QoS 1 and 2 messages (DUP set) on reconnect;
 * publishes attempted while disconnected go to a bounded outbox (``outbox``;
   the oldest is dropped and counted beyond it) and are sent on reconnect;
 * reconnects use paho's exponential backoff (``reconnect_delay_set``), from
   ``reconnect_min_s`` doubling to ``reconnect_max_s``;
 * subscriptions are renewed after every CONNACK that reports no session;
 * received messages wait in a bounded queue (``inbox``): beyond it paho's
-  thread waits (back-pressure on the broker) for QoS 1 and QoS 0 is dropped
+  thread waits (back-pressure on the broker) for QoS 1 and 2, and QoS 0 is dropped
   and counted.
 
-``publish`` with QoS 1 returns once the broker acknowledged, as the simulated
+``publish`` with QoS 1 or 2 returns once the broker acknowledged (PUBACK, PUBCOMP), as the simulated
 client does, when connected; while disconnected it returns at once with the
 message in the outbox. Always ``CallbackAPIVersion.VERSION2``.
 """
@@ -73,8 +73,9 @@ class PahoMqttClient:
 
     def __init__(self, client_id: str, config: MqttBrokerConfig, env: simpy.Environment, inbox: SimInbox, *,
                  clean_session: bool = False, will: Will | None = None, keep_alive_s: float | None = None,
-                 log: Logger | None = None) -> None:
+                 log: Logger | None = None, on_message: MessageHandler | None = None) -> None:
         self.client_id = client_id
+        self.on_message = on_message  # for messages no handler's filter matches, as in SimMqttClient
         self.config = config
         self.env = env
         self.inbox = inbox
@@ -101,6 +102,7 @@ class PahoMqttClient:
         self._paho.on_message = self._paho_message
         self._paho.on_publish = self._paho_publish
         self._paho.on_subscribe = self._paho_subscribe
+        self._paho.on_unsubscribe = self._paho_unsubscribe
 
     # -- the MqttClient protocol (SimPy thread) ------------------------------------------
     def connect(self) -> Generator[Any, Any, bool]:
@@ -133,6 +135,16 @@ class PahoMqttClient:
             raise MqttError(f"broker refused subscription to {topic_filter!r}")
         return QoS(granted)
 
+    def unsubscribe(self, topic_filter: str) -> Generator[Any, Any, None]:
+        """Unsubscribe (waiting for UNSUBACK when connected) and forget the filter's handler."""
+        check_topic_filter(topic_filter)
+        if self.connected:
+            result, mid = self._paho.unsubscribe(topic_filter)
+            if result == paho.MQTT_ERR_SUCCESS and mid is not None:
+                waiter = self._acks[mid] = self.env.event()
+                yield waiter
+        self.handlers.pop(topic_filter, None)
+
     def publish(self, topic: str, payload: bytes, qos: QoS = QoS.AT_MOST_ONCE,
                 retain: bool = False) -> Generator[Any, Any, None]:
         check_topic_name(topic)
@@ -142,7 +154,7 @@ class PahoMqttClient:
         info = self._paho.publish(topic, bytes(payload), int(qos), retain)
         if qos == QoS.AT_MOST_ONCE or info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
             return
-        # QoS 1: paho holds the message until PUBACK, across reconnects (persistent session).
+        # QoS 1 and 2: paho holds the message until PUBACK or PUBCOMP, across reconnects (persistent session).
         waiter = self._acks[info.mid] = self.env.event()
         yield waiter
 
@@ -192,9 +204,13 @@ class PahoMqttClient:
         self._room.release()
         self.received += 1
         self.duplicates += message.dup
+        handled = False
         for topic_filter, (handler, _qos) in list(self.handlers.items()):
             if topic_matches(topic_filter, message.topic):
+                handled = True
                 handler(message)
+        if not handled and self.on_message is not None:
+            self.on_message(message)
 
     def _ack(self, mid: int, value: Any) -> None:
         waiter = self._acks.pop(mid, None)
@@ -212,7 +228,7 @@ class PahoMqttClient:
         self.inbox.offer(lambda: self._disconnected(text), force=True)
 
     def _paho_message(self, client: Any, userdata: Any, msg: paho.MQTTMessage) -> None:
-        message = MqttMessage(msg.topic, bytes(msg.payload), QoS(min(msg.qos, 1)), bool(msg.retain), bool(msg.dup))
+        message = MqttMessage(msg.topic, bytes(msg.payload), QoS(msg.qos), bool(msg.retain), bool(msg.dup))
         if msg.qos == 0:
             if not self._room.acquire(blocking=False):
                 self.dropped_incoming += 1
@@ -229,3 +245,6 @@ class PahoMqttClient:
     def _paho_subscribe(self, client: Any, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
         granted = int(reason_codes[0].value) if reason_codes else SUBACK_FAILURE
         self.inbox.offer(lambda: self._ack(mid, granted), force=True)
+
+    def _paho_unsubscribe(self, client: Any, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
+        self.inbox.offer(lambda: self._ack(mid, None), force=True)

@@ -67,6 +67,54 @@ class ProtectionGuard:
         self.bank.write(table, address, values)
 
 
+class WriteGuard:
+    """A RegisterBank in front of a served device that lets real masters write only the bench's listed points.
+
+    The bench decides what the outside world may change (docs/hil.md,
+    "Writable control points"): a device with no listed point answers every
+    write function with 01 ILLEGAL FUNCTION (writing is not an action this
+    unit offers on this bench); a device with listed points answers a write
+    touching any other address with 02 ILLEGAL DATA ADDRESS, the code the
+    store gives for read-only points. The order is the Modbus server's own:
+    function first, then address, then value (the store checks the value).
+    """
+
+    def __init__(self, bank: RegisterBank, device_id: str, allowed: list[tuple[ModbusTable, int, int]]) -> None:
+        self.bank = bank
+        self.device_id = device_id
+        self._allowed = allowed
+
+    def read(self, table: ModbusTable, address: int, count: int) -> list[int]:
+        return self.bank.read(table, address, count)
+
+    def write(self, table: ModbusTable, address: int, values: Sequence[int]) -> None:
+        if not self._allowed:
+            raise ModbusError(ExceptionCode.ILLEGAL_FUNCTION,
+                              f"{self.device_id}: the HIL bench lists no point real masters may write")
+        for offset in range(len(values)):
+            at = address + offset
+            if not any(t is table and start <= at < stop for t, start, stop in self._allowed):
+                raise ModbusError(ExceptionCode.ILLEGAL_DATA_ADDRESS,
+                                  f"{self.device_id}: {table.value} {at} is not writable from the HIL bench")
+        self.bank.write(table, address, values)
+
+
+def allowed_points(device_id: str, register_map: Any, names: list[str]) -> list[tuple[ModbusTable, int, int]]:
+    """The address ranges of ``names`` in ``register_map``; HilError for a name the device has not or cannot write."""
+    if register_map is None:
+        raise HilError(f"modbus.writable.{device_id}: the device has no register map to name points in; use 'all'")
+    ranges = []
+    for name in names:
+        try:
+            point = register_map.point(name)
+        except (KeyError, ValueError):
+            raise HilError(f"modbus.writable.{device_id}: no point {name!r} in its register map") from None
+        if not point.writable:
+            raise HilError(f"modbus.writable.{device_id}: {name!r} is read-only on the device")
+        ranges.append((point.table, point.address, point.end_address))
+    return ranges
+
+
 @dataclass(frozen=True)
 class Exposure:
     device_id: str
@@ -116,6 +164,10 @@ class HilSession:
         self._unit_owner: dict[tuple[int, int], str] = {}
         self.dnp3_server: Dnp3TcpServer | None = None
         self._started = False
+        if world.has_service("devices"):
+            # Served, N devices sampling at one instant are a burst the wall clock waits for (lag):
+            # spread their periodic samples over the period (docs/hil.md, "Real time at scale").
+            world.service("devices").spread_sample_phases = True
 
     # -- what to serve ----------------------------------------------------------------
     def expose(self, device_id: str, kind: str, bank: RegisterBank, *, register_map: Any = None,
@@ -125,6 +177,10 @@ class HilSession:
             raise HilError(f"device {device_id!r} is exposed twice")
         if register_map is not None and not self.settings.modbus.allow_protection_writes:
             bank = ProtectionGuard(bank, register_map)
+        modbus = self.settings.modbus
+        listed = modbus.writable.get(device_id, [])
+        if not modbus.allow_all_writes and listed != "all":
+            bank = WriteGuard(bank, device_id, allowed_points(device_id, register_map, list(listed)) if listed else [])
         self.exposures.append(Exposure(device_id, kind, bank, unit_id, port))
 
     def expose_devices(self) -> int:
@@ -158,8 +214,15 @@ class HilSession:
         """Bind every port, connect bench masters, start the lag monitor. Raises HilError."""
         if self._started:
             return self.endpoints
-        self._started = True
         settings = self.settings
+        unserved = sorted(set(settings.modbus.writable) - {e.device_id for e in self.exposures})
+        if unserved:  # one bench serves many scenarios: said, not refused (nothing becomes writable by it)
+            print(f"hil: modbus.writable names {', '.join(unserved)}, not served by this run", file=self.stream,
+                  flush=True)
+        if settings.modbus.allow_all_writes:
+            print("hil: modbus.allow_all_writes: real masters may write every writable point of every served device",
+                  file=self.stream, flush=True)
+        self._started = True
         self.io.start()
         gateway = sorted((e for e in self.exposures if e.port is None), key=lambda e: e.device_id)
         own = [e for e in self.exposures if e.port is not None]
@@ -310,7 +373,7 @@ class HilSession:
 
         ``node_id`` and ``broker_node`` name simulated nodes and are not used:
         the real broker is the bench's. Options: ``clean_session``, ``will``,
-        ``keep_alive_s`` (``retry_interval_s`` is paho's business and ignored).
+        ``keep_alive_s``, ``on_message`` (``retry_interval_s`` is paho's business and ignored).
         """
         if self.settings.mqtt is None:
             raise HilError("the bench has no mqtt section: no real broker to connect to")
@@ -319,7 +382,7 @@ class HilSession:
         client = PahoMqttClient(self.settings.mqtt.client_id_prefix + client_id, self.settings.mqtt,
                                 self.world.env, self.inbox, clean_session=options.pop("clean_session", False),
                                 will=options.pop("will", None), keep_alive_s=options.pop("keep_alive_s", None),
-                                log=self.world.log)
+                                log=self.world.log, on_message=options.pop("on_message", None))
         if options:
             raise TypeError(f"unknown MQTT client options {sorted(options)}")
         self.mqtt_clients.append(client)

@@ -132,6 +132,9 @@ class DeviceLayer:
         self.start_utc_us = int(start_utc_us)
         """Device clocks: microseconds since 1970-01-01 UTC at simulated time 0 (the scenario's ``run.start_utc``)."""
         self.devices: dict[str, FieldDevice] = {}
+        self.spread_sample_phases = False
+        """True: periodic samples are spread over their period, one phase per device (:meth:`sample_phase`)."""
+        self._phases: dict[str, float] = {}
         self._changed = world.env.event()
         self._mqtt: dict[str, NodeMqtt] = {}
         if grid is not None:
@@ -145,6 +148,22 @@ class DeviceLayer:
             grid.on_change = on_change
 
     # -- the mapping ----------------------------------------------------------------
+    def sample_phase(self, device_id: str) -> float:
+        """Where in its period a device's periodic samples fall, as a fraction in [0, 1).
+
+        0 for every device unless ``spread_sample_phases`` is set (a served
+        run sets it: N devices sampling at the same instant are one burst of
+        work the wall clock waits for). Spread, the device of rank ``r`` in
+        device-id order gets the fractional part of ``r`` times the golden
+        ratio: deterministic, and as even as any prefix of the devices allows.
+        """
+        if not self.spread_sample_phases:
+            return 0.0
+        if device_id not in self._phases:
+            golden = (math.sqrt(5.0) - 1.0) / 2.0
+            self._phases = {d: (rank * golden) % 1.0 for rank, d in enumerate(sorted(self.devices))}
+        return self._phases.get(device_id, 0.0)
+
     def __getitem__(self, device_id: str) -> "FieldDevice":
         try:
             return self.devices[device_id]
@@ -415,22 +434,24 @@ class FieldDevice:
                                  deadband_pct=reporting.deadband_pct, deadband_floor=reporting.deadband_floor)
 
     def _next_tick(self, now: float) -> float:
-        """The next periodic sample instant: an integer multiple of the period, later than ``now``.
+        """The next periodic sample instant: an integer multiple of the period (plus the device's phase), later than ``now``.
 
         Counting ticks as integers keeps the instants exact multiples at any clock
         value (no accumulated ``now + period`` drift); a changed period, or a
         clock that moved past the next tick (a device that was not periodic, a
-        livelock pause), restarts the count from ``now``.
+        livelock pause), restarts the count from ``now``. The phase is 0 unless
+        the layer spreads samples (a served run, :meth:`DeviceLayer.sample_phase`).
         """
         period = self.sample_period_s
-        if period != self._tick_period or (self._tick + 1) * period <= now:
-            self._tick_period, self._tick = period, math.floor(now / period)
-        due = self._tick * period
+        offset = self.layer.sample_phase(self.device_id) * period
+        if period != self._tick_period or (self._tick + 1) * period + offset <= now:
+            self._tick_period, self._tick = period, math.floor((now - offset) / period)
+        due = self._tick * period + offset
         for _ in range(4):  # one or two steps normally; bounded, in case the period is below the clock's resolution
             if due > now:
                 break
             self._tick += 1
-            due = self._tick * period
+            due = self._tick * period + offset
         if due <= now:  # a period below the clock's resolution: never stand still
             due = math.nextafter(now, math.inf)
         return due

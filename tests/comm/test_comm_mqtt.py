@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import mmap
 
 import pytest
 
@@ -67,6 +68,55 @@ def test_qos1_delivers_every_message_despite_loss_and_flags_duplicates(world):
     assert duplicates and all(m.dup for m in duplicates if got.index(m) != payloads.index(m.payload))
     retried = [r for r in csv.DictReader(open(world.recorder.out_dir / "messages.csv")) if " d " in r["info"] + " "]
     assert retried  # the trace shows PUBLISH packets with the DUP flag
+
+
+def test_qos2_delivers_every_message_exactly_once_despite_loss(world):
+    network = star(world, loss=0.3)
+    pub = network.mqtt_client("pub", "p", "broker", retry_interval_s=1.0, keep_alive_s=600)
+    sub = network.mqtt_client("sub", "s", "broker", retry_interval_s=1.0, keep_alive_s=600)
+    got = []
+
+    def story():
+        yield from sub.connect()
+        granted = yield from sub.subscribe("data", QoS.EXACTLY_ONCE, got.append)
+        assert granted == QoS.EXACTLY_ONCE
+        yield from pub.connect()
+        for i in range(60):
+            yield from pub.publish("data", str(i).encode(), QoS.EXACTLY_ONCE)
+        yield world.timeout(60)
+
+    run_process(world, story())
+    assert sorted(m.payload for m in got) == sorted(str(i).encode() for i in range(60))  # once each
+    assert {m.qos for m in got} == {QoS.EXACTLY_ONCE}
+    broker = network.mqtt_broker("broker")
+    assert broker.counters.retransmitted > 0  # the loss did force resends: duplicates were suppressed
+    session = broker.sessions["s"]
+    assert not session.inflight and not session.released  # every exchange completed (PUBCOMP)
+    world.recorder.flush()
+    kinds = {r["kind"] for r in csv.DictReader(open(world.recorder.out_dir / "messages.csv"))}
+    assert {"pubrec", "pubrel", "pubcomp"} <= kinds
+
+
+def test_qos2_exchange_survives_a_reconnect_of_a_persistent_session(world):
+    network = star(world)
+    pub = network.mqtt_client("pub", "p", "broker")
+    sub = network.mqtt_client("sub", "s", "broker", clean_session=False, retry_interval_s=1.0)
+    got = []
+
+    def story():
+        yield from sub.connect()
+        yield from sub.subscribe("data", QoS.EXACTLY_ONCE, got.append)
+        yield from pub.connect()
+        network.schedule_outage("sub--broker", world.now + 0.01, 5)  # the path goes: the session waits offline
+        yield from pub.publish("data", b"once", QoS.EXACTLY_ONCE)
+        yield world.timeout(10)
+        present = yield from sub.connect()  # the broker gave up when the path went; the session stayed
+        assert present
+        yield world.timeout(5)
+
+    run_process(world, story())
+    assert [m.payload for m in got] == [b"once"]
+    assert not network.mqtt_broker("broker").sessions["s"].released
 
 
 def test_retained_message_goes_to_late_subscribers_and_empty_payload_clears(world):
@@ -135,6 +185,179 @@ def test_will_when_the_link_goes_down(world):
 
     run_process(world, story())
     assert [m.payload for m in got] == [b"gone"]
+
+
+def test_will_at_once_when_the_last_path_to_the_client_goes(world):
+    network = star(world)
+    device = network.mqtt_client("pub", "dev", "broker", keep_alive_s=60, will=Will("lwt/dev", b"gone"))
+    watcher = network.mqtt_client("sub", "ops", "broker", keep_alive_s=600)
+    got = []
+    outage = {}
+
+    def story():
+        yield from watcher.connect()
+        yield from watcher.subscribe("lwt/+", QoS.AT_MOST_ONCE, lambda m: got.append((world.now, m.payload)))
+        yield from device.connect()
+        outage["at"] = world.now + 1
+        network.schedule_outage("pub--broker", outage["at"], 100)
+        yield world.timeout(20)
+
+    run_process(world, story())
+    assert [payload for _, payload in got] == [b"gone"]
+    assert outage["at"] <= got[0][0] < outage["at"] + 1  # not 1.5 x 60 s later: the path loss is reported
+
+
+def test_no_will_while_another_path_remains(world):
+    network = star(world)
+    network.add_node("relay")
+    network.add_link("pub", "relay", Delay.fixed(0.05), 1e6)
+    network.add_link("relay", "broker", Delay.fixed(0.05), 1e6)
+    device = network.mqtt_client("pub", "dev", "broker", keep_alive_s=5, will=Will("lwt/dev", b"gone"))
+    watcher = network.mqtt_client("sub", "ops", "broker", keep_alive_s=600)
+    got = []
+
+    def story():
+        yield from watcher.connect()
+        yield from watcher.subscribe("lwt/+", QoS.AT_MOST_ONCE, got.append)
+        yield from device.connect()
+        network.schedule_outage("pub--broker", world.now + 1, 100)  # traffic goes round by the relay
+        yield world.timeout(60)
+
+    run_process(world, story())
+    assert got == [] and network.mqtt_broker("broker").sessions["dev"].connected
+
+
+def test_will_at_once_when_the_client_process_dies(world):
+    network = star(world)
+    device = network.mqtt_client("pub", "dev", "broker", keep_alive_s=60, will=Will("lwt/dev", b"gone", 1))
+    watcher = network.mqtt_client("sub", "ops", "broker", keep_alive_s=600)
+    got = []
+    killed = {}
+
+    def story():
+        yield from watcher.connect()
+        yield from watcher.subscribe("lwt/+", QoS.AT_LEAST_ONCE, lambda m: got.append((world.now, m.payload)))
+        yield from device.connect()
+        yield world.timeout(5)
+        killed["at"] = world.now
+        device.abort()
+        yield world.timeout(200)
+
+    run_process(world, story())
+    assert [payload for _, payload in got] == [b"gone"]
+    assert killed["at"] < got[0][0] < killed["at"] + 1  # the closed socket reached the broker
+
+
+def test_takeover_closes_the_old_connection_and_queued_messages_reach_the_new_object(world):
+    network = star(world)
+    network.add_node("sub2")
+    network.add_link("sub2", "broker", Delay.fixed(0.02), 1e6)
+    pub = network.mqtt_client("pub", "p", "broker")
+    first = network.mqtt_client("sub", "historian", "broker", clean_session=False)
+    unhandled = []
+    second = network.mqtt_client("sub2", "historian", "broker", clean_session=False, on_message=unhandled.append)
+    got = []
+
+    def story():
+        yield from first.connect()
+        yield from first.subscribe("r/#", QoS.EXACTLY_ONCE, got.append)
+        yield from pub.connect()
+        yield from pub.publish("r/1", b"1", QoS.AT_LEAST_ONCE)
+        yield world.timeout(1)
+        first.drop()
+        yield from pub.publish("r/2", b"2", QoS.EXACTLY_ONCE)
+        present = yield from second.connect()  # takes the session over before the broker noticed the drop
+        assert present
+        yield from pub.publish("r/3", b"3", QoS.AT_MOST_ONCE)
+        yield world.timeout(1)
+
+    run_process(world, story())
+    assert [m.payload for m in got] == [b"1"]
+    assert [(m.payload, m.qos) for m in unhandled] == [(b"2", QoS.EXACTLY_ONCE), (b"3", QoS.AT_MOST_ONCE)]
+
+
+def test_takeover_of_a_connected_session_disconnects_the_old_client(world):
+    network = star(world)
+    network.add_node("sub2")
+    network.add_link("sub2", "broker", Delay.fixed(0.02), 1e6)
+    first = network.mqtt_client("sub", "historian", "broker", clean_session=False, will=Will("lwt", b"x"))
+    second = network.mqtt_client("sub2", "historian", "broker", clean_session=False)
+    watcher = network.mqtt_client("pub", "w", "broker")
+    got = []
+
+    def story():
+        yield from watcher.connect()
+        yield from watcher.subscribe("lwt", QoS.AT_MOST_ONCE, got.append)
+        yield from first.connect()
+        yield from second.connect()
+        yield world.timeout(1)
+
+    run_process(world, story())
+    assert not first.connected and second.connected
+    assert got == []  # like mosquitto: no will for a connection closed by a takeover
+
+
+def test_unsubscribe_stops_deliveries_and_forgets_the_handler(world):
+    network = star(world)
+    pub = network.mqtt_client("pub", "p", "broker")
+    sub = network.mqtt_client("sub", "s", "broker")
+    got = []
+
+    def story():
+        yield from sub.connect()
+        yield from sub.subscribe("a/+", QoS.AT_LEAST_ONCE, got.append)
+        yield from pub.connect()
+        yield from pub.publish("a/1", b"1", QoS.AT_LEAST_ONCE)
+        yield world.timeout(1)
+        yield from sub.unsubscribe("a/+")
+        yield from pub.publish("a/2", b"2", QoS.AT_LEAST_ONCE)
+        yield world.timeout(1)
+
+    run_process(world, story())
+    assert [m.payload for m in got] == [b"1"]
+    assert sub.handlers == {} and network.mqtt_broker("broker").sessions["s"].subscriptions == {}
+
+
+def test_packets_longer_than_mqtt_allows_are_refused_by_the_client(world):
+    network = star(world)
+    client = network.mqtt_client("pub", "p", "broker")
+    run_process(world, client.connect())
+    # 256 MiB of address space, never touched: the length is what the client checks before sending.
+    huge = mmap.mmap(-1, 268_435_456)
+    try:
+        with pytest.raises(MqttError, match="268435455"):
+            run_process(world, client.publish("x", huge, QoS.AT_MOST_ONCE))  # type: ignore[arg-type]
+    finally:
+        huge.close()
+    with pytest.raises(MqttError, match="QoS 3"):
+        run_process(world, client.publish("x", b"", 3))  # type: ignore[arg-type]
+
+
+def test_the_broker_closes_a_connection_that_sends_a_packet_over_its_maximum(world):
+    network = CommNetwork(world)
+    for node in ("broker", "pub", "sub"):
+        network.add_node(node)
+        if node != "broker":
+            network.add_link(node, "broker", Delay.fixed(0.02), 1e6)
+    broker = network.add_mqtt_broker("broker", max_packet_bytes=1000)
+    pub = network.mqtt_client("pub", "p", "broker", will=Will("lwt/p", b"cut"))
+    sub = network.mqtt_client("sub", "s", "broker")
+    got = []
+
+    def story():
+        yield from sub.connect()
+        yield from sub.subscribe("#", QoS.AT_MOST_ONCE, got.append)
+        yield from pub.connect()
+        yield from pub.publish("fits", b"x" * 985, QoS.AT_MOST_ONCE)  # remaining length 2 + 4 + 985 = 991
+        yield from pub.publish("over", b"x" * 995, QoS.AT_MOST_ONCE)  # 1001
+        yield world.timeout(1)
+
+    run_process(world, story())
+    assert [m.topic for m in got] == ["fits", "lwt/p"]
+    assert broker.counters.too_long == 1 and not pub.connected
+    world.recorder.flush()
+    rows = list(csv.DictReader(open(world.recorder.out_dir / "messages.csv")))
+    assert any(r["status"] == "rejected" and "1001 > 1000" in r["reason"] for r in rows)
 
 
 def test_client_learns_the_broker_gave_up_and_can_reconnect(world):

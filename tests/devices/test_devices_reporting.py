@@ -93,3 +93,18 @@ def test_reporting_config_errors_name_the_field(tmp_path):
     assert "devices[1].params.reporting.mode:" in text
     assert "devices[2].params.reporting.broker:" in text
     assert "devices[3]" in text and "node" in text
+
+
+def test_reports_with_qos2_arrive_once_each(tmp_path):
+    path = scenario_file(tmp_path, """
+        - {id: r1, kind: protective_relay, node: field, switch: cb,
+           params: {reporting: {mode: mixed, broker: scada, qos: 2}}}
+        """, duration="1h", events="""
+        - {at: 10min, kind: open_switch, target: switch/cb}
+        - {at: 20min, kind: close_switch, target: switch/cb}
+        """)
+    run = start(path)
+    received = run.subscribe("ops", "rbe/#")
+    run.run(3600.0)
+    sequences = [payload["seq"] for _t, _topic, payload in received]
+    assert sequences == list(range(len(sequences))) and len(sequences) >= 3  # startup, open, close; no repeats

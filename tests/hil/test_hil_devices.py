@@ -25,7 +25,8 @@ pytestmark = [
 
 
 def test_mbpoll_trips_the_scenarios_relay_and_the_feeder_loses_supply(tmp_path):
-    served = ServedWorld(tmp_path, settings(), scenario_path=SCENARIO)
+    # the bench lets real masters write the relay's trip command, nothing else (docs/hil.md)
+    served = ServedWorld(tmp_path, settings(modbus={"writable": {"sub_relay": ["trip_command"]}}), scenario_path=SCENARIO)
     if not served.world.has_service("devices") or "sub_relay" not in served.world.service("devices"):
         pytest.skip("the scenario's device layer is not wired into runs yet")
     assert served.session.expose_devices() >= 1
@@ -39,6 +40,6 @@ def test_mbpoll_trips_the_scenarios_relay_and_the_feeder_loses_supply(tmp_path):
         assert write.returncode == 0, write.stdout + write.stderr
         assert wait_until(lambda: read_value(port, unit, "-t", "1", "-r", "0", "127.0.0.1") == 0, 10.0)
         assert wait_until(lambda: read_value(port, unit, "-t", "3", "-r", "0", "127.0.0.1") == 0, 10.0)
-        refused = mbpoll(port, unit, "-t", "4", "-r", "0", "127.0.0.1", "300")       # 51 pickup: a protection setting
+        refused = mbpoll(port, unit, "-t", "4", "-r", "0", "127.0.0.1", "300")       # 51 pickup: not listed in the bench
         assert refused.returncode == 1
     assert served.world.service("grid").measurements().switch_closed("sub_cb") is False

@@ -26,7 +26,7 @@ def read_value(port: int, unit: int, *args: str) -> int:
 
 
 def test_mbpoll_reads_meter_voltage_and_writes_the_breaker_coil_that_deenergises_the_feeder(tmp_path):
-    served = ServedWorld(tmp_path, settings())
+    served = ServedWorld(tmp_path, settings(modbus={"writable": {"relay_cb": "all"}}))  # no map to name points in
     world = served.world
     served.session.expose("meter_f3", "smart_meter", bench_meter(world), unit_id=1)
     served.session.expose("relay_cb", "protective_relay", bench_relay(world), unit_id=2,

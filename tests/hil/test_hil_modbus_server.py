@@ -10,7 +10,7 @@ import struct
 from cosim.comm.modbus.server import ModbusServer
 from cosim.hil.bridge import IoThread, SimInbox
 from cosim.hil.modbus_tcp import ModbusTcpServer
-from cosim.hil.session import ProtectionGuard
+from cosim.hil.session import ProtectionGuard, WriteGuard, allowed_points
 from devices.registermaps import DeviceKind, standard_map
 from devices.registerstore import RegisterStore
 
@@ -77,14 +77,15 @@ def test_gateway_unit_ids_broadcast_and_self(tmp_path):
 
 def test_protection_settings_are_locked_for_real_masters_unless_the_bench_allows(tmp_path):
     write_pickup = b"\x06\x00\x00\x01\x00"  # relay pickup_51_a := 256 A
-    served, _, relay = two_device_bench(tmp_path)
+    listed = {"writable": {"b_relay": ["trip_command", "pickup_51_a"]}}
+    served, _, relay = two_device_bench(tmp_path, modbus=listed)
     with served:
         wire = Wire(served.port_of("b_relay"))
         assert wire.ask(adu(1, 2, write_pickup))[7:] == b"\x86\x02"
         assert wire.ask(adu(2, 2, b"\x05\x00\x00\xff\x00"))[7:] == b"\x05\x00\x00\xff\x00"  # trip command is not a setting
         wire.close()
     assert relay.get("pickup_51_a") == 600
-    served, _, relay = two_device_bench(tmp_path / "allowed", modbus={"allow_protection_writes": True})
+    served, _, relay = two_device_bench(tmp_path / "allowed", modbus={"allow_protection_writes": True, **listed})
     with served:
         wire = Wire(served.port_of("b_relay"))
         assert wire.ask(adu(1, 2, write_pickup))[7:] == write_pickup
@@ -136,11 +137,12 @@ def random_request(rng: random.Random, tid: int) -> bytes:
 
 def test_fuzz_answers_like_the_simulated_server_and_survives_garbage(tmp_path):
     rng = random.Random(20261122)
-    served, _, _ = two_device_bench(tmp_path)
-    twin = ModbusServer()  # the simulated server's core, with identical stores
-    twin.add_unit(1, RegisterStore(standard_map(DeviceKind.SMART_METER)))
+    served, _, _ = two_device_bench(tmp_path, modbus={"writable": {"b_relay": ["trip_command", "close_command"]}})
+    twin = ModbusServer()  # the simulated server's core, with identical stores, guarded as the bench serves them
+    twin.add_unit(1, WriteGuard(RegisterStore(standard_map(DeviceKind.SMART_METER)), "a_meter", []))
     twin_relay = RegisterStore(standard_map(DeviceKind.PROTECTIVE_RELAY), protection_writes_allowed=True)
-    twin.add_unit(2, ProtectionGuard(twin_relay, twin_relay.register_map))  # as the bench serves it
+    commands = allowed_points("b_relay", twin_relay.register_map, ["trip_command", "close_command"])
+    twin.add_unit(2, WriteGuard(ProtectionGuard(twin_relay, twin_relay.register_map), "b_relay", commands))
     seen_codes: set[int] = set()
     with served:
         port = served.port_of("a_meter")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import pytest
 from cosim.cli import main
 from cosim.hil.config import load_hil_file
 
-from hiltools import QUICKSTART, ROOT, ServedWorld, settings
+from hiltools import QUICKSTART, ROOT, ServedWorld, settings, wait_until
 
 
 def test_the_bench_file_loads():
@@ -53,23 +54,30 @@ def test_sigint_stops_serve_and_flushes_results(tmp_path):
     assert manifest["hil_lag"]["samples"] == len(lag_rows)
 
 
-def test_a_slow_step_is_reported_as_lag(tmp_path, capsys):
+def test_a_slow_step_is_reported_as_lag(tmp_path):
     served = ServedWorld(tmp_path, settings(lag_warn_s=0.1))
     world = served.world
+    served.session.stream = io.StringIO()  # the monitor's lines, readable while the run goes on
+    after_hog: list[int] = []
 
     def hog():
         yield world.timeout(0.2)
         time.sleep(0.4)  # a step that takes 0.4 s of wall time
+        after_hog.append(len(served.session.stream.getvalue()))
+
+    def recovered_after_hog() -> bool:
+        return bool(after_hog) and "caught up" in served.session.stream.getvalue()[after_hog[0]:]
 
     world.process(hog())
     with served:
-        time.sleep(1.2)
+        # Wait for the behaviour, not a fixed wall time: on a loaded machine the run starts and
+        # catches up later, and other (load-made) lag episodes may come and go around the hog's.
+        assert wait_until(recovered_after_hog, 60.0)
     events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
-    lagged = [e for e in events if e["kind"] == "hil_lag"]
-    assert len(lagged) == 1 and lagged[0]["lag_s"] > 0.1
+    assert any(e["kind"] == "hil_lag" and e["lag_s"] > 0.1 for e in events)
     assert any(e["kind"] == "hil_lag_recovered" for e in events)  # non-strict: it catches up
-    assert "behind the wall clock" in capsys.readouterr().err
-    assert served.session.lag_statistics()["max_s"] > 0.3
+    assert "behind the wall clock" in served.session.stream.getvalue()
+    assert served.session.lag_statistics()["max_s"] > 0.3  # the 0.4 s step, whatever else the machine did
 
 
 def test_a_bench_that_cannot_be_served_is_bad_input(tmp_path, capsys):

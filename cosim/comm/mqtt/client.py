@@ -1,13 +1,19 @@
 """The simulated MQTT client: :class:`cosim.comm.interfaces.MqttClient` over the network.
 
 One client per node (the node is the client's network endpoint). CONNECT,
-SUBSCRIBE and QoS 1 PUBLISH are retried every ``retry_interval_s`` until
-acknowledged (the PUBLISH retry with DUP set); PINGREQ goes out after
-``keep_alive_s`` without sending anything. :meth:`drop` models a connection
-lost without DISCONNECT: the broker notices when the keep-alive lapses and
-publishes the will. When the broker has given up on a client that is still
-talking, it answers with a DISCONNECT (standing for the TCP reset a real broker
-causes); the client then counts as disconnected until :meth:`connect` again.
+SUBSCRIBE, UNSUBSCRIBE, QoS 1 and 2 PUBLISH and PUBREL are retried every
+``retry_interval_s`` until answered (the PUBLISH retry with DUP set); PINGREQ
+goes out after ``keep_alive_s`` without sending anything. A QoS 2 message
+received is handed over once per packet id until its PUBREL (exactly once).
+
+Two ways to end without DISCONNECT: :meth:`abort` (the process is killed:
+its operating system closes the socket, the broker learns at once and
+publishes the will) and :meth:`drop` (power lost, cable cut: nothing is sent,
+the broker notices when the keep-alive lapses or the comm layer reports the
+path gone). When the broker has given up on a client that is still talking,
+or another connection took over its client id, it answers with a DISCONNECT
+(standing for the TCP reset a real broker causes); the client then counts as
+disconnected until :meth:`connect` again.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from ..errors import MqttError
 from ..network import KeepAlives
 from ..interfaces import MessageHandler, MqttMessage, QoS
 from .broker import PROTOCOL, SUBACK_FAILURE
-from .packets import ConnAck, Connect, Disconnect, PingReq, PingResp, PubAck, Publish, SubAck, Subscribe, Will, describe
+from .packets import (MAX_REMAINING_LENGTH, ConnAck, Connect, ConnectionClosed, Disconnect, PingReq, PingResp, PubAck,
+                      PubComp, Publish, PubRec, PubRel, SubAck, Subscribe, UnsubAck, Unsubscribe, Will, describe,
+                      remaining_length)
 from .topics import check_topic_filter, check_topic_name, topic_matches
 
 PING_BYTES = PingReq().size_bytes()  # PINGRESP has the same two bytes (3.12, 3.13)
@@ -37,7 +45,7 @@ class SimMqttClient:
 
     def __init__(self, network: CommNetwork, node_id: str, client_id: str, broker_node: str, *,
                  keep_alive_s: float = 60.0, clean_session: bool = True, will: Will | None = None,
-                 retry_interval_s: float = 5.0) -> None:
+                 retry_interval_s: float = 5.0, on_message: MessageHandler | None = None) -> None:
         self.network = network
         self.env: simpy.Environment = network.env
         self.node_id = node_id
@@ -49,12 +57,15 @@ class SimMqttClient:
         self.retry_interval_s = retry_interval_s
         self.connected = False
         self.handlers: dict[str, MessageHandler] = {}
+        self.on_message = on_message  # for messages no handler's filter matches (a taken-over session's)
+        self._awaiting_release: set[int] = set()  # QoS 2 received and handed over, no PUBREL yet
         self._waiting: dict[Any, simpy.Event] = {}  # "connack" or packet id -> event
         self._next_id = 0
         self._connection = 0
         self._last_sent_s = 0.0
         self.received = 0
         self.duplicates = 0
+        self.unhandled = 0  # messages that matched no handler while ``on_message`` was None
         network.attach(node_id, PROTOCOL, self._on_message)
 
     # -- plumbing ------------------------------------------------------------------
@@ -94,6 +105,8 @@ class SimMqttClient:
                 break
         self.connected = True
         self._connection += 1
+        if not ack.session_present:
+            self._awaiting_release.clear()  # QoS 2 state is session state (4.1): a new session starts empty
         if self.keep_alive_s > 0:
             self.env.process(self._keep_alive(self._connection))
         return bool(ack.session_present)
@@ -114,22 +127,49 @@ class SimMqttClient:
             raise MqttError(f"broker refused subscription to {topic_filter!r}")
         return QoS(ack.granted_qos)
 
+    def unsubscribe(self, topic_filter: str) -> Generator[Any, Any, None]:
+        check_topic_filter(topic_filter)
+        self._require_connected()
+        packet_id = self._packet_id()
+        while True:
+            self._send(Unsubscribe(packet_id, topic_filter))
+            ack = yield from self._await(("unsuback", packet_id), self.retry_interval_s)
+            if ack is not None:
+                break
+            self._require_connected()
+        self.handlers.pop(topic_filter, None)  # after UNSUBACK: messages sent before it still find it
+
     def publish(self, topic: str, payload: bytes, qos: QoS = QoS.AT_MOST_ONCE,
                 retain: bool = False) -> Generator[Any, Any, None]:
         check_topic_name(topic)
+        if not 0 <= qos <= 2:
+            raise MqttError(f"QoS {qos} does not exist (0, 1 or 2)")
+        length = remaining_length(Publish(topic, payload, int(qos), retain, False, 1))
+        if length > MAX_REMAINING_LENGTH:
+            raise MqttError(f"PUBLISH to {topic!r} would be {length} bytes long; MQTT allows "
+                            f"{MAX_REMAINING_LENGTH} (remaining length, 2.2.3)")
         self._require_connected()
         if qos == QoS.AT_MOST_ONCE:
             self._send(Publish(topic, bytes(payload), 0, retain))
             return
         packet_id = self._packet_id()
+        answer = "puback" if qos == QoS.AT_LEAST_ONCE else "pubrec"
         dup = False
         while True:
-            self._send(Publish(topic, bytes(payload), 1, retain, dup, packet_id))
-            ack = yield from self._await(("puback", packet_id), self.retry_interval_s)
+            self._send(Publish(topic, bytes(payload), int(qos), retain, dup, packet_id))
+            ack = yield from self._await((answer, packet_id), self.retry_interval_s)
             if ack is not None:
-                return
+                break
             self._require_connected()
             dup = True  # 3.3.1.1: set on every re-delivery attempt
+        if qos == QoS.AT_LEAST_ONCE:
+            return
+        while True:  # 4.3.3: PUBREL until PUBCOMP; the broker has the message and forwards it once
+            self._send(PubRel(packet_id))
+            done = yield from self._await(("pubcomp", packet_id), self.retry_interval_s)
+            if done is not None:
+                return
+            self._require_connected()
 
     def disconnect(self) -> Generator[Any, Any, None]:
         if self.connected:
@@ -139,9 +179,15 @@ class SimMqttClient:
         yield self.env.timeout(0)
 
     def drop(self) -> None:
-        """Lose the connection silently (crash, cable cut): no DISCONNECT, pings stop."""
+        """Lose the connection silently (power lost, cable cut): nothing is sent, pings stop."""
         self.connected = False
         self._connection += 1
+
+    def abort(self) -> None:
+        """End without DISCONNECT as a killed process does: its socket is closed, the broker learns at once."""
+        if self.connected:
+            self._send(ConnectionClosed())
+        self.drop()
 
     def _require_connected(self) -> None:
         if not self.connected:
@@ -157,25 +203,50 @@ class SimMqttClient:
             msg.reason = "client_offline"
             return
         if isinstance(packet, Publish):
-            if packet.qos:
-                self._send(PubAck(packet.packet_id))
-            self.received += 1
-            self.duplicates += packet.dup
-            message = MqttMessage(packet.topic, packet.payload, QoS(packet.qos), packet.retain, packet.dup)
-            for topic_filter, handler in list(self.handlers.items()):
-                if topic_matches(topic_filter, packet.topic):
-                    handler(message)
+            self._received(packet)
         elif isinstance(packet, PubAck):
             self._answer(("puback", packet.packet_id), packet)
+        elif isinstance(packet, PubRec):
+            self._answer(("pubrec", packet.packet_id), packet)
+        elif isinstance(packet, PubComp):
+            self._answer(("pubcomp", packet.packet_id), packet)
+        elif isinstance(packet, PubRel):
+            self._awaiting_release.discard(packet.packet_id)
+            self._send(PubComp(packet.packet_id))
         elif isinstance(packet, SubAck):
             self._answer(("suback", packet.packet_id), packet)
+        elif isinstance(packet, UnsubAck):
+            self._answer(("unsuback", packet.packet_id), packet)
         elif isinstance(packet, Disconnect):
-            # The broker closed the connection (keep-alive lapsed): pending operations fail with
-            # MqttError at their next retry; the application decides when to connect again.
+            # The broker closed the connection (keep-alive lapsed, client id taken over): pending
+            # operations fail with MqttError at their next retry; the application decides when to connect again.
             self.connected = False
             self._connection += 1
         elif isinstance(packet, PingResp):
             pass
+
+    def _received(self, packet: Publish) -> None:
+        if packet.qos == 1:
+            self._send(PubAck(packet.packet_id))
+        elif packet.qos == 2:
+            first = packet.packet_id not in self._awaiting_release
+            self._awaiting_release.add(packet.packet_id)
+            self._send(PubRec(packet.packet_id))
+            if not first:
+                return  # 4.3.3: handed over already; this id is not new until its PUBREL
+        self.received += 1
+        self.duplicates += packet.dup
+        message = MqttMessage(packet.topic, packet.payload, QoS(packet.qos), packet.retain, packet.dup)
+        handled = False
+        for topic_filter, handler in list(self.handlers.items()):
+            if topic_matches(topic_filter, packet.topic):
+                handled = True
+                handler(message)
+        if not handled:
+            if self.on_message is not None:
+                self.on_message(message)
+            else:
+                self.unhandled += 1
 
     def _ping(self) -> None:
         """PINGREQ, simulated; or accounted where the way is up and loss-free both ways (docs/comm.md)."""

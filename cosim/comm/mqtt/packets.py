@@ -11,9 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+MAX_REMAINING_LENGTH = 268_435_455
+"""The largest remaining length four varint bytes can say (2.2.3); a longer packet cannot be sent."""
+
+
 def _remaining_length_bytes(n: int) -> int:
     """Bytes of the remaining-length varint (section 2.2.3): 7 bits per byte, max 4."""
     return 1 if n < 128 else 2 if n < 16384 else 3 if n < 2097152 else 4
+
+
+def remaining_length(packet: "Packet") -> int:
+    """The remaining length of ``packet``: everything after the fixed header (2.2.3)."""
+    size = packet.size_bytes()
+    for varint in (1, 2, 3, 4):  # size = 1 + varint bytes + remaining (_with_fixed_header)
+        if _remaining_length_bytes(size - 1 - varint) == varint:
+            return size - 1 - varint
+    return size - 5  # beyond what four varint bytes can say: still the length it would need
 
 
 def _string(s: str) -> int:
@@ -76,6 +89,36 @@ class PubAck:
 
 
 @dataclass(frozen=True)
+class PubRec:
+    """QoS 2, first answer to a PUBLISH: received (4.3.3)."""
+
+    packet_id: int
+
+    def size_bytes(self) -> int:
+        return 4
+
+
+@dataclass(frozen=True)
+class PubRel:
+    """QoS 2, the sender's answer to PUBREC: release the packet id (4.3.3)."""
+
+    packet_id: int
+
+    def size_bytes(self) -> int:
+        return 4
+
+
+@dataclass(frozen=True)
+class PubComp:
+    """QoS 2, the last answer: complete; the packet id may be reused (4.3.3)."""
+
+    packet_id: int
+
+    def size_bytes(self) -> int:
+        return 4
+
+
+@dataclass(frozen=True)
 class Subscribe:
     packet_id: int
     topic_filter: str
@@ -92,6 +135,37 @@ class SubAck:
 
     def size_bytes(self) -> int:
         return 5
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    packet_id: int
+    topic_filter: str
+
+    def size_bytes(self) -> int:
+        return _with_fixed_header(2 + _string(self.topic_filter))
+
+
+@dataclass(frozen=True)
+class UnsubAck:
+    packet_id: int
+
+    def size_bytes(self) -> int:
+        return 4
+
+
+@dataclass(frozen=True)
+class ConnectionClosed:
+    """Not an MQTT packet: the TCP FIN/RST a client's stack sends when the client ends without DISCONNECT.
+
+    A crashed or killed client process has its socket closed by its operating
+    system, so a real broker learns of the loss at once (and publishes the
+    will); the simulated client sends this in :meth:`SimMqttClient.abort`.
+    Sized as the bare TCP segment's payload: nothing.
+    """
+
+    def size_bytes(self) -> int:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -112,7 +186,8 @@ class Disconnect:
         return 2
 
 
-Packet = Connect | ConnAck | Publish | PubAck | Subscribe | SubAck | PingReq | PingResp | Disconnect
+Packet = (Connect | ConnAck | Publish | PubAck | PubRec | PubRel | PubComp | Subscribe | SubAck | Unsubscribe
+          | UnsubAck | PingReq | PingResp | Disconnect | ConnectionClosed)
 
 
 def describe(packet: object) -> str:
@@ -121,10 +196,14 @@ def describe(packet: object) -> str:
     if isinstance(packet, Publish):
         flags = ("r" if packet.retain else "") + ("d" if packet.dup else "")
         return f"PUBLISH {packet.topic} q{packet.qos}{' ' + flags if flags else ''} id={packet.packet_id}"
-    if isinstance(packet, (PubAck, SubAck)):
+    if isinstance(packet, (PubAck, PubRec, PubRel, PubComp, SubAck, UnsubAck)):
         return f"{name} id={packet.packet_id}"
     if isinstance(packet, Subscribe):
         return f"SUBSCRIBE {packet.topic_filter} q{packet.qos} id={packet.packet_id}"
+    if isinstance(packet, Unsubscribe):
+        return f"UNSUBSCRIBE {packet.topic_filter} id={packet.packet_id}"
+    if isinstance(packet, ConnectionClosed):
+        return "connection closed without DISCONNECT"
     if isinstance(packet, Connect):
         return f"CONNECT {packet.client_id} clean={int(packet.clean_session)}"
     return name
