@@ -72,8 +72,8 @@ def vector_group_key(group: str) -> str:
     """Lower-case vector group without its clock number ("Dyn11" -> "dyn"); KeyError if unknown."""
     key = group.strip().rstrip("0123456789").lower()
     if key not in VECTOR_GROUPS:
-        raise KeyError(f"vector group {group!r} is not modelled (known: "
-                       + ", ".join(sorted({k.capitalize() for k in VECTOR_GROUPS})) + ")")
+        raise KeyError(f"vector group {group!r} is not modelled (known: Dyn, YNd, YNyn, Yyn, YNy, Yd, "
+                       "Dy, Yy, Dd, with an optional clock number)")
     return key
 
 

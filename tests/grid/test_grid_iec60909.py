@@ -226,3 +226,49 @@ def test_missing_zero_sequence_data_is_refused_with_the_element_named() -> None:
         short_circuit(network, data, "3", "3ph", "min")
     with pytest.raises(ValueError, match="fault kind"):
         short_circuit(network, data, "3", "LLLG", "max")
+
+
+def test_inline_grid_config_carries_the_data_and_matches_pandapower() -> None:
+    """The scenario's own fields (feeders, line r0/x0/b0, vector group, vk0) give pandapower's currents."""
+    from pathlib import Path
+
+    from cosim.grid.config import GridConfig, build_network
+    from cosim.grid.short_circuit_config import short_circuit_data
+
+    c_nf, c0_nf, f_hz = 9.5, 5.7, 50.0
+    config = GridConfig(
+        base_mva=1.0, frequency_hz=f_hz,
+        buses=[{"name": "hv", "base_kv": 110.0, "slack": True}, {"name": "mv", "base_kv": 20.0},
+               {"name": "n1", "base_kv": 20.0}, {"name": "n2", "base_kv": 20.0}],
+        generators=[{"name": "grid", "bus": "hv"}],
+        feeders=[{"name": "q", "bus": "hv", "s_sc_max_mva": 2000.0, "s_sc_min_mva": 1600.0, "rx_max": 0.1,
+                  "x0x_max": 1.0, "r0x0_max": 0.1}],
+        transformers=[{"name": "t1", "hv_bus": "hv", "lv_bus": "mv", "sn_mva": 25.0, "vk_percent": 12.0,
+                       "vkr_percent": 0.4, "vector_group": "Dyn11", "vk0_percent": 12.0, "vkr0_percent": 0.4,
+                       "rn_ohm": 5.0}],
+        lines=[{"name": f"l{k}", "from_bus": a, "to_bus": b, "r_ohm": 0.21 * km, "x_ohm": 0.39 * km,
+                "b_us": 2 * math.pi * f_hz * c_nf * 1e-3 * km, "r0_ohm": 0.63 * km, "x0_ohm": 1.17 * km,
+                "b0_us": 2 * math.pi * f_hz * c0_nf * 1e-3 * km, "endtemp_c": 80.0}
+               for k, (a, b, km) in enumerate((("mv", "n1", 4.0), ("n1", "n2", 6.0)))])
+    network = build_network(config, Path("."))
+    data = short_circuit_data(config, network)
+
+    net = pp.create_empty_network(f_hz=f_hz, sn_mva=1.0)
+    hv, mv, n1, n2 = (pp.create_bus(net, kv) for kv in (110.0, 20.0, 20.0, 20.0))
+    pp.create_ext_grid(net, hv, s_sc_max_mva=2000.0, s_sc_min_mva=1600.0, rx_max=0.1, rx_min=0.1,
+                       x0x_max=1.0, r0x0_max=0.1, x0x_min=1.0, r0x0_min=0.1)
+    pp.create_transformer_from_parameters(net, hv, mv, 25.0, 110.0, 20.0, 0.4, 12.0, 0.0, 0.0, vector_group="Dyn",
+                                          vk0_percent=12.0, vkr0_percent=0.4, mag0_percent=100.0, mag0_rx=0.0,
+                                          si0_hv_partial=0.9)
+    net.trafo["rn_ohm"] = 5.0
+    net.trafo["xn_ohm"] = 0.0
+    for a, b, km in ((mv, n1, 4.0), (n1, n2, 6.0)):
+        pp.create_line_from_parameters(net, a, b, km, 0.21, 0.39, c_nf, 0.3, r0_ohm_per_km=0.63,
+                                       x0_ohm_per_km=1.17, c0_nf_per_km=c0_nf, endtemp_degree=80.0)
+    names = ("hv", "mv", "n1", "n2")
+    for pp_fault, kind in KINDS:
+        for case in ("max", "min"):
+            ref = pandapower_sc(net, pp_fault, case)
+            for b, name in enumerate(names):
+                got = short_circuit(network, data, name, kind, case)  # type: ignore[arg-type]
+                assert got.ikss_ka == pytest.approx(ref.ikss_ka[b], rel=0.01), (kind, case, name)
