@@ -249,11 +249,15 @@ def short_circuit(network: Network, data: ShortCircuitData, bus: str, kind: str 
     else:
         ikss = max(abs(fault.i_phase[1]), abs(fault.i_phase[2]))
     ie = 3.0 * abs(fault.i_seq[0])
-    kappa = _kappa(network, data, case, closed, on, k, fault.z_thevenin[1], zf, peak_method)
-    m = thermal_m(kappa, network.frequency_hz, tk_s)
+    if on[k]:
+        kappa = _kappa(network, data, case, closed, on, k, fault.z_thevenin[1], zf, peak_method)
+        m = thermal_m(kappa, network.frequency_hz, tk_s)
+    else:  # a de-energised bus: no current, no peak
+        kappa, m = math.nan, 0.0
+        ikss = ie = 0.0
     return ShortCircuitResult(
         bus=bus, kind=kind, case=case, c=c, ikss_ka=ikss * i_base, ie_ka=ie * i_base,
-        ip_ka=kappa * math.sqrt(2.0) * ikss * i_base, ith_ka=ikss * i_base * math.sqrt(m + 1.0),
+        ip_ka=kappa * math.sqrt(2.0) * ikss * i_base if on[k] else 0.0, ith_ka=ikss * i_base * math.sqrt(m + 1.0),
         kappa=kappa, z_ohm=tuple(complex(z * z_base) if np.isfinite(z) else complex(np.inf)  # type: ignore[arg-type]
                                  for z in fault.z_thevenin),
         fault=fault, i_base_ka=i_base)

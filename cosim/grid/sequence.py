@@ -87,6 +87,8 @@ class ZeroSequence:
     ``r0m_pu``/``x0m_pu`` the zero-sequence magnetising impedance (inf: none),
     ``si0_hv`` the share of the leakage on the HV leg of the T model, and
     ``rn_pu``/``xn_pu`` the neutral earthing impedance ``Z_N`` (0: solid).
+    A transformer's from bus is its HV winding (as the grid config and the
+    pandapower import build them), so "Dyn" earths the to bus.
     NaN in a field a study needs makes the study refuse, naming the branch.
     """
 

@@ -272,3 +272,13 @@ def test_inline_grid_config_carries_the_data_and_matches_pandapower() -> None:
             for b, name in enumerate(names):
                 got = short_circuit(network, data, name, kind, case)  # type: ignore[arg-type]
                 assert got.ikss_ka == pytest.approx(ref.ikss_ka[b], rel=0.01), (kind, case, name)
+
+
+def test_a_de_energised_bus_has_no_short_circuit_current() -> None:
+    net = radial_dyn()
+    net.line.loc[1, "in_service"] = False  # buses 3, 4 and the LV side lose supply
+    network, data = ours(net)
+    for kind in ("3ph", "SLG", "LL", "LLG"):
+        res = short_circuit(network, data, "4", kind, "max")
+        assert (res.ikss_ka, res.ip_ka, res.ith_ka, res.ie_ka) == (0.0, 0.0, 0.0, 0.0)
+    assert short_circuit(network, data, "2", "SLG", "max").ikss_ka > 0
