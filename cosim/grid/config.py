@@ -39,6 +39,7 @@ from pydantic import (
 )
 
 from cosim.grid.frequency import FrequencyResponseConfig
+from cosim.grid.sequence import vector_group_key
 from cosim.grid.matpower import CaseFormatError, load_case
 from cosim.grid.network import (
     Network,
@@ -82,6 +83,15 @@ class LineConfig(_Item):
     b_us: float | None = Field(default=None, ge=0)
     rate_a_mva: float = Field(default=float("inf"), gt=0)
     in_service: bool = True
+    # Zero sequence and end temperature, for earth-fault and IEC 60909 studies (docs/faults.md);
+    # in the same unit system as the positive sequence.
+    r0_pu: float | None = Field(default=None, ge=0)
+    x0_pu: float | None = None
+    b0_pu: float | None = Field(default=None, ge=0)
+    r0_ohm: float | None = Field(default=None, ge=0)
+    x0_ohm: float | None = None
+    b0_us: float | None = Field(default=None, ge=0)
+    endtemp_c: float | None = Field(default=None, description="conductor temperature at the end of a short circuit")
 
     @model_validator(mode="after")
     def _one_unit_system(self) -> LineConfig:
@@ -96,6 +106,10 @@ class LineConfig(_Item):
             raise ValueError("do not mix ohm (x_ohm) and pu (r_pu, b_pu) fields")
         if (self.x_pu or self.x_ohm or 0.0) == 0.0 and (self.r_pu or self.r_ohm or 0.0) == 0.0:
             raise ValueError("line impedance must not be zero (use a switch for a bus tie)")
+        if pu and any(v is not None for v in (self.r0_ohm, self.x0_ohm, self.b0_us)):
+            raise ValueError("zero sequence in pu (r0_pu, x0_pu, b0_pu) like the positive sequence")
+        if ohm and any(v is not None for v in (self.r0_pu, self.x0_pu, self.b0_pu)):
+            raise ValueError("zero sequence in ohm (r0_ohm, x0_ohm, b0_us) like the positive sequence")
         return self
 
 
@@ -111,6 +125,12 @@ class TransformerConfig(_Item):
     shift_deg: float = 0.0
     rate_a_mva: float | None = Field(default=None, gt=0)
     in_service: bool = True
+    # Zero sequence, for earth-fault and IEC 60909 studies (docs/faults.md).
+    vector_group: str | None = Field(default=None, description="Dyn, YNd, YNyn, Yyn, YNy, Yd, Dy, Yy, Dd")
+    vk0_percent: float | None = Field(default=None, gt=0)
+    vkr0_percent: float | None = Field(default=None, ge=0)
+    rn_ohm: float = Field(default=0.0, ge=0, description="neutral earthing resistance of the earthed winding")
+    xn_ohm: float = Field(default=0.0, ge=0, description="neutral earthing reactance of the earthed winding")
 
     @model_validator(mode="after")
     def _one_impedance(self) -> TransformerConfig:
@@ -120,7 +140,28 @@ class TransformerConfig(_Item):
             raise ValueError("vk_percent needs sn_mva (the transformer rating)")
         if self.vk_percent is not None and self.vkr_percent >= self.vk_percent:
             raise ValueError("vkr_percent must be smaller than vk_percent")
+        if self.vk0_percent is not None and self.sn_mva is None:
+            raise ValueError("vk0_percent needs sn_mva (the transformer rating)")
+        if self.vector_group is not None:
+            try:
+                vector_group_key(self.vector_group)
+            except KeyError as error:
+                raise ValueError(str(error.args[0])) from None
         return self
+
+
+class FeederConfig(_Item):
+    """A network feeder (IEC 60909-0 clause 6.2) at a bus: the grid beyond it as S''kQ and ratios."""
+
+    bus: str
+    s_sc_max_mva: float = Field(gt=0)
+    s_sc_min_mva: float | None = Field(default=None, gt=0, description="default: s_sc_max_mva")
+    rx_max: float = Field(default=0.1, ge=0, description="R_Q/X_Q; 0.1 when unknown (IEC 60909-0 6.2)")
+    rx_min: float | None = Field(default=None, ge=0, description="default: rx_max")
+    x0x_max: float | None = Field(default=None, gt=0)
+    r0x0_max: float | None = Field(default=None, ge=0)
+    x0x_min: float | None = Field(default=None, gt=0, description="default: x0x_max")
+    r0x0_min: float | None = Field(default=None, ge=0, description="default: r0x0_max")
 
 
 class SwitchConfig(_Item):
@@ -224,12 +265,13 @@ class GridConfig(BaseModel):
     generators: list[GeneratorConfig] = []
     shunts: list[ShuntConfig] = []
     ders: list[DerConfig] = []
+    feeders: list[FeederConfig] = Field(default=[], description="network feeders for IEC 60909 studies (docs/faults.md)")
     frequency_response: FrequencyResponseConfig | None = Field(
         default=None, description="aggregate area frequency model (cosim.grid.frequency); none: nominal frequency")
     solver: SolverConfig = SolverConfig()
 
     @field_validator("buses", "lines", "transformers", "switches", "loads", "generators",
-                     "shunts", "ders")
+                     "shunts", "ders", "feeders")
     @classmethod
     def _names_and_refs(cls, items: list[Any], info: ValidationInfo) -> list[Any]:
         _check_unique(items, info.field_name or "element")

@@ -17,7 +17,9 @@ whose pre-fault voltage is interpolated between the line ends.
 Not modelled (see docs/grid.md): unbalanced faults and sequence networks,
 DC offset and decrement (only the subtransient symmetrical RMS current),
 load currents' contribution (loads are left out of the fault admittance),
-inverter (DER) fault contribution, IEC 60909 voltage factor c.
+inverter (DER) fault contribution, IEC 60909 voltage factor c. Asymmetric
+faults and the IEC 60909 procedure are the separate study of
+:mod:`cosim.grid.iec60909` (docs/faults.md).
 """
 
 from __future__ import annotations
