@@ -239,6 +239,10 @@ class FieldDevice:
         # Fresh noise every sample is a reading that changes while the grid does not: keep the tick for it.
         self.periodic = type(self).samples_periodically or self.noise.sigma_rel > 0
         self._tick, self._tick_period = 0, math.nan
+        self.follows_frequency = False
+        """True when the logic or a point reads the area frequency: while its transient evolves the device
+        samples on its period (the grid does not change, so nothing else would wake it); set by subclasses."""
+        self._frequency_tick_s = math.inf
         self.reporter = self._build_reporter()
         self.wakes = 0
         self.samples = 0
@@ -362,7 +366,7 @@ class FieldDevice:
             if grid is not None:
                 changed = grid.version != seen_version
                 seen_version = grid.version
-                sample = tick if self.periodic else changed
+                sample = tick if self.periodic else changed or now >= self._frequency_tick_s
                 self.samples += sample
                 items = self.step(now, grid.measurements(), sample)
             self.act(items)
@@ -372,7 +376,7 @@ class FieldDevice:
                 self._wake = env.event()
             # After acting, look again at once: the grid-change event this device would wait on is
             # already a new one, so its own trip or close would otherwise go unseen until the next wake.
-            next_sample = self._next_sample_s if self.periodic else math.inf
+            next_sample = self._next_sample_s if self.periodic else self._next_frequency_tick(now)
             due = now if acted else min(next_sample, self.next_event_time_s())
             if due <= now:
                 self._same_time_wakes += 1
@@ -386,6 +390,19 @@ class FieldDevice:
             if math.isfinite(due):
                 waits.append(env.timeout(max(0.0, due - env.now)))
             yield env.any_of(waits)
+
+    def _next_frequency_tick(self, now: float) -> float:
+        """A device that samples on change, but reads the frequency: its next sample while a transient evolves.
+
+        Ticks on the sample period until the first at or after the instant the
+        transient is over, so the last sample holds the settled frequency.
+        """
+        grid = self.layer.grid
+        if self.follows_frequency and grid is not None and now < grid.frequency_settled_s():
+            self._frequency_tick_s = self._next_tick(now)
+        else:
+            self._frequency_tick_s = math.inf
+        return self._frequency_tick_s
 
     def after_step(self, now: float) -> None:
         """After every step and its actions: the report-by-exception view compares the point model."""
