@@ -131,6 +131,7 @@ class DeviceLayer:
         """Device clocks: microseconds since 1970-01-01 UTC at simulated time 0 (the scenario's ``run.start_utc``)."""
         self.devices: dict[str, FieldDevice] = {}
         self._changed = world.env.event()
+        self._sleepers: list[FieldDevice] = []
         self._mqtt: dict[str, NodeMqtt] = {}
         if grid is not None:
             previous = grid.on_change
@@ -183,6 +184,15 @@ class DeviceLayer:
     def notify_grid_change(self) -> None:
         event, self._changed = self._changed, self.world.env.event()
         event.succeed()
+        # Each device sleeps on its own wake event, not on the shared one: a condition over a shared
+        # event leaves one callback per sleeping device on it, and SimPy removes a condition's callback
+        # with a list scan, so every device waking for its own reason cost O(devices).
+        for device in self._sleepers:
+            device.wake()
+
+    def wake_on_grid_change(self, device: "FieldDevice") -> None:
+        """Wake ``device`` (its :meth:`FieldDevice.wake`) at every grid action from now on."""
+        self._sleepers.append(device)
 
     def node_mqtt_clients(self) -> dict[str, NodeMqtt]:
         """The shared MQTT client holders by node (a copy); HIL swaps each holder's ``client``."""
@@ -228,6 +238,7 @@ class FieldDevice:
                 self.store.set(name, value)
         self._commands: list[Command] = []
         self._wake = layer.world.env.event()
+        self._timer: simpy.Event | None = None
         if self.store is not None:
             # A master's write (a setting, a curve, a command) is seen at once: with no periodic
             # tick, nothing else would wake the device before the grid changes.
@@ -264,6 +275,7 @@ class FieldDevice:
         """Register on the network and start the process (called once by the wiring)."""
         if self.store is not None and self.config.node is not None and self.layer.comm is not None:
             self.layer.comm.modbus_server(self.config.node).add_unit(self.config.unit_id, self.store)
+        self.layer.wake_on_grid_change(self)
         self.world.process(self.run())
 
     # -- helpers for subclasses -----------------------------------------------------
@@ -321,14 +333,21 @@ class FieldDevice:
         store.on_write(point, on_write)
 
     def _wake_on_write(self, _point: Any, _value: Value) -> None:
+        self.wake()
+
+    def wake(self) -> None:
+        """Step the device now (a grid change, a master's write, its timer)."""
         if not self._wake.triggered:
             self._wake.succeed()
+
+    def _on_timer(self, event: simpy.Event) -> None:
+        if event is self._timer:  # an earlier timer, outlived by another wake, does nothing
+            self.wake()
 
     def queue(self, command: Command) -> None:
         """Run ``command`` at the device's next wake (now, in simulated time)."""
         self._commands.append(command)
-        if not self._wake.triggered:
-            self._wake.succeed()
+        self.wake()
 
     def act(self, items: Effects) -> None:
         """Carry out intents (via devices.gridbinding) and grid actions, logging each."""
@@ -386,10 +405,11 @@ class FieldDevice:
                     due = self._next_sample_s = self._next_tick(now)
             else:
                 self._same_time_wakes = 0
-            waits = [self.layer.grid_changed, self._wake]
+            self._timer = None
             if math.isfinite(due):
-                waits.append(env.timeout(max(0.0, due - env.now)))
-            yield env.any_of(waits)
+                self._timer = env.timeout(max(0.0, due - env.now))
+                self._timer.callbacks.append(self._on_timer)
+            yield self._wake  # triggered by the timer, a grid change (DeviceLayer) or a write
 
     def _next_frequency_tick(self, now: float) -> float:
         """A device that samples on change, but reads the frequency: its next sample while a transient evolves.
