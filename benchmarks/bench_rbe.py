@@ -22,13 +22,21 @@ realistic setting but an upper bound of what accounting keep-alives instead
 of simulating them (issue 13, comm side) can save, since in rbe mode they
 are most of the remaining messages.
 
+``--keep-alives account`` accounts MQTT keep-alives instead of simulating
+each packet (``comm.keep_alives``, docs/comm.md).
+
+Wall and CPU time (``time.process_time``) are printed with the load average:
+on a shared machine CPU time is the figure to compare.
+
 Run:  python benchmarks/bench_rbe.py [--days-poll 2] [--days-rbe 60] [--integrity 3600] [--profile] [--keep-alive 0]
+                                     [--keep-alives account]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 import tempfile
@@ -55,11 +63,12 @@ LAYERS = (  # first match wins: (layer, path fragment)
 )
 
 
-def variant(path: Path, mode: str, days: float, integrity_s: float) -> str:
+def variant(path: Path, mode: str, days: float, integrity_s: float, keep_alives: str = "simulate") -> str:
     """The scenario at ``path`` with every device reporting in ``mode`` (poll: unchanged but for the duration)."""
     data = yaml.safe_load(path.read_text())
     data["name"] = f"{data['name']}_{mode}"
     data["run"]["duration"] = f"{days}d"
+    data["comm"]["keep_alives"] = keep_alives
     for actor in data["actors"]:
         for app in actor.get("applications", []):
             if app["kind"] == "dms_flisr":
@@ -84,17 +93,19 @@ def run(text: str, workdir: Path, profile: cProfile.Profile | None = None) -> di
     world, _ = build_world(scenario, out)
     start_recording(world, scenario, out)
     duration = scenario.spec.run.duration
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     if profile is not None:
         profile.enable()
     world.run(duration)
     if profile is not None:
         profile.disable()
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     finish_recording(world, scenario, out, "completed", None, wall)
     scada = world.service("scada/control_centre")
     days = duration / 86400.0
-    return {"days": days, "wall_s": wall, "years_per_min": duration / SECONDS_PER_YEAR / (wall / 60.0),
+    return {"days": days, "wall_s": wall, "cpu_s": cpu, "years_per_min": duration / SECONDS_PER_YEAR / (wall / 60.0),
+            "years_per_cpu_min": duration / SECONDS_PER_YEAR / (cpu / 60.0),
+            "accounted": dict(world.service("comm").trace.accounted),
             "messages_per_day": {k: v / days for k, v in sorted(world.service("comm").trace.by_protocol.items())},
             "polls": scada.polls, "reports": scada.reports}
 
@@ -119,6 +130,8 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["poll", "mixed", "rbe"], choices=["poll", "mixed", "rbe"])
     parser.add_argument("--profile", action="store_true", help="also print the share of wall time per layer")
     parser.add_argument("--keep-alive", type=float, default=None, help="MQTT keep-alive of every client, s (0: none)")
+    parser.add_argument("--keep-alives", choices=["simulate", "account"], default="simulate",
+                        help="comm.keep_alives of every variant (docs/comm.md)")
     args = parser.parse_args()
     if args.keep_alive is not None:
         plain = CommNetwork.mqtt_client
@@ -132,11 +145,15 @@ def main() -> None:
             days = args.days_rbe if mode == "rbe" else args.days_poll
             profile = cProfile.Profile() if args.profile else None
             with tempfile.TemporaryDirectory() as tmp:
-                result = run(variant(SCENARIOS[name], mode, days, args.integrity), Path(tmp), profile)
+                result = run(variant(SCENARIOS[name], mode, days, args.integrity, args.keep_alives), Path(tmp), profile)
             messages = ", ".join(f"{k} {v:,.0f}" for k, v in result["messages_per_day"].items())
-            print(f"{name:12s} {mode:5s} {result['days']:6.1f} d in {result['wall_s']:7.2f} s wall: "
-                  f"{result['years_per_min']:8.3f} simulated years per wall minute; messages per day: {messages}; "
-                  f"SCADA polls {result['polls']:,}, reports {result['reports']:,}")
+            accounted = ", ".join(f"{k} {v / result['days']:,.0f}" for k, v in result["accounted"].items())
+            print(f"{name:12s} {mode:5s} {result['days']:6.1f} d in {result['wall_s']:7.2f} s wall, "
+                  f"{result['cpu_s']:7.2f} s CPU (load {os.getloadavg()[0]:.1f}): "
+                  f"{result['years_per_min']:8.3f} simulated years per wall minute, "
+                  f"{result['years_per_cpu_min']:8.3f} per CPU minute; messages per day: {messages}; "
+                  f"accounted per day: {accounted or 'none'}; "
+                  f"SCADA polls {result['polls']:,}, reports {result['reports']:,}", flush=True)
             if profile is not None:
                 shares = layer_shares(profile)
                 print("    wall time by layer (profiled run): " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))

@@ -40,6 +40,7 @@ store keeps no clock.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Callable, Mapping, Sequence
 
@@ -47,7 +48,7 @@ import numpy as np
 
 from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError, ModbusTable
 from devices.encoding import EncodingError, decode_value, encode_value
-from devices.registermap import MODBUS_ADDRESS_SPACE, DataType, Point, RegisterMap, Value
+from devices.registermap import MODBUS_ADDRESS_SPACE, DataType, Point, RegisterMap, Value, WordOrder
 
 WriteCallback = Callable[[Point, Value], None]
 """Called after a master write commits, once per point written, with the new engineering value."""
@@ -66,6 +67,33 @@ class _TableImage:
     owner: np.ndarray  # int32 index into RegisterMap.points
 
 
+@functools.lru_cache(maxsize=64)
+def _initial_image(points: tuple[Point, ...], word_order: WordOrder) -> dict[ModbusTable, _TableImage]:
+    """The tables' words holding every point's default, and each word's owner, built once per layout.
+
+    Thousands of devices of one kind share a layout; encoding each one's
+    defaults again cost milliseconds per device. Callers copy the words.
+    """
+    register_map = RegisterMap("layout", points, word_order)
+    index = {point.name: i for i, point in enumerate(points)}
+    images: dict[ModbusTable, _TableImage] = {}
+    for table in register_map.tables():
+        in_table = register_map.in_table(table)
+        base = in_table[0].address
+        span = max(point.end_address for point in in_table) - base
+        owner = np.full(span, -1, dtype=np.int32)
+        for point in in_table:
+            owner[point.address - base : point.end_address - base] = index[point.name]
+        owner.setflags(write=False)
+        images[table] = _TableImage(base, np.zeros(span, dtype=np.uint16), owner)
+    for point in points:
+        words = encode_value(point, point.default, register_map.word_order_of(point), saturate=False)
+        image = images[point.table]
+        start = point.address - image.base
+        image.words[start : start + len(words)] = words
+    return images
+
+
 class RegisterStore:
     """Checked register memory for one device; implements ``RegisterBank``.
 
@@ -78,20 +106,12 @@ class RegisterStore:
         self.register_map = register_map
         self.protection_writes_allowed = protection_writes_allowed
         self._points = register_map.points
-        self._index = {point.name: i for i, point in enumerate(self._points)}
-        self._images: dict[ModbusTable, _TableImage] = {}
-        for table in register_map.tables():
-            in_table = register_map.in_table(table)
-            base = in_table[0].address
-            span = max(point.end_address for point in in_table) - base
-            owner = np.full(span, -1, dtype=np.int32)
-            for point in in_table:
-                owner[point.address - base : point.end_address - base] = self._index[point.name]
-            self._images[table] = _TableImage(base, np.zeros(span, dtype=np.uint16), owner)
+        images = _initial_image(register_map.points, register_map.word_order)
+        # Owners are shared (read-only); each store gets its own copy of the words.
+        self._images: dict[ModbusTable, _TableImage] = {
+            table: _TableImage(image.base, image.words.copy(), image.owner) for table, image in images.items()}
         self._callbacks: dict[str, list[WriteCallback]] = {}
         self._checks: list[WriteCheck] = []
-        for point in self._points:
-            self._store(point, encode_value(point, point.default, register_map.word_order_of(point), saturate=False))
 
     # -- master side (RegisterBank) -------------------------------------------------
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from collections import deque
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -65,8 +66,9 @@ RECORD_FIELDS: tuple[tuple[str, DataType, float, str, str], ...] = (
 RECORD_REGISTERS = sum(2 if data_type is DataType.U32 else 1 for _, data_type, _, _, _ in RECORD_FIELDS)
 
 
+@functools.lru_cache(maxsize=8)
 def soe_points(base: int = SOE_BASE, records: int = SOE_RECORDS) -> tuple[Point, ...]:
-    """The SOE window's points, to append to a device's map."""
+    """The SOE window's points, to append to a device's map (built once per layout: points are immutable)."""
     ir = ModbusTable.INPUT_REGISTERS
     points = [
         Point("soe_count", ir, base, DataType.U16, description="SOE: records held"),

@@ -4,7 +4,7 @@ Shape (YAML)::
 
     comm:
       trace: true                      # write messages.csv (link_stats.csv always)
-      keep_alives: simulate            # or account: MQTT pings counted, not simulated, where exact (docs/comm.md)
+      keep_alives: simulate            # or account: MQTT pings counted, not simulated, where the way is up (docs/comm.md)
       nodes:
         - {id: scada, actor: operations/scada}
         - {id: wan}
@@ -291,8 +291,8 @@ class CommConfig(_Model):
 
     trace: bool = True
     keep_alives: Literal["simulate", "account"] = Field(
-        "simulate", description="MQTT PINGREQ/PINGRESP: every packet simulated, or accounted where the way is up "
-        "and loss-free (docs/comm.md: when that is exact)")
+        "simulate", description="MQTT PINGREQ/PINGRESP: every packet simulated, or accounted where the way is up, "
+        "their loss drawn per link (docs/comm.md: when that is exact)")
     nodes: list[NodeConfig] = []
     node_groups: list[NodeGroupConfig] = []
     links: list[LinkConfig] = []

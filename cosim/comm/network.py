@@ -57,10 +57,11 @@ class KeepAlives(enum.Enum):
 
     ``SIMULATE``: each is a message like any other (a trace row, link
     occupancy, latency and loss draws). ``ACCOUNT``: where every link of the
-    way is up and loss-free, each is counted (per-link sent/delivered/bytes,
+    way is up, each is counted (per-link sent/delivered/lost/bytes,
     ``NetworkStatistics.accounted``) and takes effect after the mean latency
-    of the way, without events, draws or a trace row; elsewhere it is
-    simulated. docs/comm.md says when that is exact.
+    of the way, without events or latency draws; its loss is drawn from the
+    links' loss streams, and only a lost one gets a trace row. Where a link
+    is down it is simulated. docs/comm.md says when that is exact.
     """
 
     SIMULATE = "simulate"
@@ -339,10 +340,11 @@ class CommNetwork:
     def accountable_latency_s(self, src: str, dst: str) -> float | None:
         """Mean one-way time of a small message from ``src`` to ``dst`` if it may be accounted, else None.
 
-        It may be when every link of the way is up and loss-free: no draw
-        could then change whether it arrives. The time is the sum of the
-        links' mean latencies, mean jitter and serialisation of a nominal
-        100-byte message (what routing also assumes).
+        It may be when there is a route and every link of it is up (a lossy
+        link is fine: :meth:`draw_loss` decides the message's fate from the
+        links' own loss streams). The time is the sum of the links' mean
+        latencies, mean jitter and serialisation of a nominal 100-byte
+        message (what routing also assumes).
         """
         if src not in self.nodes or dst not in self.nodes:
             return None
@@ -353,26 +355,54 @@ class CommNetwork:
         total = 0.0
         for a, b in pairwise(route):
             link = nodes[a].links[b]
-            if link.down_count or link.loss > 0.0 or link.carrier is not None:
+            if link.down_count or link.carrier is not None:
                 return None
             total += link.route_cost_s + link.jitter_s / 2.0
         return total
 
-    def account(self, src: str, dst: str, protocol: str, size_bytes: int, kind: str) -> None:
+    def draw_loss(self, src: str, dst: str) -> int | None:
+        """Whether an accounted message from ``src`` to ``dst`` is lost: the index of the link that loses it, or None.
+
+        Each link of the way draws from its own loss stream, in order, with
+        its own probability, until one loses the message: the draws a
+        simulated message would make. Call only after
+        :meth:`accountable_latency_s` said the way may be accounted.
+        """
+        route = self.router.route(src, dst)
+        assert route is not None, "draw_loss() without accountable_latency_s()"
+        nodes = self.nodes
+        for hop, (a, b) in enumerate(pairwise(route)):
+            link = nodes[a].links[b]
+            if link._loss_draws is not None and link._loss_draws.next() < link.loss:
+                return hop
+        return None
+
+    def account(self, src: str, dst: str, protocol: str, size_bytes: int, kind: str, *,
+                lost_at: int | None = None, info: str = "") -> None:
         """Count a message along the route from ``src`` to ``dst`` without simulating it.
 
-        Call only after :meth:`accountable_latency_s` said it may be. Each
-        link counts it as sent and delivered with its bytes (no latency
-        sample); the trace counts it under ``accounted`` (no row).
+        Call only after :meth:`accountable_latency_s` said it may be;
+        ``lost_at`` is what :meth:`draw_loss` drew. Each link up to the one
+        that lost it counts it as sent and delivered with its bytes (no
+        latency sample); a delivered message is counted under the trace's
+        ``accounted`` (no row), a lost one gets its ``dropped``/``lost`` row,
+        as a simulated one would, with the path it took.
         """
         route = self.router.route(src, dst)
         assert route is not None, "account() without accountable_latency_s()"
         nodes = self.nodes
-        for a, b in pairwise(route):
+        for hop, (a, b) in enumerate(pairwise(route)):
             stats = nodes[a].links[b].stats
             stats.sent += 1
-            stats.delivered += 1
             stats.bytes += size_bytes
+            if hop == lost_at:
+                stats.lost += 1
+                self._next_id += 1
+                msg = Message(self._next_id, protocol, kind, src, dst, None, size_bytes, info, self.env._now)
+                msg.path = list(route[:hop + 2])
+                self._drop(msg, DropReason.LOST)
+                return
+            stats.delivered += 1
         self.trace.account(protocol, kind)
 
     # -- the message path ---------------------------------------------------------

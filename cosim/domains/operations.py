@@ -75,6 +75,10 @@ class ScadaMasterParams(Params):
                                      "crew channel sits at node)")
     accept_reports: bool = Field(True, description="false: a poll-only master, scanning every device every scan_s "
                                  "whatever it reports")
+    scan_phase: Literal["aligned", "spread"] = Field(
+        "aligned", description="aligned: every device is first polled at the start, so all scans fall on the same "
+        "instants; spread: the devices' first polls are spread evenly over their period, as a front end schedules a "
+        "long scan list (no burst of every request at once)")
     devices: list[PolledDeviceParams] = Field(default_factory=list, description="devices not in the scenario, described in full")
 
     @model_validator(mode="after")
@@ -117,7 +121,8 @@ def scada_master(world: World, actor: Actor, params: ScadaMasterParams, ctx: Run
     master = ScadaMaster(world, world.service("comm"), params.node, point_database(ctx, params),
                          entity=actor.actor_id, timeout_s=params.timeout_s, retries=params.retries,
                          command_attempts=params.command_attempts, integrity_s=params.integrity_s,
-                         accept_reports=params.accept_reports, reports_node=params.reports_node)
+                         accept_reports=params.accept_reports, reports_node=params.reports_node,
+                         spread_scans=params.scan_phase == "spread")
     world.add_service(f"scada/{actor.actor_id}", master)
     master.start()
     end = ctx.duration_s - 1e-3

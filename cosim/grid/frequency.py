@@ -17,17 +17,29 @@ piecewise constant between grid actions, so the state is advanced exactly
 with the matrix exponential, at any clock value and without any periodic
 process. In steady state Δω = −ΔPL / (D + 1/R).
 
+After a change the frequency moves continuously although nothing in the
+grid changes: :meth:`SystemFrequency.settled_s` bounds when the transient is
+over (within ``RESOLUTION_HZ`` of its steady state), so that devices which
+only sample the grid when it changes can sample on their own period until
+then (devices.field.base).
+
 Simulated seconds throughout; the model itself holds no clock: callers pass
 the time. One area: every energised bus sees the same frequency.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.linalg import expm  # type: ignore[import-untyped]
+
+
+RESOLUTION_HZ = 1e-4
+"""A transient is over once the frequency stays within this of its steady state: 0.1 mHz, below the
+1 mHz resolution of a C37.118 integer frequency field and of any frequency register here."""
 
 
 class FrequencyResponseConfig(BaseModel):
@@ -71,6 +83,14 @@ class SystemFrequency:
         self._t0 = 0.0
         self._x0 = np.zeros(2)
         self._u = 0.0  # ΔPL, pu on system_base_mva
+        self._settled_s = 0.0
+        # ‖expm(Aτ)‖ ≤ κ(V)·exp(σ·τ) with A = V Λ V⁻¹ and σ the largest real part of A's eigenvalues
+        # (negative: H, T_G, R > 0 and D ≥ 0 make the area stable). A nearly defective A only makes
+        # κ large, and the bound (logarithmic in κ) conservative.
+        eigenvalues, vectors = np.linalg.eig(self._a)
+        self._decay_per_s = -float(np.max(eigenvalues.real))
+        condition = float(np.linalg.cond(vectors))
+        self._condition = condition if math.isfinite(condition) else 1e16
 
     @property
     def imbalance_mw(self) -> float:
@@ -92,6 +112,23 @@ class SystemFrequency:
         self._x0 = self._state(time_s)
         self._t0 = float(time_s)
         self._u = float(imbalance_mw) / self.config.system_base_mva
+        self._settled_s = self._settle_time()
+
+    def settled_s(self) -> float:
+        """The instant (simulated s) from which the frequency stays within ``RESOLUTION_HZ`` of its steady state.
+
+        An upper bound, from the slowest mode's decay and the eigenvectors'
+        condition number; the last change's time if it started settled.
+        """
+        return self._settled_s
+
+    def _settle_time(self) -> float:
+        x_ss = -np.linalg.solve(self._a, self._b * self._u)
+        distance = float(np.linalg.norm(self._x0 - x_ss)) * self._condition
+        tolerance = RESOLUTION_HZ / self.nominal_hz  # pu; the norm bounds Δω's distance
+        if distance <= tolerance:
+            return self._t0
+        return self._t0 + math.log(distance / tolerance) / self._decay_per_s
 
     def at(self, time_s: float) -> FrequencyReading:
         """Frequency (Hz) and ROCOF (Hz/s) at ``time_s``."""

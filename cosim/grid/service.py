@@ -21,6 +21,8 @@ here: a solve is instantaneous in simulated time.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -199,6 +201,18 @@ class GridService:
         frequency = (self._frequency.at(self._clock()) if self._frequency is not None and self._clock is not None
                      else None)
         return GridMeasurements(self._network, result, self._fault_result, self.solve_count, frequency)
+
+    def frequency_settled_s(self) -> float:
+        """When the area frequency's transient is over (simulated s; ``-inf`` without a frequency model).
+
+        Until then the frequency changes while ``version`` does not: a reader
+        that samples only on change must also sample on its own period up to
+        this instant (and once at or after it). Solves first if an action is pending.
+        """
+        if self._frequency is None:
+            return -math.inf
+        self.solve_if_changed()
+        return self._frequency.settled_s()
 
     def fault_study(self, fault: ApplyFault) -> FaultResult:
         """What-if fault study on the present state; changes nothing."""

@@ -219,13 +219,16 @@ class ScadaMaster:
     answer at all. ``integrity_s`` is the poll period of a device that reports
     by exception (``rbe`` mode); ``accept_reports=False`` makes a poll-only
     master; ``reports_node`` is where its MQTT client for reports sits
-    (default ``node``). The master registers with no world service itself; the
+    (default ``node``). ``spread_scans`` spreads the devices' first polls
+    evenly over each one's poll period instead of polling all at once at the
+    start. The master registers with no world service itself; the
     application that owns it does.
     """
 
     def __init__(self, world: World, comm: Any, node: str, devices: list[PolledDevice], *, entity: str,
                  timeout_s: float = 1.0, retries: int = 2, command_attempts: int = 3,
-                 integrity_s: float = 3600.0, accept_reports: bool = True, reports_node: str | None = None) -> None:
+                 integrity_s: float = 3600.0, accept_reports: bool = True, reports_node: str | None = None,
+                 spread_scans: bool = False) -> None:
         self.world = world
         self.node = node
         self.entity = entity
@@ -234,6 +237,7 @@ class ScadaMaster:
         self.command_attempts = command_attempts
         self.integrity_s = integrity_s
         self.accept_reports = accept_reports
+        self.spread_scans = spread_scans
         self._clients = {d.device: comm.modbus_client(node, d.node, timeout_s=timeout_s, retries=retries) for d in devices}
         self._listeners: list[Listener] = []
         self._changed = world.env.event()
@@ -307,12 +311,16 @@ class ScadaMaster:
     def start(self) -> None:
         for channel, topics in self._channels:
             self.world.process(channel.start([(topic, self._on_report) for topic in topics]))
-        for device in self.devices.values():
-            self.world.process(self._poll_loop(device))
+        count = len(self.devices)
+        for index, device in enumerate(self.devices.values()):
+            self.world.process(self._poll_loop(device, index / count if self.spread_scans else 0.0))
 
-    def _poll_loop(self, device: PolledDevice) -> Generator[Any, Any, None]:
+    def _poll_loop(self, device: PolledDevice, phase: float = 0.0) -> Generator[Any, Any, None]:
+        """Poll ``device`` first at ``phase`` (a fraction of its period) after the start, then every period."""
         runs = contiguous_runs(device.read_points(), device.register_map)
         period = self.poll_period_s(device)
+        if phase > 0.0:
+            yield self.world.timeout(phase * period)
         while True:
             yield from self.poll(device, runs)
             yield self.world.timeout(period)

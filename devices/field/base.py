@@ -136,6 +136,7 @@ class DeviceLayer:
         """True: periodic samples are spread over their period, one phase per device (:meth:`sample_phase`)."""
         self._phases: dict[str, float] = {}
         self._changed = world.env.event()
+        self._sleepers: list[FieldDevice] = []
         self._mqtt: dict[str, NodeMqtt] = {}
         if grid is not None:
             previous = grid.on_change
@@ -204,6 +205,15 @@ class DeviceLayer:
     def notify_grid_change(self) -> None:
         event, self._changed = self._changed, self.world.env.event()
         event.succeed()
+        # Each device sleeps on its own wake event, not on the shared one: a condition over a shared
+        # event leaves one callback per sleeping device on it, and SimPy removes a condition's callback
+        # with a list scan, so every device waking for its own reason cost O(devices).
+        for device in self._sleepers:
+            device.wake()
+
+    def wake_on_grid_change(self, device: "FieldDevice") -> None:
+        """Wake ``device`` (its :meth:`FieldDevice.wake`) at every grid action from now on."""
+        self._sleepers.append(device)
 
     def node_mqtt_clients(self) -> dict[str, NodeMqtt]:
         """The shared MQTT client holders by node (a copy); HIL swaps each holder's ``client``."""
@@ -249,6 +259,7 @@ class FieldDevice:
                 self.store.set(name, value)
         self._commands: list[Command] = []
         self._wake = layer.world.env.event()
+        self._timer: simpy.Event | None = None
         if self.store is not None:
             # A master's write (a setting, a curve, a command) is seen at once: with no periodic
             # tick, nothing else would wake the device before the grid changes.
@@ -260,6 +271,10 @@ class FieldDevice:
         # Fresh noise every sample is a reading that changes while the grid does not: keep the tick for it.
         self.periodic = type(self).samples_periodically or self.noise.sigma_rel > 0
         self._tick, self._tick_period = 0, math.nan
+        self.follows_frequency = False
+        """True when the logic or a point reads the area frequency: while its transient evolves the device
+        samples on its period (the grid does not change, so nothing else would wake it); set by subclasses."""
+        self._frequency_tick_s = math.inf
         self.reporter = self._build_reporter()
         self.dnp3: Dnp3Station | None = None
         """The device's DNP3 outstation (``params.dnp3``), from :meth:`start`."""
@@ -284,6 +299,7 @@ class FieldDevice:
         if self.store is not None and self.config.node is not None and self.layer.comm is not None:
             self.layer.comm.modbus_server(self.config.node).add_unit(self.config.unit_id, self.store)
         self.dnp3 = dnp3_station(self)
+        self.layer.wake_on_grid_change(self)
         self.world.process(self.run())
 
     # -- helpers for subclasses -----------------------------------------------------
@@ -341,14 +357,21 @@ class FieldDevice:
         store.on_write(point, on_write)
 
     def _wake_on_write(self, _point: Any, _value: Value) -> None:
+        self.wake()
+
+    def wake(self) -> None:
+        """Step the device now (a grid change, a master's write, its timer)."""
         if not self._wake.triggered:
             self._wake.succeed()
+
+    def _on_timer(self, event: simpy.Event) -> None:
+        if event is self._timer:  # an earlier timer, outlived by another wake, does nothing
+            self.wake()
 
     def queue(self, command: Command) -> None:
         """Run ``command`` at the device's next wake (now, in simulated time)."""
         self._commands.append(command)
-        if not self._wake.triggered:
-            self._wake.succeed()
+        self.wake()
 
     def act(self, items: Effects) -> None:
         """Carry out intents (via devices.gridbinding) and grid actions, logging each."""
@@ -386,7 +409,7 @@ class FieldDevice:
             if grid is not None:
                 changed = grid.version != seen_version
                 seen_version = grid.version
-                sample = tick if self.periodic else changed
+                sample = tick if self.periodic else changed or now >= self._frequency_tick_s
                 self.samples += sample
                 items = self.step(now, grid.measurements(), sample)
             self.act(items)
@@ -396,7 +419,7 @@ class FieldDevice:
                 self._wake = env.event()
             # After acting, look again at once: the grid-change event this device would wait on is
             # already a new one, so its own trip or close would otherwise go unseen until the next wake.
-            next_sample = self._next_sample_s if self.periodic else math.inf
+            next_sample = self._next_sample_s if self.periodic else self._next_frequency_tick(now)
             due = now if acted else min(next_sample, self.next_event_time_s())
             if due <= now:
                 self._same_time_wakes += 1
@@ -406,10 +429,24 @@ class FieldDevice:
                     due = self._next_sample_s = self._next_tick(now)
             else:
                 self._same_time_wakes = 0
-            waits = [self.layer.grid_changed, self._wake]
+            self._timer = None
             if math.isfinite(due):
-                waits.append(env.timeout(max(0.0, due - env.now)))
-            yield env.any_of(waits)
+                self._timer = env.timeout(max(0.0, due - env.now))
+                self._timer.callbacks.append(self._on_timer)
+            yield self._wake  # triggered by the timer, a grid change (DeviceLayer) or a write
+
+    def _next_frequency_tick(self, now: float) -> float:
+        """A device that samples on change, but reads the frequency: its next sample while a transient evolves.
+
+        Ticks on the sample period until the first at or after the instant the
+        transient is over, so the last sample holds the settled frequency.
+        """
+        grid = self.layer.grid
+        if self.follows_frequency and grid is not None and now < grid.frequency_settled_s():
+            self._frequency_tick_s = self._next_tick(now)
+        else:
+            self._frequency_tick_s = math.inf
+        return self._frequency_tick_s
 
     def after_step(self, now: float) -> None:
         """After every step and its actions: the report-by-exception view compares the point model."""

@@ -116,6 +116,7 @@ class RtuDevice(FieldDevice):
                 self.command(point.name, self._write_setpoint(point, element, name, quantity), momentary=False)
         if self.sbo:
             self.store.add_write_check(self._check_selected)
+        self.follows_frequency = any(p.split_source()[1] == "frequency_hz" for p in self.points)
 
     def register_map(self) -> RegisterMap:
         return self.config.params.register_map(self.config.id)  # type: ignore[attr-defined,no-any-return]

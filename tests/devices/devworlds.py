@@ -64,6 +64,28 @@ comm:
 """
 
 
+# One synchronous area with a frequency response: tripping unit2 (40 MW) makes a frequency transient.
+AREA_GRID = """
+grid:
+  base_mva: 100
+  frequency_hz: 50
+  frequency_response: {system_base_mva: 400, inertia_h_s: 4, droop_pct: 5, governor_time_constant_s: 0.5, load_damping_pu: 1}
+  buses:
+    - {name: src, base_kv: 110}
+    - {name: b1, base_kv: 110}
+    - {name: b2, base_kv: 110}
+  generators:
+    - {name: bulk, bus: src, slack: true, p_mw: 200}
+    - {name: unit2, bus: b2, p_mw: 40}
+  lines:
+    - {name: l1, from_bus: src, to_bus: b1, r_ohm: 1.0, x_ohm: 6.0}
+    - {name: l2, from_bus: b1, to_bus: b2, r_ohm: 1.0, x_ohm: 6.0}
+  loads:
+    - {name: city, bus: b1, p_mw: 200, q_mvar: 40}
+    - {name: town, bus: b2, p_mw: 40, q_mvar: 8}
+"""
+
+
 def scenario_file(tmp_path: Path, devices: str, *, events: str = "", duration: str = "1h",
                   grid: str = GRID, comm: str = COMM, extra: str = "") -> Path:
     """Write a small scenario (two-section feeder, shunt, PV, SCADA LAN) with ``devices`` (YAML list items)."""

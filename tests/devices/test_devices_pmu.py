@@ -12,7 +12,7 @@ import struct
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from devworlds import COMM, scenario_file, start
+from devworlds import AREA_GRID, COMM, scenario_file, start
 
 from cosim.errors import ScenarioError
 from cosim.scenario import load_scenario
@@ -71,27 +71,6 @@ def test_start_utc_is_validated(tmp_path, value, message):
         load_scenario(path)
     text = str(caught.value)
     assert "run.start_utc" in text and message in text
-
-
-AREA_GRID = """
-grid:
-  base_mva: 100
-  frequency_hz: 50
-  frequency_response: {system_base_mva: 400, inertia_h_s: 4, droop_pct: 5, governor_time_constant_s: 0.5, load_damping_pu: 1}
-  buses:
-    - {name: src, base_kv: 110}
-    - {name: b1, base_kv: 110}
-    - {name: b2, base_kv: 110}
-  generators:
-    - {name: bulk, bus: src, slack: true, p_mw: 200}
-    - {name: unit2, bus: b2, p_mw: 40}
-  lines:
-    - {name: l1, from_bus: src, to_bus: b1, r_ohm: 1.0, x_ohm: 6.0}
-    - {name: l2, from_bus: b1, to_bus: b2, r_ohm: 1.0, x_ohm: 6.0}
-  loads:
-    - {name: city, bus: b1, p_mw: 200, q_mvar: 40}
-    - {name: town, bus: b2, p_mw: 40, q_mvar: 8}
-"""
 
 
 def test_a_generator_trip_shows_a_frequency_dip_and_recovery_in_pmu_frames(tmp_path):

@@ -7,7 +7,10 @@ sees every change at the instant it happens, and that a device with noise or a
 periodic output (PMU frames) keeps its period, also at large clock values.
 """
 
-from devworlds import scenario_file, start
+import math
+
+import pytest
+from devworlds import AREA_GRID, scenario_file, start
 
 
 def test_noiseless_relay_sleeps_through_quiet_days_and_wakes_at_each_change(tmp_path):
@@ -52,3 +55,60 @@ def test_periodic_sample_instants_advance_at_any_clock_value(tmp_path):
             assert now < due <= now + pmu.sample_period_s * 1.5
             now = due
         assert now - start_s >= 49 * pmu.sample_period_s * 0.99
+
+
+def closed_form_deviation_pu(t: float, dpl: float, h: float, r: float, d: float, tg: float) -> float:
+    """Δω(t) of the single-area model with one governor lag for a load step ΔPL (pu) at t = 0, underdamped.
+
+    Kundur, Power System Stability and Control, §11.1 (Fig. 11.14 with one lag);
+    Bergen & Vittal, Power Systems Analysis, §11.5:
+    Δω(s) = −ΔPL (1 + s T_G) / (s (2H T_G s² + (2H + D T_G) s + D + 1/R)), inverted with the
+    table pairs for 1/(s(s²+2σs+ωn²)) and 1/(s²+2σs+ωn²).
+    """
+    a2, a1, a0 = 2 * h * tg, 2 * h + d * tg, d + 1 / r
+    wn2 = a0 / a2
+    sigma = a1 / (2 * a2)
+    wd = math.sqrt(wn2 - sigma * sigma)
+    decay = math.exp(-sigma * t)
+    step = (1 - decay * (math.cos(wd * t) + sigma / wd * math.sin(wd * t))) / wn2
+    impulse = decay * math.sin(wd * t) / wd
+    return -dpl / a2 * (step + tg * impulse)
+
+
+def test_a_noiseless_rtu_reading_frequency_follows_the_transient_after_a_generator_trip(tmp_path):
+    """The grid does not change after the trip, the frequency does: the RTU samples on its period until it settles."""
+    path = scenario_file(tmp_path, """
+        - {id: rtu1, kind: rtu, node: field, unit_id: 1, actor: utility, params: {sample_period_s: 0.5, points: [
+            {name: f_hz, kind: analog, source: "bus/b1:frequency_hz", data_type: f32}]}}
+        """, grid=AREA_GRID, duration="20min", events="- {at: 10, kind: trip_generator, target: gen/unit2}\n")
+    run = start(path)
+    rtu = run.devices["rtu1"]
+    readings: list[tuple[float, float]] = []
+
+    def read_register():  # what a master polling every 0.5 s, a quarter period after each sample, would see
+        for k in range(240):
+            yield run.world.timeout(max(0.0, 0.25 + 0.5 * k - run.world.now))
+            readings.append((run.world.now, float(rtu.store.get("f_hz"))))
+
+    def slack_mw():  # the test's ground truth, not a device reading: what the slack picks up is ΔPL
+        yield run.world.timeout(0)
+        return run.grid.measurements().generator("bulk").p_mw
+
+    run.at(0.0, read_register)
+    before = run.at(5.0, slack_mw)
+    after = run.at(600.0, slack_mw)
+    run.run(1200.0)
+    dpl = (after[0] - before[0]) / 400.0  # pu on the area's 400 MVA
+    assert dpl == pytest.approx(0.1, rel=0.1)  # unit2's 40 MW plus the change in losses
+    seen_dip = False
+    for t_read, f_hz in readings:
+        sampled_at = math.floor(t_read / 0.5) * 0.5  # the RTU's last sample instant
+        if sampled_at < 10.0:
+            assert f_hz == 50.0
+            continue
+        expected = 50.0 * (1 + closed_form_deviation_pu(sampled_at - 10.0, dpl, 4.0, 0.05, 1.0, 0.5))
+        assert f_hz == pytest.approx(expected, abs=1e-4), t_read  # f32 register: a few µHz; settled: 0.1 mHz
+        seen_dip |= f_hz < 49.9
+    assert seen_dip
+    # It stopped ticking once the transient was over: tens of samples, not 2,400 half-second ticks.
+    assert rtu.samples < 100

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from cosim.grid import GridService, Network, SetGeneratorSetpoint
-from cosim.grid.frequency import FrequencyResponseConfig, SystemFrequency
+from cosim.grid.frequency import RESOLUTION_HZ, FrequencyResponseConfig, SystemFrequency
 
 
 def closed_form_deviation_pu(t: float, dpl: float, h: float, r: float, d: float, tg: float) -> float:
@@ -102,3 +102,20 @@ def test_a_generator_trip_in_the_grid_service_drives_the_frequency(grid: Callabl
     assert picked_up_mw == pytest.approx(20.0, rel=0.05)
     expected_hz = 50.0 * (1 - (picked_up_mw / 200) / (1.0 + 1 / 0.05))
     assert settled.frequency_hz("b") == pytest.approx(expected_hz, rel=1e-9)
+
+
+@pytest.mark.parametrize("h, r, d, tg, dpl", CASES)
+def test_the_settling_bound_holds_and_is_not_far_from_the_last_excursion(h: float, r: float, d: float, tg: float,
+                                                                          dpl: float) -> None:
+    """After ``settled_s`` the closed-form response stays within 0.1 mHz of steady state; it is not overly late."""
+    config = FrequencyResponseConfig(system_base_mva=1000, inertia_h_s=h, droop_pct=r * 100,
+                                     governor_time_constant_s=tg, load_damping_pu=d)
+    model = SystemFrequency(config, nominal_hz=60.0)
+    model.set_imbalance(100.0, dpl * 1000)
+    settled = model.settled_s() - 100.0
+    steady_hz = 60.0 * (1 - dpl / (d + 1 / r))
+    times = np.linspace(0.0, 3 * settled, 3001)
+    away = [float(t) for t in times if abs(60.0 * (1 + closed_form_deviation_pu(float(t), dpl, h, r, d, tg))
+                                            - steady_hz) > RESOLUTION_HZ]
+    assert away and max(away) <= settled          # never more than 0.1 mHz off after the bound
+    assert settled < 2.0 * max(away) + 1.0       # and the bound is not far beyond the last excursion

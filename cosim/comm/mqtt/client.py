@@ -249,18 +249,27 @@ class SimMqttClient:
                 self.unhandled += 1
 
     def _ping(self) -> None:
-        """PINGREQ, simulated; or accounted where the way is up and loss-free both ways (docs/comm.md)."""
+        """PINGREQ, simulated; or accounted where the way is up both ways (docs/comm.md)."""
         network = self.network
         if network.keep_alives is KeepAlives.ACCOUNT:
-            there = network.accountable_latency_s(self.node_id, self.broker_node)
-            back = network.accountable_latency_s(self.broker_node, self.node_id)
-            broker = network.services.get(f"mqtt-broker/{self.broker_node}")
-            if (there is not None and back is not None and broker is not None
-                    and broker.ping_accounted(self.node_id, self.env.now + there)):
-                network.account(self.node_id, self.broker_node, PROTOCOL, PING_BYTES, "pingreq")
-                network.account(self.broker_node, self.node_id, PROTOCOL, PING_BYTES, "pingresp")
-                self._last_sent_s = self.env.now
-                return
+            node, broker_node, now = self.node_id, self.broker_node, self.env.now
+            there = network.accountable_latency_s(node, broker_node)
+            back = network.accountable_latency_s(broker_node, node)
+            broker = network.services.get(f"mqtt-broker/{broker_node}")
+            if there is not None and back is not None and broker is not None:
+                lost_at = network.draw_loss(node, broker_node)
+                if lost_at is not None:  # lost on the way: the broker never hears it, as in the simulation
+                    network.account(node, broker_node, PROTOCOL, PING_BYTES, "pingreq", lost_at=lost_at,
+                                    info=describe(PingReq()))
+                    self._last_sent_s = now
+                    return
+                if broker.ping_accounted(node, now + there):
+                    network.account(node, broker_node, PROTOCOL, PING_BYTES, "pingreq")
+                    network.account(broker_node, node, PROTOCOL, PING_BYTES, "pingresp",
+                                    lost_at=network.draw_loss(broker_node, node), info=describe(PingResp()))
+                    self._last_sent_s = now
+                    return
+                # No session at the broker: a real PINGREQ, to get the DISCONNECT a reset stands for.
         self._send(PingReq())
 
     def _keep_alive(self, connection: int) -> Generator[Any, Any, None]:
