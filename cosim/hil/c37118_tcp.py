@@ -33,6 +33,7 @@ from cosim.comm.c37118 import CommandCode, CommandFrame, FrameError, HeaderFrame
 from cosim.comm.c37118.frames import SYNC_BYTE
 
 from .bridge import IoThread, SimInbox
+from .tcp_listener import TcpListener
 
 PREFIX_BYTES = 4  # SYNC (2) and FRAMESIZE (2): what is needed to find the frame's end
 MIN_FRAME_BYTES = 18  # SYNC, FRAMESIZE, IDCODE, SOC, FRACSEC, CMD, CHK: the smallest frame (a command)
@@ -86,7 +87,7 @@ Stream = Any
 """A :class:`devices.protocols.c37118_endpoint.PmuStream`: ``idcode``, ``config()``, ``header``, ``listeners``."""
 
 
-class C37118TcpServer:
+class C37118TcpServer(TcpListener):
     """Serves the PMU ``streams`` on ``host:port`` (``port=0`` picks a free port)."""
 
     def __init__(self, streams: list[Stream], io: IoThread, inbox: SimInbox, host: str = "127.0.0.1",
@@ -94,33 +95,14 @@ class C37118TcpServer:
         self.streams = {s.idcode: s for s in streams}
         if len(self.streams) != len(streams):
             raise ValueError("two PMUs served on one C37.118 port share an IDCODE")
-        self.io, self.inbox, self.host, self.port = io, inbox, host, port
+        super().__init__(io, host, port)
+        self.inbox = inbox
         self.max_connections = max_connections
         self.log = log or (lambda *_a, **_k: None)
         self.counters = PdcCounters()
         self._connections: list[_Connection] = []
-        self._listener: asyncio.base_events.Server | None = None
         for stream in self.streams.values():
             stream.listeners.append(functools.partial(self._publish, stream.idcode))
-
-    def start(self) -> int:
-        """Bind and listen (raises OSError if the port is taken); returns the port."""
-        self._listener = self.io.call(asyncio.start_server(self._serve, self.host, self.port))
-        self.port = self._listener.sockets[0].getsockname()[1]
-        return self.port
-
-    def stop(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None and not self.io.loop.is_closed():
-            async def _close() -> None:
-                listener.close()
-                for connection in list(self._connections):
-                    connection.writer.close()
-                await asyncio.wait_for(listener.wait_closed(), 2.0)
-            try:
-                self.io.call(_close(), 3.0)
-            except Exception:
-                pass
 
     # -- I/O thread ------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -130,6 +112,7 @@ class C37118TcpServer:
             return
         connection = _Connection(writer, self.counters)
         self._connections.append(connection)
+        self._writers.add(writer)
         self.counters.connections += 1
         loop = asyncio.get_running_loop()
         try:
@@ -145,6 +128,7 @@ class C37118TcpServer:
             pass
         finally:
             self._connections.remove(connection)
+            self._writers.discard(writer)
             self.inbox.offer(connection.streaming.clear, force=True)
             writer.close()
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from cosim.comm.dnp3 import LinkError, split_frames
 
 from .bridge import IoThread, SimInbox
+from .tcp_listener import TcpListener
 
 if TYPE_CHECKING:
     from devices.protocols.dnp3_endpoint import Dnp3Station, Send
@@ -43,40 +44,16 @@ class Dnp3EdgeCounters:
     unknown_address: int = 0
 
 
-class Dnp3TcpServer:
+class Dnp3TcpServer(TcpListener):
     """Serves ``stations`` (link address -> station) on ``host:port``; ``port=0`` picks a free one."""
 
     def __init__(self, stations: Mapping[int, Dnp3Station], io: IoThread, inbox: SimInbox, host: str = "127.0.0.1",
                  port: int = 0, max_connections: int = 16) -> None:
+        super().__init__(io, host, port)
         self.stations = dict(stations)
-        self.io, self.inbox = io, inbox
-        self.host, self.port = host, port
+        self.inbox = inbox
         self.max_connections = max_connections
         self.counters = Dnp3EdgeCounters()
-        self._listener: asyncio.base_events.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    def start(self) -> int:
-        """Bind and listen (raises OSError if the port is taken); returns the port."""
-        self._listener = self.io.call(asyncio.start_server(self._serve, self.host, self.port))
-        self.port = self._listener.sockets[0].getsockname()[1]
-        return self.port
-
-    def stop(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is None or self.io.loop.is_closed():
-            return
-
-        async def _close() -> None:
-            listener.close()
-            for writer in list(self._writers):
-                writer.close()
-            await asyncio.wait_for(listener.wait_closed(), 2.0)
-
-        try:
-            self.io.call(_close(), 3.0)
-        except Exception:  # a socket that will not close must not keep the session alive
-            pass
 
     # -- I/O thread --------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

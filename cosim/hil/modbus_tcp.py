@@ -33,6 +33,7 @@ from cosim.comm.modbus.datamodel import ExceptionCode
 from cosim.comm.modbus.server import ModbusServer
 
 from .bridge import IoThread, SimInbox
+from .tcp_listener import TcpListener
 
 HEADER_BYTES = 6  # transaction id, protocol id, length: what is needed to find the frame's end
 MAX_LENGTH_FIELD = 254  # unit id + 253-byte PDU
@@ -75,7 +76,7 @@ class EdgeCounters:
     closed_idle: int = 0
 
 
-class ModbusTcpServer:
+class ModbusTcpServer(TcpListener):
     """Serves ``server`` (units and their register banks) on ``host:port`` over real TCP.
 
     ``port=0`` picks a free port (see :attr:`port` after :meth:`start`). Binding
@@ -85,11 +86,9 @@ class ModbusTcpServer:
     def __init__(self, server: ModbusServer, io: IoThread, inbox: SimInbox, host: str = "127.0.0.1",
                  port: int = 0, max_connections: int = 32, observer: RequestObserver | None = None,
                  idle_timeout_s: float | None = 60.0, max_connections_per_client: int = 8) -> None:
+        super().__init__(io, host, port)
         self.server = server
-        self.io = io
         self.inbox = inbox
-        self.host = host
-        self.port = port
         self.max_connections = max_connections
         # Silent sockets would hold the connection slots for good: a connection that sends no request for
         # idle_timeout_s wall seconds is closed, and one client address may hold only so many slots.
@@ -98,28 +97,7 @@ class ModbusTcpServer:
         self._per_client: dict[str, int] = {}
         self.observer = observer
         self.counters = EdgeCounters()
-        self._listener: asyncio.base_events.Server | None = None
         self._open = 0
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    def start(self) -> int:
-        """Bind and listen (raises OSError if the port is taken); returns the port."""
-        self._listener = self.io.call(asyncio.start_server(self._serve, self.host, self.port))
-        self.port = self._listener.sockets[0].getsockname()[1]
-        return self.port
-
-    def stop(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None and not self.io.loop.is_closed():
-            async def _close() -> None:
-                listener.close()
-                for writer in list(self._writers):  # handlers then end on EOF, not by cancellation
-                    writer.close()
-                await asyncio.wait_for(listener.wait_closed(), 2.0)
-            try:
-                self.io.call(_close(), 3.0)
-            except Exception:
-                pass
 
     # -- I/O thread --------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
