@@ -54,7 +54,8 @@ from cosim.markets.rules import DrType, ResourceType
 from cosim.markets.wire import PayloadError, encode
 from devices.config import DrSitePopulationConfig
 from devices.dr_sites_params import SEGMENT_EDGES_KW, SEGMENTS, DrSitesParams
-from devices.esi_signals import DrSignal, SignalError, served_demand
+from devices.esi_signals import CallBook, DrSignal, SignalError, served_demand
+from devices.metering import EnergyRegister
 
 if TYPE_CHECKING:
     from devices.field.base import DeviceLayer
@@ -194,35 +195,42 @@ def prd_curve_steps(pop: SitePopulation, params: DrSitesParams, step_s: float) -
 
 
 
-def _prd_shed(pop: SitePopulation, params: DrSitesParams, natural: np.ndarray, prd: _PrdState,
-              site_step: np.ndarray, zone_bus: list[str]) -> np.ndarray:
-    """kW each PRD site sheds now: its zone's curve value at the LMP, spread over the sites of the steps reached.
+class PrdSites:
+    """The PRD sites of a population grouped by (zone, curve step), for the PRD rule at array speed.
 
-    Sites of a fully reached step shed their curtailable share; the sites of a
-    step the curve reaches only in part (the LMP sits on its price) shed in
-    proportion, so the zone's PRD reduction equals the curve's MW.
+    Built once: the sites behind each step of each zone's curve, as index
+    arrays, so a price that changes nothing costs nothing and one that
+    reaches a step touches only that step's sites.
     """
-    shed = np.zeros(natural.size)
-    can = np.where(pop.is_prd, natural * pop.curtail, 0.0)
-    for k in range(len(params.zones)):
-        bus = zone_bus[k]
-        target_mw = prd_reduction_mw(prd.step_mw[k], prd.step_price[k], prd.lmp[bus], prd.cleared[bus]
-                                     if zone_bus.count(bus) == 1 else None)
-        if target_mw <= 0:
-            continue
-        in_zone = pop.is_prd & (pop.zone == k)
-        remaining_kw = target_mw * 1000.0
-        for j in range(len(prd.step_mw[k])):
-            sites = in_zone & (site_step == j)
-            avail = can[sites].sum()
-            if remaining_kw <= 0 or avail <= 0:
-                continue
-            take = min(1.0, remaining_kw / avail)
-            shed[sites] = can[sites] * take
-            remaining_kw -= avail * take
-    return shed
 
+    def __init__(self, pop: SitePopulation, site_step: np.ndarray, zones: int, steps: int) -> None:
+        self.sites = [[np.flatnonzero(pop.is_prd & (pop.zone == k) & (site_step == j)) for j in range(steps)]
+                      for k in range(zones)]
+        self.curtail = pop.curtail
 
+    def shed_kw(self, natural: np.ndarray, target_mw: list[float]) -> np.ndarray:
+        """kW each PRD site sheds now: its zone's curve value ``target_mw[zone]``, spread over the steps reached.
+
+        Sites of a fully reached step shed their curtailable share; the sites
+        of a step the curve reaches only in part (the LMP sits on its price)
+        shed in proportion, so the zone's PRD reduction equals the curve's MW.
+        """
+        shed = np.zeros(natural.size)
+        for k, target in enumerate(target_mw):
+            remaining_kw = target * 1000.0
+            for idx in self.sites[k]:
+                if remaining_kw <= 0:
+                    break
+                if idx.size == 0:
+                    continue
+                can = natural[idx] * self.curtail[idx]
+                avail = float(can.sum())
+                if avail <= 0:
+                    continue
+                take = min(1.0, remaining_kw / avail)
+                shed[idx] = can * take
+                remaining_kw -= avail * take
+        return shed
 
 
 class DrSitePopulation:
@@ -265,16 +273,20 @@ class DrSitePopulation:
         n, n_zone, n_res = pop.peak_kw.size, len(params.zones), len(pop.resources)
         site_day = params.hot_day_factor * np.exp(params.day_sigma_pct / 100.0 * rng.standard_normal(n))
         zone_bus = [z.bus for z in params.zones]
-        # group -> call label -> (start, end, reduction %); a new signal with the same label replaces the call
-        windows: dict[int, dict[str, tuple[float, float, float]]] = {}
+        # The one ESI model (devices.esi_signals): each site group holds its calls in a CallBook.
+        books: dict[int, CallBook] = {}
         site_slot = np.where(pop.group >= 0, pop.group, n_res)     # last slot: PRD sites (never called)
         steps, site_step = prd_curve_steps(pop, params, step_s)
         prd = _PrdState(steps, [[p.price_usd_per_mwh for p in params.prd_curve]] * n_zone,
                         dict.fromkeys(zone_bus, 0.0), dict.fromkeys(zone_bus, 0.0))
-        event_kwh = np.zeros((n, 24))
+        prd_sites = PrdSites(pop, site_step, n_zone, len(params.prd_curve))
+        # The one meter model (devices.metering): every site's interval meter, hourly, kW -> kWh.
+        meters = EnergyRegister(n, 3600.0, start_s=world.now)
+        event_kwh = np.zeros((24, n), dtype=np.float32)   # hour-major: one contiguous row per hour
         grid = self.layer.grid
         csp_names = [c.csp for c in params.csps]
         res_index = {r["resource_id"]: k for k, r in enumerate(pop.resources)}
+        group_sites = np.bincount(pop.group[pop.group >= 0], minlength=n_res)
         wake: list[Any] = [world.env.event()]
 
         def poke() -> None:
@@ -290,12 +302,10 @@ class DrSitePopulation:
             g = res_index.get(message.topic.rsplit("/", 1)[1])
             if g is None:
                 return
-            # The EMS holds the signal until the event start: the lead time lets slow processes prepare.
-            start = world.now if signal.start_s is None else max(signal.start_s, world.now)
-            end = (world.now if signal.start_s is None else signal.start_s) + signal.duration_s
-            windows.setdefault(g, {})[signal.key] = (start, end, signal.reduction_pct)
+            call = books.setdefault(g, CallBook()).receive(signal, world.now)
             world.log("esi_signal", population=me, resource=pop.resources[g]["resource_id"], event_id=signal.key,
-                      start_s=start, end_s=end, reduction_pct=signal.reduction_pct, sites=int((pop.group == g).sum()))
+                      start_s=max(call.start_s, world.now), end_s=call.end_s, reduction_pct=signal.reduction_pct,
+                      sites=int(group_sites[g]))
             poke()
 
         def on_lmp(message: MqttMessage) -> None:
@@ -315,40 +325,48 @@ class DrSitePopulation:
         next_step = world.now
         read = False
         natural = np.zeros(n)
-        actual = np.zeros(n)
+        nat_mw = np.zeros(n_zone)
+        served = natural
         base = np.zeros(n_zone)
         applied = [float("nan")] * n_zone   # MW last applied to each zone's load
-        last_t = world.now
+        pct = np.zeros(n)
         while True:
             t = world.now
+            self._close_hours(meters, event_kwh, t)
             hour = int(t // 3600) % 24
-            if last_t < 86400.0 and t > last_t:   # meters: the demand held since the last change, in its hour
-                event_kwh[:, int(last_t // 3600) % 24] += actual * (t - last_t) / 3600.0
-            last_t = t
             stepped = t >= next_step
             if stepped:
                 frac = (t / 3600.0) % 24.0 - hour
-                seg_pu = np.array([s[hour] * (1 - frac) + s[(hour + 1) % 24] * frac for s in shape_tables])
-                natural = pop.peak_kw * seg_pu[pop.segment] * site_day * (1.0 + params.noise_pct / 100.0 * rng.standard_normal(n))
+                seg_pu = np.array([sh[hour] * (1 - frac) + sh[(hour + 1) % 24] * frac for sh in shape_tables])
+                natural = pop.peak_kw * seg_pu[pop.segment]
+                natural *= site_day
+                natural *= 1.0 + params.noise_pct / 100.0 * rng.standard_normal(n)
                 np.maximum(natural, 0.0, out=natural)
+                nat_mw = np.bincount(pop.zone, weights=natural, minlength=n_zone) / 1000.0
                 base = np.array([z.base_mw * params.hot_day_factor * (base_shapes[k][hour] * (1 - frac)
                                                                         + base_shapes[k][(hour + 1) % 24] * frac)
                                  for k, z in enumerate(params.zones)])
                 next_step = t + step_s
             share = np.zeros(n_res + 1)
-            for g in list(windows):
-                windows[g] = {k: w for k, w in windows[g].items() if w[1] > t}
-                on = [w[2] for w in windows[g].values() if w[0] <= t]
-                share[g] = max(on, default=0.0)
-            # the one ESI rule: shed the call's share, at most the site's curtailable share
-            pct = np.minimum(share[site_slot], 100.0 * pop.curtail)
-            served = served_demand(natural, pct > 0, pct)
-            shed = natural - served
-            prd_shed = _prd_shed(pop, params, natural, prd, site_step, zone_bus)
-            actual = served - prd_shed
-            nat_mw = np.bincount(pop.zone, weights=natural, minlength=n_zone) / 1000.0
-            lm_mw = np.bincount(pop.zone, weights=shed, minlength=n_zone) / 1000.0
-            prd_mw = np.bincount(pop.zone, weights=prd_shed, minlength=n_zone) / 1000.0
+            for g, book in books.items():
+                share[g] = book.reduction_pct(t)
+            if share.any():
+                # the one ESI rule: shed the call's share, at most the site's curtailable share
+                pct = np.minimum(share[site_slot], 100.0 * pop.curtail)
+                served = served_demand(natural, pct > 0, pct)
+                lm_mw = np.bincount(pop.zone, weights=natural - served, minlength=n_zone) / 1000.0
+            else:
+                pct = np.zeros(0)
+                served, lm_mw = natural, np.zeros(n_zone)
+            targets = [prd_reduction_mw(prd.step_mw[k], prd.step_price[k], prd.lmp[bus], prd.cleared[bus]
+                                        if zone_bus.count(bus) == 1 else None) for k, bus in enumerate(zone_bus)]
+            if any(x > 0 for x in targets):
+                prd_shed = prd_sites.shed_kw(natural, targets)
+                actual = served - prd_shed
+                prd_mw = np.bincount(pop.zone, weights=prd_shed, minlength=n_zone) / 1000.0
+            else:
+                actual, prd_mw = served, np.zeros(n_zone)
+            meters.hold(t, actual)
             for k, z in enumerate(params.zones):
                 baseline = base[k] + nat_mw[k]
                 load = baseline - lm_mw[k] - prd_mw[k]
@@ -366,8 +384,10 @@ class DrSitePopulation:
                     self.mqtt.publish(f"pjm/telemetry/load/{z.zone}",
                                       ZoneTelemetry(z.zone, load, prd_mw[k], t).encode(), QoS.AT_MOST_ONCE)
             if stepped and t >= next_status:
-                available = np.bincount(site_slot, weights=np.where(pct > 0, 0.0, natural * pop.curtail),
-                                        minlength=n_res + 1)
+                can_kw = natural * pop.curtail
+                if pct.size:
+                    can_kw[pct > 0] = 0.0
+                available = np.bincount(site_slot, weights=can_kw, minlength=n_res + 1)
                 for name in csp_names:
                     groups = [g for g in range(n_res) if pop.resources[g]["csp"] == name]
                     self.mqtt.publish(f"esi/status/{name}", encode(
@@ -377,15 +397,24 @@ class DrSitePopulation:
                 next_status = t + params.status_interval
             if not read and next_step >= params.meter_read_at - clock_resolution(params.meter_read_at):
                 yield world.timeout(max(0.0, params.meter_read_at - t))
-                if last_t < 86400.0 and world.now > last_t:
-                    event_kwh[:, int(last_t // 3600) % 24] += actual * (world.now - last_t) / 3600.0
-                last_t = world.now
+                self._close_hours(meters, event_kwh, world.now)
+                if meters.interval_index < 24:   # a read inside the day: the open hour so far
+                    event_kwh[meters.interval_index] = meters.open_import()
                 self._send_meter_data(pop, csp_names, zone_bus, history, weekdays, event_kwh)
                 read = True
                 continue
             if wake[0].triggered:
                 wake[0] = world.env.event()
             yield world.env.any_of([wake[0], world.timeout(max(0.0, next_step - world.now))])
+
+    @staticmethod
+    def _close_hours(meters: EnergyRegister, event_kwh: np.ndarray, now: float) -> None:
+        """Integrate every site's meter up to ``now``; the hours of the first day that closed go to ``event_kwh``."""
+        meters.hold(now)
+        for interval in meters.take_closed():
+            hour = int(interval.start_s // 3600)
+            if 0 <= hour < 24:
+                event_kwh[hour] = interval.import_energy
 
     def _enrol(self, pop: SitePopulation, csp_names: list[str], steps: list[list[float]]) -> None:
         """Enrol the sites with their CSPs and register PRD (queued behind the subscriptions)."""
@@ -413,5 +442,5 @@ class DrSitePopulation:
             mine = np.flatnonzero(pop.csp == c) if name != "prd" else np.flatnonzero(pop.is_prd)
             self.mqtt.publish(f"ami/{me}/{name}", encode(
                 {"population": me, "csp": name, "weekdays": weekdays.tolist(), "buses": buses},
-                {"site_index": mine, "history_kwh": history[mine], "event_day_kwh": event_kwh[mine].astype(np.float32),
+                {"site_index": mine, "history_kwh": history[mine], "event_day_kwh": event_kwh[:, mine].T,
                  "segment": pop.segment[mine], "site_bus": bus_index[pop.zone[mine]]}))
