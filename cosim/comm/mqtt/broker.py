@@ -12,6 +12,8 @@ Deliberate choices, documented in docs/comm.md:
 * Unacknowledged QoS 1 PUBLISHes are retransmitted every ``retry_interval_s``
   while connected (MQTT 3.1 style; 3.1.1 only resends on reconnect, which a
   lossy simulated link without TCP would make useless), and on reconnect.
+  The interval runs from when the packet has left the broker's node, so a
+  large packet on a slow link is not resent while it is still being sent.
 * A publisher's retransmission (DUP) of a packet id the broker already
   forwarded is forwarded again with DUP set, so subscribers can see that it
   may be a duplicate (3.1.1 would clear DUP on forwarding).
@@ -118,10 +120,10 @@ class MqttBroker:
         network.attach(node_id, PROTOCOL, self._on_message)
 
     # -- sending -----------------------------------------------------------------
-    def _send(self, session: Session, packet: Any) -> None:
+    def _send(self, session: Session, packet: Any) -> Message:
         assert session.node is not None
-        self.network.send(self.node_id, session.node, PROTOCOL, packet, packet.size_bytes(),
-                          kind=type(packet).__name__.lower(), info=describe(packet))
+        return self.network.send(self.node_id, session.node, PROTOCOL, packet, packet.size_bytes(),
+                                 kind=type(packet).__name__.lower(), info=describe(packet))
 
     # -- receiving ---------------------------------------------------------------
     def _on_message(self, msg: Message) -> None:
@@ -236,11 +238,12 @@ class MqttBroker:
         packet_id = session.packet_id()
         out = Publish(publish.topic, publish.payload, 1, publish.retain, dup, packet_id)
         session.inflight[packet_id] = out
-        self._send(session, out)
-        self._retry_later(session, session.connection, packet_id)
+        sent = self._send(session, out)
+        self._retry_later(session, session.connection, packet_id, sent.left_s)
 
-    def _retry_later(self, session: Session, connection: int, packet_id: int) -> None:
-        timer = Timeout(self.env, self.retry_interval_s)
+    def _retry_later(self, session: Session, connection: int, packet_id: int, left_s: float) -> None:
+        """Retry ``retry_interval_s`` after the packet has left the broker's node (``left_s``)."""
+        timer = Timeout(self.env, self.retry_interval_s + max(0.0, left_s - self.env.now))
         timer.callbacks.append(lambda _e: self._retry(session, connection, packet_id))
 
     def _retry(self, session: Session, connection: int, packet_id: int) -> None:
@@ -248,8 +251,8 @@ class MqttBroker:
         if publish is None or not session.connected or session.connection != connection:
             return
         self.counters.retransmitted += 1
-        self._send(session, Publish(publish.topic, publish.payload, 1, publish.retain, True, packet_id))
-        self._retry_later(session, connection, packet_id)
+        sent = self._send(session, Publish(publish.topic, publish.payload, 1, publish.retain, True, packet_id))
+        self._retry_later(session, connection, packet_id, sent.left_s)
 
     def _subscribe(self, session: Session, packet: Subscribe) -> None:
         try:

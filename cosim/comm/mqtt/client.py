@@ -2,7 +2,10 @@
 
 One client per node (the node is the client's network endpoint). CONNECT,
 SUBSCRIBE and QoS 1 PUBLISH are retried every ``retry_interval_s`` until
-acknowledged (the PUBLISH retry with DUP set); PINGREQ goes out after
+acknowledged (the PUBLISH retry with DUP set), counted from when the packet
+has left the node: a packet still queued or being serialised on a slow link
+is not resent behind itself, as a TCP stack does not resend what it has not
+yet sent; PINGREQ goes out after
 ``keep_alive_s`` without sending anything. :meth:`drop` models a connection
 lost without DISCONNECT: the broker notices when the keep-alive lapses and
 publishes the will. When the broker has given up on a client that is still
@@ -58,10 +61,10 @@ class SimMqttClient:
         network.attach(node_id, PROTOCOL, self._on_message)
 
     # -- plumbing ------------------------------------------------------------------
-    def _send(self, packet: Any) -> None:
+    def _send(self, packet: Any) -> Message:
         self._last_sent_s = self.env.now
-        self.network.send(self.node_id, self.broker_node, PROTOCOL, packet, packet.size_bytes(),
-                          kind=type(packet).__name__.lower(), info=describe(packet))
+        return self.network.send(self.node_id, self.broker_node, PROTOCOL, packet, packet.size_bytes(),
+                                 kind=type(packet).__name__.lower(), info=describe(packet))
 
     def _packet_id(self) -> int:
         self._next_id = self._next_id % 0xFFFF + 1
@@ -124,8 +127,9 @@ class SimMqttClient:
         packet_id = self._packet_id()
         dup = False
         while True:
-            self._send(Publish(topic, bytes(payload), 1, retain, dup, packet_id))
-            ack = yield from self._await(("puback", packet_id), self.retry_interval_s)
+            sent = self._send(Publish(topic, bytes(payload), 1, retain, dup, packet_id))
+            # The retry interval runs from when the packet has left the node (queueing and serialisation).
+            ack = yield from self._await(("puback", packet_id), self.retry_interval_s + max(0.0, sent.left_s - self.env.now))
             if ack is not None:
                 return
             self._require_connected()
