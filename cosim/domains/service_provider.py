@@ -16,9 +16,10 @@ its end-use sites:
   ESI status (``esi/status/<csp>``);
 * on a Load Management dispatch (``pjm/lm/dispatch/<csp>``) notifies the ESIs
   of every dispatched resource's sites (``esi/<csp>/<resource>``);
-* forwards its sites' interval meter data (``ami/+/<csp>``) to the market for
-  M&V (``pjm/mv/<csp>``) and passes a share of its settlement to the sites as a
-  bill credit (``sp/credit/<csp>``).
+* forwards its sites' interval meter data (``ami/+/<csp>``, in chunks) to the
+  market for M&V (``pjm/mv/<csp>``, one message once every chunk is in) and
+  passes a share of its settlement to the sites as a bill credit
+  (``sp/credit/<csp>``).
 
 ``retail_billing`` -- a utility or retailer billing every account of the DR
 populations from its interval meter data (``ami/#``) under tariffs by customer
@@ -205,11 +206,21 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
                 world.log("csp_economic_dispatch", csp=name, offer=offer_name, cleared_mw=mw, groups=len(called),
                           expected_mw=kw / 1000.0, start_s=d.time_s)
 
+    ami_parts: dict[str, dict[int, tuple[dict[str, Any], dict[str, np.ndarray]]]] = {}
+
     def on_ami(message: MqttMessage) -> None:
-        header, a = decode(message.payload)
+        """Collect a population's interval-data chunks; with the last one, forward them to the market for M&V."""
+        header, part = decode(message.payload)
         e = enrolments.get(header["population"])
         if e is None:
             return
+        parts = ami_parts.setdefault(e.population, {})
+        parts[int(header.get("chunk", 0))] = (header, part)   # keyed: a QoS 1 duplicate replaces itself
+        if len(parts) < int(header.get("chunks", 1)):
+            return
+        del ami_parts[e.population]
+        ordered = [parts[k][1] for k in sorted(parts)]
+        a = {key: np.concatenate([p[key] for p in ordered]) for key in ("site_index", "history_kwh", "event_day_kwh")}
         pos = np.searchsorted(e.site_index, a["site_index"])
         eligible = (np.array(header["weekdays"]) < 5).astype(np.uint8)   # weekday CBL: Mon-Fri history days
         resources = [r["resource_id"] for r in e.resources]
@@ -337,13 +348,13 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
     tariffs = [tariffs_all[n] for n in names]
     seg_tariff = np.array([names.index(params.tariffs.get(s, names[0])) for s in SEGMENTS], dtype=np.int64)
     # Keyed by what a message is about, so a QoS 1 duplicate (DUP) replaces rather than adds.
-    meter: dict[tuple[str, str], tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
+    meter: dict[tuple[str, str, int], tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
     credit_messages: dict[tuple[str, str], tuple[str, np.ndarray, np.ndarray]] = {}
     lmp_samples: dict[str, list[tuple[float, float]]] = {}
 
     def on_ami(message: MqttMessage) -> None:
         header, a = decode(message.payload)
-        meter[(header["population"], header["csp"])] = (header, a)
+        meter[(header["population"], header["csp"], int(header.get("chunk", 0)))] = (header, a)
 
     def on_credit(message: MqttMessage) -> None:
         header, a = decode(message.payload)

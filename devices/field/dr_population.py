@@ -26,8 +26,11 @@ Messages (typed records of :mod:`cosim.markets.messages`, or wire headers):
 * ``pjm/telemetry/load/<zone>`` each step: the zone's metered MW (QoS 0);
 * ``esi/status/<csp>`` every ``status_interval``: curtailable kW per resource now;
 * ``ami/<population>/<csp>`` at ``meter_read_at``: hourly kWh of the history days
-  and of the event day for that CSP's sites (``prd`` for the PRD sites) -- the
-  interval meters integrate each site's demand exactly between changes;
+  and of the event day for that CSP's sites (``prd`` for the PRD sites), in
+  chunks of at most ``meter_chunk_sites`` sites (header ``chunk``/``chunks``)
+  -- each site's interval meter is the one meter model
+  (:class:`devices.metering.EnergyRegister`), integrating its demand exactly
+  between changes;
 * subscribes ``pjm/lmp/<bus>``: PRD sites shed their zone's PRD curve value at
   the LMP (the SCED's point where the LMP sits on a step), as soon as the price
   arrives -- in the interval it applies to.
@@ -434,13 +437,22 @@ class DrSitePopulation:
 
     def _send_meter_data(self, pop: SitePopulation, csp_names: list[str], zone_bus: list[str],
                          history: np.ndarray, weekdays: np.ndarray, event_kwh: np.ndarray) -> None:
-        """Interval data of the history days and the event day, one message per CSP (and one for PRD sites)."""
+        """Interval data of the history days and the event day, per CSP (and for the PRD sites), in chunks.
+
+        Each message holds at most ``meter_chunk_sites`` sites and says which
+        chunk of how many it is, so a receiver knows when it has them all.
+        """
         me = self.device_id
         buses = sorted(set(zone_bus))
         bus_index = np.array([buses.index(b) for b in zone_bus], dtype=np.int64)
+        size = self.params.meter_chunk_sites
         for c, name in enumerate([*csp_names, "prd"]):
             mine = np.flatnonzero(pop.csp == c) if name != "prd" else np.flatnonzero(pop.is_prd)
-            self.mqtt.publish(f"ami/{me}/{name}", encode(
-                {"population": me, "csp": name, "weekdays": weekdays.tolist(), "buses": buses},
-                {"site_index": mine, "history_kwh": history[mine], "event_day_kwh": event_kwh[:, mine].T,
-                 "segment": pop.segment[mine], "site_bus": bus_index[pop.zone[mine]]}))
+            chunks = max(1, -(-mine.size // size))
+            for k in range(chunks):
+                part = mine[k * size:(k + 1) * size]
+                self.mqtt.publish(f"ami/{me}/{name}", encode(
+                    {"population": me, "csp": name, "weekdays": weekdays.tolist(), "buses": buses,
+                     "chunk": k, "chunks": chunks},
+                    {"site_index": part, "history_kwh": history[part], "event_day_kwh": event_kwh[:, part].T,
+                     "segment": pop.segment[part], "site_bus": bus_index[pop.zone[part]]}))
