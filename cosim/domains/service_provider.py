@@ -55,6 +55,7 @@ from devices.esi_signals import DrSignal
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
 from .context import RunContext
+from .dr_site_report import SITE_COLUMNS, ZIP_COLUMNS, EventWindow, merge_dispatches, site_results, zip_totals
 from .markets import MqttEndpoint
 from .registry import Params, application
 
@@ -128,6 +129,8 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
     econ_on: dict[str, set[str]] = {}            # offer -> groups now running it
     econ_kw: dict[str, float] = {}               # group -> kW it was expected to shed when first called
     sent = [0]
+    windows: list[EventWindow] = []             # Load Management calls received, for the per-site results
+    site_data: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}   # population -> meter arrays, eligible days
 
     def next_event_id() -> int:
         """Event ids of the ESI signals (the gateway's 16-bit register); the label names the call."""
@@ -155,6 +158,8 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
 
     def on_dispatch(message: MqttMessage) -> None:
         dispatch = LmDispatch.decode(message.payload)
+        windows.append(EventWindow(dispatch.event_id, dispatch.zone, dispatch.start_s, dispatch.end_s,
+                                   frozenset(dispatch.resource_ids)))
         for rid in dispatch.resource_ids:
             if rid not in attributes:
                 continue
@@ -221,6 +226,7 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         del ami_parts[e.population]
         ordered = [parts[k][1] for k in sorted(parts)]
         a = {key: np.concatenate([p[key] for p in ordered]) for key in ("site_index", "history_kwh", "event_day_kwh")}
+        site_data[e.population] = (a, (np.array(header["weekdays"]) < 5))
         pos = np.searchsorted(e.site_index, a["site_index"])
         eligible = (np.array(header["weekdays"]) < 5).astype(np.uint8)   # weekday CBL: Mon-Fri history days
         resources = [r["resource_id"] for r in e.resources]
@@ -249,6 +255,8 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         population = next(iter(enrolments), "")
         mqtt.publish(f"sp/credit/{name}", encode({"csp": name, "population": population, "event_id": s.period},
                                                  {"site_index": s.site_index, "credit_usd": credit}))
+        _write_site_results(world, name, enrolments.get(population), site_data.get(population),
+                            merge_dispatches(windows), s.site_index, credit)
 
     mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
     yield from mqtt.start([
@@ -277,6 +285,35 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         if report:
             world.record(name, "available", sum(r.available_mw for r in report), "MW")
             mqtt.publish(f"pjm/lm/available/{name}", LmAvailability(name, world.now, report).encode())
+
+
+def _write_site_results(world: World, csp: str, enrolment: _Enrolment | None,
+                        data: tuple[dict[str, np.ndarray], np.ndarray] | None, windows: list[EventWindow],
+                        credit_sites: np.ndarray, credit_usd: np.ndarray) -> None:
+    """Append this CSP's sites to ``dr_sites.csv`` and its ZIP codes to ``dr_zips.csv`` (docs/markets.md)."""
+    if enrolment is None or data is None:
+        return
+    arrays, eligible = data
+    sites = arrays["site_index"]
+    resources = enrolment.resources
+    local = enrolment.site_resource[np.searchsorted(enrolment.site_index, sites)]
+    resource_id = np.array([r["resource_id"] for r in resources], dtype=str)[local]
+    zone = np.array([r["zone"] for r in resources], dtype=str)[local]
+    zip_code = np.array([r["zip"] for r in resources], dtype=str)[local]
+    results = site_results(arrays["history_kwh"], eligible, arrays["event_day_kwh"], zone, resource_id, windows)
+    credit = np.zeros(sites.size)
+    if credit_sites.size:
+        pos = np.searchsorted(sites, credit_sites)
+        ok = (pos < sites.size) & (sites[np.minimum(pos, sites.size - 1)] == credit_sites)
+        np.add.at(credit, pos[ok], credit_usd[ok])
+    population = enrolment.population
+    ids = [f"{population}.{i:06d}" for i in sites.tolist()]
+    world.recorder.table("dr_sites", SITE_COLUMNS).write_columns([
+        ids, [csp] * sites.size, resource_id, zone, zip_code, results.called.astype(np.int8), results.events,
+        results.baseline_kw, results.metered_kw, results.reduction_kw, credit])
+    world.recorder.table("dr_zips", ZIP_COLUMNS).write_columns(zip_totals(csp, zone, zip_code, results, credit))
+    world.log("dr_site_results", csp=csp, sites=int(sites.size), called=int(results.called.sum()),
+              events=len(windows))
 
 
 def _plan_payload(name: str, params: CspParams, enrolments: dict[str, _Enrolment]) -> bytes:
