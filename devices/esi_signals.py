@@ -12,8 +12,9 @@ encodes its calls with the same :class:`DrSignal`:
 * :class:`DrSignal` and :class:`PriceMessage` -- the MQTT payloads (JSON, one
   ``encode``/``decode`` each; ``decode`` raises :class:`SignalError`);
 * :class:`CallBook` -- the calls a premise (or a group of premises called
-  together) holds: a new signal with the same key replaces the call, the
-  deepest running call sets the reduction;
+  together) holds: a newer signal with the same key replaces the call (an
+  older one, such as a late retransmission, does not), the deepest running
+  call sets the reduction;
 * :func:`served_demand` -- the demand the premise draws given its natural
   demand and the event it is in (vectorised: scalars or numpy arrays).
 
@@ -124,24 +125,38 @@ class PriceMessage:
 
 @dataclasses.dataclass(frozen=True)
 class Call:
-    """A call an ESI holds: its window (simulated s) and what it asks."""
+    """A call an ESI holds: its window (simulated s), what it asks, and the event id of the signal that set it."""
 
     start_s: float
     end_s: float
     reduction_pct: float
     demand_limit_w: float = 0.0
+    event_id: int = 0
+
+
+def is_newer_event_id(new: int, old: int) -> bool:
+    """True if 16-bit event id ``new`` comes after ``old`` (serial-number arithmetic, RFC 1982: ids wrap at 65536)."""
+    return 0 < (new - old) % (MAX_EVENT_ID + 1) < (MAX_EVENT_ID + 1) // 2
 
 
 class CallBook:
-    """The calls one ESI (or one group of ESIs called together) holds, by key (:attr:`DrSignal.key`)."""
+    """The calls one ESI (or one group of ESIs called together) holds, by key (:attr:`DrSignal.key`).
+
+    A signal replaces the call with its key unless it is older than the
+    signal that set it (a QoS 1 retransmission that arrives after the newer
+    instruction must not undo it); the issuer numbers its signals upwards.
+    """
 
     def __init__(self) -> None:
         self.calls: dict[str, Call] = {}
 
-    def receive(self, signal: DrSignal, received_s: float) -> Call:
-        """Hold the call ``signal`` makes (replacing any call with the same key); returns it."""
+    def receive(self, signal: DrSignal, received_s: float) -> Call | None:
+        """Hold the call ``signal`` makes and return it; None if it is not newer than the call it would replace."""
+        held = self.calls.get(signal.key)
+        if held is not None and not is_newer_event_id(signal.event_id, held.event_id):
+            return None
         start, end = signal.window(received_s)
-        call = self.calls[signal.key] = Call(start, end, signal.reduction_pct, signal.demand_limit_w)
+        call = self.calls[signal.key] = Call(start, end, signal.reduction_pct, signal.demand_limit_w, signal.event_id)
         return call
 
     def reduction_pct(self, now_s: float) -> float:

@@ -306,6 +306,8 @@ class DrSitePopulation:
             if g is None:
                 return
             call = books.setdefault(g, CallBook()).receive(signal, world.now)
+            if call is None:
+                return   # a retransmission of, or older than, the instruction the group holds
             world.log("esi_signal", population=me, resource=pop.resources[g]["resource_id"], event_id=signal.key,
                       start_s=max(call.start_s, world.now), end_s=call.end_s, reduction_pct=signal.reduction_pct,
                       sites=int(group_sites[g]))
