@@ -334,10 +334,12 @@ class DrSitePopulation:
         served = natural
         base = np.zeros(n_zone)
         applied = [float("nan")] * n_zone   # MW last applied to each zone's load
-        pct = np.zeros(n)
+        by_slot = np.argsort(site_slot, kind="stable")          # sites of group g: by_slot[edges[g]:edges[g + 1]]
+        edges = np.searchsorted(site_slot[by_slot], np.arange(n_res + 2))
+        last_inputs: tuple[bytes, tuple[float, ...]] | None = None
+        share = np.zeros(n_res + 1)
         while True:
             t = world.now
-            self._close_hours(meters, event_kwh, t)
             hour = int(t // 3600) % 24
             stepped = t >= next_step
             if stepped:
@@ -355,23 +357,33 @@ class DrSitePopulation:
             share = np.zeros(n_res + 1)
             for g, book in books.items():
                 share[g] = book.reduction_pct(t)
-            if share.any():
-                # the one ESI rule: shed the call's share, at most the site's curtailable share
-                pct = np.minimum(share[site_slot], 100.0 * pop.curtail)
-                served = served_demand(natural, pct > 0, pct)
-                lm_mw = np.bincount(pop.zone, weights=natural - served, minlength=n_zone) / 1000.0
+            targets = tuple(prd_reduction_mw(prd.step_mw[k], prd.step_price[k], prd.lmp[bus], prd.cleared[bus]
+                                             if zone_bus.count(bus) == 1 else None) for k, bus in enumerate(zone_bus))
+            inputs = (share.tobytes(), targets)
+            if not stepped and inputs == last_inputs:
+                # a price or call that changes no site's demand: no per-site work, no record, no grid change
+                if wake[0].triggered:
+                    wake[0] = world.env.event()
+                yield world.env.any_of([wake[0], world.timeout(max(0.0, next_step - world.now))])
+                continue
+            last_inputs = inputs
+            called = np.flatnonzero(share[:n_res] > 0)
+            if called.size:
+                # the one ESI rule, for the sites of the called groups only: shed the call's share,
+                # at most the site's curtailable share
+                idx = np.concatenate([by_slot[edges[g]:edges[g + 1]] for g in called])
+                served = natural.copy()
+                served[idx] = served_demand(natural[idx], True, np.minimum(share[site_slot[idx]], 100.0 * pop.curtail[idx]))
+                lm_mw = np.bincount(pop.zone[idx], weights=natural[idx] - served[idx], minlength=n_zone) / 1000.0
             else:
-                pct = np.zeros(0)
                 served, lm_mw = natural, np.zeros(n_zone)
-            targets = [prd_reduction_mw(prd.step_mw[k], prd.step_price[k], prd.lmp[bus], prd.cleared[bus]
-                                        if zone_bus.count(bus) == 1 else None) for k, bus in enumerate(zone_bus)]
             if any(x > 0 for x in targets):
-                prd_shed = prd_sites.shed_kw(natural, targets)
+                prd_shed = prd_sites.shed_kw(natural, list(targets))
                 actual = served - prd_shed
                 prd_mw = np.bincount(pop.zone, weights=prd_shed, minlength=n_zone) / 1000.0
             else:
                 actual, prd_mw = served, np.zeros(n_zone)
-            meters.hold(t, actual)
+            self._meter(meters, event_kwh, t, actual)
             for k, z in enumerate(params.zones):
                 baseline = base[k] + nat_mw[k]
                 load = baseline - lm_mw[k] - prd_mw[k]
@@ -389,10 +401,8 @@ class DrSitePopulation:
                     self.mqtt.publish(f"pjm/telemetry/load/{z.zone}",
                                       ZoneTelemetry(z.zone, load, prd_mw[k], t).encode(), QoS.AT_MOST_ONCE)
             if stepped and t >= next_status:
-                can_kw = natural * pop.curtail
-                if pct.size:
-                    can_kw[pct > 0] = 0.0
-                available = np.bincount(site_slot, weights=can_kw, minlength=n_res + 1)
+                available = np.bincount(site_slot, weights=natural * pop.curtail, minlength=n_res + 1)
+                available[share > 0] = 0.0   # a curtailing group has nothing more to offer
                 for name in csp_names:
                     groups = [g for g in range(n_res) if pop.resources[g]["csp"] == name]
                     self.mqtt.publish(f"esi/status/{name}", encode(
@@ -402,7 +412,7 @@ class DrSitePopulation:
                 next_status = t + params.status_interval
             if not read and next_step >= params.meter_read_at - clock_resolution(params.meter_read_at):
                 yield world.timeout(max(0.0, params.meter_read_at - t))
-                self._close_hours(meters, event_kwh, world.now)
+                self._meter(meters, event_kwh, world.now)
                 if meters.interval_index < 24:   # a read inside the day: the open hour so far
                     event_kwh[meters.interval_index] = meters.open_import()
                 self._send_meter_data(pop, csp_names, zone_bus, history, weekdays, event_kwh)
@@ -413,9 +423,12 @@ class DrSitePopulation:
             yield world.env.any_of([wake[0], world.timeout(max(0.0, next_step - world.now))])
 
     @staticmethod
-    def _close_hours(meters: EnergyRegister, event_kwh: np.ndarray, now: float) -> None:
-        """Integrate every site's meter up to ``now``; the hours of the first day that closed go to ``event_kwh``."""
-        meters.hold(now)
+    def _meter(meters: EnergyRegister, event_kwh: np.ndarray, now: float, demand_kw: np.ndarray | None = None) -> None:
+        """Integrate every site's meter up to ``now`` and hold ``demand_kw`` from now (None: unchanged).
+
+        The hours of the first day that closed go to ``event_kwh``.
+        """
+        meters.hold(now, demand_kw)
         for interval in meters.take_closed():
             hour = int(interval.start_s // 3600)
             if 0 <= hour < 24:
