@@ -424,10 +424,15 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
     yield world.timeout(max(0.0, params.bill_at - world.now))
     table = world.recorder.table("bills", ("account_id", "csp", "tariff", "energy_kwh", "energy_charge_usd",
                                            "fixed_charge_usd", "dr_credit_usd", "total_usd"))
-    credits: dict[tuple[str, int], float] = {}
+    # Each population's credited sites (sorted) and their summed credit, looked up by array search.
+    credit_parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for population, sites, amounts in credit_messages.values():
-        for i, c in zip(sites.tolist(), amounts.tolist()):
-            credits[(population, i)] = credits.get((population, i), 0.0) + c
+        credit_parts.setdefault(population, []).append((sites, amounts))
+    credits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for population, parts in credit_parts.items():
+        sites, inverse = np.unique(np.concatenate([s for s, _ in parts]), return_inverse=True)
+        credits[population] = (sites, np.bincount(inverse, weights=np.concatenate([c for _, c in parts]),
+                                                  minlength=sites.size))
     total = 0.0
     accounts = 0
     hours = np.arange(24)
@@ -440,19 +445,32 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
             lmp = hourly_mean_lmp(lmp_samples.get(bus, []), params.bill_day)
             idx = a["site_index"][rows]
             ids = [f"{population}.{i:06d}" for i in idx.tolist()]
-            credit = np.array([credits.get((population, i), 0.0) for i in idx.tolist()])
+            credit = _credit_of(credits.get(population), idx)
             bills = bill_accounts(ids, a["event_day_kwh"][rows], seg_tariff[a["segment"][rows]], tariffs, hours, lmp, credit)
-            for bill in bills:
-                table.write((bill.account_id, header["csp"], bill.tariff, repr(bill.energy_kwh), repr(bill.energy_charge_usd),
-                             repr(bill.fixed_charge_usd), repr(bill.dr_credit_usd), repr(bill.total_usd)))
-                total += bill.total_usd
+            totals = [b.total_usd for b in bills]
+            table.write_columns([ids, [header["csp"]] * len(bills), [b.tariff for b in bills],
+                                 [b.energy_kwh for b in bills], [b.energy_charge_usd for b in bills],
+                                 [float(b.fixed_charge_usd) for b in bills], [b.dr_credit_usd for b in bills], totals])
+            total += sum(totals)
             accounts += len(bills)
     if params.meter_accounts:
         total += _bill_meter_accounts(params.meter_accounts, meter_intervals, tariffs_all, table)
         accounts += len(params.meter_accounts)
     world.log("bills_issued", biller=actor.actor_id, accounts=accounts, total_usd=total,
-              dr_credit_usd=float(sum(credits.values())))
+              dr_credit_usd=float(sum(float(c.sum()) for _, c in credits.values())))
     world.record(actor.actor_id, "billed", total, "$")
+
+
+def _credit_of(credited: tuple[np.ndarray, np.ndarray] | None, sites: np.ndarray) -> np.ndarray:
+    """Credit ($) of each of ``sites`` from (sorted credited sites, their credit); 0 where none."""
+    out = np.zeros(sites.size)
+    if credited is None or credited[0].size == 0:
+        return out
+    known, amount = credited
+    pos = np.minimum(np.searchsorted(known, sites), known.size - 1)
+    hit = known[pos] == sites
+    out[hit] = amount[pos[hit]]
+    return out
 
 
 def _bill_meter_accounts(accounts: list[MeterAccount], intervals: dict[tuple[str, float], float],
