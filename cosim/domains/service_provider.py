@@ -255,7 +255,8 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         population = next(iter(enrolments), "")
         mqtt.publish(f"sp/credit/{name}", encode({"csp": name, "population": population, "event_id": s.period},
                                                  {"site_index": s.site_index, "credit_usd": credit}))
-        _write_site_results(world, name, enrolments.get(population), site_data.get(population),
+        # pop: the arrays are freed, and a QoS 1 duplicate of the settlement writes no second set of rows
+        _write_site_results(world, name, enrolments.get(population), site_data.pop(population, None),
                             merge_dispatches(windows), s.site_index, credit)
 
     mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
@@ -391,7 +392,9 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
 
     def on_ami(message: MqttMessage) -> None:
         header, a = decode(message.payload)
-        meter[(header["population"], header["csp"], int(header.get("chunk", 0)))] = (header, a)
+        # Copies of what billing needs, so the payload (with its history days) is not held until the bills.
+        kept = {k: a[k].copy() for k in ("site_index", "event_day_kwh", "segment", "site_bus")}
+        meter[(header["population"], header["csp"], int(header.get("chunk", 0)))] = (header, kept)
 
     def on_credit(message: MqttMessage) -> None:
         header, a = decode(message.payload)

@@ -416,6 +416,7 @@ class DrSitePopulation:
                 if meters.interval_index < 24:   # a read inside the day: the open hour so far
                     event_kwh[meters.interval_index] = meters.open_import()
                 self._send_meter_data(pop, csp_names, zone_bus, history, weekdays, event_kwh)
+                del history   # sent: the archive's days are not needed again (a GB at a million sites)
                 read = True
                 continue
             if wake[0].triggered:
