@@ -16,8 +16,10 @@ node's (one per node, shared with any other device there); each *site group*
 resource) is called on ``esi/<csp>/<resource>`` (one ``esi/<csp>/+``
 subscription per CSP). A call received there is held
 by the premises' EMS until its start (the lead time) and then curtails every
-site of the group; a new call with the same label replaces the previous one
-(an economic dispatch holds until its next instruction).
+site of the group; a newer call with the same label replaces the previous one
+(an economic dispatch holds until its next instruction) -- the group's
+:class:`~devices.esi_signals.CallBook`, so a late retransmission of an older
+instruction changes nothing.
 
 Messages (typed records of :mod:`cosim.markets.messages`, or wire headers):
 
