@@ -3,7 +3,10 @@
 Writes a variant of configs/pjm_dr.yaml with the site count scaled (same
 zones, CSPs, events), runs it with the `cosim run` command in a subprocess and
 prints the wall time of the full run (load, simulate 25 h, M&V, settlement,
-bills, writing every result file) and the sizes of the result tables.
+bills, the per-site and per-ZIP DR tables, writing every result file), its
+CPU time and peak resident memory, the load average (the machine may be
+shared) and the sizes of the result tables. A run whose billing or
+settlement did not complete shows it as 0 rows.
 
     python benchmarks/bench_dr_event.py [--sites 50000] [--keep DIR]
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -67,8 +71,12 @@ def main() -> None:
         print(f"wall time, whole `cosim run` process: {wall:.1f} s  (run loop alone: {manifest['wall_time_s']:.1f} s)")
         # On a shared machine the wall time includes waiting for a core; the CPU time is the work itself.
         print(f"CPU time of the process: {usage.ru_utime + usage.ru_stime:.1f} s  (user {usage.ru_utime:.1f} s)")
-        for name in ("bills", "settlement", "dr_performance", "dr_plan_review", "lm_dispatch", "messages"):
-            print(f"  {name}.csv: {rows(out / f'{name}.csv'):,} rows")
+        print(f"peak resident memory: {usage.ru_maxrss / 1024:,.0f} MB  load average: "
+              + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+        for name in ("bills", "settlement", "dr_performance", "dr_sites", "dr_zips", "dr_plan_review", "lm_dispatch",
+                     "messages"):
+            path = out / f"{name}.csv"
+            print(f"  {name}.csv: {rows(path):,} rows" if path.exists() else f"  {name}.csv: missing")
         size = sum(p.stat().st_size for p in out.iterdir()) / 1e6
         print(f"  results: {size:.0f} MB")
 

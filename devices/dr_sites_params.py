@@ -67,6 +67,9 @@ class DrSitesParams(_Model):
     step: Duration = Field(300.0, gt=0, description="seconds between demand updates (divides an hour; 5 min follows each SCED interval)")
     status_interval: Duration = Field(300.0, gt=0, description="seconds between availability reports to the CSPs")
     meter_read_at: Duration = Field(86400.0, gt=0, description="seconds when the day's interval data is sent")
+    meter_chunk_sites: int = Field(10_000, ge=1, le=1_000_000, description=(
+        "sites per interval-data message (about 1 kB a site with 10 history days): bounded messages keep a slow "
+        "link's keep-alive and the sender's memory bounded"))
 
     @model_validator(mode="after")
     def _check(self) -> DrSitesParams:

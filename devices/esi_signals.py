@@ -11,6 +11,10 @@ encodes its calls with the same :class:`DrSignal`:
 
 * :class:`DrSignal` and :class:`PriceMessage` -- the MQTT payloads (JSON, one
   ``encode``/``decode`` each; ``decode`` raises :class:`SignalError`);
+* :class:`CallBook` -- the calls a premise (or a group of premises called
+  together) holds: a newer signal with the same key replaces the call (an
+  older one, such as a late retransmission, does not), the deepest running
+  call sets the reduction;
 * :func:`served_demand` -- the demand the premise draws given its natural
   demand and the event it is in (vectorised: scalars or numpy arrays).
 
@@ -58,6 +62,16 @@ class DrSignal:
     def key(self) -> str:
         """What identifies the call a signal replaces: its label, or its event id."""
         return self.label or str(self.event_id)
+
+    def window(self, received_s: float) -> tuple[float, float]:
+        """(start, end) in simulated s of the call, for a signal received at ``received_s``.
+
+        The premise's EMS holds a signal with a future start until then (the
+        lead time lets slow processes prepare); without ``start_s`` the call
+        starts on receipt.
+        """
+        start = received_s if self.start_s is None else self.start_s
+        return start, start + self.duration_s
 
     def encode(self) -> bytes:
         body: dict[str, Any] = {"event_id": self.event_id, "duration_s": self.duration_s,
@@ -107,6 +121,53 @@ class PriceMessage:
         if message.tier < 1:
             raise SignalError("tier counts from 1")
         return message
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """A call an ESI holds: its window (simulated s), what it asks, and the event id of the signal that set it."""
+
+    start_s: float
+    end_s: float
+    reduction_pct: float
+    demand_limit_w: float = 0.0
+    event_id: int = 0
+
+
+def is_newer_event_id(new: int, old: int) -> bool:
+    """True if 16-bit event id ``new`` comes after ``old`` (serial-number arithmetic, RFC 1982: ids wrap at 65536)."""
+    return 0 < (new - old) % (MAX_EVENT_ID + 1) < (MAX_EVENT_ID + 1) // 2
+
+
+class CallBook:
+    """The calls one ESI (or one group of ESIs called together) holds, by key (:attr:`DrSignal.key`).
+
+    A signal replaces the call with its key unless it is older than the
+    signal that set it (a QoS 1 retransmission that arrives after the newer
+    instruction must not undo it); the issuer numbers its signals upwards.
+    """
+
+    def __init__(self) -> None:
+        self.calls: dict[str, Call] = {}
+
+    def receive(self, signal: DrSignal, received_s: float) -> Call | None:
+        """Hold the call ``signal`` makes and return it; None if it is not newer than the call it would replace."""
+        held = self.calls.get(signal.key)
+        if held is not None and not is_newer_event_id(signal.event_id, held.event_id):
+            return None
+        start, end = signal.window(received_s)
+        call = self.calls[signal.key] = Call(start, end, signal.reduction_pct, signal.demand_limit_w, signal.event_id)
+        return call
+
+    def reduction_pct(self, now_s: float) -> float:
+        """Deepest reduction of the calls running at ``now_s`` (0 if none); forgets calls that ended."""
+        self.calls = {k: c for k, c in self.calls.items() if c.end_s > now_s}
+        return max((c.reduction_pct for c in self.calls.values() if c.start_s <= now_s), default=0.0)
+
+    def next_change_s(self, now_s: float) -> float:
+        """Next start or end of a held call after ``now_s`` (inf if none)."""
+        times = [t for c in self.calls.values() for t in (c.start_s, c.end_s) if t > now_s]
+        return min(times, default=math.inf)
 
 
 def served_demand(natural_w: ArrayLike, curtailing: ArrayLike, reduction_pct: ArrayLike,

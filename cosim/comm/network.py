@@ -76,7 +76,7 @@ class Message:
     """
 
     __slots__ = ("msg_id", "protocol", "kind", "src", "dst", "payload", "size_bytes", "info",
-                 "sent_s", "done_s", "path", "status", "reason", "_link", "_epoch", "_entered_s",
+                 "sent_s", "left_s", "done_s", "path", "status", "reason", "_link", "_epoch", "_entered_s",
                  "_route", "_hop", "_routing")
 
     def __init__(self, msg_id: int, protocol: str, kind: str, src: str, dst: str, payload: Any,
@@ -90,6 +90,7 @@ class Message:
         self.size_bytes = size_bytes
         self.info = info
         self.sent_s = sent_s
+        self.left_s = sent_s   # when its last byte left the source (after queueing and serialisation on the first link)
         self.done_s = sent_s
         self.path = [src]
         self.status = "in_flight"
@@ -458,6 +459,8 @@ class CommNetwork:
         start = direction.busy_until if direction.busy_until > now else now
         end = start + (msg.size_bytes + link.overhead_bytes) * 8.0 / link.bandwidth_bps
         direction.busy_until = end
+        if msg._hop == 1:
+            msg.left_s = end
         stats.sent += 1
         stats.bytes += msg.size_bytes
         if link._loss_draws is not None and link._loss_draws.next() < link.loss:

@@ -16,9 +16,10 @@ its end-use sites:
   ESI status (``esi/status/<csp>``);
 * on a Load Management dispatch (``pjm/lm/dispatch/<csp>``) notifies the ESIs
   of every dispatched resource's sites (``esi/<csp>/<resource>``);
-* forwards its sites' interval meter data (``ami/+/<csp>``) to the market for
-  M&V (``pjm/mv/<csp>``) and passes a share of its settlement to the sites as a
-  bill credit (``sp/credit/<csp>``).
+* forwards its sites' interval meter data (``ami/+/<csp>``, in chunks) to the
+  market for M&V (``pjm/mv/<csp>``, one message once every chunk is in) and
+  passes a share of its settlement to the sites as a bill credit
+  (``sp/credit/<csp>``).
 
 ``retail_billing`` -- a utility or retailer billing every account of the DR
 populations from its interval meter data (``ami/#``) under tariffs by customer
@@ -27,6 +28,8 @@ CSP credit as its own line; writes ``bills.csv``.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from typing import Any, Callable, Generator
 
@@ -62,6 +65,7 @@ from devices.meter_messages import MeterInterval, MeterMessageError
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
 from .context import RunContext
+from .dr_site_report import SITE_COLUMNS, ZIP_COLUMNS, EventWindow, merge_dispatches, site_results, zip_totals
 from .markets import MqttEndpoint
 from .registry import Params, application
 
@@ -126,6 +130,8 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
     econ_on: dict[str, set[str]] = {}            # offer -> groups now running it
     econ_kw: dict[str, float] = {}               # group -> kW it was expected to shed when first called
     sent = [0]
+    windows: list[EventWindow] = []             # Load Management calls received, for the per-site results
+    site_data: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}   # population -> meter arrays, eligible days
 
     def next_event_id() -> int:
         """Event ids of the ESI signals (the gateway's 16-bit register); the label names the call."""
@@ -152,6 +158,8 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
 
     def on_dispatch(message: MqttMessage) -> None:
         dispatch = LmDispatch.decode(message.payload)
+        windows.append(EventWindow(dispatch.event_id, dispatch.zone, dispatch.start_s, dispatch.end_s,
+                                   frozenset(dispatch.resource_ids)))
         for rid in dispatch.resource_ids:
             if rid not in attributes:
                 continue
@@ -203,12 +211,23 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
                 world.log("csp_economic_dispatch", csp=name, offer=offer_name, cleared_mw=mw, groups=len(called),
                           expected_mw=kw / 1000.0, start_s=d.time_s)
 
+    ami_parts: dict[str, dict[int, AmiData]] = {}
+
     def on_ami(message: MqttMessage) -> None:
+        """Collect a population's interval-data chunks; with the last one, forward them to the market for M&V."""
         ami = AmiData.decode(message.payload)
         e = enrolments.get(ami.population)
         if e is None:
             return
-        pos = np.searchsorted(e.site_index, ami.site_index)
+        parts = ami_parts.setdefault(e.population, {})
+        parts[ami.chunk] = ami   # keyed: a QoS 1 duplicate replaces itself
+        if len(parts) < ami.chunks:
+            return
+        del ami_parts[e.population]
+        ordered = [parts[k] for k in sorted(parts)]
+        a = {key: np.concatenate([getattr(p, key) for p in ordered]) for key in ("site_index", "history_kwh", "event_day_kwh")}
+        site_data[e.population] = (a, (np.array(ami.weekdays) < 5))
+        pos = np.searchsorted(e.site_index, a["site_index"])
         eligible = (np.array(ami.weekdays) < 5).astype(np.uint8)   # weekday CBL: Mon-Fri history days
         resources = tuple(r.resource_id for r in e.resources)
         econ = np.zeros((len(resources), 24), dtype=np.uint8)             # hours each group ran economic DR
@@ -219,8 +238,8 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         offer_of = {o.zone: o.name for o in params.economic_offers}
         mqtt.publish(f"pjm/mv/{name}", MvData(
             name, e.population, resources, tuple(r.zone for r in e.resources),
-            tuple(offer_of.get(r.zone, "") for r in e.resources), ami.site_index, e.site_resource[pos],
-            ami.history_kwh, ami.event_day_kwh, eligible, econ).encode())
+            tuple(offer_of.get(r.zone, "") for r in e.resources), a["site_index"], e.site_resource[pos],
+            a["history_kwh"], a["event_day_kwh"], eligible, econ).encode())
 
     def on_settlement(message: MqttMessage) -> None:
         s = CspSettlementMessage.decode(message.payload)
@@ -233,6 +252,9 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         credit = pot * positive / positive.sum() if positive.sum() > 0 else np.zeros_like(positive)
         population = next(iter(enrolments), "")
         mqtt.publish(f"sp/credit/{name}", SiteCredit(name, population, s.period, s.site_index, credit).encode())
+        # pop: the arrays are freed, and a QoS 1 duplicate of the settlement writes no second set of rows
+        _write_site_results(world, name, enrolments.get(population), site_data.pop(population, None),
+                            merge_dispatches(windows), s.site_index, credit)
 
     mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
     yield from mqtt.start([
@@ -259,6 +281,35 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         if report:
             world.record(name, "available", sum(r.available_mw for r in report), "MW")
             mqtt.publish(f"pjm/lm/available/{name}", LmAvailability(name, world.now, report).encode())
+
+
+def _write_site_results(world: World, csp: str, enrolment: Enrolment | None,
+                        data: tuple[dict[str, np.ndarray], np.ndarray] | None, windows: list[EventWindow],
+                        credit_sites: np.ndarray, credit_usd: np.ndarray) -> None:
+    """Append this CSP's sites to ``dr_sites.csv`` and its ZIP codes to ``dr_zips.csv`` (docs/markets.md)."""
+    if enrolment is None or data is None:
+        return
+    arrays, eligible = data
+    sites = arrays["site_index"]
+    resources = enrolment.resources
+    local = enrolment.site_resource[np.searchsorted(enrolment.site_index, sites)]
+    resource_id = np.array([r.resource_id for r in resources], dtype=str)[local]
+    zone = np.array([r.zone for r in resources], dtype=str)[local]
+    zip_code = np.array([r.zip for r in resources], dtype=str)[local]
+    results = site_results(arrays["history_kwh"], eligible, arrays["event_day_kwh"], zone, resource_id, windows)
+    credit = np.zeros(sites.size)
+    if credit_sites.size:
+        pos = np.searchsorted(sites, credit_sites)
+        ok = (pos < sites.size) & (sites[np.minimum(pos, sites.size - 1)] == credit_sites)
+        np.add.at(credit, pos[ok], credit_usd[ok])
+    population = enrolment.population
+    ids = [f"{population}.{i:06d}" for i in sites.tolist()]
+    world.recorder.table("dr_sites", SITE_COLUMNS).write_columns([
+        ids, [csp] * sites.size, resource_id, zone, zip_code, results.called.astype(np.int8), results.events,
+        results.baseline_kw, results.metered_kw, results.reduction_kw, credit])
+    world.recorder.table("dr_zips", ZIP_COLUMNS).write_columns(zip_totals(csp, zone, zip_code, results, credit))
+    world.log("dr_site_results", csp=csp, sites=int(sites.size), called=int(results.called.sum()),
+              events=len(windows))
 
 
 def _plan_payload(name: str, params: CspParams, enrolments: dict[str, Enrolment]) -> bytes:
@@ -332,13 +383,16 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
     tariffs = [tariffs_all[n] for n in names]
     seg_tariff = np.array([names.index(params.tariffs.get(s, names[0])) for s in SEGMENTS], dtype=np.int64)
     # Keyed by what a message is about, so a QoS 1 duplicate (DUP) replaces rather than adds.
-    meter: dict[tuple[str, str], AmiData] = {}
+    meter: dict[tuple[str, str, int], AmiData] = {}
     credit_messages: dict[tuple[str, str], SiteCredit] = {}
     lmp_samples: dict[str, list[tuple[float, float]]] = {}
 
     def on_ami(message: MqttMessage) -> None:
         ami = AmiData.decode(message.payload)
-        meter[(ami.population, ami.csp)] = ami
+        # Copies of what billing needs, so the payload (with its history days) is not held until the bills.
+        meter[(ami.population, ami.csp, ami.chunk)] = dataclasses.replace(
+            ami, history_kwh=np.empty((0, 0)), site_index=ami.site_index.copy(), event_day_kwh=ami.event_day_kwh.copy(),
+            segment=ami.segment.copy(), site_bus=ami.site_bus.copy())
 
     def on_credit(message: MqttMessage) -> None:
         credit = SiteCredit.decode(message.payload)
@@ -369,10 +423,15 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
     yield world.timeout(max(0.0, params.bill_at - world.now))
     table = world.recorder.table("bills", ("account_id", "csp", "tariff", "energy_kwh", "energy_charge_usd",
                                            "fixed_charge_usd", "dr_credit_usd", "total_usd"))
-    credits: dict[tuple[str, int], float] = {}
+    # Each population's credited sites (sorted) and their summed credit, looked up by array search.
+    credit_parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for c in credit_messages.values():
-        for i, usd in zip(c.site_index.tolist(), c.credit_usd.tolist()):
-            credits[(c.population, i)] = credits.get((c.population, i), 0.0) + usd
+        credit_parts.setdefault(c.population, []).append((c.site_index, c.credit_usd))
+    credits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for population, parts in credit_parts.items():
+        sites, inverse = np.unique(np.concatenate([s for s, _ in parts]), return_inverse=True)
+        credits[population] = (sites, np.bincount(inverse, weights=np.concatenate([c for _, c in parts]),
+                                                  minlength=sites.size))
     total = 0.0
     accounts = 0
     hours = np.arange(24)
@@ -385,19 +444,32 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
             lmp = hourly_mean_lmp(lmp_samples.get(bus, []), params.bill_day)
             idx = ami.site_index[rows]
             ids = [f"{population}.{i:06d}" for i in idx.tolist()]
-            credit = np.array([credits.get((population, i), 0.0) for i in idx.tolist()])
+            credit = _credit_of(credits.get(population), idx)
             bills = bill_accounts(ids, ami.event_day_kwh[rows], seg_tariff[ami.segment[rows]], tariffs, hours, lmp, credit)
-            for bill in bills:
-                table.write((bill.account_id, ami.csp, bill.tariff, repr(bill.energy_kwh), repr(bill.energy_charge_usd),
-                             repr(bill.fixed_charge_usd), repr(bill.dr_credit_usd), repr(bill.total_usd)))
-                total += bill.total_usd
+            totals = [b.total_usd for b in bills]
+            table.write_columns([ids, [ami.csp] * len(bills), [b.tariff for b in bills],
+                                 [b.energy_kwh for b in bills], [b.energy_charge_usd for b in bills],
+                                 [float(b.fixed_charge_usd) for b in bills], [b.dr_credit_usd for b in bills], totals])
+            total += sum(totals)
             accounts += len(bills)
     if params.meter_accounts:
         total += _bill_meter_accounts(params.meter_accounts, meter_intervals, tariffs_all, table)
         accounts += len(params.meter_accounts)
     world.log("bills_issued", biller=actor.actor_id, accounts=accounts, total_usd=total,
-              dr_credit_usd=float(sum(credits.values())))
+              dr_credit_usd=float(sum(float(c.sum()) for _, c in credits.values())))
     world.record(actor.actor_id, "billed", total, "$")
+
+
+def _credit_of(credited: tuple[np.ndarray, np.ndarray] | None, sites: np.ndarray) -> np.ndarray:
+    """Credit ($) of each of ``sites`` from (sorted credited sites, their credit); 0 where none."""
+    out = np.zeros(sites.size)
+    if credited is None or credited[0].size == 0:
+        return out
+    known, amount = credited
+    pos = np.minimum(np.searchsorted(known, sites), known.size - 1)
+    hit = known[pos] == sites
+    out[hit] = amount[pos[hit]]
+    return out
 
 
 def _bill_meter_accounts(accounts: list[MeterAccount], intervals: dict[tuple[str, float], float],

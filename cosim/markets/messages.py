@@ -265,6 +265,7 @@ class AmiData(Record):
     ``weekdays`` gives the weekday (0 = Monday) of each history day,
     ``site_bus`` each site's position in ``buses`` (its pricing node),
     ``segment`` its customer sub-domain (``devices.dr_sites_params.SEGMENTS``).
+    A large population sends its sites in ``chunks`` messages, ``chunk`` numbering them from 0.
     """
 
     population: str
@@ -276,6 +277,8 @@ class AmiData(Record):
     event_day_kwh: np.ndarray
     segment: np.ndarray
     site_bus: np.ndarray
+    chunk: int = 0   # interval data comes in chunks of sites (devices' meter_chunk_sites): this one's number
+    chunks: int = 1  # and how many make the whole
 
 
 # -- Service Provider <-> Markets: capacity market and M&V --------------------------------------

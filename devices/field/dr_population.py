@@ -16,8 +16,10 @@ node's (one per node, shared with any other device there); each *site group*
 resource) is called on ``esi/<csp>/<resource>`` (one ``esi/<csp>/+``
 subscription per CSP). A call received there is held
 by the premises' EMS until its start (the lead time) and then curtails every
-site of the group; a new call with the same label replaces the previous one
-(an economic dispatch holds until its next instruction).
+site of the group; a newer call with the same label replaces the previous one
+(an economic dispatch holds until its next instruction) -- the group's
+:class:`~devices.esi_signals.CallBook`, so a late retransmission of an older
+instruction changes nothing.
 
 Messages (typed records of :mod:`cosim.markets.messages`, or wire headers):
 
@@ -26,8 +28,11 @@ Messages (typed records of :mod:`cosim.markets.messages`, or wire headers):
 * ``pjm/telemetry/load/<zone>`` each step: the zone's metered MW (QoS 0);
 * ``esi/status/<csp>`` every ``status_interval``: curtailable kW per resource now;
 * ``ami/<population>/<csp>`` at ``meter_read_at``: hourly kWh of the history days
-  and of the event day for that CSP's sites (``prd`` for the PRD sites) -- the
-  interval meters integrate each site's demand exactly between changes;
+  and of the event day for that CSP's sites (``prd`` for the PRD sites), in
+  chunks of at most ``meter_chunk_sites`` sites (header ``chunk``/``chunks``)
+  -- each site's interval meter is the one meter model
+  (:class:`devices.metering.EnergyRegister`), integrating its demand exactly
+  between changes;
 * subscribes ``pjm/lmp/<bus>``: PRD sites shed their zone's PRD curve value at
   the LMP (the SCED's point where the LMP sits on a step), as soon as the price
   arrives -- in the interval it applies to.
@@ -54,7 +59,8 @@ from cosim.markets.rules import DrType, ResourceType
 from cosim.markets.wire import PayloadError, encode
 from devices.config import DrSitePopulationConfig
 from devices.dr_sites_params import SEGMENT_EDGES_KW, SEGMENTS, DrSitesParams
-from devices.esi_signals import DrSignal, SignalError, served_demand
+from devices.esi_signals import CallBook, DrSignal, SignalError, served_demand
+from devices.metering import EnergyRegister
 
 if TYPE_CHECKING:
     from devices.field.base import DeviceLayer
@@ -194,35 +200,42 @@ def prd_curve_steps(pop: SitePopulation, params: DrSitesParams, step_s: float) -
 
 
 
-def _prd_shed(pop: SitePopulation, params: DrSitesParams, natural: np.ndarray, prd: _PrdState,
-              site_step: np.ndarray, zone_bus: list[str]) -> np.ndarray:
-    """kW each PRD site sheds now: its zone's curve value at the LMP, spread over the sites of the steps reached.
+class PrdSites:
+    """The PRD sites of a population grouped by (zone, curve step), for the PRD rule at array speed.
 
-    Sites of a fully reached step shed their curtailable share; the sites of a
-    step the curve reaches only in part (the LMP sits on its price) shed in
-    proportion, so the zone's PRD reduction equals the curve's MW.
+    Built once: the sites behind each step of each zone's curve, as index
+    arrays, so a price that changes nothing costs nothing and one that
+    reaches a step touches only that step's sites.
     """
-    shed = np.zeros(natural.size)
-    can = np.where(pop.is_prd, natural * pop.curtail, 0.0)
-    for k in range(len(params.zones)):
-        bus = zone_bus[k]
-        target_mw = prd_reduction_mw(prd.step_mw[k], prd.step_price[k], prd.lmp[bus], prd.cleared[bus]
-                                     if zone_bus.count(bus) == 1 else None)
-        if target_mw <= 0:
-            continue
-        in_zone = pop.is_prd & (pop.zone == k)
-        remaining_kw = target_mw * 1000.0
-        for j in range(len(prd.step_mw[k])):
-            sites = in_zone & (site_step == j)
-            avail = can[sites].sum()
-            if remaining_kw <= 0 or avail <= 0:
-                continue
-            take = min(1.0, remaining_kw / avail)
-            shed[sites] = can[sites] * take
-            remaining_kw -= avail * take
-    return shed
 
+    def __init__(self, pop: SitePopulation, site_step: np.ndarray, zones: int, steps: int) -> None:
+        self.sites = [[np.flatnonzero(pop.is_prd & (pop.zone == k) & (site_step == j)) for j in range(steps)]
+                      for k in range(zones)]
+        self.curtail = pop.curtail
 
+    def shed_kw(self, natural: np.ndarray, target_mw: list[float]) -> np.ndarray:
+        """kW each PRD site sheds now: its zone's curve value ``target_mw[zone]``, spread over the steps reached.
+
+        Sites of a fully reached step shed their curtailable share; the sites
+        of a step the curve reaches only in part (the LMP sits on its price)
+        shed in proportion, so the zone's PRD reduction equals the curve's MW.
+        """
+        shed = np.zeros(natural.size)
+        for k, target in enumerate(target_mw):
+            remaining_kw = target * 1000.0
+            for idx in self.sites[k]:
+                if remaining_kw <= 0:
+                    break
+                if idx.size == 0:
+                    continue
+                can = natural[idx] * self.curtail[idx]
+                avail = float(can.sum())
+                if avail <= 0:
+                    continue
+                take = min(1.0, remaining_kw / avail)
+                shed[idx] = can * take
+                remaining_kw -= avail * take
+        return shed
 
 
 class DrSitePopulation:
@@ -265,16 +278,20 @@ class DrSitePopulation:
         n, n_zone, n_res = pop.peak_kw.size, len(params.zones), len(pop.resources)
         site_day = params.hot_day_factor * np.exp(params.day_sigma_pct / 100.0 * rng.standard_normal(n))
         zone_bus = [z.bus for z in params.zones]
-        # group -> call label -> (start, end, reduction %); a new signal with the same label replaces the call
-        windows: dict[int, dict[str, tuple[float, float, float]]] = {}
+        # The one ESI model (devices.esi_signals): each site group holds its calls in a CallBook.
+        books: dict[int, CallBook] = {}
         site_slot = np.where(pop.group >= 0, pop.group, n_res)     # last slot: PRD sites (never called)
         steps, site_step = prd_curve_steps(pop, params, step_s)
         prd = _PrdState(steps, [[p.price_usd_per_mwh for p in params.prd_curve]] * n_zone,
                         dict.fromkeys(zone_bus, 0.0), dict.fromkeys(zone_bus, 0.0))
-        event_kwh = np.zeros((n, 24))
+        prd_sites = PrdSites(pop, site_step, n_zone, len(params.prd_curve))
+        # The one meter model (devices.metering): every site's interval meter, hourly, kW -> kWh.
+        meters = EnergyRegister(n, 3600.0, start_s=world.now)
+        event_kwh = np.zeros((24, n), dtype=np.float32)   # hour-major: one contiguous row per hour
         grid = self.layer.grid
         csp_names = [c.csp for c in params.csps]
         res_index = {r["resource_id"]: k for k, r in enumerate(pop.resources)}
+        group_sites = np.bincount(pop.group[pop.group >= 0], minlength=n_res)
         wake: list[Any] = [world.env.event()]
 
         def poke() -> None:
@@ -290,12 +307,12 @@ class DrSitePopulation:
             g = res_index.get(message.topic.rsplit("/", 1)[1])
             if g is None:
                 return
-            # The EMS holds the signal until the event start: the lead time lets slow processes prepare.
-            start = world.now if signal.start_s is None else max(signal.start_s, world.now)
-            end = (world.now if signal.start_s is None else signal.start_s) + signal.duration_s
-            windows.setdefault(g, {})[signal.key] = (start, end, signal.reduction_pct)
+            call = books.setdefault(g, CallBook()).receive(signal, world.now)
+            if call is None:
+                return   # a retransmission of, or older than, the instruction the group holds
             world.log("esi_signal", population=me, resource=pop.resources[g]["resource_id"], event_id=signal.key,
-                      start_s=start, end_s=end, reduction_pct=signal.reduction_pct, sites=int((pop.group == g).sum()))
+                      start_s=max(call.start_s, world.now), end_s=call.end_s, reduction_pct=signal.reduction_pct,
+                      sites=int(group_sites[g]))
             poke()
 
         def on_lmp(message: MqttMessage) -> None:
@@ -315,40 +332,60 @@ class DrSitePopulation:
         next_step = world.now
         read = False
         natural = np.zeros(n)
-        actual = np.zeros(n)
+        nat_mw = np.zeros(n_zone)
+        served = natural
         base = np.zeros(n_zone)
         applied = [float("nan")] * n_zone   # MW last applied to each zone's load
-        last_t = world.now
+        by_slot = np.argsort(site_slot, kind="stable")          # sites of group g: by_slot[edges[g]:edges[g + 1]]
+        edges = np.searchsorted(site_slot[by_slot], np.arange(n_res + 2))
+        last_inputs: tuple[bytes, tuple[float, ...]] | None = None
+        share = np.zeros(n_res + 1)
         while True:
             t = world.now
             hour = int(t // 3600) % 24
-            if last_t < 86400.0 and t > last_t:   # meters: the demand held since the last change, in its hour
-                event_kwh[:, int(last_t // 3600) % 24] += actual * (t - last_t) / 3600.0
-            last_t = t
             stepped = t >= next_step
             if stepped:
                 frac = (t / 3600.0) % 24.0 - hour
-                seg_pu = np.array([s[hour] * (1 - frac) + s[(hour + 1) % 24] * frac for s in shape_tables])
-                natural = pop.peak_kw * seg_pu[pop.segment] * site_day * (1.0 + params.noise_pct / 100.0 * rng.standard_normal(n))
+                seg_pu = np.array([sh[hour] * (1 - frac) + sh[(hour + 1) % 24] * frac for sh in shape_tables])
+                natural = pop.peak_kw * seg_pu[pop.segment]
+                natural *= site_day
+                natural *= 1.0 + params.noise_pct / 100.0 * rng.standard_normal(n)
                 np.maximum(natural, 0.0, out=natural)
+                nat_mw = np.bincount(pop.zone, weights=natural, minlength=n_zone) / 1000.0
                 base = np.array([z.base_mw * params.hot_day_factor * (base_shapes[k][hour] * (1 - frac)
                                                                         + base_shapes[k][(hour + 1) % 24] * frac)
                                  for k, z in enumerate(params.zones)])
                 next_step = t + step_s
             share = np.zeros(n_res + 1)
-            for g in list(windows):
-                windows[g] = {k: w for k, w in windows[g].items() if w[1] > t}
-                on = [w[2] for w in windows[g].values() if w[0] <= t]
-                share[g] = max(on, default=0.0)
-            # the one ESI rule: shed the call's share, at most the site's curtailable share
-            pct = np.minimum(share[site_slot], 100.0 * pop.curtail)
-            served = served_demand(natural, pct > 0, pct)
-            shed = natural - served
-            prd_shed = _prd_shed(pop, params, natural, prd, site_step, zone_bus)
-            actual = served - prd_shed
-            nat_mw = np.bincount(pop.zone, weights=natural, minlength=n_zone) / 1000.0
-            lm_mw = np.bincount(pop.zone, weights=shed, minlength=n_zone) / 1000.0
-            prd_mw = np.bincount(pop.zone, weights=prd_shed, minlength=n_zone) / 1000.0
+            for g, book in books.items():
+                share[g] = book.reduction_pct(t)
+            targets = tuple(prd_reduction_mw(prd.step_mw[k], prd.step_price[k], prd.lmp[bus], prd.cleared[bus]
+                                             if zone_bus.count(bus) == 1 else None) for k, bus in enumerate(zone_bus))
+            inputs = (share.tobytes(), targets)
+            if not stepped and inputs == last_inputs:
+                # a price or call that changes no site's demand: no per-site work, no record, no grid change
+                if wake[0].triggered:
+                    wake[0] = world.env.event()
+                yield world.env.any_of([wake[0], world.timeout(max(0.0, next_step - world.now))])
+                continue
+            last_inputs = inputs
+            called = np.flatnonzero(share[:n_res] > 0)
+            if called.size:
+                # the one ESI rule, for the sites of the called groups only: shed the call's share,
+                # at most the site's curtailable share
+                idx = np.concatenate([by_slot[edges[g]:edges[g + 1]] for g in called])
+                served = natural.copy()
+                served[idx] = served_demand(natural[idx], True, np.minimum(share[site_slot[idx]], 100.0 * pop.curtail[idx]))
+                lm_mw = np.bincount(pop.zone[idx], weights=natural[idx] - served[idx], minlength=n_zone) / 1000.0
+            else:
+                served, lm_mw = natural, np.zeros(n_zone)
+            if any(x > 0 for x in targets):
+                prd_shed = prd_sites.shed_kw(natural, list(targets))
+                actual = served - prd_shed
+                prd_mw = np.bincount(pop.zone, weights=prd_shed, minlength=n_zone) / 1000.0
+            else:
+                actual, prd_mw = served, np.zeros(n_zone)
+            self._meter(meters, event_kwh, t, actual)
             for k, z in enumerate(params.zones):
                 baseline = base[k] + nat_mw[k]
                 load = baseline - lm_mw[k] - prd_mw[k]
@@ -366,8 +403,8 @@ class DrSitePopulation:
                     self.mqtt.publish(f"pjm/telemetry/load/{z.zone}",
                                       ZoneTelemetry(z.zone, load, prd_mw[k], t).encode(), QoS.AT_MOST_ONCE)
             if stepped and t >= next_status:
-                available = np.bincount(site_slot, weights=np.where(pct > 0, 0.0, natural * pop.curtail),
-                                        minlength=n_res + 1)
+                available = np.bincount(site_slot, weights=natural * pop.curtail, minlength=n_res + 1)
+                available[share > 0] = 0.0   # a curtailing group has nothing more to offer
                 for name in csp_names:
                     groups = [g for g in range(n_res) if pop.resources[g]["csp"] == name]
                     self.mqtt.publish(f"esi/status/{name}", encode(
@@ -377,15 +414,28 @@ class DrSitePopulation:
                 next_status = t + params.status_interval
             if not read and next_step >= params.meter_read_at - clock_resolution(params.meter_read_at):
                 yield world.timeout(max(0.0, params.meter_read_at - t))
-                if last_t < 86400.0 and world.now > last_t:
-                    event_kwh[:, int(last_t // 3600) % 24] += actual * (world.now - last_t) / 3600.0
-                last_t = world.now
+                self._meter(meters, event_kwh, world.now)
+                if meters.interval_index < 24:   # a read inside the day: the open hour so far
+                    event_kwh[meters.interval_index] = meters.open_import()
                 self._send_meter_data(pop, csp_names, zone_bus, history, weekdays, event_kwh)
+                del history   # sent: the archive's days are not needed again (a GB at a million sites)
                 read = True
                 continue
             if wake[0].triggered:
                 wake[0] = world.env.event()
             yield world.env.any_of([wake[0], world.timeout(max(0.0, next_step - world.now))])
+
+    @staticmethod
+    def _meter(meters: EnergyRegister, event_kwh: np.ndarray, now: float, demand_kw: np.ndarray | None = None) -> None:
+        """Integrate every site's meter up to ``now`` and hold ``demand_kw`` from now (None: unchanged).
+
+        The hours of the first day that closed go to ``event_kwh``.
+        """
+        meters.hold(now, demand_kw)
+        for interval in meters.take_closed():
+            hour = int(interval.start_s // 3600)
+            if 0 <= hour < 24:
+                event_kwh[hour] = interval.import_energy
 
     def _enrol(self, pop: SitePopulation, csp_names: list[str], steps: list[list[float]]) -> None:
         """Enrol the sites with their CSPs and register PRD (queued behind the subscriptions)."""
@@ -405,13 +455,22 @@ class DrSitePopulation:
 
     def _send_meter_data(self, pop: SitePopulation, csp_names: list[str], zone_bus: list[str],
                          history: np.ndarray, weekdays: np.ndarray, event_kwh: np.ndarray) -> None:
-        """Interval data of the history days and the event day, one message per CSP (and one for PRD sites)."""
+        """Interval data of the history days and the event day, per CSP (and for the PRD sites), in chunks.
+
+        Each message holds at most ``meter_chunk_sites`` sites and says which
+        chunk of how many it is, so a receiver knows when it has them all.
+        """
         me = self.device_id
         buses = sorted(set(zone_bus))
         bus_index = np.array([buses.index(b) for b in zone_bus], dtype=np.int64)
+        size = self.params.meter_chunk_sites
         for c, name in enumerate([*csp_names, "prd"]):
             mine = np.flatnonzero(pop.csp == c) if name != "prd" else np.flatnonzero(pop.is_prd)
-            self.mqtt.publish(f"ami/{me}/{name}", encode(
-                {"population": me, "csp": name, "weekdays": weekdays.tolist(), "buses": buses},
-                {"site_index": mine, "history_kwh": history[mine], "event_day_kwh": event_kwh[mine].astype(np.float32),
-                 "segment": pop.segment[mine], "site_bus": bus_index[pop.zone[mine]]}))
+            chunks = max(1, -(-mine.size // size))
+            for k in range(chunks):
+                part = mine[k * size:(k + 1) * size]
+                self.mqtt.publish(f"ami/{me}/{name}", encode(
+                    {"population": me, "csp": name, "weekdays": weekdays.tolist(), "buses": buses,
+                     "chunk": k, "chunks": chunks},
+                    {"site_index": part, "history_kwh": history[part], "event_day_kwh": event_kwh[:, part].T,
+                     "segment": pop.segment[part], "site_bus": bus_index[pop.zone[part]]}))

@@ -50,6 +50,7 @@ from cosim.comm import MqttMessage
 from cosim.grid import GridMeasurements, SetLoad
 from devices.field.base import Effects, FieldDevice
 from devices.esi_signals import DrSignal, PriceMessage, SignalError, served_demand
+from devices.metering import EnergyRegister
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 
@@ -99,7 +100,7 @@ class EsiGatewayDevice(FieldDevice):
         self.inbox: simpy.Store = simpy.Store(self.world.env)
         self.events: dict[int, _Running] = {}
         self.demand_w = 0.0
-        self.import_wh = 0.0
+        self.energy = EnergyRegister(1, 3600.0)   # the one meter model (W -> Wh)
         self._natural: tuple[float, float] | None = None   # (W, var) from the premise's demand model
         self._applied_w: float | None = None
         self._last_s = 0.0
@@ -154,8 +155,8 @@ class EsiGatewayDevice(FieldDevice):
         except SignalError as error:
             self.world.log("esi_bad_message", device=self.device_id, topic=message.topic, reason=str(error))
             return
-        event = DrEvent(signal.event_id, now if signal.start_s is None else signal.start_s, signal.duration_s,
-                        signal.reduction_pct, signal.demand_limit_w, now)
+        start_s, _ = signal.window(now)
+        event = DrEvent(signal.event_id, start_s, signal.duration_s, signal.reduction_pct, signal.demand_limit_w, now)
         if message.dup and event.event_id in self.events:
             return  # a QoS 1 retransmission of an event we already hold
         self._start(event)
@@ -198,12 +199,14 @@ class EsiGatewayDevice(FieldDevice):
     def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         hours = (now - self._last_s) / 3600.0
         self._last_s = now
-        self.import_wh += max(self.demand_w, 0.0) * hours
+        self.energy.hold(now)
+        self.energy.take_closed()
         for running in self.events.values():
             start, end = running.event.start_s, running.event.end_s
             overlap_h = max(0.0, min(now, end) - max(now - hours * 3600.0, start)) / 3600.0
             running.energy_wh += self.demand_w * overlap_h
         measured = self.measured(self._read_demand_w(m))
+        self.energy.hold(now, self.demand_w)
         taking_part: _Running | None = None
         for event_id, running in list(self.events.items()):
             event = running.event
@@ -230,6 +233,10 @@ class EsiGatewayDevice(FieldDevice):
         if sample:
             self.world.record(self.entity, "demand", measured / 1000.0, "kW")
         return effects
+
+    @property
+    def import_wh(self) -> float:
+        return float(self.energy.import_total[0])
 
     def _read_demand_w(self, m: GridMeasurements) -> float:
         if self.load is not None:

@@ -2,7 +2,9 @@
 
 Energy registers integrate the true net power of the premises (``load`` minus
 a behind-the-meter ``der``) exactly between wakes (power holds between grid
-changes), so an interval's kWh do not depend on the sample period. At each
+changes), so an interval's kWh do not depend on the sample period. They are
+the one meter model of :mod:`devices.metering` (one meter here; the same
+register serves the array-backed populations). At each
 interval end (multiples of ``interval_s`` of simulated time) the meter
 publishes its interval data on ``<topic>/interval``; an outage (its bus
 de-energised) and the restoration publish ``<topic>/event`` at once (the
@@ -19,6 +21,7 @@ from typing import Any
 from cosim.grid import GridMeasurements, SetLoadInService
 from devices.field.base import Effects, FieldDevice, SQRT3, bus_name
 from devices.meter_messages import MeterEvent, MeterInterval
+from devices.metering import ClosedInterval, EnergyRegister
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 
@@ -34,11 +37,8 @@ class SmartMeterDevice(FieldDevice):
         self.interval_s = float(self.config.params.interval_s)  # type: ignore[attr-defined]
         self.mqtt = self.node_mqtt()
         self.prefix = self.topic_prefix()
-        self.import_wh = self.export_wh = self.import_varh = 0.0
-        self._p_w = self._q_var = 0.0
-        self._last_s = 0.0
-        self._interval_start = (0.0, 0.0, 0.0)  # time, import, export at the start of the interval
-        self._next_interval_s = self.interval_s
+        self.energy = EnergyRegister(1, self.interval_s)     # W -> Wh
+        self.reactive = EnergyRegister(1, self.interval_s)   # var -> varh (import counts q > 0)
         self._v_range = [math.inf, -math.inf]
         self.powered: bool | None = None
         self.intervals = 0
@@ -51,14 +51,27 @@ class SmartMeterDevice(FieldDevice):
         self.world.log("meter_service_switch", device=self.device_id, connected=bool(value))
         return [SetLoadInService(self.load, bool(value))]
 
+    @property
+    def import_wh(self) -> float:
+        return float(self.energy.import_total[0])
+
+    @property
+    def export_wh(self) -> float:
+        return float(self.energy.export_total[0])
+
+    @property
+    def import_varh(self) -> float:
+        return float(self.reactive.import_total[0])
+
     def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
-        self._integrate(now)
         load = m.load(self.load)
         p_mw, q_mvar = load.p_mw, load.q_mvar
         if self.der is not None:
             der = m.der(self.der)
             p_mw, q_mvar = p_mw - der.p_mw, q_mvar - der.q_mvar
         self._p_w, self._q_var = p_mw * 1e6, q_mvar * 1e6
+        self.energy.hold(now, self._p_w)     # the power held since the last wake, then the new one
+        self.reactive.hold(now, self._q_var)
         voltage = m.bus_voltage(bus_name(m, m.network.loads.bus[m.network.loads.index(self.load)]))
         v_ln = self.measured(voltage.v_kv * 1000.0 / SQRT3) if voltage.energised else 0.0
         p_w, q_var = self.measured(self._p_w), self.measured(self._q_var)
@@ -78,30 +91,21 @@ class SmartMeterDevice(FieldDevice):
         if self.powered is not None and voltage.energised != self.powered:
             self._event(now, "restoration" if voltage.energised else "outage")
         self.powered = voltage.energised
-        if now >= self._next_interval_s:
-            self._close_interval(now)
+        self.reactive.take_closed()
+        for interval in self.energy.take_closed():
+            self._close_interval(interval)
         if sample:
             self.world.record(self.entity, "p", p_w / 1000.0, "kW")
             self.world.record(self.entity, "v", v_ln, "V")
         return []
 
     def next_event_time_s(self) -> float:
-        return self._next_interval_s
+        return self.energy.interval_end_s()
 
-    def _integrate(self, now: float) -> None:
-        hours = (now - self._last_s) / 3600.0
-        self._last_s = now
-        if self._p_w >= 0:
-            self.import_wh += self._p_w * hours
-        else:
-            self.export_wh -= self._p_w * hours
-        if self._q_var > 0:
-            self.import_varh += self._q_var * hours
-
-    def _close_interval(self, now: float) -> None:
-        start_s, import_0, export_0 = self._interval_start
-        import_kwh, export_kwh = (self.import_wh - import_0) / 1000.0, (self.export_wh - export_0) / 1000.0
-        average_w = (self.import_wh - import_0 - (self.export_wh - export_0)) * 3600.0 / max(now - start_s, 1e-9)
+    def _close_interval(self, interval: ClosedInterval) -> None:
+        start_s, now = interval.start_s, interval.end_s
+        import_kwh, export_kwh = float(interval.import_energy[0]) / 1000.0, float(interval.export_energy[0]) / 1000.0
+        average_w = (import_kwh - export_kwh) * 1000.0 * 3600.0 / (now - start_s)
         self.intervals += 1
         assert self.store is not None
         self.store.set("demand_w", average_w)
@@ -114,10 +118,7 @@ class SmartMeterDevice(FieldDevice):
                 round(self.import_wh / 1000.0, 4), round(average_w / 1000.0, 4),
                 round(v_min, 1) if math.isfinite(v_min) else None,
                 round(v_max, 1) if math.isfinite(v_max) else None).encode(), qos=self.qos)
-        self._interval_start = (now, self.import_wh, self.export_wh)
         self._v_range = [math.inf, -math.inf]
-        while self._next_interval_s <= now:
-            self._next_interval_s += self.interval_s
 
     def _event(self, now: float, what: str) -> None:
         self.world.log(f"meter_{what}", device=self.device_id, load=self.load)

@@ -7,7 +7,8 @@ drawn once, lognormal, normalised so a load's meters add up to it). Each
 interval the population integrates every load's energy exactly (power holds
 between grid changes), and every meter whose load is served sends its
 reading to its collector as one traced ``ami`` message on the mesh (meters
-of a dead load send nothing: no supply, no radio). ``collect_s`` after the
+of a dead load send nothing: no supply, no radio). The registers are the one
+meter model of :mod:`devices.metering`, as in an individual smart meter. ``collect_s`` after the
 interval end each collector publishes its batch over MQTT on
 ``<topic>/<collector>`` (default topic ``meter_population/<id>``)::
 
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generator
 import numpy as np
 
 from devices.config import MeterPopulationConfig
+from devices.metering import EnergyRegister
 
 if TYPE_CHECKING:
     from devices.field.base import DeviceLayer
@@ -82,31 +84,27 @@ class MeterPopulation:
         env = self.world.env
         params = self.config.params
         grid = self.layer.grid
-        energy_mwh = np.zeros(len(self.loads))
-        power_mw = np.zeros(len(self.loads))
-        last_s = 0.0
-        next_interval_s = params.interval_s
+        # The one meter model (devices.metering), one register per load: MW -> MWh, cut into intervals.
+        register = EnergyRegister(len(self.loads), params.interval_s)
+        served = np.ones(len(self.loads), dtype=bool)
         while True:
             now = env.now
-            energy_mwh += power_mw * (now - last_s) / 3600.0
-            last_s = now
-            served = np.ones(len(self.loads), dtype=bool)
+            register.hold(now)   # the power held since the last wake, closing the intervals it passed
+            closed = register.take_closed()
             if grid is not None and self.load_index is not None:
                 result = grid.solve_if_changed()
-                power_mw = np.asarray(result.load_p_mw)[self.load_index]
+                register.hold(now, np.asarray(result.load_p_mw)[self.load_index])
                 served = np.asarray(result.load_served)[self.load_index]
-            if now >= next_interval_s:
-                self._report(now, energy_mwh * 1000.0, served)
-                energy_mwh[:] = 0.0
-                self._publish_due.append((now + params.collect_s, now))
-                next_interval_s += params.interval_s
+            for interval in closed:
+                self._report(now, interval.end_s, interval.import_energy * 1000.0, served)
+                self._publish_due.append((now + params.collect_s, interval.end_s))
             while self._publish_due and self._publish_due[0][0] <= now:
                 _, interval_end = self._publish_due.pop(0)
                 self._publish(interval_end)
-            due = min([next_interval_s] + [t for t, _ in self._publish_due])
+            due = min([register.interval_end_s()] + [t for t, _ in self._publish_due])
             yield env.any_of([self.layer.grid_changed, env.timeout(max(0.0, due - now))])
 
-    def _report(self, now: float, load_kwh: np.ndarray, served: np.ndarray) -> None:
+    def _report(self, now: float, interval_end_s: float, load_kwh: np.ndarray, served: np.ndarray) -> None:
         params = self.config.params
         kwh = self.share * load_kwh[self.load_of]
         kwh = kwh * (1.0 + params.noise_pct / 100.0 * self.noise_rng.standard_normal(self.count))
@@ -116,7 +114,7 @@ class MeterPopulation:
         send = self.layer.comm.send
         for index in np.flatnonzero(powered):
             member = self.members[index]
-            send(member, self.collectors[index], AMI_PROTOCOL, (member, now, float(kwh[index])), params.report_bytes,
+            send(member, self.collectors[index], AMI_PROTOCOL, (member, interval_end_s, float(kwh[index])), params.report_bytes,
                  kind="interval", info=f"{member} {kwh[index]:.4f} kWh")
         self.reports_sent += int(powered.sum())
         self.world.record(self.entity, "meters_reporting", float(powered.sum()), "count")

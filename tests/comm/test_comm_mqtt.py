@@ -482,3 +482,28 @@ def test_broker_and_schemas_from_config(world):
     })
     network = build_network(world, config)
     assert network.mqtt_broker("broker").schemas[0][0] == "m/#"
+
+
+def test_a_qos1_packet_slower_to_send_than_the_retry_interval_is_not_resent_behind_itself(world):
+    # 1 Mbit/s links and a 1 s retry interval: a 500 kB payload takes 4 s to serialise on each link
+    # (500e3 B x 8 / 1e6 bit/s), so a timer started at the hand-over would resend it 3 times on each leg.
+    network = star(world)
+    pub = network.mqtt_client("pub", "p", "broker", retry_interval_s=1.0, keep_alive_s=600)
+    sub = network.mqtt_client("sub", "s", "broker", retry_interval_s=1.0, keep_alive_s=600)
+    got = []
+    payload = bytes(500_000)
+
+    def story():
+        yield from sub.connect()
+        yield from sub.subscribe("bulk", QoS.AT_LEAST_ONCE, got.append)
+        yield from pub.connect()
+        started = world.now
+        yield from pub.publish("bulk", payload, QoS.AT_LEAST_ONCE)
+        acked = world.now - started
+        yield world.timeout(30)
+        return acked
+
+    acked = run_process(world, story())
+    assert [(m.payload == payload, m.dup) for m in got] == [(True, False)]
+    assert network.mqtt_broker("broker").counters.retransmitted == 0
+    assert acked == pytest.approx(500_000 * 8 / 1e6, rel=0.05)   # one serialisation, then latency and PUBACK

@@ -28,7 +28,9 @@ Deliberate choices, documented in docs/comm.md:
 * Unacknowledged QoS 1 and 2 PUBLISHes and unanswered PUBRELs are resent
   every ``retry_interval_s`` while connected (MQTT 3.1 style; 3.1.1 only
   resends on reconnect, which a lossy simulated link without TCP would make
-  useless), and on reconnect.
+  useless), and on reconnect. The interval runs from when the packet has
+  left the broker's node, so a large packet on a slow link is not resent
+  while it is still being sent.
 * A publisher's QoS 1 retransmission (DUP) of a packet id the broker already
   forwarded is forwarded again with DUP set, so subscribers can see that it
   may be a duplicate (3.1.1 would clear DUP on forwarding). QoS 2 forwards a
@@ -162,10 +164,10 @@ class MqttBroker:
         network.on_link_down(self._check_paths)
 
     # -- sending -----------------------------------------------------------------
-    def _send(self, session: Session, packet: Any) -> None:
+    def _send(self, session: Session, packet: Any) -> Message:
         assert session.node is not None
-        self.network.send(self.node_id, session.node, PROTOCOL, packet, packet.size_bytes(),
-                          kind=type(packet).__name__.lower(), info=describe(packet))
+        return self.network.send(self.node_id, session.node, PROTOCOL, packet, packet.size_bytes(),
+                                 kind=type(packet).__name__.lower(), info=describe(packet))
 
     def _close_socket(self, node: str, why: str) -> None:
         """Tell ``node`` its connection is closed. A real broker closes the TCP connection and the client
@@ -253,13 +255,13 @@ class MqttBroker:
         self._send(session, ConnAck(session_present=present))
         if present:
             for packet_id, publish in list(session.inflight.items()):  # 4.4: resend unacknowledged, DUP set
-                self._send(session, Publish(publish.topic, publish.payload, publish.qos, publish.retain, True,
-                                            packet_id))
+                sent = self._send(session, Publish(publish.topic, publish.payload, publish.qos, publish.retain, True,
+                                                   packet_id))
                 self.counters.retransmitted += 1
-                self._retry_later(session, session.connection, packet_id)
+                self._retry_later(session, session.connection, packet_id, sent.left_s)
             for packet_id in sorted(session.released):  # 4.4: and the PUBRELs not yet completed
-                self._send(session, PubRel(packet_id))
-                self._retry_later(session, session.connection, packet_id)
+                sent = self._send(session, PubRel(packet_id))
+                self._retry_later(session, session.connection, packet_id, sent.left_s)
             while session.queued:
                 self._deliver(session, session.queued.popleft(), False)
         if session.keep_alive_s > 0:
@@ -330,8 +332,8 @@ class MqttBroker:
         packet_id = session.packet_id()
         out = Publish(publish.topic, publish.payload, publish.qos, publish.retain, dup, packet_id)
         session.inflight[packet_id] = out
-        self._send(session, out)
-        self._retry_later(session, session.connection, packet_id)
+        sent = self._send(session, out)
+        self._retry_later(session, session.connection, packet_id, sent.left_s)
 
     def _received_by_client(self, session: Session, packet_id: int) -> None:
         """PUBREC from the client: the QoS 2 PUBLISH arrived; release it (resent until PUBCOMP)."""
@@ -342,8 +344,9 @@ class MqttBroker:
         if packet_id in session.released:  # a repeated PUBREC (our PUBREL was lost) gets PUBREL again
             self._send(session, PubRel(packet_id))
 
-    def _retry_later(self, session: Session, connection: int, packet_id: int) -> None:
-        timer = Timeout(self.env, self.retry_interval_s)
+    def _retry_later(self, session: Session, connection: int, packet_id: int, left_s: float) -> None:
+        """Retry ``retry_interval_s`` after the packet has left the broker's node (``left_s``)."""
+        timer = Timeout(self.env, self.retry_interval_s + max(0.0, left_s - self.env.now))
         timer.callbacks.append(lambda _e: self._retry(session, connection, packet_id))
 
     def _retry(self, session: Session, connection: int, packet_id: int) -> None:
@@ -351,13 +354,13 @@ class MqttBroker:
             return
         publish = session.inflight.get(packet_id)
         if publish is not None:
-            self._send(session, Publish(publish.topic, publish.payload, publish.qos, publish.retain, True, packet_id))
+            sent = self._send(session, Publish(publish.topic, publish.payload, publish.qos, publish.retain, True, packet_id))
         elif packet_id in session.released:
-            self._send(session, PubRel(packet_id))
+            sent = self._send(session, PubRel(packet_id))
         else:
             return
         self.counters.retransmitted += 1
-        self._retry_later(session, connection, packet_id)
+        self._retry_later(session, connection, packet_id, sent.left_s)
 
     def _subscribe(self, session: Session, packet: Subscribe) -> None:
         try:

@@ -2,9 +2,12 @@
 
 One client per node (the node is the client's network endpoint). CONNECT,
 SUBSCRIBE, UNSUBSCRIBE, QoS 1 and 2 PUBLISH and PUBREL are retried every
-``retry_interval_s`` until answered (the PUBLISH retry with DUP set); PINGREQ
-goes out after ``keep_alive_s`` without sending anything. A QoS 2 message
-received is handed over once per packet id until its PUBREL (exactly once).
+``retry_interval_s`` until answered (the PUBLISH retry with DUP set); a
+PUBLISH's interval counts from when the packet has left the node: a packet
+still queued or being serialised on a slow link is not resent behind itself,
+as a TCP stack does not resend what it has not yet sent. PINGREQ goes out
+after ``keep_alive_s`` without sending anything. A QoS 2 message received is
+handed over once per packet id until its PUBREL (exactly once).
 
 Two ways to end without DISCONNECT: :meth:`abort` (the process is killed:
 its operating system closes the socket, the broker learns at once and
@@ -69,10 +72,10 @@ class SimMqttClient:
         network.attach(node_id, PROTOCOL, self._on_message)
 
     # -- plumbing ------------------------------------------------------------------
-    def _send(self, packet: Any) -> None:
+    def _send(self, packet: Any) -> Message:
         self._last_sent_s = self.env.now
-        self.network.send(self.node_id, self.broker_node, PROTOCOL, packet, packet.size_bytes(),
-                          kind=type(packet).__name__.lower(), info=describe(packet))
+        return self.network.send(self.node_id, self.broker_node, PROTOCOL, packet, packet.size_bytes(),
+                                 kind=type(packet).__name__.lower(), info=describe(packet))
 
     def _packet_id(self) -> int:
         self._next_id = self._next_id % 0xFFFF + 1
@@ -156,8 +159,9 @@ class SimMqttClient:
         answer = "puback" if qos == QoS.AT_LEAST_ONCE else "pubrec"
         dup = False
         while True:
-            self._send(Publish(topic, bytes(payload), int(qos), retain, dup, packet_id))
-            ack = yield from self._await((answer, packet_id), self.retry_interval_s)
+            sent = self._send(Publish(topic, bytes(payload), int(qos), retain, dup, packet_id))
+            # The retry interval runs from when the packet has left the node (queueing and serialisation).
+            ack = yield from self._await((answer, packet_id), self.retry_interval_s + max(0.0, sent.left_s - self.env.now))
             if ack is not None:
                 break
             self._require_connected()
