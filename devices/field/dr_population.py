@@ -53,10 +53,11 @@ from cosim.comm import MqttMessage, QoS
 from cosim.domains.profiles import HOURLY_DEMAND_PU
 from cosim.grid import SetLoad
 from cosim.kernel.clock import clock_resolution
-from cosim.markets.messages import LmpMessage, PrdRegistration, PrdStep, ZoneTelemetry
+from cosim.markets.messages import (AmiData, EnrolledResource, Enrolment, EsiStatus, LmpMessage, PrdRegistration, PrdStep,
+                                   ZoneTelemetry)
 from cosim.markets.prd import prd_reduction_mw
 from cosim.markets.rules import DrType, ResourceType
-from cosim.markets.wire import PayloadError, encode
+from cosim.markets.wire import PayloadError
 from devices.config import DrSitePopulationConfig
 from devices.dr_sites_params import SEGMENT_EDGES_KW, SEGMENTS, DrSitesParams
 from devices.esi_signals import CallBook, DrSignal, SignalError, served_demand
@@ -407,10 +408,8 @@ class DrSitePopulation:
                 available[share > 0] = 0.0   # a curtailing group has nothing more to offer
                 for name in csp_names:
                     groups = [g for g in range(n_res) if pop.resources[g]["csp"] == name]
-                    self.mqtt.publish(f"esi/status/{name}", encode(
-                        {"population": me, "csp": name, "time_s": t,
-                         "resources": [pop.resources[g]["resource_id"] for g in groups]},
-                        {"available_kw": available[groups]}))
+                    self.mqtt.publish(f"esi/status/{name}", EsiStatus(
+                        me, name, t, tuple(pop.resources[g]["resource_id"] for g in groups), available[groups]).encode())
                 next_status = t + params.status_interval
             if not read and next_step >= params.meter_read_at - clock_resolution(params.meter_read_at):
                 yield world.timeout(max(0.0, params.meter_read_at - t))
@@ -444,10 +443,9 @@ class DrSitePopulation:
             mine = np.flatnonzero(pop.csp == c)
             groups = sorted({int(g) for g in pop.group[mine]})
             local = {g: k for k, g in enumerate(groups)}
-            self.mqtt.publish(f"pjm/enrol/{name}", encode(
-                {"population": me, "csp": name, "resources": [pop.resources[g] for g in groups]},
-                {"site_index": mine, "site_resource": np.array([local[int(g)] for g in pop.group[mine]], dtype=np.int32),
-                 "committed_kw": pop.committed_kw[mine]}))
+            self.mqtt.publish(f"pjm/enrol/{name}", Enrolment(
+                me, name, tuple(EnrolledResource(**pop.resources[g]) for g in groups), mine,
+                np.array([local[int(g)] for g in pop.group[mine]], dtype=np.int32), pop.committed_kw[mine]).encode())
         curve = tuple(PrdStep(z.zone, z.bus, mw, p.price_usd_per_mwh)
                       for k, z in enumerate(params.zones) for mw, p in zip(steps[k], params.prd_curve) if mw > 0)
         if curve:
@@ -469,8 +467,6 @@ class DrSitePopulation:
             chunks = max(1, -(-mine.size // size))
             for k in range(chunks):
                 part = mine[k * size:(k + 1) * size]
-                self.mqtt.publish(f"ami/{me}/{name}", encode(
-                    {"population": me, "csp": name, "weekdays": weekdays.tolist(), "buses": buses,
-                     "chunk": k, "chunks": chunks},
-                    {"site_index": part, "history_kwh": history[part], "event_day_kwh": event_kwh[:, part].T,
-                     "segment": pop.segment[part], "site_bus": bus_index[pop.zone[part]]}))
+                self.mqtt.publish(f"ami/{me}/{name}", AmiData(
+                    me, name, tuple(weekdays.tolist()), tuple(buses), part, history[part], event_kwh[:, part].T,
+                    pop.segment[part], bus_index[pop.zone[part]], k, chunks).encode())
