@@ -33,6 +33,7 @@ from devices.ieee1547 import (
     VOLT_VAR_RESPONSE_TIME_S,
     NormalCategory,
 )
+from devices.protection.fuse import DEFAULT_COOLING_TIME_CONSTANT_S as DEFAULT_FUSE_COOLING_S
 from devices.protection.fuse import RATINGS_A as FUSE_RATINGS_A, FuseLinkType, FuseSettings
 from devices.registermaps.codes import CURVE_CODES
 from devices.registermaps.fuse import LINK_TYPE_CODES
@@ -208,7 +209,7 @@ class FuseParams(CommonParams):
     rating_a: int = Field(25, description="link ampere rating (EEI-NEMA: " + ", ".join(map(str, FUSE_RATINGS_A)) + ")")
     link_type: Literal["K", "T"] = Field("T", description="K (fast) or T (slow) expulsion link (devices/protection/fuse.py)")
     clearing_delay_s: float = Field(0.0, ge=0, le=1.0, description="arcing time added to melting for total clearing")
-    cooling_time_constant_s: Duration = Field(60.0, gt=0, description="heating memory decays with this time constant below the minimum melting current")
+    cooling_time_constant_s: Duration = Field(DEFAULT_FUSE_COOLING_S, gt=0, description="heating memory decays with this time constant below the minimum melting current (default ~0.95 s, calibrated to Cooper's 1.35 factor)")
 
     @model_validator(mode="after")
     def _valid(self) -> "FuseParams":

@@ -27,10 +27,11 @@ damage, "Miner" rule, on the minimum-melting curve). Under a constant current
 this melts exactly at ``t_melt(I)``: the curve is reproduced. Several shots
 of a recloser's fast curve add up, which is the effect Cooper's coordination
 factors allow for. Below the minimum melting current the element cools:
-``D`` decays as ``exp(-dt / cooling_time_constant_s)``. This is a damage
-model chosen for being exact on the published curve and conservative across
-reclose intervals; the cooling time constant is a stated setting, not a
-published value. ``i2t_a2s`` is the I²t let through while melting, decaying
+``D`` decays as ``exp(-dt / cooling_time_constant_s)``. This damage model is
+exact on the published curve. No cooling time constant of a link was found
+published: the default is calibrated to Cooper's factor (two fast shots each
+1/1.35 of the melting time, 1 s apart, melt the link exactly:
+``DEFAULT_COOLING_TIME_CONSTANT_S`` ~ 0.95 s); a scenario may state its own. ``i2t_a2s`` is the I²t let through while melting, decaying
 the same way.
 
 Coordination (fuse saving). Cooper Power Systems R240-30-3 / Eaton TD132010EN,
@@ -105,6 +106,24 @@ RATINGS_A: tuple[int, ...] = (6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 65, 80, 100,
 """EEI-NEMA K and T link ampere ratings (preferred 6, 10, 15, 25, 40, 65, 100, 140, 200; intermediate the rest)."""
 
 
+FAST_CURVE_FACTORS: dict[int, float] = {1: 1.20, 2: 1.35}
+"""Fast operations -> multiplier on the recloser's fast clearing time the fuse's minimum melt must exceed.
+
+Cooper Power Systems R240-30-3 (Eaton TD132010EN, 2017), load-side fuses:
+1.35 for two fast + two delayed operations, 1.20 for one fast + three delayed.
+"""
+
+
+
+REFERENCE_DEAD_TIME_S = 1.0
+"""Dead time between two fast shots at which the default cooling reproduces Cooper's 1.35 (60 cycles at 60 Hz)."""
+
+DEFAULT_COOLING_TIME_CONSTANT_S = REFERENCE_DEAD_TIME_S / math.log(
+    (1.0 / FAST_CURVE_FACTORS[2]) / (1.0 - 1.0 / FAST_CURVE_FACTORS[2]))
+"""About 0.95 s: two fast shots each 1/1.35 of the melting time, REFERENCE_DEAD_TIME_S apart, bring
+the damage to exactly 1. The model is calibrated to the published factor, not to a measured link."""
+
+
 @dataclasses.dataclass(frozen=True)
 class FuseSettings:
     """One installed link, e.g. 25T: rating, speed, arcing delay after melting, cooling time constant."""
@@ -112,7 +131,7 @@ class FuseSettings:
     rating_a: float
     link: FuseLinkType
     clearing_delay_s: float = 0.0
-    cooling_time_constant_s: float = 60.0
+    cooling_time_constant_s: float = DEFAULT_COOLING_TIME_CONSTANT_S
 
     def __post_init__(self) -> None:
         if self.rating_a <= 0 or self.clearing_delay_s < 0 or self.cooling_time_constant_s <= 0:
@@ -208,14 +227,6 @@ class Fuse:
         else:
             self.damage += dt / t_melt
             self.i2t_a2s += self._current_a**2 * dt
-
-
-FAST_CURVE_FACTORS: dict[int, float] = {1: 1.20, 2: 1.35}
-"""Fast operations -> multiplier on the recloser's fast clearing time the fuse's minimum melt must exceed.
-
-Cooper Power Systems R240-30-3 (Eaton TD132010EN, 2017), load-side fuses:
-1.35 for two fast + two delayed operations, 1.20 for one fast + three delayed.
-"""
 
 
 @dataclasses.dataclass(frozen=True)
