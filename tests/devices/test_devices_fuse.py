@@ -203,3 +203,22 @@ def test_coordination_check_applies_the_factor_for_the_number_of_fast_operations
     assert check_coordination(fuse, 1150.0, slow_fast, delayed, 1).factor == 1.20
     with pytest.raises(ValueError):
         check_coordination(fuse, 1150.0, fast, delayed, 3)
+
+
+@pytest.mark.parametrize("params", [{"rating_a": 33}, {"link_type": "X"}, {"clearing_delay_s": -0.1},
+                                    {"cooling_time_constant_s": 0}])
+def test_fuse_params_refuse_links_that_do_not_exist(params):
+    from pydantic import ValidationError
+
+    from devices.config import FuseParams
+
+    with pytest.raises(ValidationError):
+        FuseParams.model_validate(params)
+
+
+def test_fuse_params_give_the_link_and_its_registers():
+    from devices.config import FuseParams
+
+    params = FuseParams.model_validate({"rating_a": 40, "link_type": "K", "clearing_delay_s": 0.01})
+    assert params.fuse_settings().name == "40K"
+    assert params.register_values() == {"rating_a": 40, "link_type": 1, "clearing_delay_s": 0.01}
