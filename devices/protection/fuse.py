@@ -219,7 +219,9 @@ class Fuse:
             self.i2t_a2s *= decay
             return
         to_melt_s = (1.0 - self.damage) * t_melt
-        if dt >= to_melt_s:
+        # Compared as instants, the way next_event_time_s computes them: a wake at the melting
+        # instant melts even late in a long run, where dt may round below to_melt_s.
+        if end_s >= start_s + to_melt_s:
             self.melt_time_s = start_s + to_melt_s
             self.clear_time_s = self.melt_time_s + self.settings.clearing_delay_s
             self.damage = 1.0
