@@ -33,7 +33,10 @@ from devices.ieee1547 import (
     VOLT_VAR_RESPONSE_TIME_S,
     NormalCategory,
 )
+from devices.protection.fuse import DEFAULT_COOLING_TIME_CONSTANT_S as DEFAULT_FUSE_COOLING_S
+from devices.protection.fuse import RATINGS_A as FUSE_RATINGS_A, FuseLinkType, FuseSettings
 from devices.registermaps.codes import CURVE_CODES
+from devices.registermaps.fuse import LINK_TYPE_CODES
 from devices.registermap import RegisterMapError
 from devices.settingsbinding import capacitor_settings, recloser_settings, relay_settings, sectionalizer_settings
 
@@ -200,6 +203,27 @@ class SectionalizerParams(CommonParams):
     def register_values(self) -> dict[str, Value]:
         return {"counts_to_open": self.counts_to_open, "actuating_current_a": self.actuating_current_a,
                 "reset_time_s": self.reset_time_s}
+
+
+class FuseParams(CommonParams):
+    rating_a: int = Field(25, description="link ampere rating (EEI-NEMA: " + ", ".join(map(str, FUSE_RATINGS_A)) + ")")
+    link_type: Literal["K", "T"] = Field("T", description="K (fast) or T (slow) expulsion link (devices/protection/fuse.py)")
+    clearing_delay_s: float = Field(0.0, ge=0, le=1.0, description="arcing time added to melting for total clearing")
+    cooling_time_constant_s: Duration = Field(DEFAULT_FUSE_COOLING_S, gt=0, description="heating memory decays with this time constant below the minimum melting current (default ~0.95 s, calibrated to Cooper's 1.35 factor)")
+
+    @model_validator(mode="after")
+    def _valid(self) -> "FuseParams":
+        if self.rating_a not in FUSE_RATINGS_A:
+            raise ValueError(f"rating_a {self.rating_a} is not an EEI-NEMA K/T link rating ({', '.join(map(str, FUSE_RATINGS_A))})")
+        return self
+
+    def fuse_settings(self) -> FuseSettings:
+        return FuseSettings(float(self.rating_a), FuseLinkType[self.link_type], self.clearing_delay_s,
+                            self.cooling_time_constant_s)
+
+    def register_values(self) -> dict[str, Value]:
+        code = {name: c for c, name in LINK_TYPE_CODES.items()}[self.link_type]
+        return {"rating_a": self.rating_a, "link_type": code, "clearing_delay_s": self.clearing_delay_s}
 
 
 class CapacitorParams(CommonParams):
@@ -568,6 +592,16 @@ class SectionalizerConfig(DeviceConfig):
     required_refs: ClassVar[tuple[str, ...]] = ("switch",)
 
 
+class FuseConfig(DeviceConfig):
+    """Expulsion fuse (K or T link) in a cutout: melts on its curve and opens its switch."""
+
+    kind: Literal["fuse"]
+    switch: str | None = Field(None, description="the cutout (grid switch) the link sits in")
+    params: FuseParams = Field(default_factory=lambda: FuseParams.model_validate({}))
+    refs: ClassVar[dict[str, str]] = {"switch": "switch"}
+    required_refs: ClassVar[tuple[str, ...]] = ("switch",)
+
+
 class CapacitorConfig(DeviceConfig):
     """Capacitor bank controller: voltage or var control of a grid shunt."""
 
@@ -691,6 +725,7 @@ CONFIG_MODELS: dict[str, type[DeviceConfig]] = {
     "protective_relay": RelayConfig,
     "recloser": RecloserConfig,
     "sectionalizer": SectionalizerConfig,
+    "fuse": FuseConfig,
     "capacitor_bank_controller": CapacitorConfig,
     "pmu": PmuConfig,
     "der_inverter": DerInverterConfig,

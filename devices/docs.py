@@ -126,7 +126,68 @@ def render_curve_page() -> str:
             """
         ),
     ]
+    lines += _fuse_section()
     return "\n".join(lines) + "\n"
+
+
+def _fuse_section() -> list[str]:
+    """Fuse links: the melting curves as tabulated, melting times, heating memory, Cooper's factors."""
+    from devices.protection.fuse import (
+        DEFAULT_COOLING_TIME_CONSTANT_S, FAST_CURVE_FACTORS, RATINGS_A, REFERENCE_DEAD_TIME_S, FuseLinkType,
+    )
+
+    lines = [
+        "",
+        "## Fuse links (K and T)",
+        "",
+        _paragraphs(
+            """
+            Minimum-melting curves are data (`devices/protection/fuse.py`): points (multiple of the
+            link's ampere rating, melting time), interpolated log-log, one curve per link speed scaled
+            by the rating. Below the first point a link never melts; above the last one the time
+            stays at the last point's (as OpenDSS does). Total clearing = melting + the link's
+            `clearing_delay_s` (arcing time, the OpenDSS fuse `Delay`). Per-size ANSI C37.43
+            melting-current limits and manufacturer per-size curves were not found in a citable
+            source, so none are given. Ratings: """ + ", ".join(map(str, RATINGS_A)) + """ A
+            (K and T).
+            """
+        ),
+        "",
+        "| Link | Multiples of rating | Melting time (s) | Source |",
+        "|---|---|---|---|",
+    ]
+    for link in FuseLinkType:
+        c = link.curve
+        lines.append(f"| {c.name} | {', '.join(f'{m:g}' for m in c.multiples)} | "
+                     f"{', '.join(f'{t:g}' for t in c.times_s)} | {c.source} |")
+    multiples = (2.5, 5.0, 10.0, 20.0)
+    lines += ["", "Melting times from cold (s):", "",
+              "| Link | " + " | ".join(f"{m:g} x rating" for m in multiples) + " |",
+              "|---|" + "---|" * len(multiples)]
+    for link in FuseLinkType:
+        lines.append(f"| {link.name} | " + " | ".join(f"{link.curve.melt_time_s(m):.4g}" for m in multiples) + " |")
+    factors = ", ".join(f"{n} fast: {k:g}" for n, k in FAST_CURVE_FACTORS.items())
+    lines += [
+        "",
+        _paragraphs(
+            """
+            Heating memory: the link accumulates damage `D += dt / t_melt(I)` at or above its minimum
+            melting current and melts at D = 1 (a constant current melts at exactly the curve time);
+            below it D decays as `exp(-dt / cooling_time_constant_s)`. Fast recloser shots thus add
+            up across short dead times. No published cooling time constant of a link was found: the
+            default (""" + f"{DEFAULT_COOLING_TIME_CONSTANT_S:.3f}" + """ s) is calibrated to Cooper's factor, so
+            that two fast shots each 1/1.35 of the melting time, """ + f"{REFERENCE_DEAD_TIME_S:g}" + """ s apart, melt
+            the link exactly. `i2t_a2s` is the I²t let through while melting.
+
+            Recloser coordination (Cooper Power Systems R240-30-3, Eaton TD132010EN): fuse saving
+            needs the link's minimum melting time at least a factor times the recloser's fast
+            clearing time (""" + factors + """); fuse blowing (no fast shots) needs the link to
+            clear before the delayed curve trips. `check_coordination` applies both at a fault
+            current; `configs/fuse_coordination.yaml` shows both schemes.
+            """
+        ),
+    ]
+    return lines
 
 
 def render_index(kinds: list[DeviceKind]) -> str:

@@ -26,6 +26,7 @@ from cosim.kernel.clock import delay_until, next_tick
 from cosim.operations.scada import PolledDevice, ScadaMaster
 from devices.protection.curves import Curve
 from devices.protection.overcurrent import TimeOvercurrentSettings
+from devices.protection.fuse import Fuse, FuseLinkType, FuseSettings
 from devices.protection.recloser import Recloser, RecloserSettings, RecloserState
 from devices.protection.sectionalizer import Sectionalizer, SectionalizerSettings
 from devices.registermaps import DeviceKind, standard_map
@@ -167,6 +168,28 @@ def test_sectionalizer_reset_timer_advances_at_large_clock_values(start: float, 
     now = now + delay_until(now, due)
     sectionalizer.step(now, 150.0)
     assert sectionalizer.count == 0  # reset at its timer: the next fault counts from one again
+
+
+@PROPERTY
+@given(start=LARGE_CLOCK, shot=st.floats(min_value=0.01, max_value=0.5), dead=st.floats(min_value=0.05, max_value=30.0),
+       delay=st.floats(min_value=0.0, max_value=0.05))
+def test_fuse_melts_and_clears_at_large_clock_values(start: float, shot: float, dead: float, delay: float) -> None:
+    """Two short fault shots with dead times between (a recloser's fast shots), then a fault that stays."""
+    fuse = Fuse("cutout", FuseSettings(25, FuseLinkType.T, clearing_delay_s=delay))
+    now, fault_on, shots, steps = start, True, 1, 0
+    fuse.step(now, 1000.0)
+    while not fuse.blown:
+        timer = now + (shot if fault_on else dead) if shots < 3 else math.inf
+        due = min(fuse.next_event_time_s(), timer)
+        assert math.isfinite(due) and due >= now, f"no timer at t = {now!r}"
+        now = now + delay_until(now, due)
+        if now >= timer:
+            fault_on = not fault_on
+            shots += fault_on
+        fuse.step(now, 1000.0 if fault_on else 0.0)
+        steps += 1
+        assert steps < 20, f"link not cleared after {steps} steps at t = {now!r}"
+    assert fuse.clear_time_s is not None and fuse.clear_time_s > start
 
 
 # -- HIL lag monitor -----------------------------------------------------------------------------

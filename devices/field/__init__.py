@@ -17,6 +17,7 @@ from devices.field.der_inverter import DerInverterDevice
 from devices.field.esi_gateway import DrEvent, EsiGatewayDevice, PriceSignal
 from devices.field.meter import SmartMeterDevice
 from devices.field.dr_population import DrSitePopulation
+from devices.field.fuse import FuseDevice
 from devices.field.meter_population import MeterPopulation
 from devices.field.plant_controller import PlantControllerDevice
 from devices.field.pmu import PmuDevice
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 DEVICE_CLASSES: dict[str, type[Any]] = {
     cls.kind: cls
-    for cls in (RtuDevice, SmartMeterDevice, RelayDevice, RecloserDevice, SectionalizerDevice, CapacitorDevice,
+    for cls in (RtuDevice, SmartMeterDevice, RelayDevice, RecloserDevice, SectionalizerDevice, FuseDevice, CapacitorDevice,
                 PmuDevice, DerInverterDevice, EsiGatewayDevice, MeterPopulation, DrSitePopulation,
                 PlantControllerDevice)
 }

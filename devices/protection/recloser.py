@@ -73,7 +73,7 @@ class Recloser:
         self.operations = 0
         self.lockout_time_s: float | None = None
         self.last_trip_time_s: float | None = None
-        self._element = TimeOvercurrentElement(settings.fast)
+        self._element = TimeOvercurrentElement(self._next_curve())
         self._reclose_due_s = math.inf
         self._reset_due_s = math.inf
         self._above_pickup = False  # the last sample's current was above pickup
@@ -98,7 +98,7 @@ class Recloser:
             # Reset time elapsed after a reclose: it was successful, the sequence starts over.
             self.operations = 0
             self._reset_due_s = math.inf
-            self._element = TimeOvercurrentElement(self.settings.fast)
+            self._element = TimeOvercurrentElement(self._next_curve())
             self._element.step(time_s, current_a)
         return intents
 
@@ -140,11 +140,14 @@ class Recloser:
     def _picked_up(self, current_a: float) -> bool:
         return abs(current_a) > self._element.settings.pickup_a
 
+    def _next_curve(self) -> TimeOvercurrentSettings:
+        # With no fast operations (fuse blowing) even the first trip times on the delayed curve.
+        return self.settings.fast if self.operations < self.settings.fast_operations else self.settings.delayed
+
     def _close(self, time_s: float) -> CloseBreaker:
         self.state = RecloserState.CLOSED
         self._reclose_due_s = math.inf
-        curve = self.settings.fast if self.operations < self.settings.fast_operations else self.settings.delayed
-        self._element = TimeOvercurrentElement(curve)
+        self._element = TimeOvercurrentElement(self._next_curve())
         self._element.step(time_s, 0.0)
         return CloseBreaker(self.breaker_id)
 

@@ -14,6 +14,7 @@ from devices.registermap import RegisterMap
 from devices.registermaps.capacitor import capacitor_map
 from devices.registermaps.der_inverter import der_inverter_map
 from devices.registermaps.esi_gateway import esi_gateway_map
+from devices.registermaps.fuse import fuse_map
 from devices.registermaps.meter import meter_map
 from devices.registermaps.plant_controller import plant_controller_map
 from devices.registermaps.pmu import pmu_map
@@ -34,6 +35,7 @@ class DeviceKind(enum.Enum):
     DER_INVERTER = "der_inverter"
     ESI_GATEWAY = "esi_gateway"
     PLANT_CONTROLLER = "plant_controller"
+    FUSE = "fuse"
 
 
 _STANDARD_MAPS: dict[DeviceKind, Callable[[], RegisterMap]] = {
@@ -46,6 +48,7 @@ _STANDARD_MAPS: dict[DeviceKind, Callable[[], RegisterMap]] = {
     DeviceKind.DER_INVERTER: der_inverter_map,
     DeviceKind.ESI_GATEWAY: esi_gateway_map,
     DeviceKind.PLANT_CONTROLLER: plant_controller_map,
+    DeviceKind.FUSE: fuse_map,
 }
 
 

@@ -163,3 +163,16 @@ def test_remote_trip_stays_open():
     recloser = Recloser("r1", SETTINGS)
     assert recloser.remote_trip(3.0) == [TripBreaker("r1")]
     assert recloser.state is RecloserState.OPEN and recloser.next_event_time_s() == math.inf
+
+
+def test_with_no_fast_operations_every_trip_times_on_the_delayed_curve():
+    # fuse blowing: the fast shots are blocked, so even the first trip waits for the delayed curve
+    settings = RecloserSettings(FAST, DELAYED, 0, 2, reclose_intervals_s=(2.0,), reset_time_s=30.0)
+    recloser = Recloser("rec", settings)
+    delayed_s = DELAYED.curve.operate_time_s(FAULT_A / 400.0, DELAYED.time_dial)
+    assert recloser.step(0.0, FAULT_A) == []
+    assert recloser.next_event_time_s() == pytest.approx(delayed_s, rel=1e-12)
+    assert recloser.step(delayed_s, FAULT_A) == [TripBreaker("rec")]
+    assert recloser.step(delayed_s + 2.0, 0.0) == [CloseBreaker("rec")]
+    recloser.step(delayed_s + 2.0, FAULT_A)
+    assert recloser.next_event_time_s() == pytest.approx(2 * delayed_s + 2.0, rel=1e-12)
