@@ -102,6 +102,7 @@ class EsiGatewayDevice(FieldDevice):
         self.demand_w = 0.0
         self.energy = EnergyRegister(1, 3600.0)   # the one meter model (W -> Wh)
         self._natural: tuple[float, float] | None = None   # (W, var) from the premise's demand model
+        self._taking_part: _Running | None = None   # the event the premise curtails for, as of the last step
         self._applied_w: float | None = None
         self._last_s = 0.0
         self._listeners: list[Callable[[EsiMessage], None]] = []
@@ -127,9 +128,14 @@ class EsiGatewayDevice(FieldDevice):
         self.queue(lambda now: self._respond(now, event_id, opt_in))
 
     def set_premise_demand(self, p_w: float, q_var: float) -> None:
-        """The premise's natural demand now (W, var); the gateway applies it, less any DR reduction."""
+        """The premise's natural demand now (W, var); the gateway applies it at once, less any DR reduction.
+
+        At once, as the appliances draw it (a grid sample at this instant sees
+        it); the wake then lets the step re-check the DR events at this time.
+        """
         self._natural = (p_w, q_var)
-        self.queue(lambda now: [])  # wake now: the step applies it
+        self.act(self._demand_actions(self._taking_part))
+        self.queue(lambda now: [])
 
     # -- outside --------------------------------------------------------------------
     def _accept(self, message: EsiMessage) -> None:
@@ -217,22 +223,28 @@ class EsiGatewayDevice(FieldDevice):
                 del self.events[event_id]
             elif now >= event.start_s and running.opt_in is not False:
                 taking_part = running
-        effects: list[SetLoad] = []
-        if self._natural is not None and self.load is not None:
-            p_w, q_var = self._natural
-            current = taking_part.event if taking_part is not None else None
-            served_w = float(served_demand(p_w, current is not None, current.reduction_pct if current else 0.0,
-                                           current.demand_limit_w if current else 0.0))
-            if served_w != self._applied_w:
-                self._applied_w = served_w
-                scale = served_w / p_w if p_w else 1.0
-                effects.append(SetLoad(self.load, served_w / 1e6, q_var * scale / 1e6))
+        self._taking_part = taking_part
+        effects = self._demand_actions(taking_part)
         self.set_points({"premise_demand_w": measured, "dr_event_active": taking_part is not None,
                          "premise_energy_import_wh": int(self.import_wh) % (1 << 32),
                          "grid_connected": self.load is None or m.load(self.load).served})
         if sample:
             self.world.record(self.entity, "demand", measured / 1000.0, "kW")
         return effects
+
+    def _demand_actions(self, taking_part: _Running | None) -> list[SetLoad]:
+        """The load the premise draws: its natural demand less the reduction of the event it takes part in."""
+        if self._natural is None or self.load is None:
+            return []
+        p_w, q_var = self._natural
+        current = taking_part.event if taking_part is not None else None
+        served_w = float(served_demand(p_w, current is not None, current.reduction_pct if current else 0.0,
+                                       current.demand_limit_w if current else 0.0))
+        if served_w == self._applied_w:
+            return []
+        self._applied_w = served_w
+        scale = served_w / p_w if p_w else 1.0
+        return [SetLoad(self.load, served_w / 1e6, q_var * scale / 1e6)]
 
     @property
     def import_wh(self) -> float:
