@@ -90,6 +90,7 @@ class RegisterStore:
             self._images[table] = _TableImage(base, np.zeros(span, dtype=np.uint16), owner)
         self._callbacks: dict[str, list[WriteCallback]] = {}
         self._checks: list[WriteCheck] = []
+        self.generation = 0  # counts stores that changed a word: a reader seeing the generation it saw last knows nothing did
         for point in self._points:
             self._store(point, encode_value(point, point.default, register_map.word_order_of(point), saturate=False))
 
@@ -217,4 +218,7 @@ class RegisterStore:
     def _store(self, point: Point, words: list[int]) -> None:
         image = self._images[point.table]
         start = point.address - image.base
-        image.words[start : start + len(words)] = words
+        held = image.words[start : start + len(words)]
+        if held.tolist() != words:
+            held[:] = words
+            self.generation += 1

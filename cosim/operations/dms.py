@@ -228,7 +228,7 @@ class Dms:
             world.log("flisr_not_located", dms=self.entity, device=device)
             return incident
         incident.located_s = world.now
-        incident.faulted_buses = tuple(sorted(graph.buses[b] for b in location.faulted_buses))
+        incident.faulted_buses = graph.sites(location.faulted_buses)
         world.log("flisr_located", dms=self.entity, upstream=location.upstream, isolating=list(location.isolating),
                   buses=list(incident.faulted_buses), customers=customers_of(graph, location.faulted_buses))
         # The repair crew sets out now: travel overlaps isolation and restoration.
@@ -292,6 +292,9 @@ class Dms:
         branch's switch (a switch at its other end cuts it off).
         """
         graph = self.graph
+        line_buses = [b for b in zone if graph.bus_sites and len(graph.bus_sites[b]) == 2 and set(graph.bus_sites[b]) <= set(found)]
+        if line_buses:
+            return {min(line_buses)}  # damage at both ends of a line switched at both: the line between its switches
         at = [graph.buses.index(b) for b in found if b in graph.buses and graph.buses.index(b) in zone]
         cut = list(graph.switch_names)
         if len(at) == 2:

@@ -147,8 +147,27 @@ def executor_map(workers: int, scheduler: str | None) -> Callable[[Iterable[Inci
     return on_pool
 
 
+MIN_INCIDENTS_PER_KIND = 10
+"""The stopping rule waits for this many incidents starting with each kind of component (line section, transformer).
+
+The interval is a large-sample one. Before the rarer kind (transformers,
+15 % of Bus 2's failures but most of its SAIDI) has been drawn a few times,
+the sample says little about it and the control variate extrapolates from
+the other kind: RBTS Bus 2 with FLISR over fibre, after 20 incidents (two
+transformers, with 22 h and 45 h repairs), showed SAIDI 0.92 +- 7 %; after 40,
+3.45 +- 2.3 %, where it stayed.
+"""
+
+
+def _every_kind_seen(outcomes: list[IncidentOutcome], plan: IncidentPlan) -> bool:
+    kind = {c.name: bool(plan.modes.is_transformer[i]) for i, c in enumerate(plan.components)}
+    present = {bool(t) for t, r in zip(plan.modes.is_transformer, plan.modes.failure_rate_per_year) if r > 0}
+    counts = {k: sum(kind[o.failures[0][0]] is k for o in outcomes) for k in present}
+    return all(n >= MIN_INCIDENTS_PER_KIND for n in counts.values())
+
+
 INCIDENT_COLUMNS = ("incident", "failures", "components", "busy_hours", "customer_hours", "customer_interruptions",
-                    "momentary_customer_interruptions", "energy_kwh", "predicted_customer_hours", "truncated", "wall_s")
+                    "momentary_customer_interruptions", "energy_kwh", "predicted_customer_hours", "truncated", "cpu_s", "wall_s")
 Progress = Callable[[int, Estimate], None]
 
 
@@ -177,7 +196,7 @@ def run_cosim_study(scenario: Path, system: str, transformer_action: str, repair
             table.write((o.index, len(o.failures), ";".join(f[0] for f in o.failures), repr(o.busy_hours),
                          repr(float(o.customer_hours.sum())), repr(float(o.customer_interruptions.sum())),
                          repr(float(o.momentary_customer_interruptions.sum())), repr(float(o.energy_kwh.sum())),
-                         repr(float(o.predicted_customer_hours.sum())), o.truncated, round(o.wall_s, 3)))
+                         repr(float(o.predicted_customer_hours.sum())), o.truncated, round(o.cpu_s, 3), round(o.wall_s, 3)))
         recorder.flush()
         outcomes += batch
         if len(outcomes) < 2:
@@ -186,7 +205,7 @@ def run_cosim_study(scenario: Path, system: str, transformer_action: str, repair
         saidi = result.system["saidi_hours_per_year"]
         if progress is not None:
             progress(len(outcomes), saidi)
-        if (config.target_ci is not None and len(outcomes) >= config.min_incidents
+        if (config.target_ci is not None and len(outcomes) >= config.min_incidents and _every_kind_seen(outcomes, plan)
                 and saidi.half_width <= config.target_ci * abs(saidi.mean)):
             break
     assert result is not None

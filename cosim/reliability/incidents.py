@@ -89,6 +89,7 @@ class IncidentOutcome:
     predicted_customer_interruptions: np.ndarray
     predicted_energy_kwh: np.ndarray
     truncated: bool  # the horizon ran out before the busy period ended
+    cpu_s: float  # CPU time of the worker process for this incident (build and run)
     wall_s: float
 
 
@@ -189,7 +190,7 @@ def run_incident(task: IncidentTask) -> IncidentOutcome:
     """
     from cosim.runner import build_world
 
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     plan = _plan(task.system, task.transformer_action)
     base = _scenario(task.scenario)
     horizon_s = SETTLE_S + task.horizon_h * 3600.0
@@ -293,6 +294,7 @@ def run_incident(task: IncidentTask) -> IncidentOutcome:
         predicted_customer_interruptions=p_int,
         predicted_energy_kwh=p_energy,
         truncated=bool(state["truncated"]),
+        cpu_s=time.process_time() - started_cpu,
         wall_s=time.perf_counter() - started,
     )
 
