@@ -272,13 +272,28 @@ class Dms:
         incident.repaired_s = world.now
         world.log("flisr_repaired", dms=self.entity, travel_s=report.travel_s, work_s=report.work_s)
         if self.restore_to_normal:
+            # A protective device that tripped meanwhile for another fault stays open and keeps its report: closing it
+            # would close onto that fault; it is the next incident's (the run loop finds it as soon as this one ends).
+            others = self._tripped_meanwhile(tripped, set(self._boundary(zone, prefault)) | set(silent))
             for switch, close in return_to_normal(graph, self.states):
+                if close and switch in others.values():
+                    continue
                 if not (yield from self.operate(switch, close)):
                     incident.failed_steps.append(f"normal {switch}")
-            yield from self.scada.acknowledge_faults()
+            yield from self.scada.acknowledge_faults(keep=others)
             incident.normal_s = world.now
             world.log("flisr_normal", dms=self.entity, failed=incident.failed_steps)
         return incident
+
+    def _tripped_meanwhile(self, tripped: str, isolating: set[str]) -> dict[str, str]:
+        """Protective devices (device -> switch) open now after seeing fault current, other than this incident's."""
+        found = {}
+        for name, dev in self.scada.devices.items():
+            if dev.switch is None or dev.switch == tripped or dev.switch in isolating or "fault_count" not in dev.roles:
+                continue
+            if self.scada.value(name, "closed") is False and self.scada.saw_fault(name):
+                found[name] = dev.switch
+        return found
 
     def _interior_switches(self, zone: set[int]) -> list[str]:
         """Switches inside ``zone`` (both ends of their branch in it): it can be cut smaller by hand."""

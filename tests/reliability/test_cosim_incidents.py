@@ -83,3 +83,17 @@ def test_a_bus4_line_switched_at_both_ends_is_isolated_between_its_switches():
     assert outcome.failures[0][0] == "section 44" and outcome.failures[0][2] > 10.0
     assert outcome.customer_interruptions.sum() == outcome.predicted_customer_interruptions.sum() == 3.0
     assert outcome.customer_hours.sum() == pytest.approx(outcome.predicted_customer_hours.sum(), rel=0.25)
+
+
+def test_after_a_repair_the_dms_does_not_close_a_fuse_that_another_fault_blew_meanwhile():
+    # Bus 4, seed 2026, incident 38: transformer LP13 fails (142 h repair) and while it is out the lateral of LP20
+    # (section 35) fails and its 'fuse' clears it. Returning to normal after the LP13 repair must leave that fuse
+    # open (closing it would close onto the fault: dozens of momentary interruptions before the first version gave
+    # up); the LP20 fault is then the DMS's next incident, one sustained interruption.
+    scenario = str(Path(__file__).parents[2] / "configs" / "reliability" / "rbts_bus4_manual.yaml")
+    outcome = run_incident(IncidentTask(scenario, "rbts_bus4", "repair", "exponential", 300.0, 2026, 38, 500.0))
+    assert [f[0] for f in outcome.failures] == ["transformer LP13", "section 35"]
+    plan = rbts_components("rbts_bus4", "repair")
+    lp20 = plan.load_points.index("lp20")
+    assert outcome.momentary_customer_interruptions.sum() == 0
+    assert outcome.customer_interruptions[lp20] == plan.customers[lp20]  # once, sustained
