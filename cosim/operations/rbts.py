@@ -203,6 +203,9 @@ FLISR_VARIANTS: dict[str, tuple[dict[str, Any], float, float]] = {
 }
 """Shipped feeder-automation variants (configs/reliability/<system>_<profile>.yaml): link to the RTUs, relay and RTU scans (s)."""
 
+REPORT_COLLECTION_S = 30.0
+"""How long the DMS of a lossy-link variant collects fault reports before it locates (s): several QoS 1 resend intervals."""
+
 SYSTEMS = ("rbts_bus2", "rbts_bus4")
 """Systems whose co-simulation scenarios configs/reliability holds."""
 
@@ -267,6 +270,12 @@ def write_flisr_variants(configs: Any) -> list[Any]:
                       f"# RTUs {rtu_scan_s:g} s, apply to a device switched back to polling). Used by the co-simulated\n"
                       f"# reliability studies configs/reliability/{system}_cosim_{profile}_*.yaml.\n")
             variant = flisr_variant(spec, link, relay_scan_s=relay_scan_s, rtu_scan_s=rtu_scan_s, system=system, name=name, network_model=model)
+            if link.get("loss"):
+                # Over a lossy link a fault indicator's report can come seconds after the breaker's (QoS 1 resends it):
+                # the DMS collects reports for a while before it locates, or it locates upstream of the fault.
+                dms = next(a for a in next(a for a in variant["actors"] if a["id"] == "control_centre")["applications"]
+                           if a["kind"] == "dms_flisr")["params"]
+                dms["processing_delay_s"] = REPORT_COLLECTION_S
             path.write_text(header + yaml.safe_dump(report_by_exception(variant, integrity_s=INTEGRITY_S, name=name), sort_keys=False, width=140))
             written.append(path)
     return written
