@@ -97,3 +97,26 @@ def test_after_a_repair_the_dms_does_not_close_a_fuse_that_another_fault_blew_me
     lp20 = plan.load_points.index("lp20")
     assert outcome.momentary_customer_interruptions.sum() == 0
     assert outcome.customer_interruptions[lp20] == plan.customers[lp20]  # once, sustained
+
+
+def test_the_estimate_is_exact_when_incidents_restore_every_switchable_customer_at_once():
+    # An ideal automation: every customer the analytic method restores by switching is back at once (momentary),
+    # the rest wait for the repair. Whatever the sample (30 draws, few transformers), the control variate per part
+    # of the prediction then returns the analytic SAIDI of a zero switching time exactly.
+    from cosim.reliability.cosimstudy import estimate
+    from cosim.reliability.fmea import Restoration
+    from cosim.reliability.incidents import IncidentOutcome
+
+    plan = rbts_components("rbts_bus2", "repair")
+    rng = np.random.default_rng(3)
+    rates = plan.modes.failure_rate_per_year
+    outcomes = []
+    for i, c in enumerate(rng.choice(rates.size, size=30, p=rates / rates.sum())):
+        repair_h = float(rng.exponential(plan.modes.repair_hours[c]))
+        total = predicted(plan, int(c), repair_h, 300.0)
+        by_repair = predicted(plan, int(c), repair_h, 300.0, only=Restoration.REPAIR)
+        outcomes.append(IncidentOutcome(i, (), 0.0, by_repair[0], by_repair[1], total[1] - by_repair[1], by_repair[2],
+                                        *total, predicted(plan, int(c), repair_h, 300.0, only=Restoration.SWITCHING), False, 0.0, 0.0))
+    result = estimate(outcomes, plan, DurationModel.EXPONENTIAL, 300.0)
+    exact = plan.total_rate_per_year * expected_prediction(plan, DurationModel.EXPONENTIAL, 300.0, only=Restoration.REPAIR)[0].sum()
+    assert result.system["saidi_hours_per_year"].mean == pytest.approx(exact / plan.customers.sum(), rel=1e-9)
