@@ -2,14 +2,16 @@
 
 Run from the repository root:
 
-    python benchmarks/bench_reliability_cosim.py configs/reliability/rbts_bus2_cosim_manual_replacement.yaml \
-        --target-ci 5% --workers 2 --incidents 400
+    python benchmarks/bench_reliability_cosim.py configs/reliability/rbts_bus2_cosim_flisr_fibre_repair.yaml \
+        --target-ci 5% --workers 2 --incidents 2000
 
 Runs the study as ``cosim reliability`` does (batches, stopping rule) and prints
-the wall time, incidents done, SAIDI and its 95 % half-width, the mean wall
-time of an incident by kind of first failure (line section, transformer),
-and the incidents a second of wall time the run achieved -- the figure that
-scales with workers (incidents are independent). Figures go to
+the wall time, the CPU time of all incidents (summed over the worker
+processes), the load average, incidents done, SAIDI and its 95 % half-width,
+the mean CPU time of an incident by kind of first failure (line section,
+transformer) and the incidents a wall minute the run achieved -- the figure
+that scales with workers (incidents are independent); and from the CPU total,
+what the same study would take on 32 workers. Figures go to
 docs/benchmarks.md; nothing here asserts on time.
 """
 
@@ -40,7 +42,8 @@ def main() -> None:
     spec = load_model_file(args.study, ReliabilityStudyFile)
     assert spec.cosimulation is not None, "the study file has no cosimulation: section"
     config = spec.cosimulation.model_copy(update={"target_ci": args.target_ci, "max_incidents": args.incidents})
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {args.workers} workers; {args.study}")
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {args.workers} workers; {args.study}; "
+          f"load average {os.getloadavg()[0]:.1f}")
     started = time.perf_counter()
 
     def progress(done: int, saidi: Estimate) -> None:
@@ -53,14 +56,21 @@ def main() -> None:
                                  workers=args.workers, progress=progress)
         rows = list(csv.DictReader(open(Path(out) / "incidents.csv")))
     wall = time.perf_counter() - started
-    saidi = result.system["saidi_hours_per_year"]
-    print(f"{result.incidents} incidents in {wall:.0f} s wall: SAIDI {saidi.mean:.4g} [{saidi.lower:.4g}, {saidi.upper:.4g}] "
-          f"(+- {100 * saidi.half_width / saidi.mean:.1f} %), analytic {result.analytic['saidi_hours_per_year']:.4g}")
+    cpu = sum(float(r["cpu_s"]) for r in rows)
+    saidi, saifi = result.system["saidi_hours_per_year"], result.system["saifi_per_year"]
+    print(f"{result.incidents} incidents in {wall:.0f} s wall, {cpu:.0f} s CPU in incidents, load average {os.getloadavg()[0]:.1f} "
+          f"(1 min) {os.getloadavg()[2]:.1f} (15 min)")
+    print(f"  SAIDI {saidi.mean:.4g} [{saidi.lower:.4g}, {saidi.upper:.4g}] (+- {100 * saidi.half_width / saidi.mean:.1f} %), "
+          f"analytic {result.analytic['saidi_hours_per_year']:.4g}; SAIFI {saifi.mean:.4g} (+- {100 * saifi.half_width / saifi.mean:.1f} %)")
     for kind in ("section", "transformer"):
-        times = [float(r["wall_s"]) for r in rows if r["components"].startswith(kind)]
+        times = [float(r["cpu_s"]) for r in rows if r["components"].startswith(kind)]
+        hours = [float(r["busy_hours"]) for r in rows if r["components"].startswith(kind)]
         if times:
-            print(f"  first failure a {kind}: {len(times)} incidents, {sum(times) / len(times):.1f} s of CPU each")
-    print(f"  {result.incidents / wall * 60:.1f} incidents a wall minute with {args.workers} workers")
+            print(f"  first failure a {kind}: {len(times)} incidents, {sum(times) / len(times):.2f} s CPU and "
+                  f"{sum(hours) / len(hours):.1f} simulated h each")
+    longest = max(float(r["cpu_s"]) for r in rows)
+    print(f"  {result.incidents / wall * 60:.1f} incidents a wall minute with {args.workers} workers; on 32 workers about "
+          f"{max(cpu / 32, longest):.0f} s (CPU / 32, at least the longest incident, {longest:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -112,6 +112,7 @@ class RegisterStore:
             table: _TableImage(image.base, image.words.copy(), image.owner) for table, image in images.items()}
         self._callbacks: dict[str, list[WriteCallback]] = {}
         self._checks: list[WriteCheck] = []
+        self.generation = 0  # counts stores that changed a word: a reader seeing the generation it saw last knows nothing did
 
     # -- master side (RegisterBank) -------------------------------------------------
 
@@ -237,4 +238,7 @@ class RegisterStore:
     def _store(self, point: Point, words: list[int]) -> None:
         image = self._images[point.table]
         start = point.address - image.base
-        image.words[start : start + len(words)] = words
+        held = image.words[start : start + len(words)]
+        if held.tolist() != words:
+            held[:] = words
+            self.generation += 1

@@ -11,6 +11,8 @@ other through world services ``scada/<actor>`` and ``dms/<actor>``.
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any, ClassVar, Generator, Literal
 
@@ -175,9 +177,20 @@ class DmsParams(Params):
 
 
 def load_network_model(ctx: RunContext, file: str) -> Any:
-    """The grid section of ``file`` (a scenario or a file holding only a grid section)."""
-    path = Path(file) if Path(file).is_absolute() else ctx.base_dir / file
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The grid section of ``file`` (a scenario or a file holding only a grid section); the caller's own copy.
+
+    The parsed file is kept per process while it is unchanged on disk (same
+    modification time and size): a reliability study builds a DMS for every
+    incident, and parsing the YAML was most of that.
+    """
+    path = (Path(file) if Path(file).is_absolute() else ctx.base_dir / file).resolve()
+    stat = path.stat()
+    return copy.deepcopy(_parsed_network_model(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_network_model(path: str, mtime_ns: int, size: int) -> Any:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return data["grid"] if isinstance(data, dict) and "grid" in data else data
 
 

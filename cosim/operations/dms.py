@@ -228,7 +228,7 @@ class Dms:
             world.log("flisr_not_located", dms=self.entity, device=device)
             return incident
         incident.located_s = world.now
-        incident.faulted_buses = tuple(sorted(graph.buses[b] for b in location.faulted_buses))
+        incident.faulted_buses = graph.sites(location.faulted_buses)
         world.log("flisr_located", dms=self.entity, upstream=location.upstream, isolating=list(location.isolating),
                   buses=list(incident.faulted_buses), customers=customers_of(graph, location.faulted_buses))
         # The repair crew sets out now: travel overlaps isolation and restoration.
@@ -272,13 +272,28 @@ class Dms:
         incident.repaired_s = world.now
         world.log("flisr_repaired", dms=self.entity, travel_s=report.travel_s, work_s=report.work_s)
         if self.restore_to_normal:
+            # A protective device that tripped meanwhile for another fault stays open and keeps its report: closing it
+            # would close onto that fault; it is the next incident's (the run loop finds it as soon as this one ends).
+            others = self._tripped_meanwhile(tripped, set(self._boundary(zone, prefault)) | set(silent))
             for switch, close in return_to_normal(graph, self.states):
+                if close and switch in others.values():
+                    continue
                 if not (yield from self.operate(switch, close)):
                     incident.failed_steps.append(f"normal {switch}")
-            yield from self.scada.acknowledge_faults()
+            yield from self.scada.acknowledge_faults(keep=others)
             incident.normal_s = world.now
             world.log("flisr_normal", dms=self.entity, failed=incident.failed_steps)
         return incident
+
+    def _tripped_meanwhile(self, tripped: str, isolating: set[str]) -> dict[str, str]:
+        """Protective devices (device -> switch) open now after seeing fault current, other than this incident's."""
+        found = {}
+        for name, dev in self.scada.devices.items():
+            if dev.switch is None or dev.switch == tripped or dev.switch in isolating or "fault_count" not in dev.roles:
+                continue
+            if self.scada.value(name, "closed") is False and self.scada.saw_fault(name):
+                found[name] = dev.switch
+        return found
 
     def _interior_switches(self, zone: set[int]) -> list[str]:
         """Switches inside ``zone`` (both ends of their branch in it): it can be cut smaller by hand."""
@@ -292,6 +307,9 @@ class Dms:
         branch's switch (a switch at its other end cuts it off).
         """
         graph = self.graph
+        line_buses = [b for b in zone if graph.bus_sites and len(graph.bus_sites[b]) == 2 and set(graph.bus_sites[b]) <= set(found)]
+        if line_buses:
+            return {min(line_buses)}  # damage at both ends of a line switched at both: the line between its switches
         at = [graph.buses.index(b) for b in found if b in graph.buses and graph.buses.index(b) in zone]
         cut = list(graph.switch_names)
         if len(at) == 2:

@@ -34,23 +34,51 @@ from .flisr import PlanCheck
 
 
 def feeder_graph(network: Network) -> FeederGraph:
-    """The connectivity model of ``network`` (normal switch positions as configured)."""
+    """The connectivity model of ``network`` (normal switch positions as configured).
+
+    A line with a switch at each end is split at a model-only bus
+    ``<line>~line`` (a crew finds it at the line's two ends): the stretch
+    between the two switches is a zone of its own, which a fault on the line
+    leaves dead and the two switches isolate. Without it the zone model (sets
+    of buses) could only isolate such a fault at one of the line's end buses,
+    cutting off the healthy lateral and section beyond it.
+    """
     br, sw, ld = network.branches, network.switches, network.loads
     gens = network.generators
+    buses = [str(name) for name in network.buses.name]
+    sites: list[tuple[str, ...]] = [(name,) for name in buses]
+    branch_names, branch_from, branch_to = [str(n) for n in br.name], [int(b) for b in br.from_bus], [int(b) for b in br.to_bus]
+    switch_branch, switch_bus = [int(k) for k in sw.branch], [int(b) for b in sw.bus]
+    for k in range(len(br.name)):
+        on = [s for s, kk in enumerate(switch_branch) if kk == k]
+        f, t = branch_from[k], branch_to[k]
+        if {switch_bus[s] for s in on} != {f, t}:
+            continue
+        mid = len(buses)
+        buses.append(f"{branch_names[k]}~line")
+        sites.append((buses[f], buses[t]))
+        branch_to[k] = mid
+        branch_names.append(f"{branch_names[k]}~to")
+        branch_from.append(mid)
+        branch_to.append(t)
+        for s in on:
+            if switch_bus[s] == t:
+                switch_branch[s] = len(branch_names) - 1
     return FeederGraph(
-        buses=tuple(network.buses.name),
-        branch_names=tuple(br.name),
-        branch_from=tuple(int(b) for b in br.from_bus),
-        branch_to=tuple(int(b) for b in br.to_bus),
+        buses=tuple(buses),
+        branch_names=tuple(branch_names),
+        branch_from=tuple(branch_from),
+        branch_to=tuple(branch_to),
         switch_names=tuple(sw.name),
-        switch_branch=tuple(int(k) for k in sw.branch),
-        switch_bus=tuple(int(b) for b in sw.bus),
+        switch_branch=tuple(switch_branch),
+        switch_bus=tuple(switch_bus),
         normally_closed=tuple(bool(c) for c in sw.closed),
         source_buses=frozenset(int(b) for b, on in zip(gens.bus, gens.in_service) if on),
         load_names=tuple(ld.name),
         load_bus=tuple(int(b) for b in ld.bus),
         load_customers=tuple(int(c) for c in ld.customers),
         load_kw=tuple(float(p) * 1000.0 for p in ld.p_mw),
+        bus_sites=tuple(sites),
     )
 
 

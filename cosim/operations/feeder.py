@@ -9,7 +9,9 @@ feeds it the switch positions SCADA reported.
 
 A *zone* is a set of buses joined by branches without a switch (cut at a
 chosen set of switches). A switched branch belongs to the zone at its end
-away from the switch: a fault on it is cleared by that switch.
+away from the switch: a fault on it is cleared by that switch. A branch with
+a switch at each end is split at a model-only bus (``bus_sites`` says where a
+crew finds it), so the line between the two switches is a zone of its own.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class FeederGraph:
     load_bus: tuple[int, ...]
     load_customers: tuple[int, ...]
     load_kw: tuple[float, ...]
+    bus_sites: tuple[tuple[str, ...], ...] = ()  # where a crew finds each bus: itself, or a model-only line bus's two ends
     _adjacent: dict[int, list[int]] = field(init=False, repr=False, compare=False)
     _switches_of_branch: dict[int, list[int]] = field(init=False, repr=False, compare=False)
 
@@ -65,6 +68,10 @@ class FeederGraph:
             return self.switch_names.index(name)
         except ValueError:
             raise KeyError(f"no switch {name!r} in the DMS model") from None
+
+    def sites(self, buses: Iterable[int]) -> tuple[str, ...]:
+        """The grid buses a crew is sent to for ``buses`` (sorted, each once)."""
+        return tuple(sorted({site for b in buses for site in (self.bus_sites[b] if self.bus_sites else (self.buses[b],))}))
 
     def normal_states(self) -> dict[str, bool]:
         return dict(zip(self.switch_names, self.normally_closed))

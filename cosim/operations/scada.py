@@ -34,7 +34,7 @@ message trace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generator, Mapping
+from typing import Any, Callable, Generator, Iterable, Mapping
 
 from cosim.comm import ModbusError, ModbusTimeoutError, MqttMessage
 from cosim.comm.errors import CommError
@@ -298,9 +298,12 @@ class ScadaMaster:
         """Switch -> device for the switches SCADA can open and close."""
         return {d.switch: n for n, d in self.devices.items() if d.switch and "open" in d.roles and "close" in d.roles}
 
-    def acknowledge_faults(self) -> Generator[Any, Any, None]:
-        """Take the present fault counts as the new baseline and reset fault indicators."""
+    def acknowledge_faults(self, keep: Iterable[str] = ()) -> Generator[Any, Any, None]:
+        """Take the present fault counts as the new baseline and reset fault indicators (except the devices in ``keep``)."""
+        kept = set(keep)
         for name, dev in self.devices.items():
+            if name in kept:
+                continue
             count = self.value(name, "fault_count")
             if count is not None:
                 self.state[name].fault_baseline = float(count)

@@ -88,7 +88,9 @@ class IncidentOutcome:
     predicted_customer_hours: np.ndarray  # the analytic method's prediction for the first failure's draw
     predicted_customer_interruptions: np.ndarray
     predicted_energy_kwh: np.ndarray
+    predicted_switching: tuple[np.ndarray, np.ndarray, np.ndarray]  # the part of the three above restored by switching
     truncated: bool  # the horizon ran out before the busy period ended
+    cpu_s: float  # CPU time of the worker process for this incident (build and run)
     wall_s: float
 
 
@@ -124,17 +126,24 @@ def rbts_components(system: str, transformer_action: str) -> IncidentPlan:
                         lps.customers.astype(float), lps.average_load_kw.astype(float), feeders)
 
 
-def predicted(plan: IncidentPlan, component: int, repair_h: float, threshold_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The analytic method's customer hours, customer interruptions and energy (per load point) for one failure."""
+def predicted(plan: IncidentPlan, component: int, repair_h: float, threshold_s: float,
+              only: Restoration | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The analytic method's customer hours, customer interruptions and energy (per load point) for one failure.
+
+    ``only``: count only the load points the analytic method restores that way (by repair, or by switching).
+    """
     modes = plan.modes
     code = modes.effect[component]
     duration = np.where(code == Restoration.REPAIR, repair_h,
                         np.where(code == Restoration.SWITCHING, min(float(modes.switching_hours[component]), repair_h), 0.0))
+    if only is not None:
+        duration = np.where(code == only, duration, 0.0)
     sustained = duration > threshold_s / 3600.0
     return (plan.customers * duration * sustained, plan.customers * sustained, plan.load_kw * duration)
 
 
-def expected_prediction(plan: IncidentPlan, repair_model: DurationModel, threshold_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def expected_prediction(plan: IncidentPlan, repair_model: DurationModel, threshold_s: float,
+                        only: Restoration | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """E[:func:`predicted`] over the first failure (component by rate, repair time by ``repair_model``); exact."""
     modes = plan.modes
     weights = modes.failure_rate_per_year / modes.failure_rate_per_year.sum()
@@ -158,6 +167,8 @@ def expected_prediction(plan: IncidentPlan, repair_model: DurationModel, thresho
             repair_p, switch_p = float(mu > threshold_h), float(d_sw > threshold_h)
             repair_mean_h, switch_mean_h = mu, d_sw
         is_repair, is_switch = code == Restoration.REPAIR, code == Restoration.SWITCHING
+        if only is not None:
+            is_repair, is_switch = is_repair & (only is Restoration.REPAIR), is_switch & (only is Restoration.SWITCHING)
         hours += p * plan.customers * (is_repair * repair_sustained_h + is_switch * switch_sustained_h)
         interruptions += p * plan.customers * (is_repair * repair_p + is_switch * switch_p)
         energy += p * plan.load_kw * (is_repair * repair_mean_h + is_switch * switch_mean_h)
@@ -189,7 +200,7 @@ def run_incident(task: IncidentTask) -> IncidentOutcome:
     """
     from cosim.runner import build_world
 
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     plan = _plan(task.system, task.transformer_action)
     base = _scenario(task.scenario)
     horizon_s = SETTLE_S + task.horizon_h * 3600.0
@@ -281,6 +292,7 @@ def run_incident(task: IncidentTask) -> IncidentOutcome:
     kw = plan.load_kw[index] if index.size else np.zeros(0)
     c0, r0 = first[0]
     p_hours, p_int, p_energy = predicted(plan, c0, r0, task.momentary_threshold_s)
+    p_switching = predicted(plan, c0, r0, task.momentary_threshold_s, only=Restoration.SWITCHING)
     return IncidentOutcome(
         index=task.index,
         failures=tuple(failures),
@@ -292,7 +304,9 @@ def run_incident(task: IncidentTask) -> IncidentOutcome:
         predicted_customer_hours=p_hours,
         predicted_customer_interruptions=p_int,
         predicted_energy_kwh=p_energy,
+        predicted_switching=p_switching,
         truncated=bool(state["truncated"]),
+        cpu_s=time.process_time() - started_cpu,
         wall_s=time.perf_counter() - started,
     )
 

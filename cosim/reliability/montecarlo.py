@@ -22,6 +22,7 @@ restoration), which is what a customer would see.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import Enum
 
@@ -39,6 +40,8 @@ from .indices import (
     reliability_indices,
 )
 from .topology import Topology
+
+HOURS_PER_DAY = 24.0
 
 
 class DurationModel(str, Enum):
@@ -83,7 +86,10 @@ class Interruptions:
 PER_YEAR_FIELDS = (
     "saifi_per_year", "saidi_hours_per_year", "caidi_hours", "asai", "maifi_per_year",
     "ens_mwh_per_year", "aens_kwh_per_customer_year", "ens_momentary_mwh_per_year",
+    "major_event_days_per_year", "saifi_excl_med_per_year", "saidi_excl_med_hours_per_year",
 )  # fmt: skip
+MED_FIELDS = ("major_event_days_per_year", "saifi_excl_med_per_year", "saidi_excl_med_hours_per_year")
+"""Per-year columns of the major event day split (IEEE 1366-2012 4.5): :func:`_major_event_split`."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ class MonteCarloResult:
     pooled: ReliabilityIndices  # per load point and feeder, averaged over all years
     failures: int
     interruptions: int
+    major_event_threshold_minutes: float  # T_MED (daily SAIDI, customer minutes per customer); NaN if it could not be set
 
 
 def _draw_durations(rng: np.random.Generator, mean_hours: np.ndarray, model: DurationModel) -> np.ndarray:
@@ -242,6 +249,7 @@ def simulate(
     per_year["year"] = np.arange(years)
     pooled_totals: InterruptionTotals | None = None
     failures = interruptions = 0
+    t_med: float | None = None
     for first_year in range(0, years, chunk_years):
         # Chunks bound memory; the component histories run on across chunk boundaries.
         chunk = min(chunk_years, years - first_year)
@@ -259,7 +267,13 @@ def simulate(
         rows = slice(first_year, first_year + chunk)
         per_year["failures"][rows] = np.bincount((events.start_hours // HOURS_PER_YEAR).astype(np.int64) - first_year, minlength=chunk)[:chunk]
         for name in PER_YEAR_FIELDS:
-            per_year[name][rows] = table[name]
+            if name not in MED_FIELDS:
+                per_year[name][rows] = table[name]
+        if t_med is None:
+            t_med = _major_event_threshold(records, customers, float(lps.customers.sum()), threshold_hours)
+        split = _major_event_split(records, year, first_year, chunk, customers, float(lps.customers.sum()), threshold_hours, t_med)
+        for name, values in split.items():
+            per_year[name][rows] = values
         totals = accumulate_interruptions(records.load_point, records.duration_hours, customers, load_kw, len(lps), momentary_threshold_hours=threshold_hours)
         pooled_totals = totals if pooled_totals is None else _add(pooled_totals, totals)
         failures += len(events)
@@ -267,7 +281,48 @@ def simulate(
     assert pooled_totals is not None
     feeders = [topology.feeder_names[f] for f in topology.feeder_of_load_point]
     pooled = reliability_indices(pooled_totals, lps.load_point_id.tolist(), lps.customers, float(years), feeders)
-    return MonteCarloResult(years, per_year, pooled, failures, interruptions)
+    return MonteCarloResult(years, per_year, pooled, failures, interruptions, math.nan if t_med is None else t_med)
+
+
+def _daily_saidi_minutes(records: Interruptions, customers: np.ndarray, served: float,
+                         threshold_hours: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(day of each record, the days with a sustained interruption, SAIDI of each of those days in minutes)."""
+    day = (records.start_hours // HOURS_PER_DAY).astype(np.int64)  # an interruption belongs to the day it begins
+    sustained = records.duration_hours > threshold_hours
+    days, inverse = np.unique(day[sustained], return_inverse=True)
+    minutes = np.bincount(inverse, weights=customers[sustained] * records.duration_hours[sustained] * 60.0, minlength=days.size)
+    return day, days, minutes / served
+
+
+def _major_event_threshold(records: Interruptions, customers: np.ndarray, served: float, threshold_hours: float) -> float:
+    """T_MED of the simulated history (IEEE 1366-2012 4.5.1: exp(alpha + 2.5 beta) of the nonzero daily SAIDI).
+
+    The standard takes five years of history; a simulation has its own, far
+    longer history of the same process, which estimates the same alpha and
+    beta with less noise. NaN with fewer than two interrupted days.
+    """
+    from .ieee1366 import major_event_threshold  # imports this package's index constants
+
+    _, _, daily = _daily_saidi_minutes(records, customers, served, threshold_hours)
+    return major_event_threshold(daily) if daily.size >= 2 else math.nan
+
+
+def _major_event_split(records: Interruptions, year: np.ndarray, first_year: int, n_years: int, customers: np.ndarray,
+                       served: float, threshold_hours: float, t_med: float) -> dict[str, np.ndarray]:
+    """Per year of the chunk: major event days (daily SAIDI above ``t_med``), and SAIFI and SAIDI without their interruptions.
+
+    ``year`` is each record's year counted from ``first_year`` (the chunk's first).
+    """
+    day, days, daily = _daily_saidi_minutes(records, customers, served, threshold_hours)
+    major = days[daily > t_med] if math.isfinite(t_med) else days[:0]
+    keep = ~np.isin(day, major) & (records.duration_hours > threshold_hours)
+    med_year = np.minimum(((major * HOURS_PER_DAY) // HOURS_PER_YEAR).astype(np.int64), first_year + n_years - 1) - first_year
+    return {
+        "major_event_days_per_year": np.bincount(med_year, minlength=n_years)[:n_years].astype(float),
+        "saifi_excl_med_per_year": np.bincount(year[keep], weights=customers[keep], minlength=n_years)[:n_years] / served,
+        "saidi_excl_med_hours_per_year": np.bincount(year[keep], weights=customers[keep] * records.duration_hours[keep],
+                                                     minlength=n_years)[:n_years] / served,
+    }
 
 
 def _add(left: InterruptionTotals, right: InterruptionTotals) -> InterruptionTotals:

@@ -33,6 +33,9 @@ INDEX_UNITS = {
     "ens_mwh_per_year": "MWh/yr",
     "aens_kwh_per_customer_year": "kWh/cust-yr",
     "ens_momentary_mwh_per_year": "MWh/yr",
+    "major_event_days_per_year": "days/yr",
+    "saifi_excl_med_per_year": "int/cust-yr",
+    "saidi_excl_med_hours_per_year": "h/cust-yr",
 }
 CONVERGENCE_INDICES = ("saifi_per_year", "saidi_hours_per_year", "ens_mwh_per_year")
 
@@ -70,7 +73,7 @@ class StudyResult:
                 "index": name,
                 "unit": INDEX_UNITS[name],
                 "published": next((p.values()[name] for p in published if name in p.values()), None),
-                "analytic": getattr(self.analytic.system, name),
+                "analytic": getattr(self.analytic.system, name, None),  # none for the major event day split
                 "mc_mean": estimate.mean,
                 "mc_lower": estimate.lower,
                 "mc_upper": estimate.upper,
@@ -112,12 +115,16 @@ def format_summary(result: StudyResult) -> str:
     lines = [
         f"{result.system.name}: {result.monte_carlo.years} years, transformer {result.config.transformer_action.value}, "
         f"repair {result.config.repair_model.value}, switching {result.config.switching_model.value}, overlap {result.config.overlap.value}",
-        f"{'index':<28}{'unit':<13}{'published':>11}{'analytic':>12}{'MC mean':>12}  {level}% CI",
+        f"{'index':<30}{'unit':<13}{'published':>11}{'analytic':>12}{'MC mean':>12}  {level}% CI",
     ]
     for row in result.summary_rows():
         published = "" if row["published"] is None else f"{row['published']:.6g}"
+        analytic = "" if row["analytic"] is None else f"{row['analytic']:.6g}"
         lines.append(
-            f"{row['index']:<28}{row['unit']:<13}{published:>11}{row['analytic']:>12.6g}{row['mc_mean']:>12.6g}"
+            f"{row['index']:<30}{row['unit']:<13}{published:>11}{analytic:>12}{row['mc_mean']:>12.6g}"
             f"  [{row['mc_lower']:.6g}, {row['mc_upper']:.6g}]"
         )
+    t_med = result.monte_carlo.major_event_threshold_minutes
+    lines.append(f"major event days (IEEE 1366 2.5 beta): T_MED = {t_med:.4g} customer-minutes per customer and day, "
+                 "from the simulated history; the *_excl_med rows leave their interruptions out")
     return "\n".join(lines)

@@ -13,7 +13,8 @@ from pathlib import Path
 def add_parser(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="write a self-contained HTML report of a run or a sweep (report.html)")
     report.add_argument("run_dir", type=Path, metavar="RUN_DIR",
-                        help="a results folder (with manifest.json), or a sweep's folder (with results.csv)")
+                        help="a results folder (with manifest.json), a sweep's folder (with results.csv), or a reliability "
+                        "validation curve's (with reliability_curve.csv)")
     report.add_argument("--statistic", choices=("mean", "max", "min", "last_total"), default="mean",
                         help="for a sweep: which summary statistic to compare across runs")
     report.add_argument("--from", dest="start", type=_duration, help="message chart window start (simulated, e.g. 30min)")
@@ -39,8 +40,18 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.start is not None and args.end is not None and args.end < args.start:
         raise ScenarioError([Problem("--to", "", f"{args.end:g} s is before --from {args.start:g} s")])
+    from .reliability import is_curve_folder, render_curve
     from .sweep import is_sweep_folder, render_sweep
 
+    if is_curve_folder(args.run_dir) and not (args.run_dir / "manifest.json").is_file():
+        out = args.out or args.run_dir / "report.html"
+        try:
+            page = render_curve(args.run_dir)
+        except (ValueError, KeyError) as error:
+            raise ScenarioError([Problem(str(args.run_dir), "", f"reliability curve: {error}")]) from None
+        out.write_text(page, encoding="utf-8")
+        print(f"Report: {out}")
+        return 0
     if is_sweep_folder(args.run_dir):
         out = args.out or args.run_dir / "report.html"
         try:

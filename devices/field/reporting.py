@@ -99,6 +99,7 @@ class ExceptionReporter:
         self.sequence = 0
         self.sent = 0
         self.sent_values = 0
+        self._checked_generation = -1
 
     def _moved(self, point: ReportPoint, value: Value) -> bool:
         if point.name not in self.last:
@@ -111,6 +112,9 @@ class ExceptionReporter:
 
     def check(self, now: float) -> PointReport | None:
         """Send a report of the points that changed since the last one (simulated time ``now``); None if none."""
+        if self.store.generation == self._checked_generation:
+            return None  # nothing stored since the last check: nothing can have moved
+        self._checked_generation = self.store.generation
         cause = ReportCause.CHANGE if self.last else ReportCause.STARTUP
         changed = []
         for point in self.points:

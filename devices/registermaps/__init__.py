@@ -8,6 +8,7 @@ built from the scenario's point list with :func:`devices.registermaps.rtu.rtu_ma
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Callable
 
 from devices.registermap import RegisterMap
@@ -53,9 +54,18 @@ _STANDARD_MAPS: dict[DeviceKind, Callable[[], RegisterMap]] = {
 
 
 def standard_map(kind: DeviceKind) -> RegisterMap:
-    """The fixed register map of ``kind``; raises ValueError for the RTU (its map comes from a point list)."""
+    """The fixed register map of ``kind``; raises ValueError for the RTU (its map comes from a point list).
+
+    Built and validated once per process: a map is immutable, and building it
+    is most of what constructing a device costs.
+    """
     if kind is DeviceKind.RTU:
         raise ValueError("an RTU's map is built from its point list: use rtu_map(points)")
+    return _built_map(kind)
+
+
+@functools.cache
+def _built_map(kind: DeviceKind) -> RegisterMap:
     return _STANDARD_MAPS[kind]()
 
 

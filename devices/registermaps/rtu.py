@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from typing import Sequence
 
 from cosim.comm.modbus.datamodel import ModbusTable
@@ -64,7 +65,16 @@ class RtuPoint:
 
 
 def rtu_map(points: Sequence[RtuPoint], name: str = "RTU", word_order: WordOrder = WordOrder.BIG) -> RegisterMap:
-    """Lay out ``points`` into a validated map; raises RegisterMapError listing every clash."""
+    """Lay out ``points`` into a validated map; raises RegisterMapError listing every clash.
+
+    A map is immutable, so one point list gives one shared map: a study that
+    builds the same devices for every incident validates each layout once.
+    """
+    return _laid_out_map(tuple(points), name, word_order)
+
+
+@functools.lru_cache(maxsize=4096)
+def _laid_out_map(points: tuple[RtuPoint, ...], name: str, word_order: WordOrder) -> RegisterMap:
     next_free = {table: 0 for table in ModbusTable}
     laid_out = []
     for rtu_point in points:

@@ -81,14 +81,31 @@ def test_rbts_bus2_devices_are_the_generated_protection():
     assert sum(d["id"].startswith("relay_cb_") for d in devices) == 4 and sum(d["id"].startswith("fuse_lp") for d in devices) == 22
 
 
-def test_shipped_feeder_automation_variants_of_rbts_bus2_are_up_to_date(tmp_path):
+def test_shipped_reliability_scenarios_of_rbts_bus2_and_bus4_are_up_to_date(tmp_path):
     import shutil
 
     from cosim.operations.rbts import FLISR_VARIANTS, automated_switches, write_flisr_variants
 
     (tmp_path / "reliability").mkdir()
     shutil.copy(CONFIG.parent / "rbts_bus2.yaml", tmp_path / "rbts_bus2.yaml")
-    for path in write_flisr_variants(tmp_path):
+    written = write_flisr_variants(tmp_path)
+    for path in written:
         assert path.read_text() == (CONFIG.parent / "reliability" / path.name).read_text(), path.name
-    assert set(FLISR_VARIANTS) == {"rbts_bus2_flisr_fibre", "rbts_bus2_flisr_cellular"}
+    assert set(FLISR_VARIANTS) == {"flisr_fibre", "flisr_cellular"} and len(written) == 6
     assert len(automated_switches("rbts_bus2")) == 12  # ten disconnects and two normally-open points
+    # Bus 4: 51 disconnects (the data put one at both ends of 22 main sections, at the downstream end of 7) and a
+    # normally-open point at each of the seven feeders' far ends
+    assert len(automated_switches("rbts_bus4")) == 2 * 22 + 7 + 7
+
+
+def test_a_line_switched_at_both_ends_is_a_zone_of_its_own_found_at_its_two_ends():
+    # RBTS Bus 4 section 44 runs from the substation (n68, feeder breaker cb_s44) to n57 (disconnect d_s44_down).
+    from cosim.operations.rbts import grid_section
+
+    m = DmsModel.from_grid_section(grid_section("rbts_bus4"), CONFIG.parent)
+    monitored = {"cb_s44", "d_s44_down", "d_s46", "d_s46_down", "fuse_lp26"}
+    location = locate_fault(m.graph, m.graph.normal_states(), {"cb_s44"}, monitored)
+    assert location is not None
+    assert bus_names(m, location.faulted_buses) == {"s44~line"} and set(location.isolating) == {"cb_s44", "d_s44_down"}
+    assert m.graph.sites(location.faulted_buses) == ("n57", "n68")  # where a crew finds it
+    assert all(m.graph.energised_loads(m.graph.normal_states())) and m.check(m.graph.normal_states()).ok

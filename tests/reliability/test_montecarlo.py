@@ -129,3 +129,19 @@ def test_chunked_simulation_still_agrees_with_the_analytic_value(bus2):
     assert table["year"][-1] == YEARS - 1
     for name in ("saifi_per_year", "saidi_hours_per_year", "ens_mwh_per_year"):
         assert mean_estimate(table[name]).contains(getattr(analytic.system, name)), name
+
+
+def test_major_event_days_split_the_years_by_the_2_5_beta_threshold(bus2):
+    # IEEE 1366-2012 4.5: a day whose SAIDI exceeds T_MED is a major event day and its interruptions leave the
+    # *_excl_med indices. So a year without one keeps every index; a year with one lost at least T_MED of SAIDI.
+    system, topology, modes, _ = bus2
+    result = simulate(system, topology, modes, YEARS, rng("reliability/med"))
+    table, t_med_h = result.per_year, result.major_event_threshold_minutes / 60.0
+    assert t_med_h > 0
+    quiet = table["major_event_days_per_year"] == 0
+    assert 0 < (~quiet).sum() < quiet.sum()
+    assert np.array_equal(table["saidi_excl_med_hours_per_year"][quiet], table["saidi_hours_per_year"][quiet])
+    assert np.array_equal(table["saifi_excl_med_per_year"][quiet], table["saifi_per_year"][quiet])
+    removed = table["saidi_hours_per_year"][~quiet] - table["saidi_excl_med_hours_per_year"][~quiet]
+    assert np.all(removed > t_med_h * table["major_event_days_per_year"][~quiet] - 1e-9 * t_med_h)
+    assert np.all(table["saifi_excl_med_per_year"] <= table["saifi_per_year"] + 1e-12)
