@@ -10,11 +10,11 @@ dropped and logged (C37.118.2 has no error response).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any
 
 from cosim.comm.c37118 import CommandCode, CommandFrame, FrameError, HeaderFrame, decode_frame
+from devices.protocols.node_endpoint import NodeEndpoint
 
 PROTOCOL = "c37118"
 
@@ -30,22 +30,14 @@ class PmuStream:
         self.listeners: list[Callable[[bytes], None]] = []  # served on real TCP too (cosim.hil.c37118_tcp)
 
 
-class C37118Endpoint:
+class C37118Endpoint(NodeEndpoint):
     """The ``c37118`` handler of one comm node, shared by the PMUs on it."""
 
-    _by_network: "weakref.WeakKeyDictionary[Any, dict[str, C37118Endpoint]]" = weakref.WeakKeyDictionary()
-
-    @classmethod
-    def of(cls, comm: Any, node: str, log: Callable[..., None]) -> C37118Endpoint:
-        nodes = cls._by_network.setdefault(comm, {})
-        if node not in nodes:
-            nodes[node] = cls(comm, node, log)
-        return nodes[node]
+    protocol = PROTOCOL
 
     def __init__(self, comm: Any, node: str, log: Callable[..., None]) -> None:
-        self.comm, self.node, self.log = comm, node, log
         self.streams: dict[int, PmuStream] = {}
-        comm.attach(node, PROTOCOL, self._receive)
+        super().__init__(comm, node, log)
 
     def add(self, stream: PmuStream) -> None:
         if stream.idcode in self.streams:

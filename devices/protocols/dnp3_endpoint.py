@@ -18,12 +18,12 @@ simulated seconds until it is confirmed or the peer changes.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any
 
 from cosim.comm.dnp3 import Dnp3Link, FunctionCode
 from devices.protocols.dnp3_outstation import Outstation
+from devices.protocols.node_endpoint import NodeEndpoint
 
 PROTOCOL = "dnp3"
 
@@ -119,23 +119,15 @@ class Dnp3Station:
                 self._timer_running = False
 
 
-class Dnp3Endpoint:
+class Dnp3Endpoint(NodeEndpoint):
     """The ``dnp3`` handler of one comm node, shared by the outstations on it (routed by link address)."""
 
-    _by_network: "weakref.WeakKeyDictionary[Any, dict[str, Dnp3Endpoint]]" = weakref.WeakKeyDictionary()
-
-    @classmethod
-    def of(cls, comm: Any, node: str, log: Callable[..., None]) -> Dnp3Endpoint:
-        nodes = cls._by_network.setdefault(comm, {})
-        if node not in nodes:
-            nodes[node] = cls(comm, node, log)
-        return nodes[node]
+    protocol = PROTOCOL
 
     def __init__(self, comm: Any, node: str, log: Callable[..., None]) -> None:
-        self.comm, self.node, self.log = comm, node, log
         self.stations: dict[int, Dnp3Station] = {}
         self._peers: dict[str, Send] = {}
-        comm.attach(node, PROTOCOL, self._receive)
+        super().__init__(comm, node, log)
 
     def add(self, station: Dnp3Station) -> None:
         if station.address in self.stations:
