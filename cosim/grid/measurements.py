@@ -108,6 +108,10 @@ class GridMeasurements:
         end = BranchEnd.FROM if sw.bus[s] == self.network.branches.from_bus[k] else BranchEnd.TO
         return self.branch(self.network.branches.name[k], end)
 
+    def tap_ratio(self, branch: str) -> float:
+        """Off-nominal turns ratio of a branch's transformer, pu (1 for a line): what a tap position indicator shows."""
+        return float(self.network.branches.tap_ratio[self.network.branches.index(branch)])
+
     def switch_closed(self, switch: str) -> bool:
         sw = self.network.switches
         return bool(sw.closed[sw.index(switch)])

@@ -21,6 +21,7 @@ from devices.registermaps.recloser import recloser_map
 from devices.registermaps.relay import relay_map
 from devices.registermaps.rtu import EXAMPLE_POINTS, RtuPoint, RtuPointKind, rtu_map
 from devices.registermaps.sectionalizer import sectionalizer_map
+from devices.registermaps.voltage_regulator import voltage_regulator_map
 
 
 class DeviceKind(enum.Enum):
@@ -34,6 +35,7 @@ class DeviceKind(enum.Enum):
     DER_INVERTER = "der_inverter"
     ESI_GATEWAY = "esi_gateway"
     PLANT_CONTROLLER = "plant_controller"
+    VOLTAGE_REGULATOR = "voltage_regulator"
 
 
 _STANDARD_MAPS: dict[DeviceKind, Callable[[], RegisterMap]] = {
@@ -46,6 +48,7 @@ _STANDARD_MAPS: dict[DeviceKind, Callable[[], RegisterMap]] = {
     DeviceKind.DER_INVERTER: der_inverter_map,
     DeviceKind.ESI_GATEWAY: esi_gateway_map,
     DeviceKind.PLANT_CONTROLLER: plant_controller_map,
+    DeviceKind.VOLTAGE_REGULATOR: voltage_regulator_map,
 }
 
 

@@ -44,7 +44,7 @@ from typing import Any
 
 from cosim.grid.actions import Action, Change
 from cosim.grid.measurements import BranchEnd, BranchReading, BusVoltage, LoadReading, PowerReading
-from cosim.grid.threephase.actions import ApplyPhaseFault
+from cosim.grid.threephase.actions import ApplyPhaseFault, regulated_winding
 from cosim.grid.threephase.elements import Feeder
 from cosim.grid.threephase.measurements import A_OP, FeederMeasurements, PhaseVoltages, TerminalReading
 from cosim.grid.threephase.results import bus_bases_kv
@@ -163,6 +163,14 @@ class FeederGridMeasurements:
 
     def switch_closed(self, switch: str) -> bool:
         return self._switch_line(switch)
+
+    def tap_ratio(self, branch: str) -> float:
+        """Tap of a transformer's regulated winding (its ``RegControl``'s, else the second), pu; 1 for a line."""
+        name = branch.lower()
+        if any(ln.name == name for ln in self.feeder.lines):
+            return 1.0
+        xf = self.feeder.transformers[self.feeder.index("transformers", name)]
+        return float(xf.windings[regulated_winding(self.feeder, xf.name)].tap)
 
     # -- loads and totals -------------------------------------------------------------
     def load(self, load: str) -> LoadReading:
