@@ -5,7 +5,7 @@ Used when the scenario's ``grid:`` section is ``{model: unbalanced, dss: ...}``
 ``grid`` is a :class:`FeederGrid`, so devices read it through the balanced
 measurement API (:mod:`cosim.grid.threephase.adapter` says what each value
 means on three phases). The sampler records, once per run step, every
-bus's positive-sequence voltage and each phase's voltage, each line's power
+bus's positive-sequence voltage (``vm``) and each phase's (``vm_a`` ...), each line's power
 and largest phase current, and each load's served power: the run's ground
 truth, which Operations never reads.
 """
@@ -35,15 +35,20 @@ def attach_feeder(world: World, scenario: Scenario, service_name: str) -> Feeder
 def feeder_sampler(world: World, grid: FeederGrid, step_s: float) -> Generator[Any, Any, None]:
     """Record the solved feeder every ``step_s``, after everything else at that instant has acted."""
     names = element_names(grid.feeder)
-    buses = sorted(names["bus"])
+    # Each bus's phases under the bus's own entity (so its owner's summary holds them): vm, vm_a, vm_b, vm_c.
+    buses = [(f"bus/{bus}", bus, [(f"vm_{'abc'[k - 1]}", f"{bus}.{k}") for k in (1, 2, 3)
+                                  if f"{bus}.{k}" in names["bus"]])
+             for bus in sorted(n for n in names["bus"] if "." not in n)]  # OpenDSS bus names hold no dot
     lines = [ln.name for ln in grid.feeder.lines]
     loads = [ld.name for ld in grid.feeder.loads]
     record = world.record
     while True:
         yield world.timeout(0)  # behind every event already due now, as the balanced sampler
         m = grid.measurements()
-        for bus in buses:
-            record(f"bus/{bus}", "vm", m.bus_voltage(bus).vm_pu, "pu")
+        for entity, bus, phases in buses:
+            record(entity, "vm", m.bus_voltage(bus).vm_pu, "pu")
+            for quantity, phase in phases:
+                record(entity, quantity, m.bus_voltage(phase).vm_pu, "pu")
         for line in lines:
             reading = m.branch(line)
             record(f"branch/{line}", "p_from", reading.p_mw, "MW")
