@@ -10,6 +10,7 @@ the three-phase fixed-point solver behind :class:`cosim.grid.threephase.adapter.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,4 +65,40 @@ def parse_feeder_grid(raw: dict[str, Any], base_dir: Path) -> tuple[FeederGridCo
     return config, feeder
 
 
-__all__ = ["FeederBuildError", "FeederGridConfig", "is_feeder_grid", "parse_feeder_grid"]
+FEEDER_DEVICE_KINDS = ("rtu", "protective_relay", "recloser", "sectionalizer", "voltage_regulator")
+"""Device kinds that read a feeder through the balanced API only (the others read the balanced network's tables)."""
+FEEDER_RTU_ELEMENTS = ("bus", "branch", "switch", "load")
+"""RTU point elements a feeder answers (shunt, DER and generator points read the balanced tables)."""
+BALANCED_ONLY_EVENTS = ("fault", "stochastic_faults")
+"""Event kinds that place a balanced fault (a feeder takes ``ApplyPhaseFault``, with phases)."""
+
+
+def feeder_findings(spec: Any) -> Iterator[tuple[tuple[object, ...], str]]:
+    """(path, message) for each device or event of ``spec`` that cannot run on an unbalanced feeder."""
+    for i, device in enumerate(spec.devices):
+        if not isinstance(device, dict):
+            continue
+        kind = device.get("kind")
+        if kind not in FEEDER_DEVICE_KINDS:
+            yield (("devices", i, "kind"),
+                   f"a {kind} does not run on an unbalanced feeder (grid.model: unbalanced); "
+                   f"these do: {', '.join(FEEDER_DEVICE_KINDS)}")
+            continue
+        params = device.get("params")
+        points = params.get("points") if isinstance(params, dict) else None
+        for j, point in enumerate(points if isinstance(points, list) else []):
+            if not isinstance(point, dict):
+                continue
+            element = str(point.get("source", "")).partition("/")[0]
+            if point.get("kind") == "setpoint" or element not in FEEDER_RTU_ELEMENTS:
+                yield (("devices", i, "params", "points", j, "source"),
+                       f"{point.get('kind')} point on {element!r}: on an unbalanced feeder RTU points are "
+                       f"analog, status or control points of {', '.join(FEEDER_RTU_ELEMENTS)}")
+    for i, event in enumerate(spec.events):
+        if event.kind in BALANCED_ONLY_EVENTS:
+            yield (("events", i, "kind"),
+                   f"a {event.kind} event places a balanced fault; an unbalanced feeder has none yet")
+
+
+__all__ = ["FEEDER_DEVICE_KINDS", "FeederBuildError", "FeederGridConfig", "feeder_findings", "is_feeder_grid",
+           "parse_feeder_grid"]

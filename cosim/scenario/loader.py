@@ -25,7 +25,7 @@ from ..grid.threephase.adapter import element_names as feeder_element_names
 from ..nist import Actor, Application, Association, SmartGridModel
 from .checks import NestedErrors, check_scenario
 from .durations import parse_duration
-from .feedergrid import FeederBuildError, FeederGridConfig, is_feeder_grid, parse_feeder_grid
+from .feedergrid import FeederBuildError, FeederGridConfig, feeder_findings, is_feeder_grid, parse_feeder_grid
 from .gridrefs import element_names, parse_grid
 from .messages import problems_from_validation
 from .schema import ScenarioFile
@@ -125,6 +125,8 @@ def load_scenario(path: str | Path, base_dir: Path | None = None, document: Yaml
         try:
             feeder_config, feeder = parse_feeder_grid(spec.grid, base_dir)
             grid_names = feeder_element_names(feeder)
+            for where, message in feeder_findings(spec):
+                problems.append(Problem(name, format_path(where), message, document.line_of(where)))
         except ValidationError as error:
             problems += problems_from_validation(error, name, document, FeederGridConfig, ("grid",))
         except FeederBuildError as error:

@@ -13,6 +13,7 @@ and powers on every bus and line.
 from __future__ import annotations
 
 import csv
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,9 +193,9 @@ def test_an_open_switch_leaves_its_loads_unserved_as_opendss_does() -> None:
             assert m.bus_voltage(f"{bus}.{k}").vm_pu == pytest.approx(expected, abs=VM_TOL_PU), (bus, k)
 
 
-def test_the_feeder_sampler_records_every_bus_and_line(tmp_path: Path) -> None:
-    scenario = load_scenario(SCENARIO).with_run(duration=1800.0)
-    run_scenario(scenario, tmp_path)
+def test_the_day_runs_and_the_sampler_records_every_bus_and_line(tmp_path: Path) -> None:
+    result = run_scenario(load_scenario(SCENARIO), tmp_path)
+    assert result.status == "completed" and result.simulated_time_s == 24 * 3600.0
     with (tmp_path / "timeseries.csv").open() as f:
         rows = list(csv.DictReader(f))
     seen = {(r["entity"], r["quantity"]) for r in rows}
@@ -202,3 +203,34 @@ def test_the_feeder_sampler_records_every_bus_and_line(tmp_path: Path) -> None:
     assert all(math.isfinite(float(r["value"])) for r in rows)
     converged = [float(r["value"]) for r in rows if r["entity"] == "grid" and r["quantity"] == "converged"]
     assert converged and all(v == 1.0 for v in converged)
+
+
+def test_a_relay_on_a_feeder_switch_trips_on_its_largest_phase_current(tmp_path: Path) -> None:
+    """A 51 element set below the load current of switch 671-692 trips it after the IEEE very inverse time
+    at the largest phase current OpenDSS computes there; 692 and 675 are then left unserved."""
+    pickup_a, time_dial = 150.0, 0.5
+    (tmp_path / "relay.yaml").write_text(f"""name: feeder_relay
+run: {{duration: 10min, step: 1min}}
+actors:
+  - {{id: dx, domain: Distribution, role: DSO, elements: [switch/671692]}}
+grid: {{model: unbalanced, dss: '{FEEDER}'}}
+comm:
+  nodes: [{{id: sub, actor: dx}}]
+devices:
+  - {{id: relay_692, kind: protective_relay, node: sub, actor: dx, switch: '671692',
+     params: {{pickup_51_a: {pickup_a}, curve: ieee_very_inverse, time_dial: {time_dial}}}}}
+""")
+    out = tmp_path / "out"
+    run_scenario(load_scenario(tmp_path / "relay.yaml"), out)
+    trips = [e for e in map(json.loads, (out / "events.jsonl").read_text().splitlines())
+             if e.get("kind") == "relay_trip"]
+    ref = opendss_state(1.0)
+    largest = max(ref.current_a[("671692", k)] for k in (1, 2, 3))
+    multiple = largest / pickup_a
+    expected_s = time_dial * (19.61 / (multiple ** 2 - 1.0) + 0.491)  # IEEE C37.112-2018, Table 1, very inverse
+    assert len(trips) == 1
+    assert trips[0]["trip_time_s"] == pytest.approx(expected_s, rel=2e-3)
+    assert trips[0]["current_a"] == pytest.approx(largest, rel=1e-3)
+    with (out / "timeseries.csv").open() as f:
+        served = {r["entity"]: float(r["value"]) for r in csv.DictReader(f) if r["quantity"] == "served"}
+    assert served["load/692"] == 0.0 and served["load/675a"] == 0.0 and served["load/671"] > 0.0

@@ -164,6 +164,12 @@ class FeederGridMeasurements:
     def switch_closed(self, switch: str) -> bool:
         return self._switch_line(switch)
 
+    def switch_bus(self, switch: str) -> str:
+        """The bus at a switch's ``bus1`` end, where its relay measures (positive sequence, as ``bus_voltage``)."""
+        self._switch_line(switch)
+        line = self.feeder.lines[self.feeder.index("lines", switch)]
+        return line.bus1[0].bus
+
     def tap_ratio(self, branch: str) -> float:
         """Tap of a transformer's regulated winding (its ``RegControl``'s, else the second), pu; 1 for a line."""
         name = branch.lower()
