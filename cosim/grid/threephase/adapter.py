@@ -119,15 +119,17 @@ class FeederGridMeasurements:
     def _terminal(self, branch: str, end: BranchEnd | str) -> tuple[TerminalReading, str]:
         """The reading at one end of a line or transformer, and the bus it sits at."""
         at_from = BranchEnd(end) is BranchEnd.FROM
-        lines = {ln.name: ln for ln in self.feeder.lines}
-        line = lines.get(branch.lower())
+        try:
+            line = self.feeder.lines[self.feeder.index("lines", branch)]
+        except KeyError:
+            line = None
         if line is not None:
             terminal = line.bus1 if at_from else line.bus2
             return self.phases.line(line.name, end), terminal[0].bus
-        xfs = {xf.name: xf for xf in self.feeder.transformers}
-        xf = xfs.get(branch.lower())
-        if xf is None:
-            raise KeyError(f"no line or transformer {branch!r} in the feeder")
+        try:
+            xf = self.feeder.transformers[self.feeder.index("transformers", branch)]
+        except KeyError:
+            raise KeyError(f"no line or transformer {branch!r} in the feeder") from None
         winding = 1 if at_from else 2
         return self.phases.transformer(xf.name, winding), xf.windings[winding - 1].terminal[0].bus
 
@@ -156,10 +158,13 @@ class FeederGridMeasurements:
         return self.branch(switch, BranchEnd.FROM)
 
     def _switch_line(self, switch: str) -> bool:
-        for ln in self.feeder.lines:
-            if ln.name == switch.lower() and ln.is_switch:
-                return ln.closed
-        raise KeyError(f"no switch {switch!r} in the feeder")
+        try:
+            line = self.feeder.lines[self.feeder.index("lines", switch)]
+        except KeyError:
+            line = None
+        if line is None or not line.is_switch:
+            raise KeyError(f"no switch {switch!r} in the feeder")
+        return line.closed
 
     def switch_closed(self, switch: str) -> bool:
         return self._switch_line(switch)
@@ -172,10 +177,12 @@ class FeederGridMeasurements:
 
     def tap_ratio(self, branch: str) -> float:
         """Tap of a transformer's regulated winding (its ``RegControl``'s, else the second), pu; 1 for a line."""
-        name = branch.lower()
-        if any(ln.name == name for ln in self.feeder.lines):
+        try:
+            self.feeder.index("lines", branch)
             return 1.0
-        xf = self.feeder.transformers[self.feeder.index("transformers", name)]
+        except KeyError:
+            pass
+        xf = self.feeder.transformers[self.feeder.index("transformers", branch)]
         return float(xf.windings[regulated_winding(self.feeder, xf.name)].tap)
 
     # -- loads and totals -------------------------------------------------------------
