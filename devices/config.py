@@ -226,6 +226,32 @@ class FuseParams(CommonParams):
         return {"rating_a": self.rating_a, "link_type": code, "clearing_delay_s": self.clearing_delay_s}
 
 
+class VoltageRegulatorParams(CommonParams):
+    sample_period_s: Duration = Field(10.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
+    control_mode: Literal["manual", "auto"] = Field("auto", description="manual: tap_position_command moves the taps")
+    band_centre_v: float = Field(120.0, description="band centre (voltage level), volts on the 120 V base")
+    bandwidth_v: float = Field(2.0, description="full width of the band, volts")
+    time_delay_s: float = Field(30.0, description="time outside the band before the first tap change")
+    tap_delay_s: float = Field(2.0, description="time between further tap changes while outside the band")
+    ldc_r_v: float = Field(0.0, description="line-drop compensator R, volts at CT rated current")
+    ldc_x_v: float = Field(0.0, description="line-drop compensator X, volts at CT rated current")
+    pt_ratio: float = Field(20.0, description="potential transformer ratio")
+    ct_primary_a: float = Field(700.0, description="current transformer rated primary amperes")
+    phases: int = Field(1, ge=1, le=3, description="phases in the sensed branch reading: 1 for a single-phase regulator "
+                        "(or a feeder's branch.k), 3 for a balanced grid's branch (its P and Q split per phase)")
+
+    @model_validator(mode="after")
+    def _valid(self) -> "VoltageRegulatorParams":
+        _check_against_map(standard_map(DeviceKind.VOLTAGE_REGULATOR), self.register_values())
+        return self
+
+    def register_values(self) -> dict[str, Value]:
+        return {"control_mode": {"manual": 0, "auto": 1}[self.control_mode], "band_centre_v": self.band_centre_v,
+                "bandwidth_v": self.bandwidth_v, "time_delay_s": self.time_delay_s, "tap_delay_s": self.tap_delay_s,
+                "ldc_r_v": self.ldc_r_v, "ldc_x_v": self.ldc_x_v, "pt_ratio": self.pt_ratio,
+                "ct_primary_a": self.ct_primary_a}
+
+
 class CapacitorParams(CommonParams):
     dnp3: Dnp3Params | None = Field(None, description="serve DNP3 on the device's node (needs node)")
     sample_period_s: Duration = Field(10.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
@@ -620,6 +646,18 @@ class CapacitorConfig(DeviceConfig):
         return self
 
 
+class VoltageRegulatorConfig(DeviceConfig):
+    """Step-voltage regulator control: band, delays and line-drop compensation on a transformer's taps."""
+
+    kind: Literal["voltage_regulator"]
+    branch: str | None = Field(None, description="the regulator (a transformer branch) whose taps it drives")
+    bus: str | None = Field(None, description="regulated bus it senses (on a feeder, one phase: rg60.1)")
+    end: Literal["from", "to"] = Field("to", description="end of branch whose current feeds the line-drop compensator")
+    params: VoltageRegulatorParams = Field(default_factory=lambda: VoltageRegulatorParams.model_validate({}))
+    refs: ClassVar[dict[str, str]] = {"branch": "branch", "bus": "bus"}
+    required_refs: ClassVar[tuple[str, ...]] = ("branch", "bus")
+
+
 class PmuConfig(DeviceConfig):
     """Phasor measurement unit: synchrophasor frames at a reporting rate over MQTT and IEEE C37.118.2."""
 
@@ -727,6 +765,7 @@ CONFIG_MODELS: dict[str, type[DeviceConfig]] = {
     "sectionalizer": SectionalizerConfig,
     "fuse": FuseConfig,
     "capacitor_bank_controller": CapacitorConfig,
+    "voltage_regulator": VoltageRegulatorConfig,
     "pmu": PmuConfig,
     "der_inverter": DerInverterConfig,
     "esi_gateway": EsiGatewayConfig,

@@ -108,6 +108,15 @@ class GridMeasurements:
         end = BranchEnd.FROM if sw.bus[s] == self.network.branches.from_bus[k] else BranchEnd.TO
         return self.branch(self.network.branches.name[k], end)
 
+    def tap_ratio(self, branch: str) -> float:
+        """Off-nominal turns ratio of a branch's transformer, pu (1 for a line): what a tap position indicator shows."""
+        return float(self.network.branches.tap_ratio[self.network.branches.index(branch)])
+
+    def switch_bus(self, switch: str) -> str:
+        """The bus a switch sits at (where its relay measures voltage)."""
+        sw = self.network.switches
+        return str(self.network.buses.name[int(sw.bus[sw.index(switch)])])
+
     def switch_closed(self, switch: str) -> bool:
         sw = self.network.switches
         return bool(sw.closed[sw.index(switch)])

@@ -20,9 +20,12 @@ from ..plugins import PluginError, load_plugins
 from ..comm import CommConfig
 from ..errors import Problem, ScenarioError
 from ..grid import GridBuildError, GridConfig, Network
+from ..grid.threephase import Feeder
+from ..grid.threephase.adapter import element_names as feeder_element_names
 from ..nist import Actor, Application, Association, SmartGridModel
 from .checks import NestedErrors, check_scenario
 from .durations import parse_duration
+from .feedergrid import FeederBuildError, FeederGridConfig, feeder_findings, is_feeder_grid, parse_feeder_grid
 from .gridrefs import element_names, parse_grid
 from .messages import problems_from_validation
 from .schema import ScenarioFile
@@ -45,6 +48,8 @@ class Scenario:
     grid: GridConfig | None = None
     comm: CommConfig | None = None
     network: Network | None = None  # built from ``grid`` while validating; immutable, so runs share it
+    feeder_grid: FeederGridConfig | None = None  # ``grid: {model: unbalanced, dss: ...}`` instead of ``grid``
+    feeder: Feeder | None = None  # read from ``feeder_grid.dss`` while validating; immutable
 
     def with_run(self, **changes: object) -> "Scenario":
         """A copy with ``run`` fields replaced (``seed=7``, ``duration=3600.0``), as the CLI overrides do.
@@ -115,7 +120,19 @@ def load_scenario(path: str | Path, base_dir: Path | None = None, document: Yaml
     except ValidationError as error:
         raise ScenarioError(problems + problems_from_validation(error, name, document, ScenarioFile)) from None
     grid_config, grid_names, network = None, None, None
-    if spec.grid is not None:
+    feeder_config, feeder = None, None
+    if spec.grid is not None and is_feeder_grid(spec.grid):
+        try:
+            feeder_config, feeder = parse_feeder_grid(spec.grid, base_dir)
+            grid_names = feeder_element_names(feeder)
+            for where, message in feeder_findings(spec):
+                problems.append(Problem(name, format_path(where), message, document.line_of(where)))
+        except ValidationError as error:
+            problems += problems_from_validation(error, name, document, FeederGridConfig, ("grid",))
+        except FeederBuildError as error:
+            at: tuple[object, ...] = ("grid", error.field)
+            problems.append(Problem(name, format_path(at), str(error), document.line_of(at)))
+    elif spec.grid is not None:
         try:
             grid_config, network = parse_grid(spec.grid, base_dir)
             grid_names = element_names(network)
@@ -143,7 +160,8 @@ def load_scenario(path: str | Path, base_dir: Path | None = None, document: Yaml
         spec = spec.model_copy(update={"devices": list(spec.devices) + implied})
     source = path.read_bytes()
     digest = hashlib.sha256(source).hexdigest()
-    return Scenario(path.resolve(), name, digest, source, base_dir, spec, build_model(spec), grid_config, comm_config, network)
+    return Scenario(path.resolve(), name, digest, source, base_dir, spec, build_model(spec), grid_config, comm_config, network,
+                    feeder_config, feeder)
 
 
 def _seconds(value: object) -> float:

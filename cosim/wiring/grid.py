@@ -14,14 +14,19 @@ from typing import Any
 
 from ..grid import GridService
 from ..grid.frequency import SystemFrequency
+from ..grid.threephase.adapter import FeederGrid
 from ..kernel import World
 from ..scenario import Scenario
+from .feeder import attach_feeder, feeder_sampler
 
 SERVICE = "grid"
 
 
-def attach_grid(world: World, scenario: Scenario) -> GridService | None:
-    """Register a GridService over the scenario's network (built when it was loaded) as the world's ``grid``."""
+def attach_grid(world: World, scenario: Scenario) -> GridService | FeederGrid | None:
+    """Register a GridService over the scenario's network (built when it was loaded) as the world's ``grid``;
+    an unbalanced feeder (``grid.model: unbalanced``) gets a FeederGrid instead (:mod:`.feeder`)."""
+    if scenario.feeder is not None:
+        return attach_feeder(world, scenario, SERVICE)
     if scenario.network is None:
         return None
     response = scenario.grid.frequency_response if scenario.grid is not None else None
@@ -37,8 +42,11 @@ def attach_grid(world: World, scenario: Scenario) -> GridService | None:
     return service
 
 
-def grid_sampler(world: World, grid: GridService, step_s: float) -> Generator[Any, Any, None]:
+def grid_sampler(world: World, grid: GridService | FeederGrid, step_s: float) -> Generator[Any, Any, None]:
     """Record the solved grid every ``step_s``, after everything else at that instant has acted."""
+    if isinstance(grid, FeederGrid):
+        yield from feeder_sampler(world, grid, step_s)
+        return
     net = grid.network
     buses = [(f"bus/{name}", name) for name in net.buses.name]
     branches = [(f"branch/{name}", name, rate) for name, rate in zip(net.branches.name, net.branches.rate_a_mva)]

@@ -22,6 +22,7 @@ from devices.field.meter_population import MeterPopulation
 from devices.field.plant_controller import PlantControllerDevice
 from devices.field.pmu import PmuDevice
 from devices.field.recloser import RecloserDevice
+from devices.field.regulator import VoltageRegulatorDevice
 from devices.field.relay import RelayDevice
 from devices.field.rtu import RtuDevice
 from devices.field.sectionalizer import SectionalizerDevice
@@ -33,7 +34,7 @@ DEVICE_CLASSES: dict[str, type[Any]] = {
     cls.kind: cls
     for cls in (RtuDevice, SmartMeterDevice, RelayDevice, RecloserDevice, SectionalizerDevice, FuseDevice, CapacitorDevice,
                 PmuDevice, DerInverterDevice, EsiGatewayDevice, MeterPopulation, DrSitePopulation,
-                PlantControllerDevice)
+                PlantControllerDevice, VoltageRegulatorDevice)
 }
 """Device kind -> class (each takes ``(layer, config)`` and has ``start()``)."""
 

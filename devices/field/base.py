@@ -499,6 +499,5 @@ def bus_name(m: GridMeasurements, index: int) -> str:
 
 
 def switch_bus(m: GridMeasurements, switch: str) -> str:
-    """The bus a switch sits at (where its relay measures voltage)."""
-    sw = m.network.switches
-    return bus_name(m, sw.bus[sw.index(switch)])
+    """The bus a switch sits at (where its relay measures voltage); asked of the grid, balanced or a feeder."""
+    return m.switch_bus(switch)

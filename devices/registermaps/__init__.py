@@ -23,6 +23,7 @@ from devices.registermaps.recloser import recloser_map
 from devices.registermaps.relay import relay_map
 from devices.registermaps.rtu import EXAMPLE_POINTS, RtuPoint, RtuPointKind, rtu_map
 from devices.registermaps.sectionalizer import sectionalizer_map
+from devices.registermaps.voltage_regulator import voltage_regulator_map
 
 
 class DeviceKind(enum.Enum):
@@ -37,6 +38,7 @@ class DeviceKind(enum.Enum):
     ESI_GATEWAY = "esi_gateway"
     PLANT_CONTROLLER = "plant_controller"
     FUSE = "fuse"
+    VOLTAGE_REGULATOR = "voltage_regulator"
 
 
 _STANDARD_MAPS: dict[DeviceKind, Callable[[], RegisterMap]] = {
@@ -50,6 +52,7 @@ _STANDARD_MAPS: dict[DeviceKind, Callable[[], RegisterMap]] = {
     DeviceKind.ESI_GATEWAY: esi_gateway_map,
     DeviceKind.PLANT_CONTROLLER: plant_controller_map,
     DeviceKind.FUSE: fuse_map,
+    DeviceKind.VOLTAGE_REGULATOR: voltage_regulator_map,
 }
 
 
