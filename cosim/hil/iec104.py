@@ -90,7 +90,15 @@ class Iec104Edge:
         self.port = port
 
     def start(self) -> int:
+        """Start listening; returns once the port is open (c104 starts its server thread asynchronously)."""
+        import time
+
         self.server.start()
+        deadline = time.monotonic() + 5.0
+        while not self.server.is_running:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the IEC 104 server did not start within 5 s")
+            time.sleep(0.01)
         self.world.process(self._scan())
         return self.port
 
