@@ -24,6 +24,7 @@ from devices.field.recloser import RecloserDevice
 from devices.field.relay import RelayDevice
 from devices.field.rtu import RtuDevice
 from devices.field.sectionalizer import SectionalizerDevice
+from devices.protocols.openadr_ven import OpenAdrVen
 
 if TYPE_CHECKING:
     from cosim.kernel import World
@@ -32,7 +33,7 @@ DEVICE_CLASSES: dict[str, type[Any]] = {
     cls.kind: cls
     for cls in (RtuDevice, SmartMeterDevice, RelayDevice, RecloserDevice, SectionalizerDevice, CapacitorDevice,
                 PmuDevice, DerInverterDevice, EsiGatewayDevice, MeterPopulation, DrSitePopulation,
-                PlantControllerDevice)
+                PlantControllerDevice, OpenAdrVen)
 }
 """Device kind -> class (each takes ``(layer, config)`` and has ``start()``)."""
 
