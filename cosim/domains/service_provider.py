@@ -64,7 +64,6 @@ from ..markets.rules import DrType, LeadTime, ResourceType
 from devices.esi_signals import DrSignal
 from devices.meter_messages import MeterInterval, MeterMessageError
 from ..nist import Actor, Domain
-from ..scenario.schema import DEFAULT_START_UTC
 from ..scenario.durations import Duration
 from .context import RunContext
 from .markets import MqttEndpoint
@@ -119,7 +118,6 @@ class OpenAdrSpec(_Model):
     market_context: str = Field("http://pjm.com/lm", description="eiMarketContext of the CSP's events")
     near: Duration = Field(600.0, ge=0, description="seconds before an event's start when its status turns near")
     poll: Duration = Field(10.0, gt=0, description="poll period asked of pull-model VENs (real ones, in HIL)")
-    start_utc: datetime.datetime = Field(DEFAULT_START_UTC, description="UTC at simulated time 0 (the run's start_utc)")
 
 
 class CspParams(Params):
@@ -161,7 +159,8 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
     if params.protocol is DrProtocol.OPENADR:
         spec = params.openadr
         vtn = OpenAdrVtn(world, world.service("comm"), params.node or actor.actor_id, spec.vtn_id or name,
-                         epoch=spec.start_utc, market_context=spec.market_context, near_s=float(spec.near),
+                         epoch=datetime.datetime.fromtimestamp(0, datetime.timezone.utc) + datetime.timedelta(microseconds=ctx.start_utc_us),
+                         market_context=spec.market_context, near_s=float(spec.near),
                          poll_s=float(spec.poll))
 
     def notify(resource_id: str, signal: DrSignal) -> None:
