@@ -27,6 +27,7 @@ import enum
 from typing import Any, Callable, Generator
 
 import simpy
+from xml.sax.saxutils import escape as xml_escape
 
 from .network import CommNetwork, Message
 
@@ -62,9 +63,11 @@ def status_at(now_s: float, start_s: float, end_s: float, near_s: float) -> Even
 class OadrEvent:
     """One event for one resource: a LOAD_DISPATCH signal of ``reduction_pct`` % over ``start_s`` .. ``end_s``.
 
-    ``label`` is the issuer's name for the call (carried as the event's
-    signal name suffix is not allowed, so as the event id's prefix:
-    ``<label>:<resource>``); ``modification`` counts changes of the event.
+    ``label`` is the issuer's name for the call (a Load Management event id,
+    an economic offer), carried as the event id's prefix
+    (``<label>:<resource>``, one event per call and resource, so each site
+    group opts in or out on its own); ``modification`` counts changes of the
+    event.
     """
 
     label: str
@@ -119,6 +122,11 @@ def _utc(epoch: datetime.datetime, t_s: float) -> datetime.datetime:
 
 def _sim(epoch: datetime.datetime, when: datetime.datetime) -> float:
     return (when - epoch) / datetime.timedelta(microseconds=1) / 1e6
+
+
+def text(value: str, limit: int = 200) -> str:
+    """Free text for a document (a response description): openleadr's templates insert it unescaped."""
+    return xml_escape(value[:limit])
 
 
 def encode(message_type: str, **payload: Any) -> bytes:

@@ -31,7 +31,7 @@ import dataclasses
 import datetime
 from typing import Any, Generator
 
-from ..comm.openadr import EventStatus, OadrEvent, OpenAdrEndpoint, OpenAdrError, decode, encode, status_at
+from ..comm.openadr import EventStatus, OadrEvent, OpenAdrEndpoint, OpenAdrError, decode, encode, status_at, text
 from ..kernel import World
 
 
@@ -129,7 +129,7 @@ class OpenAdrVtn:
 
     def _error(self, reason: str) -> bytes:
         self.world.log("openadr_bad_request", vtn=self.vtn_id, reason=reason)
-        return encode("oadrResponse", response={"response_code": 452, "response_description": reason[:200],
+        return encode("oadrResponse", response={"response_code": 452, "response_description": text(reason),
                                                 "request_id": None}, ven_id="")
 
     def _ei_event(self, src: str, body: bytes) -> bytes:

@@ -1,7 +1,9 @@
 """OpenADR 2.0b VEN of a DR site population's node: a CSP's events become the ESIs' DR signals.
 
-``kind: openadr_ven`` sits on the comm node of the sites it serves (a
-``dr_site_population``, or ESI gateways subscribed to ``esi/<csp>/...``) and
+``kind: openadr_ven`` sits on the comm node of the ``dr_site_population``
+whose site groups it serves (any device there subscribed to
+``esi/<csp>/<resource>`` gets the calls; an individual ``esi_gateway``, which
+listens on its own ``<topic>/dr``, is not served yet) and
 talks OpenADR 2.0b with its CSP's VTN (:mod:`cosim.domains.openadr_vtn`) in
 the push model: the VTN POSTs ``oadrDistributeEvent`` to this VEN's
 ``EiEvent`` service.
@@ -31,7 +33,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from cosim.comm import MqttMessage
-from cosim.comm.openadr import EventStatus, OadrEvent, OpenAdrEndpoint, OpenAdrError, decode, encode
+from cosim.comm.openadr import EventStatus, OadrEvent, OpenAdrEndpoint, OpenAdrError, decode, encode, text
 from cosim.markets.messages import Enrolment, EsiStatus
 from cosim.markets.wire import PayloadError
 from devices.esi_signals import MAX_EVENT_ID, DrSignal
@@ -144,7 +146,7 @@ class OpenAdrVen:
             events = [OadrEvent.from_openleadr(e, self.epoch) for e in payload.get("events", [])]
         except OpenAdrError as error:
             self.world.log("openadr_bad_message", ven=self.ven_id, error=str(error))
-            return encode("oadrResponse", response={"response_code": 452, "response_description": str(error)[:200],
+            return encode("oadrResponse", response={"response_code": 452, "response_description": text(str(error)),
                                                     "request_id": None}, ven_id=self.ven_id)
         request_id = payload.get("request_id")
         responses = []
@@ -164,7 +166,7 @@ class OpenAdrVen:
                 self.events.pop(event.event_id, None)
             else:
                 self.events[event.event_id] = event
-            responses.append({"response_code": 200, "response_description": reason or "OK", "request_id": request_id,
+            responses.append({"response_code": 200, "response_description": text(reason) if reason else "OK", "request_id": request_id,
                               "event_id": event.event_id, "modification_number": event.modification,
                               "opt_type": "optOut" if reason else "optIn"})
         if responses:
