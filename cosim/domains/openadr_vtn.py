@@ -31,7 +31,8 @@ import dataclasses
 import datetime
 from typing import Any, Generator
 
-from ..comm.openadr import EventStatus, OadrEvent, OpenAdrEndpoint, OpenAdrError, decode, encode, status_at, text
+from ..comm.openadr import (EventStatus, OadrEvent, OpenAdrEndpoint, OpenAdrError, Service, decode, encode, status_at,
+                            text)
 from ..kernel import World
 
 
@@ -56,10 +57,9 @@ class OpenAdrVtn:
         self.poll_s = poll_s   # the poll period asked of pull-model VENs at registration
         self.market_context, self.near_s = market_context, near_s
         self.endpoint = OpenAdrEndpoint.of(network, node)
-        self.endpoint.serve("EiEvent", self._ei_event)
-        self.endpoint.serve("EiReport", self._ei_report)
-        self.endpoint.serve("EiRegisterParty", self._ei_register_party)
-        self.endpoint.serve("OadrPoll", self._oadr_poll)
+        for service, handler in (("EiEvent", self._ei_event), ("EiReport", self._ei_report),
+                                 ("EiRegisterParty", self._ei_register_party), ("OadrPoll", self._oadr_poll)):
+            self.endpoint.serve(service, self._guarded(handler))
         self.vens: dict[str, _Ven] = {}           # ven id -> VEN
         self.serving: dict[str, str] = {}         # resource id -> ven id
         self._requests = 0
@@ -123,6 +123,15 @@ class OpenAdrVtn:
             self.world.log("openadr_no_answer", vtn=self.vtn_id, ven=ven.ven_id, service="EiEvent")
 
     # -- services -------------------------------------------------------------------------
+    def _guarded(self, handler: Service) -> Service:
+        """A schema-valid document of an unexpected shape (a data source without a resourceID) gets 452, not a crash."""
+        def serve(src: str, body: bytes) -> bytes:
+            try:
+                return handler(src, body)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+                return self._error(f"unexpected document content: {type(error).__name__}: {error}")
+        return serve
+
     def _ok(self, message_type: str, request_id: str | None, ven_id: str) -> bytes:
         return encode(message_type, response={"response_code": 200, "response_description": "OK",
                                               "request_id": request_id}, ven_id=ven_id)

@@ -63,3 +63,19 @@ def test_the_vtn_answers_a_bad_document_with_452_and_a_lost_post_times_out() -> 
     assert decode(bad)[1]["response"]["response_code"] == 452
     assert decode(good)[1]["response"]["response_code"] == 452     # a poll from a VEN that never registered
     assert nowhere is None and waited == pytest.approx(1.0, rel=1e-9)   # no EiOpt service there: the timeout
+
+
+def test_a_register_report_without_resource_ids_is_refused_not_a_crash() -> None:
+    world = World(1, None)
+    network = chain(world, "ven", "vtn")
+    OpenAdrVtn(world, network, "vtn", "CSP_A", epoch=EPOCH, market_context="http://pjm.com/lm", near_s=600.0)
+    ven = OpenAdrEndpoint.of(network, "ven")
+    report = {"report_specifier_id": "S", "report_request_id": "0", "report_id": "r", "report_name": "TELEMETRY_STATUS",
+              "created_date_time": EPOCH,
+              "report_descriptions": [{"r_id": "g", "report_data_source": {"group_id": "g1"},
+                                       "report_type": "x-resourceStatus", "reading_type": "x-notApplicable",
+                                       "sampling_rate": {"min_period": datetime.timedelta(seconds=60),
+                                                         "max_period": datetime.timedelta(hours=1), "on_change": True}}]}
+    body = encode("oadrRegisterReport", request_id="q", ven_id="v1", reports=[report])
+    answer = run_process(world, ven.post("vtn", "EiReport", body))
+    assert decode(answer)[1]["response"]["response_code"] == 452
