@@ -26,7 +26,7 @@ from .parquet_export import export_run
 from .scenario import Scenario
 from .summary import SummaryRow, summarise, write_summary
 from .wiring.comm import attach_comm
-from .wiring.devices import attach_devices, device_configs
+from .wiring.devices import attach_devices, device_configs, start_utc_us
 from .wiring.grid import attach_grid, grid_sampler
 
 DEPENDENCIES = ("simpy", "numpy", "scipy", "pymodbus", "paho-mqtt", "pydantic", "PyYAML")
@@ -96,10 +96,11 @@ def build_world(scenario: Scenario, out_dir: Path | None) -> tuple[World, RunCon
     """A world with every domain process started, ready to run."""
     run = scenario.spec.run
     world = World(run.seed, out_dir, real_time=run.mode == "realtime", realtime_factor=run.realtime_factor)
-    ctx = RunContext(scenario.model, run.step, run.duration, scenario.base_dir, device_configs(scenario))
+    utc_us = start_utc_us(run.start_utc, run.mode)   # read once: "now" is the same instant for every layer
+    ctx = RunContext(scenario.model, run.step, run.duration, scenario.base_dir, device_configs(scenario), utc_us)
     grid = attach_grid(world, scenario)
     attach_comm(world, scenario)
-    attach_devices(world, scenario)
+    attach_devices(world, scenario, utc_us)
     for domain in Domain:
         world.process(domain_process(world, domain, ctx))
     if grid is not None:

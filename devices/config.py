@@ -523,6 +523,8 @@ class DeviceConfig(_Model):
 
     refs: ClassVar[dict[str, str]] = {}
     """Grid-reference fields -> element kind (``{"switch": "switch"}``)."""
+    modbus_unit: ClassVar[bool] = True
+    """Whether the device answers as a Modbus unit on its node (so its ``unit_id`` must be free there)."""
     required_refs: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="after")
@@ -735,6 +737,7 @@ class DrSitePopulationConfig(DeviceConfig):
     """DR end-use sites (premises with ESI, EMS and interval meter) as numpy arrays; each zone's load on the grid."""
 
     kind: Literal["dr_site_population"]
+    modbus_unit: ClassVar[bool] = False
     params: DrSitesParams  # type: ignore[assignment]  # its own parameters, not a CommonParams
 
     @model_validator(mode="after")
@@ -757,6 +760,40 @@ class DrSitePopulationConfig(DeviceConfig):
         return True
 
 
+class OpenAdrVenParams(_Model):
+    """Where an OpenADR VEN's VTN is and which sites it serves (devices/protocols/openadr_ven.py)."""
+
+    vtn: str = Field(description="comm node of the CSP's VTN")
+    csp: str = Field(description="the CSP's name (its topics: pjm/enrol/<csp>, esi/<csp>/<resource>)")
+    population: str = Field(description="device id of the dr_site_population whose site groups this VEN serves")
+    broker: str = Field(description="MQTT broker of the node's ESIs")
+    ven_id: str | None = Field(None, description="VEN id on the wire (default: the device id)")
+
+
+class OpenAdrVenConfig(DeviceConfig):
+    """An OpenADR 2.0b VEN on the node of a DR site population: its CSP's events become the sites' DR signals."""
+
+    kind: Literal["openadr_ven"]
+    modbus_unit: ClassVar[bool] = False
+    params: OpenAdrVenParams  # type: ignore[assignment]  # its own parameters, not a CommonParams
+
+    @model_validator(mode="after")
+    def _needs_node(self) -> "OpenAdrVenConfig":
+        if self.node is None:
+            raise ValueError("an openadr_ven needs the comm node of the sites it serves")
+        if self.expose is not None:
+            raise ValueError("an openadr_ven has no Modbus unit to expose")
+        return self
+
+    def comm_references(self) -> Iterator[tuple[PathKey, str, str]]:
+        yield ("node",), self.node or "", "node"
+        yield ("params", "vtn"), self.params.vtn, "node"
+        yield ("params", "broker"), self.params.broker, "broker"
+
+    def needs_node(self) -> bool:
+        return True
+
+
 CONFIG_MODELS: dict[str, type[DeviceConfig]] = {
     "rtu": RtuConfig,
     "smart_meter": SmartMeterConfig,
@@ -772,6 +809,7 @@ CONFIG_MODELS: dict[str, type[DeviceConfig]] = {
     "meter_population": MeterPopulationConfig,
     "dr_site_population": DrSitePopulationConfig,
     "plant_controller": PlantControllerConfig,
+    "openadr_ven": OpenAdrVenConfig,
 }
 """Device kind (the ``kind:`` of an entry) -> its model."""
 

@@ -28,3 +28,5 @@ class RunContext:
     duration_s: float
     base_dir: Path
     device_configs: Mapping[str, DeviceConfig] = field(default_factory=dict)
+    start_utc_us: int = 0
+    """UTC at simulated time 0, µs since 1970-01-01 (the run's ``start_utc``; protocols that carry UTC use it)."""

@@ -15,7 +15,9 @@ its end-use sites:
   (``pjm/lm/available/<csp>`` every ``report_interval``), from its sites'
   ESI status (``esi/status/<csp>``);
 * on a Load Management dispatch (``pjm/lm/dispatch/<csp>``) notifies the ESIs
-  of every dispatched resource's sites (``esi/<csp>/<resource>``);
+  of every dispatched resource's sites (``esi/<csp>/<resource>``), or with
+  ``protocol: openadr`` sends each call as an OpenADR 2.0b event from its VTN
+  to the VEN serving the resource (:mod:`.openadr_vtn`);
 * forwards its sites' interval meter data (``ami/+/<csp>``, in chunks) to the
   market for M&V (``pjm/mv/<csp>``, one message once every chunk is in) and
   passes a share of its settlement to the sites as a bill credit
@@ -30,7 +32,8 @@ CSP credit as its own line; writes ``bills.csv``.
 from __future__ import annotations
 
 import dataclasses
-
+import datetime
+import enum
 from typing import Any, Callable, Generator
 
 import numpy as np
@@ -67,6 +70,7 @@ from ..scenario.durations import Duration
 from .context import RunContext
 from .dr_site_report import SITE_COLUMNS, ZIP_COLUMNS, EventWindow, merge_dispatches, site_results, zip_totals
 from .markets import MqttEndpoint
+from .openadr_vtn import OpenAdrVtn
 from .registry import Params, application
 
 
@@ -103,6 +107,22 @@ class EconomicOffer(_Model):
     price_usd_per_mwh: float
 
 
+class DrProtocol(str, enum.Enum):
+    """How a CSP notifies its sites: MQTT DR signals, or OpenADR 2.0b events from its VTN (cosim/domains/openadr_vtn.py)."""
+
+    MQTT = "mqtt"
+    OPENADR = "openadr"
+
+
+class OpenAdrSpec(_Model):
+    """The CSP's VTN: its VENs (``openadr_ven`` devices) name this CSP's node as their ``vtn``."""
+
+    vtn_id: str | None = Field(None, description="VTN id on the wire (default: the CSP name)")
+    market_context: str = Field("http://pjm.com/lm", description="eiMarketContext of the CSP's events")
+    near: Duration = Field(600.0, ge=0, description="seconds before an event's start when its status turns near")
+    poll: Duration = Field(10.0, gt=0, description="poll period asked of pull-model VENs (real ones, in HIL)")
+
+
 class CspParams(Params):
     node: str | None = Field(None, description="comm node of the CSP's MQTT client (default: the actor id)")
     broker: str
@@ -115,6 +135,8 @@ class CspParams(Params):
     economic_offers: list[EconomicOffer] = Field(default_factory=list)
     report_interval: Duration = Field(300.0, gt=0, description="seconds between availability reports")
     customer_share: float = Field(0.7, ge=0, le=1, description="share of a positive settlement passed to the sites")
+    protocol: DrProtocol = Field(DrProtocol.MQTT, description="how the sites are notified: mqtt or openadr")
+    openadr: OpenAdrSpec = Field(default_factory=OpenAdrSpec)
 
 
 @application("csp", {Domain.SERVICE_PROVIDER}, CspParams)
@@ -137,6 +159,22 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         """Event ids of the ESI signals (the gateway's 16-bit register); the label names the call."""
         sent[0] += 1
         return sent[0] % 65536
+
+    vtn: OpenAdrVtn | None = None
+    if params.protocol is DrProtocol.OPENADR:
+        spec = params.openadr
+        vtn = OpenAdrVtn(world, world.service("comm"), params.node or actor.actor_id, spec.vtn_id or name,
+                         epoch=datetime.datetime.fromtimestamp(0, datetime.timezone.utc) + datetime.timedelta(microseconds=ctx.start_utc_us),
+                         market_context=spec.market_context, near_s=float(spec.near),
+                         poll_s=float(spec.poll))
+
+    def notify(resource_id: str, signal: DrSignal) -> None:
+        """Send a call to a resource's sites: an MQTT DR signal, or the same call as an OpenADR event."""
+        if vtn is None:
+            mqtt.publish(f"esi/{name}/{resource_id}", signal.encode())
+            return
+        start = world.now if signal.start_s is None else signal.start_s
+        vtn.call(resource_id, signal.key, start, start + signal.duration_s, signal.reduction_pct)
 
     def on_enrol(message: MqttMessage) -> None:
         e = Enrolment.decode(message.payload)
@@ -164,8 +202,8 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
             if rid not in attributes:
                 continue
             lm_until[rid] = max(lm_until.get(rid, 0.0), dispatch.end_s)
-            mqtt.publish(f"esi/{name}/{rid}", DrSignal(next_event_id(), dispatch.end_s - dispatch.start_s, dispatch.start_s,
-                                                       100.0, label=dispatch.event_id).encode())
+            notify(rid, DrSignal(next_event_id(), dispatch.end_s - dispatch.start_s, dispatch.start_s, 100.0,
+                                 label=dispatch.event_id))
         world.log("csp_notified_esi", csp=name, event_id=dispatch.event_id, resources=len(dispatch.resource_ids),
                   lead_time_min=dispatch.lead_time, start_s=dispatch.start_s)
 
@@ -200,12 +238,10 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
             for rid in called:
                 econ_hours.setdefault(rid, set()).add(hour)
                 econ_kw.setdefault(rid, available_kw.get(rid, 0.0))
-                mqtt.publish(f"esi/{name}/{rid}", DrSignal(next_event_id(), hold_until - d.time_s, d.time_s, 100.0,
-                                                           label=offer_name).encode())
+                notify(rid, DrSignal(next_event_id(), hold_until - d.time_s, d.time_s, 100.0, label=offer_name))
             for rid in sorted(econ_on.get(offer_name, set()) - set(called)):
                 econ_kw.pop(rid, None)
-                mqtt.publish(f"esi/{name}/{rid}", DrSignal(next_event_id(), d.interval_s, d.time_s, 0.0,   # released
-                                                           label=offer_name).encode())
+                notify(rid, DrSignal(next_event_id(), d.interval_s, d.time_s, 0.0, label=offer_name))   # released
             econ_on[offer_name] = set(called)
             if called:
                 world.log("csp_economic_dispatch", csp=name, offer=offer_name, cleared_mw=mw, groups=len(called),

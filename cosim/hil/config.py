@@ -56,6 +56,10 @@ scenario. Shape (YAML; every field optional, defaults shown)::
         host: 127.0.0.1
         port: 20000               # one port; frames go to the outstation their link address names
         max_connections: 16
+      openadr:                    # a CSP's OpenADR 2.0b VTN over HTTP to real (pull) VENs (absent: not served)
+        vtn: csp_a                # the CSP's comm node (its csp application has protocol: openadr)
+        host: 127.0.0.1
+        port: 8080
 """
 
 from __future__ import annotations
@@ -218,6 +222,13 @@ class Dnp3ServeConfig(_Listener):
     max_connections: int = Field(16, ge=1)
 
 
+class OpenAdrServeConfig(_Listener):
+    """A CSP's OpenADR 2.0b VTN (``protocol: openadr``) served over HTTP to real VENs (pull model)."""
+
+    vtn: str = Field(description="comm node of the CSP whose VTN is served")
+    port: int = Field(8080, ge=0, le=65535, description="HTTP port; 0 picks a free port")
+
+
 class HilSettings(_Model):
     factor: float = Field(default=1.0, gt=0)
     monitor_step: Duration = Field(default=0.1, gt=0)
@@ -229,6 +240,7 @@ class HilSettings(_Model):
     c37118: C37118ServeConfig | None = None
     iec104: Iec104ServeConfig | None = None
     dnp3: Dnp3ServeConfig | None = None
+    openadr: OpenAdrServeConfig | None = None
 
     @field_validator("masters")
     @classmethod

@@ -163,6 +163,7 @@ class HilSession:
         self.pmu_endpoints: list[PmuEndpoint] = []
         self._unit_owner: dict[tuple[int, int], str] = {}
         self.dnp3_server: Dnp3TcpServer | None = None
+        self.openadr_server: Any = None  # an OpenAdrHttpServer when the bench serves a VTN over HTTP
         self._started = False
         if world.has_service("devices"):
             # Served, N devices sampling at one instant are a burst the wall clock waits for (lag):
@@ -249,6 +250,7 @@ class HilSession:
         self._serve_iec104()
         self._start_masters()
         self._serve_dnp3()
+        self._serve_openadr()
         monitor = lag_monitor(self.world, self.loop, settings.monitor_step, settings.lag_warn_s, self.stream)
         self.world.process(monitor)
         table = self.world.recorder.table("hil_endpoints", ("device_id", "kind", "host", "port", "unit_id"))
@@ -268,6 +270,30 @@ class HilSession:
             self.close()
             raise HilError(f"cannot listen for DNP3: {error}") from None
         print(f"hil: DNP3 outstations {sorted(stations)} on {dnp3.host}:{port}", file=self.stream)
+
+    def _serve_openadr(self) -> None:
+        config = self.settings.openadr
+        if config is None:
+            return
+        from cosim.comm.openadr import OpenAdrEndpoint
+
+        from .openadr_http import OpenAdrHttpServer
+
+        comm = self.world.service("comm") if self.world.has_service("comm") else None
+        if comm is None or config.vtn not in comm.nodes:
+            self.close()
+            raise HilError(f"the bench serves OpenADR for node {config.vtn!r}, which the scenario's comm does not have")
+        # The node's HTTP end; the CSP's VTN adds its services when its process starts (until then: 404).
+        endpoint = OpenAdrEndpoint.of(comm, config.vtn)
+        self.openadr_server = OpenAdrHttpServer(endpoint, self.io, self.inbox, config.host, config.port)
+        try:
+            port = self.openadr_server.start()
+        except OSError as error:
+            self.close()
+            raise HilError(f"cannot listen for OpenADR: {error}") from None
+        self.endpoints.append(Endpoint(config.vtn, "openadr_vtn", config.host, port, 0))
+        print(f"hil: OpenADR 2.0b VTN of {config.vtn} on http://{config.host}:{port}/OpenADR2/Simple/2.0b",
+              file=self.stream)
 
     def _listen(self, server: ModbusServer, host: str, port: int, units: list[tuple[Exposure, int]]) -> None:
         modbus = self.settings.modbus
@@ -433,6 +459,8 @@ class HilSession:
             self.iec104.stop()
         if self.dnp3_server is not None:
             self.dnp3_server.stop()
+        if self.openadr_server is not None:
+            self.openadr_server.stop()
         self.io.stop()
 
     def lag_statistics(self) -> dict[str, float]:

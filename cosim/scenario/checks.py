@@ -268,7 +268,7 @@ def _devices(scenario: ScenarioFile, grid: GridNames, comm: CommConfig | None) -
         if comm is not None and config.node in brokers and getattr(config.params, "mqtt", None) is not None:
             yield path + ("node",), (f"node {config.node!r} hosts the MQTT broker; a device that talks MQTT "
                                      "needs a node of its own (one MQTT endpoint per node)")
-        if config.node is not None and config.kind != "meter_population":
+        if config.node is not None and config.modbus_unit and config.kind != "meter_population":
             key = (config.node, config.unit_id)
             if key in units:
                 yield path + ("unit_id",), f"unit_id {config.unit_id} on node {config.node!r} already used by devices[{units[key]}]"

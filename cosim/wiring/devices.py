@@ -38,17 +38,20 @@ def start_utc_us(start: datetime | str | None, mode: str = "batch") -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def attach_devices(world: World, scenario: Scenario) -> DeviceLayer | None:
+def attach_devices(world: World, scenario: Scenario, utc_us: int | None = None) -> DeviceLayer | None:
     """Build every device of the scenario, start its process and register the layer as ``devices``.
 
     The entries were validated when the scenario was loaded; parsing them
-    again here cannot fail for a loaded scenario.
+    again here cannot fail for a loaded scenario. ``utc_us``: the run's UTC
+    at simulated time 0 when the caller read it already (one reading of
+    ``now`` for the whole run).
     """
     if not scenario.spec.devices:
         return None
     configs = list(device_configs(scenario).values())
     grid = world.service("grid") if world.has_service("grid") else None
     comm = world.service("comm") if world.has_service("comm") else None
-    layer = build_devices(world, configs, grid, comm, start_utc_us=start_utc_us(scenario.spec.run.start_utc, scenario.spec.run.mode))
+    layer = build_devices(world, configs, grid, comm, start_utc_us=utc_us if utc_us is not None
+                           else start_utc_us(scenario.spec.run.start_utc, scenario.spec.run.mode))
     world.add_service(SERVICE, layer)
     return layer

@@ -26,6 +26,7 @@ from devices.field.regulator import VoltageRegulatorDevice
 from devices.field.relay import RelayDevice
 from devices.field.rtu import RtuDevice
 from devices.field.sectionalizer import SectionalizerDevice
+from devices.protocols.openadr_ven import OpenAdrVen
 
 if TYPE_CHECKING:
     from cosim.kernel import World
@@ -34,7 +35,7 @@ DEVICE_CLASSES: dict[str, type[Any]] = {
     cls.kind: cls
     for cls in (RtuDevice, SmartMeterDevice, RelayDevice, RecloserDevice, SectionalizerDevice, FuseDevice, CapacitorDevice,
                 PmuDevice, DerInverterDevice, EsiGatewayDevice, MeterPopulation, DrSitePopulation,
-                PlantControllerDevice, VoltageRegulatorDevice)
+                PlantControllerDevice, VoltageRegulatorDevice, OpenAdrVen)
 }
 """Device kind -> class (each takes ``(layer, config)`` and has ``start()``)."""
 

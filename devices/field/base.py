@@ -39,6 +39,7 @@ import numpy as np
 import simpy
 
 from cosim.comm import CommError, MqttMessage, QoS
+from cosim.comm.mqtt import topic_matches
 from cosim.grid import Action, Change, GridMeasurements, GridService
 from devices.config import DeviceConfig
 from devices.field.reporting import ExceptionReporter, MqttReportTransport, report_points
@@ -91,6 +92,19 @@ class NodeMqtt:
     def subscribe(self, topic_filter: str, qos: int, handler: Callable[[MqttMessage], None]) -> None:
         self._subscriptions.append((topic_filter, QoS(qos), handler))
         self._queue.put(("subscribe", topic_filter, QoS(qos), handler))
+
+    def deliver(self, topic: str, payload: bytes) -> int:
+        """Hand ``payload`` to this node's subscribers of ``topic`` as if it had arrived over MQTT; how many took it.
+
+        The seam for another protocol's view of the same signal (an OpenADR VEN
+        on the node turns an event into the DR signal the ESIs subscribe to),
+        so the devices act through the one handler path whatever carried it.
+        """
+        message = MqttMessage(topic, payload, QoS.AT_LEAST_ONCE, False, False)
+        handlers = [handler for topic_filter, _qos, handler in self._subscriptions if topic_matches(topic_filter, topic)]
+        for handler in handlers:
+            handler(message)
+        return len(handlers)
 
     def _run(self) -> Generator[Any, Any, None]:
         yield from self._connect()
