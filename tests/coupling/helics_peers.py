@@ -16,10 +16,23 @@ from __future__ import annotations
 
 import csv
 import json
+import socket
 import sys
 import time
 
 import helics as h
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def core_init(broker_port: str) -> str:
+    """A federate's core on loopback with a port of its own: left to HELICS, cores take ports next to the
+    broker's, which another test's sockets may still hold."""
+    return f"--federates=1 --broker_address=127.0.0.1:{broker_port} --localinterface=127.0.0.1 --localport={free_port()}"
 
 
 def broker(port: str, federates: str) -> None:
@@ -35,7 +48,7 @@ def households(port: str, profile: str, out: str) -> None:
     header, body = rows[0], rows[1:]
     info = h.helicsCreateFederateInfo()
     h.helicsFederateInfoSetCoreTypeFromString(info, "tcp")
-    h.helicsFederateInfoSetCoreInitString(info, f"--federates=1 --broker_address=127.0.0.1:{port}")
+    h.helicsFederateInfoSetCoreInitString(info, core_init(port))
     h.helicsFederateInfoSetTimeProperty(info, h.HELICS_PROPERTY_TIME_PERIOD, 900.0)
     fed = h.helicsCreateValueFederate("households", info)
     pubs = {name: h.helicsFederateRegisterGlobalPublication(fed, f"households/{name}", h.HELICS_DATA_TYPE_DOUBLE, "MW")
@@ -68,7 +81,7 @@ def households(port: str, profile: str, out: str) -> None:
 def network(port: str, delay_s: str, drop_every: str, out: str, *endpoints: str) -> None:
     info = h.helicsCreateFederateInfo()
     h.helicsFederateInfoSetCoreTypeFromString(info, "tcp")
-    h.helicsFederateInfoSetCoreInitString(info, f"--federates=1 --broker_address=127.0.0.1:{port}")
+    h.helicsFederateInfoSetCoreInitString(info, core_init(port))
     fed = h.helicsCreateMessageFederate("network", info)
     port_ep = h.helicsFederateRegisterEndpoint(fed, "port", "")
     reroute = h.helicsFederateRegisterGlobalFilter(fed, h.HELICS_FILTER_TYPE_REROUTE, "network/into_simulator")

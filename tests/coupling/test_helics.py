@@ -32,7 +32,8 @@ def federation(tmp_path: Path) -> tuple[dict[str, float], Path]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = json.loads((EXAMPLE / "helics_gridcosim.json").read_text())
-    config["coreInitString"] = f"--federates=1 --broker_address=127.0.0.1:{port}"
+    config["coreInitString"] = (f"--federates=1 --broker_address=127.0.0.1:{port} --localinterface=127.0.0.1 "
+                                f"--localport={free_port()}")
     config_path = tmp_path / "gridcosim.json"
     config_path.write_text(json.dumps(config))
     out_dir, received = tmp_path / "run", tmp_path / "received.json"

@@ -32,7 +32,8 @@ def federation(tmp_path: Path, drop_every: int) -> tuple[list[list[object]], Pat
     tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = json.loads((EXAMPLE / "helics_links.json").read_text())
-    config["coreInitString"] = f"--federates=1 --broker_address=127.0.0.1:{port}"
+    config["coreInitString"] = (f"--federates=1 --broker_address=127.0.0.1:{port} --localinterface=127.0.0.1 "
+                                f"--localport={free_port()}")
     config_path = tmp_path / "gridcosim.json"
     config_path.write_text(json.dumps(config))
     out_dir, carried = tmp_path / "run", tmp_path / "carried.json"
