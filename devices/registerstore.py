@@ -165,6 +165,19 @@ class RegisterStore:
             for callback in self._callbacks.get(point.name, ()):
                 callback(point, value)
 
+    def write_point(self, name: str, value: Value) -> None:
+        """A master's write of one point by name, in engineering units: encoded, then :meth:`write`.
+
+        For protocols whose objects name points rather than addresses (DNP3,
+        IEC 104), so that their controls pass the same checks and callbacks as
+        a Modbus write. Raises EncodingError for a value the point cannot hold
+        (no saturation: a master's out-of-range value is refused) and
+        ModbusError as :meth:`write` does.
+        """
+        point = self.register_map.point(name)
+        self.write(point.table, point.address,
+                   encode_value(point, value, self.register_map.word_order_of(point), saturate=False))
+
     # -- device side ----------------------------------------------------------------
 
     def get(self, name: str) -> Value:

@@ -145,12 +145,8 @@ class Iec104Edge:
                         self.counters.spontaneous += 1
 
     def _apply(self, station: _Station, obj: Iec104Object, value: Any) -> None:
-        from devices.encoding import encode_value
-
-        point = station.store.register_map.point(obj.point)
         try:
-            words = encode_value(point, value, station.store.register_map.word_order_of(point), saturate=False)
-            station.store.write(point.table, point.address, words)
+            station.store.write_point(obj.point, value)
         except Exception as error:  # a refused write (range, select): the master sees no status change
             self.counters.command_errors += 1
             self.world.log("iec104_command_refused", device=station.device_id, ioa=obj.ioa, error=str(error))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from cosim.comm.dnp3 import AnalogOutput, CommandStatus, Crob, OpType, TripClose
 from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
-from devices.encoding import EncodingError, encode_value
+from devices.encoding import EncodingError
 from devices.protocols.dnp3_points import ControlMode, ControlPoint, Dnp3PointMap
 from devices.registerstore import RegisterStore
 
@@ -81,11 +81,8 @@ class Commands:
         return CommandStatus.NOT_SUPPORTED, False
 
     def _write(self, name: str, value: float) -> CommandStatus:
-        register_map = self.store.register_map
-        point = register_map.point(name)
         try:
-            words = encode_value(point, value, register_map.word_order_of(point), saturate=False)
-            self.store.write(point.table, point.address, words)
+            self.store.write_point(name, value)
         except EncodingError:
             return CommandStatus.OUT_OF_RANGE
         except ModbusError as error:
