@@ -29,7 +29,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from cosim.comm.c37118 import CommandCode, CommandFrame, FrameError, HeaderFrame, decode_frame
+from cosim.comm.c37118 import CommandCode, CommandFrame, FrameError, decode_frame
 from cosim.comm.c37118.frames import SYNC_BYTE
 
 from .bridge import IoThread, SimInbox
@@ -149,12 +149,8 @@ class C37118TcpServer(TcpListener):
         if stream is None:
             self.log("c37118_unknown_idcode", node="hil", src="tcp", idcode=command.idcode)
             return
-        reply: bytes | None = None
-        if command.command == CommandCode.SEND_CFG2:
-            reply = stream.config()
-        elif command.command == CommandCode.SEND_HEADER:
-            reply = HeaderFrame(stream.idcode, command.soc, command.fracsec, stream.header).encode()
-        elif command.command == CommandCode.TURN_ON:
+        reply = stream.reply(command)
+        if command.command == CommandCode.TURN_ON:
             connection.streaming.add(stream.idcode)
         elif command.command == CommandCode.TURN_OFF:
             connection.streaming.discard(stream.idcode)
@@ -162,7 +158,7 @@ class C37118TcpServer(TcpListener):
         self.log("c37118_tcp_command", idcode=command.idcode,
                  command=CommandCode(command.command).name if known else f"0x{command.command:04x}")
         if reply is not None:
-            loop.call_soon_threadsafe(connection.send, reply, False)
+            loop.call_soon_threadsafe(connection.send, reply[1], False)
 
     def _publish(self, idcode: int, frame: bytes) -> None:
         """A PMU produced a data frame (SimPy thread): hand it to every connection streaming it."""

@@ -29,6 +29,18 @@ class PmuStream:
         self.subscribers: list[str] = []  # PDC nodes with transmission turned on, in the order they asked
         self.listeners: list[Callable[[bytes], None]] = []  # served on real TCP too (cosim.hil.c37118_tcp)
 
+    def reply(self, command: CommandFrame) -> tuple[str, bytes] | None:
+        """The frame (kind, bytes) a command asks this PMU for, or None (C37.118.2 clause 6.6, Table 15).
+
+        Shared by the simulated endpoint and the TCP edge; each keeps its own
+        record of who turned data on, so turning on and off is theirs.
+        """
+        if command.command == CommandCode.SEND_CFG2:
+            return "cfg2", self.config()
+        if command.command == CommandCode.SEND_HEADER:
+            return "header", HeaderFrame(self.idcode, command.soc, command.fracsec, self.header).encode()
+        return None
+
 
 class C37118Endpoint(NodeEndpoint):
     """The ``c37118`` handler of one comm node, shared by the PMUs on it."""
@@ -70,11 +82,10 @@ class C37118Endpoint(NodeEndpoint):
         if stream is None:
             self.log("c37118_unknown_idcode", node=self.node, src=message.src, idcode=frame.idcode)
             return
-        if frame.command == CommandCode.SEND_CFG2:
-            self.send(message.src, stream.config(), "cfg2")
-        elif frame.command == CommandCode.SEND_HEADER:
-            head = HeaderFrame(stream.idcode, frame.soc, frame.fracsec, stream.header).encode()
-            self.send(message.src, head, "header")
+        reply = stream.reply(frame)
+        if reply is not None:
+            kind, octets = reply
+            self.send(message.src, octets, kind)
         elif frame.command == CommandCode.TURN_ON and message.src not in stream.subscribers:
             stream.subscribers.append(message.src)
         elif frame.command == CommandCode.TURN_OFF and message.src in stream.subscribers:
