@@ -258,6 +258,12 @@ class HilSession:
             table.write((endpoint.device_id, endpoint.kind, endpoint.host, endpoint.port, endpoint.unit_id))
         return self.endpoints
 
+    def _say_if_reachable(self, protocol: str, host: str, port: int, section: str) -> None:
+        """Every listener bound beyond loopback (the bench's allow_non_loopback) is said out loud, every time."""
+        if not is_loopback(host):
+            print(f"hil: {protocol} on {host}:{port} is reachable beyond this machine (bench {section}.host)",
+                  file=self.stream, flush=True)
+
     def _serve_dnp3(self) -> None:
         dnp3 = self.settings.dnp3
         stations = world_stations(self.world) if dnp3 is not None else {}
@@ -269,6 +275,7 @@ class HilSession:
         except OSError as error:
             self.close()
             raise HilError(f"cannot listen for DNP3: {error}") from None
+        self._say_if_reachable("DNP3", dnp3.host, port, "dnp3")
         print(f"hil: DNP3 outstations {sorted(stations)} on {dnp3.host}:{port}", file=self.stream)
 
     def _serve_openadr(self) -> None:
@@ -292,6 +299,7 @@ class HilSession:
             self.close()
             raise HilError(f"cannot listen for OpenADR: {error}") from None
         self.endpoints.append(Endpoint(config.vtn, "openadr_vtn", config.host, port, 0))
+        self._say_if_reachable("OpenADR", config.host, port, "openadr")
         print(f"hil: OpenADR 2.0b VTN of {config.vtn} on http://{config.host}:{port}/OpenADR2/Simple/2.0b",
               file=self.stream)
 
@@ -300,9 +308,7 @@ class HilSession:
         edge = ModbusTcpServer(server, self.io, self.inbox, host, port, max_connections=modbus.max_connections,
                                idle_timeout_s=modbus.idle_timeout_s, max_connections_per_client=modbus.max_connections_per_client)
         bound = edge.start()
-        if not is_loopback(host):  # allowed by the bench (allow_non_loopback); said out loud every time
-            print(f"hil: Modbus TCP on {host}:{bound} is reachable beyond this machine (bench modbus.host)", file=self.stream,
-                  flush=True)
+        self._say_if_reachable("Modbus TCP", host, bound, "modbus")
         edge.observer = self._observer(bound)
         self.servers.append(edge)
         for exposure, unit in units:
@@ -328,9 +334,7 @@ class HilSession:
         except (OSError, ValueError) as error:
             self.close()
             raise HilError(f"cannot serve C37.118 on {config.host}:{config.port}: {error}") from None
-        if not is_loopback(config.host):
-            print(f"hil: C37.118 on {config.host}:{bound} is reachable beyond this machine (bench c37118.host)",
-                  file=self.stream, flush=True)
+        self._say_if_reachable("C37.118", config.host, bound, "c37118")
         self.pdc_servers.append(server)
         self.pmu_endpoints.extend(PmuEndpoint(device_id, stream.idcode, config.host, bound) for device_id, stream in pmus)
 
@@ -362,9 +366,7 @@ class HilSession:
         except (OSError, RuntimeError, ValueError) as error:
             self.close()
             raise HilError(f"cannot serve IEC 104 on {config.host}:{config.port}: {error}") from None
-        if not is_loopback(config.host):
-            print(f"hil: IEC 104 on {config.host}:{config.port} is reachable beyond this machine (bench iec104.host)",
-                  file=self.stream, flush=True)
+        self._say_if_reachable("IEC 104", config.host, config.port, "iec104")
         self.iec104 = edge
 
     def _observer(self, port: int) -> Any:
