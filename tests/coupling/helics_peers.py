@@ -16,17 +16,11 @@ from __future__ import annotations
 
 import csv
 import json
-import socket
 import sys
 import time
 
 import helics as h
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from helics_federation import free_port  # this script's folder is on sys.path when it runs
 
 
 def core_init(broker_port: str) -> str:

@@ -10,46 +10,19 @@ from __future__ import annotations
 import bisect
 import csv
 import json
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[2]
+from tests.coupling.helics_federation import ROOT, run_federation
+
 EXAMPLE = ROOT / "configs" / "cosimulation"
-PEERS = Path(__file__).with_name("helics_peers.py")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def federation(tmp_path: Path) -> tuple[dict[str, float], Path]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    config = json.loads((EXAMPLE / "helics_gridcosim.json").read_text())
-    config["coreInitString"] = (f"--federates=1 --broker_address=127.0.0.1:{port} --localinterface=127.0.0.1 "
-                                f"--localport={free_port()}")
-    config_path = tmp_path / "gridcosim.json"
-    config_path.write_text(json.dumps(config))
-    out_dir, received = tmp_path / "run", tmp_path / "received.json"
-    procs = [subprocess.Popen([sys.executable, str(PEERS), "broker", str(port), "2"], cwd=ROOT)]
-    try:
-        procs.append(subprocess.Popen([sys.executable, "-m", "cosim.coupling.helics_federate",
-                                       str(EXAMPLE / "mosaik_feeder.yaml"), str(config_path), "--out", str(out_dir)],
-                                      cwd=ROOT))
-        procs.append(subprocess.Popen([sys.executable, str(PEERS), "households", str(port),
-                                       str(EXAMPLE / "household_profiles.csv"), str(received)], cwd=ROOT))
-        codes = [p.wait(timeout=240) for p in procs[::-1]]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-    assert codes == [0, 0, 0]
+    received = tmp_path / "received.json"
+    out_dir = run_federation(tmp_path, EXAMPLE / "helics_gridcosim.json", EXAMPLE / "mosaik_feeder.yaml", [],
+                             "households", [str(EXAMPLE / "household_profiles.csv"), str(received)], timeout_s=240)
     return json.loads(received.read_text()), out_dir
 
 

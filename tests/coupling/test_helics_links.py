@@ -19,37 +19,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.coupling.test_helics import free_port
+from tests.coupling.helics_federation import ROOT, run_federation
 
-ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "configs" / "cosimulation"
-PEERS = Path(__file__).with_name("helics_peers.py")
 LINK = "wan--substation"
 DELAY_S = 0.040
 
 
 def federation(tmp_path: Path, drop_every: int) -> tuple[list[list[object]], Path]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    config = json.loads((EXAMPLE / "helics_links.json").read_text())
-    config["coreInitString"] = (f"--federates=1 --broker_address=127.0.0.1:{port} --localinterface=127.0.0.1 "
-                                f"--localport={free_port()}")
-    config_path = tmp_path / "gridcosim.json"
-    config_path.write_text(json.dumps(config))
-    out_dir, carried = tmp_path / "run", tmp_path / "carried.json"
+    carried = tmp_path / "carried.json"
     ends = [f"gridcosim/{LINK}@wan", f"gridcosim/{LINK}@substation"]
-    procs = [subprocess.Popen([sys.executable, str(PEERS), "broker", str(port), "2"], cwd=ROOT)]
-    try:
-        procs.append(subprocess.Popen([sys.executable, "-m", "cosim.coupling.helics_federate", str(ROOT / "configs" / "quickstart.yaml"),
-                                       str(config_path), "--out", str(out_dir), "--until", "10min"], cwd=ROOT))
-        procs.append(subprocess.Popen([sys.executable, str(PEERS), "network", str(port), str(DELAY_S), str(drop_every),
-                                       str(carried), *ends], cwd=ROOT))
-        codes = [p.wait(timeout=300) for p in procs[::-1]]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-    assert codes == [0, 0, 0]
+    out_dir = run_federation(tmp_path, EXAMPLE / "helics_links.json", ROOT / "configs" / "quickstart.yaml", ["--until", "10min"],
+                             "network", [str(DELAY_S), str(drop_every), str(carried), *ends])
     return json.loads(carried.read_text()), out_dir
 
 
