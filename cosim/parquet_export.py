@@ -60,7 +60,8 @@ def _csv_table(path: Path) -> Any:
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    header = path.open(encoding="utf-8").readline().rstrip("\n").split(",")
+    with path.open(encoding="utf-8") as text:
+        header = text.readline().rstrip("\n").split(",")
     if tuple(header) == TIMESERIES_COLUMNS:
         types = {"time_s": pa.float64(), "entity": pa.string(), "quantity": pa.string(), "value": pa.float64(), "unit": pa.string()}
         convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
