@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Generator
 
+from cosim.kernel.clock import delay_until, next_tick
 from devices.protocols.iec104_rtu import Iec104Kind, Iec104Object, rtu_objects
 
 from .bridge import SimInbox
@@ -128,11 +129,10 @@ class Iec104Edge:
     def _scan(self) -> Generator[Any, Any, None]:
         """Report what changed since the last report, spontaneously, every ``scan_s`` of simulated time."""
         spontaneous = self.c104.Cot.SPONTANEOUS
-        tick = 0
-        start = self.world.now
+        origin = self.world.now
         while True:
-            tick += 1
-            yield self.world.timeout(start + tick * self.scan_s - self.world.now)
+            now = self.world.now
+            yield self.world.timeout(delay_until(now, next_tick(now, origin, self.scan_s)))
             now = self.world.now
             for station in self.stations:
                 for obj in station.objects:

@@ -61,7 +61,10 @@ def test_a_104_master_interrogates_operates_and_hears_the_change_spontaneously(t
     with ServedWorld(tmp_path, bench, duration_s=120.0, scenario_path=SCENARIO) as served:
         master = Master(port)
         try:
-            assert wait_until(lambda: master.connection.state == c104.ConnectionState.OPEN, 20)  # STARTDT confirmed, not muted
+            assert wait_until(lambda: master.connection.is_connected, 20)
+            # Init.NONE leaves the connection muted: STARTDT is sent here, and confirmed before anything else.
+            assert master.connection.state == c104.ConnectionState.OPEN or master.connection.unmute()
+            assert wait_until(lambda: master.connection.state == c104.ConnectionState.OPEN, 20)
             assert master.connection.interrogation(common_address=1, cause=c104.Cot.ACTIVATION, qualifier=c104.Qoi.STATION)
             assert wait_until(lambda: master.closed.value is True and master.current.value > 1.0, 10)
             before = master.current.value
