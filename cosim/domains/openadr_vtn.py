@@ -34,6 +34,7 @@ from typing import Any, Generator
 from ..comm.openadr import (EventStatus, OadrEvent, OpenAdrEndpoint, OpenAdrError, Service, decode, encode, status_at,
                             text)
 from ..kernel import World
+from ..kernel.clock import delay_until
 
 
 _FINAL = (EventStatus.COMPLETED, EventStatus.CANCELLED)
@@ -96,7 +97,7 @@ class OpenAdrVtn:
         for at_s in (event.start_s - self.near_s, event.start_s, event.end_s):
             if at_s <= self.world.now:
                 continue
-            yield self.world.timeout(at_s - self.world.now)
+            yield self.world.timeout(delay_until(self.world.now, at_s))
             current = ven.events.get(event.event_id)
             if current is None or current.modification != event.modification:
                 return   # modified or cancelled since: that version follows itself

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..comm.dnp3 import CommandStatus, Crob, FunctionCode, OpType, TripClose
 from ..kernel import World
+from ..kernel.clock import delay_until
 from ..nist import Actor, Domain
 from ..operations.dnp3_master import Dnp3MasterSession, Heard
 from .context import RunContext
@@ -168,7 +169,7 @@ def dnp3_master(world: World, actor: Actor, params: Dnp3MasterParams, ctx: RunCo
                     due = min(due, (env.now // params.event_poll_s + 1) * params.event_poll_s)
                 if due <= env.now:  # a period below the clock's resolution: never stand still
                     due = math.nextafter(env.now, math.inf)
-                yield env.timeout(max(0.0, due - env.now))
+                yield env.timeout(delay_until(env.now, due))
                 if env.now >= next_integrity:
                     break
                 yield from exchange(outstation, session, Dnp3MasterSession.event_poll, "read")
@@ -192,7 +193,7 @@ def dnp3_master(world: World, actor: Actor, params: Dnp3MasterParams, ctx: RunCo
             yield from exchange(outstation, session, lambda s: s.set_unsolicited(True), "enable_unsolicited")
 
     def operate(command: Dnp3Command) -> Generator[Any, Any, None]:
-        yield env.timeout(max(0.0, command.at_s - env.now))
+        yield env.timeout(delay_until(env.now, command.at_s))
         outstation = next(o for o in params.outstations if o.name == command.outstation)
         _, session = by_node[(outstation.node, outstation.address)]
         crob = _CROBS[command.action]

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generator, Iterator, 
 import numpy as np
 import simpy
 
+from cosim.kernel.clock import delay_until
 from cosim.comm import CommError, MqttMessage, QoS
 from cosim.comm.mqtt import topic_matches
 from cosim.grid import Action, Change, GridMeasurements, GridService
@@ -445,7 +446,7 @@ class FieldDevice:
                 self._same_time_wakes = 0
             self._timer = None
             if math.isfinite(due):
-                self._timer = env.timeout(max(0.0, due - env.now))
+                self._timer = env.timeout(delay_until(env.now, due))
                 self._timer.callbacks.append(self._on_timer)
             yield self._wake  # triggered by the timer, a grid change (DeviceLayer) or a write
 

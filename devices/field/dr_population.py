@@ -52,7 +52,7 @@ import numpy as np
 from cosim.comm import MqttMessage, QoS
 from cosim.domains.profiles import HOURLY_DEMAND_PU
 from cosim.grid import SetLoad
-from cosim.kernel.clock import clock_resolution
+from cosim.kernel.clock import clock_resolution, delay_until
 from cosim.markets.messages import (AmiData, EnrolledResource, Enrolment, EsiStatus, LmpMessage, PrdRegistration, PrdStep,
                                    ZoneTelemetry)
 from cosim.markets.prd import prd_reduction_mw
@@ -367,7 +367,7 @@ class DrSitePopulation:
                 # a price or call that changes no site's demand: no per-site work, no record, no grid change
                 if wake[0].triggered:
                     wake[0] = world.env.event()
-                yield world.env.any_of([wake[0], world.timeout(max(0.0, next_step - world.now))])
+                yield world.env.any_of([wake[0], world.timeout(delay_until(world.now, next_step))])
                 continue
             last_inputs = inputs
             called = np.flatnonzero(share[:n_res] > 0)
@@ -422,7 +422,7 @@ class DrSitePopulation:
                 continue
             if wake[0].triggered:
                 wake[0] = world.env.event()
-            yield world.env.any_of([wake[0], world.timeout(max(0.0, next_step - world.now))])
+            yield world.env.any_of([wake[0], world.timeout(delay_until(world.now, next_step))])
 
     @staticmethod
     def _meter(meters: EnergyRegister, event_kwh: np.ndarray, now: float, demand_kw: np.ndarray | None = None) -> None:
