@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"--out: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:
-        if previous is not None:
+        # Once terminated, SIGTERM stays ignored until the process exits: the command has already stopped.
+        if previous is not None and signal.getsignal(signal.SIGTERM) is _raise_terminated:
             signal.signal(signal.SIGTERM, previous)
 
 
@@ -58,6 +59,8 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
+    # A second SIGTERM must not break into the closing of the files: ignore it until the command returns.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated()
 
 

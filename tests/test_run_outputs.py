@@ -49,6 +49,20 @@ def test_sigterm_ends_a_run_like_ctrl_c(tmp_path: Path):
     assert (out / "summary.csv").read_text().count("\n") > 1
 
 
+def test_repeated_sigterm_does_not_break_into_the_closing(tmp_path: Path):
+    """A scheduler (or a dying parent) may signal more than once: the files still close, the manifest says interrupted."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "cosim.cli", "run", str(QUICKSTART), "--until", "3650d", "--out", str(out),
+                             "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: (out / "manifest.json").exists() and (out / "timeseries.csv").stat().st_size > 10_000)
+    while proc.poll() is None:  # keep signalling through the closing
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.002)
+    err = proc.stderr.read() if proc.stderr else ""
+    assert proc.returncode == 143 and "Traceback" not in err, err
+    assert manifest(out)["status"] == "interrupted"
+
+
 def test_a_non_empty_out_folder_is_refused_unless_overwrite(tmp_path: Path):
     out = tmp_path / "run"
     assert cosim("run", str(QUICKSTART), "--until", "1h", "--out", str(out), "--no-progress").returncode == 0

@@ -87,7 +87,15 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    """The first stop signal ends the run; later ones are ignored, because the run is then closing its files.
+
+    A worker can be signalled more than once (the parent's death, then the
+    pool's own stop); a second KeyboardInterrupt raised inside the closing
+    would leave the manifest saying ``running``.
+    """
     global _STOPPING
+    if _STOPPING:
+        return
     _STOPPING = True
     raise KeyboardInterrupt()
 
