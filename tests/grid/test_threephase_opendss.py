@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosim.grid.actions import SetLoad, SetLoadInService, SetShuntStep, SetSwitch, SetTap
-from cosim.grid.threephase import IEEE13, IEEE34, IEEE123, FeederService, read_dss
+from cosim.grid.actions import ScaleLoad, SetLoad, SetLoadInService, SetShuntStep, SetSwitch, SetTap
+from cosim.grid.threephase import IEEE13, IEEE34, IEEE123, FeederService, read_dss, solver
 from cosim.grid.threephase.results import ThreePhaseResult
 from opendss_reference import OpenDssSolution, opendss_solve
 
@@ -86,6 +86,22 @@ def test_ieee123_at_the_published_taps_matches_opendss() -> None:
                         + ("Set Controlmode=OFF",))
     assert_matches(ours, ref)
     assert ours.losses_kw == pytest.approx(ref.losses_kw, rel=1e-3)
+
+
+def test_ieee123_past_the_dense_coupling_limit_matches_opendss(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A feeder too large for the dense load coupling solves through the sparse factors."""
+    monkeypatch.setattr(solver, "DENSE_COUPLING_LIMIT", 0)
+    svc = FeederService(read_dss(IEEE123))
+    for reg, step in PUBLISHED_TAPS_123.items():
+        svc.apply(SetTap(reg, tap_ratio=1 + 0.00625 * step))
+    svc.solve()
+    svc.apply(ScaleLoad(0.7))
+    ours = svc.solve()
+    assert svc.measurements().prepared.coupling.zb is None  # type: ignore[union-attr]
+    ref = opendss_solve(IEEE123, tuple(f"Transformer.{r}.wdg=2 Tap={1 + 0.00625 * n}"
+                                       for r, n in PUBLISHED_TAPS_123.items())
+                        + ("Set Controlmode=OFF", "Set LoadMult=0.7"))
+    assert_matches(ours, ref)
 
 
 def test_ieee13_at_the_taps_opendss_regcontrol_settles_on_matches_opendss() -> None:

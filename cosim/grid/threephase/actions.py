@@ -109,16 +109,18 @@ def apply_feeder_action(feeder: Feeder, action: FeederAction) -> tuple[Feeder, C
     if isinstance(action, SetLoad):
         i = feeder.index("loads", action.load)
         ld = feeder.loads[i]
-        kw = action.p_mw * 1000.0
+        kw = float(action.p_mw) * 1000.0
         if action.q_mvar is not None:
-            kvar = action.q_mvar * 1000.0
+            kvar = float(action.q_mvar) * 1000.0
         else:
             kvar = ld.kvar * kw / ld.kw if ld.kw != 0 else ld.kvar
         return replace(feeder, loads=_set(feeder.loads, i, kw=kw, kvar=kvar)), Change.INJECTION
     if isinstance(action, ScaleLoad):
-        f = action.factor
+        # A numpy scalar factor would make every kW a numpy scalar, and every later
+        # use of the feeder's loads ten times slower than with Python floats.
+        f = float(action.factor)
         if action.load is None:
-            loads = tuple(replace(ld, kw=ld.kw * f, kvar=ld.kvar * f) for ld in feeder.loads)
+            loads = tuple(ld.with_power(ld.kw * f, ld.kvar * f) for ld in feeder.loads)
             return replace(feeder, loads=loads), Change.INJECTION
         i = feeder.index("loads", action.load)
         ld = feeder.loads[i]

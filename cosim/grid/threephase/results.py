@@ -17,7 +17,6 @@ from numpy.typing import NDArray
 
 from cosim.grid.threephase.elements import Connection, Feeder, Node
 from cosim.grid.threephase.loads import branch_current, branch_voltage
-from cosim.grid.threephase.primitives import source_y
 from cosim.grid.threephase.solver import Prepared, Solution, build, solve
 
 
@@ -85,7 +84,6 @@ def node_base_v(prep: Prepared, bases_kv: dict[str, float]) -> NDArray[np.float6
 def compute_results(prep: Prepared, sol: Solution, bases_kv: dict[str, float],
                     base_v: NDArray[np.float64] | None = None) -> ThreePhaseResult:
     """Results of one solve; ``base_v`` (from :func:`node_base_v`) may be passed to reuse it."""
-    n = len(prep.nodes)
     if base_v is None:
         base_v = node_base_v(prep, bases_kv)
     vg = np.append(sol.v, 0.0)
@@ -96,9 +94,7 @@ def compute_results(prep: Prepared, sol: Solution, bases_kv: dict[str, float],
     load_s = np.zeros(n_loads, dtype=complex)
     np.add.at(load_s, lb.load, s_branch)
     s_src = 0j
-    for src in prep.feeder.sources:
-        nodes, y, inj = source_y(src)
-        idx = [prep.index[nd] if nd.conductor else n for nd in nodes]
+    for idx, y, inj in prep.source_terms:
         v_t = vg[idx]
         s_src += complex(np.sum(v_t * np.conj(inj - y @ v_t)))
     return ThreePhaseResult(prep.nodes, sol.v, np.abs(sol.v) / base_v,
