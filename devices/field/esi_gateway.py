@@ -255,11 +255,12 @@ class EsiGatewayDevice(FieldDevice):
         site = self.site
         assert site is not None and self.mqtt is not None
         csp, me = site.resource.csp, self.device_id
-        if now >= self._next_status_s:
+        # What the premise can shed is a share of its natural demand: reported once the demand model has given
+        # it (at the start the gateway may step before the appliances' first demand of the same instant).
+        if now >= self._next_status_s and self._natural is not None:
             curtailing = self._in_force is not None and self._in_force.reduction_pct > 0
-            natural_kw = self._natural[0] / 1000.0 if self._natural is not None else 0.0
-            available = 0.0 if curtailing else natural_kw * self.curtail   # a curtailing site has nothing more to offer
-            self.mqtt.publish(f"esi/status/{csp}", EsiStatus(me, csp, now, (site.resource.resource_id,),
+            available = 0.0 if curtailing else self._natural[0] / 1000.0 * self.curtail   # nothing more while curtailing
+            self.mqtt.publish(f"esi/status/{csp}", EsiStatus(me, csp, float(now), (site.resource.resource_id,),
                                                              np.array([available])).encode())
             self._next_status_s = now + float(site.enrolment.status_interval)
         if not self._read and now >= site.enrolment.meter_read_at:
@@ -300,7 +301,8 @@ class EsiGatewayDevice(FieldDevice):
     def next_event_time_s(self) -> float:
         times = [self.book.next_change_s(self.world.now)]
         if self.site is not None:
-            times.append(self._next_status_s)
+            if self._natural is not None:
+                times.append(self._next_status_s)
             if not self._read:
                 times.append(float(self.site.enrolment.meter_read_at))
         return min(times)
