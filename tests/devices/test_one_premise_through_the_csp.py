@@ -34,7 +34,8 @@ from devworlds import COMM, GRID
 from cosim.comm import QoS
 from cosim.domains.markets import meter_data
 from cosim.domains.profiles import HOURLY_DEMAND_PU
-from cosim.markets.messages import AmiData, DrPlanMessage, Enrolment, EsiStatus, LmDispatch, MvData
+from cosim.markets.messages import (AmiData, CspSettlementMessage, DrPlanMessage, Enrolment, EsiStatus, LmDispatch,
+                                   MvData, SiteCredit)
 from cosim.markets.performance import CpParameters
 from cosim.markets.settlement import LmCall, settle_load_management
 from cosim.runner import build_world
@@ -43,8 +44,8 @@ from devices.esi_signals import DrSignal
 from devices.meter_messages import MeterInterval
 
 SITE_KW, CURTAIL = 50.0, 0.2
-EVENT_START_S, EVENT_END_S = 5 * 3600.0, 6 * 3600.0
-READ_AT_S = 7 * 3600.0
+EVENT_START_S, EVENT_END_S = 12 * 3600.0, 13 * 3600.0   # the afternoon peak: close to the committed kW
+READ_AT_S = 14 * 3600.0
 RESOURCE = "csp_a.Z1.08001.30P"     # CSP x zone x ZIP x lead time x DR type
 LMP_USD_PER_MWH = 120.0
 SITE_DATA = f"noise_pct: 0, day_sigma_pct: 0, meter_read_at: {READ_AT_S:.0f}"
@@ -94,15 +95,22 @@ CSP_ACTOR = """
 DECODERS: dict[str, Callable[[bytes], Any]] = {
     "pjm/enrol/csp_a": Enrolment.decode, "esi/status/csp_a": EsiStatus.decode, "ami/+/csp_a": AmiData.decode,
     "pjm/rpm/plan/csp_a": DrPlanMessage.decode, "pjm/mv/csp_a": MvData.decode, "esi/csp_a/+": DrSignal.decode,
-    "smart_meter/m2/interval": MeterInterval.decode,
+    "smart_meter/m2/interval": MeterInterval.decode, "sp/credit/csp_a": SiteCredit.decode,
 }
 
 
-def run_premise(tmp_path: Path, devices: str, actors: str) -> dict[str, list[tuple[float, Any]]]:
-    """Run the scenario to just after the meter read; every record seen on the CSP's topics, decoded, by filter."""
+def run_premise(tmp_path: Path, devices: str, actors: str,
+                resources: tuple[str, ...] = (RESOURCE,)) -> dict[str, list[tuple[float, Any]]]:
+    """Run the scenario past the meter read, playing the RTO; every record seen on the CSP's topics, decoded, by filter.
+
+    The RTO calls ``resources`` in one Load Management event and, once the
+    CSP's M&V data is in, settles it with the market's settlement and sends
+    the CSP its settlement (``pjm/settlement/csp_a``), which the CSP passes
+    on to its sites as credits.
+    """
     text = textwrap.dedent("""
         name: one_premise_csp
-        run: {duration: 8h, step: 5min, seed: 11}
+        run: {duration: 15h, step: 5min, seed: 11}
         actors:
           - {id: utility, domain: Distribution, role: Feeder}
         """) + actors + textwrap.dedent(GRID) + textwrap.dedent(COMM) + "devices:\n" + textwrap.indent(
@@ -113,7 +121,7 @@ def run_premise(tmp_path: Path, devices: str, actors: str) -> dict[str, list[tup
     world, _ctx = build_world(load_scenario(path), None)
     client = world.service("comm").mqtt_client("ops", "test-rto", "scada")
     seen: dict[str, list[tuple[float, Any]]] = defaultdict(list)
-    dispatch = LmDispatch("LM1", "Z1", (), "pre_emergency", 30, 0.01, (RESOURCE,), EVENT_START_S, EVENT_END_S)
+    dispatch = LmDispatch("LM1", "Z1", (), "pre_emergency", 30, 0.01, resources, EVENT_START_S, EVENT_END_S)
 
     def rto() -> Any:
         yield from client.connect()
@@ -122,6 +130,18 @@ def run_premise(tmp_path: Path, devices: str, actors: str) -> dict[str, list[tup
                                         lambda m, f=topic_filter, d=decoder: seen[f].append((world.now, d(m.payload))))
         yield world.timeout(EVENT_START_S - 1800.0 - world.now)        # the 30-minute lead time
         yield from client.publish("pjm/lm/dispatch/csp_a", dispatch.encode(), QoS.AT_LEAST_ONCE)
+        yield world.timeout(READ_AT_S + 60.0 - world.now)
+        mv = only(seen, "pjm/mv/csp_a")
+        enrolled = [e for _, e in seen["pjm/enrol/csp_a"]]
+        committed = {r.resource_id: float(e.committed_kw[e.site_resource == k].sum()) / 1000.0
+                     for e in enrolled for k, r in enumerate(e.resources)}
+        lm = settle(mv, committed, resources)
+        (event,) = lm.events
+        ids, reduction_kw = lm.site_reduction_kw["csp_a"]
+        net = event.energy_payment_usd - event.non_performance_charge_usd + event.bonus_payment_usd
+        yield from client.publish("pjm/settlement/csp_a", CspSettlementMessage(
+            "csp_a", "day0", event.energy_payment_usd, 0.0, event.non_performance_charge_usd, event.bonus_payment_usd,
+            net, ids, reduction_kw).encode(), QoS.AT_LEAST_ONCE)
 
     world.process(rto())
     world.run(READ_AT_S + 300.0)
@@ -158,10 +178,10 @@ def pjm_weekday_cbl_reduction_kw(history: np.ndarray, weekdays: tuple[int, ...],
     return float((cbl[start_h:end_h] + adjustment - metered[start_h:end_h]).mean())
 
 
-def settle(mv: MvData, committed_mw: float) -> Any:
+def settle(mv: MvData, committed_mw: dict[str, float], resources: tuple[str, ...] = (RESOURCE,)) -> Any:
     """The market's Load Management settlement of the event from what the CSP forwarded."""
-    call = LmCall("LM1", "csp_a", frozenset({RESOURCE}), EVENT_START_S, EVENT_END_S)
-    return settle_load_management([call], {"csp_a": meter_data(mv)}, {("csp_a", RESOURCE): committed_mw},
+    call = LmCall("LM1", "csp_a", frozenset(resources), EVENT_START_S, EVENT_END_S)
+    return settle_load_management([call], {"csp_a": meter_data(mv)}, {("csp_a", r): committed_mw[r] for r in resources},
                                   {"Z1": np.full(24, LMP_USD_PER_MWH)}, CpParameters(300.0))
 
 
@@ -204,7 +224,7 @@ def test_the_csp_cannot_tell_an_enrolled_gateway_from_a_one_site_population(tmp_
     statuses = {name: {round(t / 300.0): s for t, s in run["esi/status/csp_a"]}
                 for name, run in (("gateway", gateway), ("population", population))}
     common = sorted(set(statuses["gateway"]) & set(statuses["population"]))
-    assert len(common) >= 80
+    assert len(common) >= 160
     for k in common:
         g, p = statuses["gateway"][k], statuses["population"][k]
         assert_same_record(g, p, rel=1e-9)
@@ -219,7 +239,7 @@ def test_the_csp_cannot_tell_an_enrolled_gateway_from_a_one_site_population(tmp_
 
     # The metered event day against the premise's definition and against the independent smart meter.
     expected = expected_metered_kwh()
-    hours = slice(0, 7)
+    hours = slice(0, 14)
     assert mv_g.event_day_kwh[0, hours] == pytest.approx(expected[hours], rel=1e-6)
     meter_kwh = np.zeros(24)
     for _, reading in gateway["smart_meter/m2/interval"]:
@@ -227,7 +247,7 @@ def test_the_csp_cannot_tell_an_enrolled_gateway_from_a_one_site_population(tmp_
     assert meter_kwh[hours] == pytest.approx(expected[hours], abs=1e-4)     # 4 decimals in the message
 
     # Settled the same way, and as PJM's CBL says.
-    committed_mw = float(enrolment.committed_kw[0]) / 1000.0
+    committed_mw = {RESOURCE: float(enrolment.committed_kw[0]) / 1000.0}
     settled_g, settled_p = settle(mv_g, committed_mw), settle(mv_p, committed_mw)
     history = ami_g.history_kwh[0].astype(np.float64)
     reference = pjm_weekday_cbl_reduction_kw(history, ami_g.weekdays, expected)
@@ -241,3 +261,33 @@ def test_the_csp_cannot_tell_an_enrolled_gateway_from_a_one_site_population(tmp_
         assert event.energy_payment_usd == pytest.approx(reference / 1000.0 * LMP_USD_PER_MWH, rel=1e-5)
     (event_g,), (event_p,) = settled_g.events, settled_p.events
     assert dataclasses.astuple(event_g) == pytest.approx(dataclasses.astuple(event_p), rel=1e-6)
+    # The CSP passes the same credit to the premise.
+    credit = only(gateway, "sp/credit/csp_a")
+    assert credit.site_index.tolist() == [0] and credit.credit_usd[0] > 0
+    assert_same_record(credit, only(population, "sp/credit/csp_a"), rel=1e-6)
+
+
+def test_a_csp_settles_an_enrolled_gateway_beside_a_population(tmp_path):
+    """Two premises of one CSP, one in a one-site population, one behind its gateway: one M&V record, both settled."""
+    other = "csp_a.Z1.08002.30P"
+    devices = POPULATION.replace("id: site1", "id: pop") + GATEWAY.replace('zip: "08001"', 'zip: "08002"')
+    seen = run_premise(tmp_path / "both", devices, PREMISE_ACTOR + CSP_ACTOR, resources=(RESOURCE, other))
+    assert sorted(e.population for _, e in seen["pjm/enrol/csp_a"]) == ["pop", "site1"]
+    mv = only(seen, "pjm/mv/csp_a")
+    assert mv.populations == ("pop", "site1") and mv.population_offset == (0, 1)
+    assert mv.site_index.tolist() == [0, 1] and [mv.resources[r] for r in mv.site_resource] == [RESOURCE, other]
+    ami = {a.population: a for _, a in seen["ami/+/csp_a"]}
+    assert mv.history_kwh[1] == pytest.approx(ami["site1"].history_kwh[0])
+    expected = expected_metered_kwh()
+    references = [pjm_weekday_cbl_reduction_kw(mv.history_kwh[k].astype(np.float64), ami["pop"].weekdays, expected)
+                  for k in range(2)]
+    committed = {r.resource_id: float(e.committed_kw[0]) / 1000.0 for _, e in seen["pjm/enrol/csp_a"] for r in e.resources}
+    settled = settle(mv, committed, (RESOURCE, other))
+    sites, reduction_kw = settled.site_reduction_kw["csp_a"]
+    assert sites.tolist() == [0, 1] and reduction_kw == pytest.approx(references, rel=1e-5)
+    # Each premise's credit goes back to its own population and site, in proportion to its reduction.
+    credits = {c.population: c for _, c in seen["sp/credit/csp_a"]}
+    assert sorted(credits) == ["pop", "site1"]
+    assert credits["pop"].site_index.tolist() == credits["site1"].site_index.tolist() == [0]
+    share = credits["pop"].credit_usd[0] / (credits["pop"].credit_usd[0] + credits["site1"].credit_usd[0])
+    assert share == pytest.approx(references[0] / sum(references), rel=1e-6)
