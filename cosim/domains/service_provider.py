@@ -141,6 +141,16 @@ class CspParams(Params):
     openadr: OpenAdrSpec = Field(default_factory=OpenAdrSpec)
 
 
+@dataclasses.dataclass(frozen=True)
+class _SiteMeterData:
+    """One population's interval data as its CSP received it: per site (population index) hourly kWh."""
+
+    site_index: np.ndarray
+    history_kwh: np.ndarray      # (sites, days, 24)
+    event_day_kwh: np.ndarray    # (sites, 24)
+    eligible: np.ndarray         # (days,) history days the weekday CBL may use
+
+
 @application("csp", {Domain.SERVICE_PROVIDER}, CspParams)
 def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Generator[Any, Any, None]:
     """Curtailment Service Provider: DR plan, availability reports, ESI notification, M&V data, credits."""
@@ -155,7 +165,7 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
     econ_kw: dict[str, float] = {}               # group -> kW it was expected to shed when first called
     sent = [0]
     windows: list[EventWindow] = []             # Load Management calls received, for the per-site results
-    site_data: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}   # population -> meter arrays, eligible days
+    site_data: dict[str, _SiteMeterData] = {}   # population -> its sites' interval data, once complete
 
     def next_event_id() -> int:
         """Event ids of the ESI signals (the gateway's 16-bit register); the label names the call."""
@@ -269,15 +279,16 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
             return
         del ami_parts[e.population]
         ordered = [parts[k] for k in sorted(parts)]
-        a = {key: np.concatenate([getattr(p, key) for p in ordered]) for key in ("site_index", "history_kwh", "event_day_kwh")}
-        site_data[e.population] = (a, (np.array(ami.weekdays) < 5))
+        site_data[e.population] = _SiteMeterData(
+            np.concatenate([p.site_index for p in ordered]), np.concatenate([p.history_kwh for p in ordered]),
+            np.concatenate([p.event_day_kwh for p in ordered]), np.array(ami.weekdays) < 5)   # weekday CBL: Mon-Fri
         if set(site_data) == set(enrolments):
             forward_mv()
 
     def forward_mv() -> None:
         populations = sorted(site_data)
-        eligible = site_data[populations[0]][1]
-        if any(not np.array_equal(site_data[p][1], eligible) for p in populations):
+        eligible = site_data[populations[0]].eligible
+        if any(not np.array_equal(site_data[p].eligible, eligible) for p in populations):
             world.log("csp_mv_refused", csp=name, reason="populations sent different history days",
                       populations=populations)
             return
@@ -285,13 +296,13 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         index, site_resource, history, event_day = [], [], [], []
         resources: list[EnrolledResource] = []
         for p in populations:
-            e, a = enrolments[p], site_data[p][0]
+            e, a = enrolments[p], site_data[p]
             offsets[p] = offset
-            pos = np.searchsorted(e.site_index, a["site_index"])
-            index.append(a["site_index"] + offset)
+            pos = np.searchsorted(e.site_index, a.site_index)
+            index.append(a.site_index + offset)
             site_resource.append(e.site_resource[pos].astype(np.int64) + len(resources))
-            history.append(a["history_kwh"])
-            event_day.append(a["event_day_kwh"])
+            history.append(a.history_kwh)
+            event_day.append(a.event_day_kwh)
             resources += e.resources
             offset += int(e.site_index.max()) + 1 if e.site_index.size else 0
         ids = tuple(r.resource_id for r in resources)
@@ -354,19 +365,18 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
 
 
 def _write_site_results(world: World, csp: str, enrolment: Enrolment | None,
-                        data: tuple[dict[str, np.ndarray], np.ndarray] | None, windows: list[EventWindow],
+                        data: _SiteMeterData | None, windows: list[EventWindow],
                         credit_sites: np.ndarray, credit_usd: np.ndarray) -> None:
     """Append this CSP's sites to ``dr_sites.csv`` and its ZIP codes to ``dr_zips.csv`` (docs/markets.md)."""
     if enrolment is None or data is None:
         return
-    arrays, eligible = data
-    sites = arrays["site_index"]
+    sites = data.site_index
     resources = enrolment.resources
     local = enrolment.site_resource[np.searchsorted(enrolment.site_index, sites)]
     resource_id = np.array([r.resource_id for r in resources], dtype=str)[local]
     zone = np.array([r.zone for r in resources], dtype=str)[local]
     zip_code = np.array([r.zip for r in resources], dtype=str)[local]
-    results = site_results(arrays["history_kwh"], eligible, arrays["event_day_kwh"], zone, resource_id, windows)
+    results = site_results(data.history_kwh, data.eligible, data.event_day_kwh, zone, resource_id, windows)
     credit = np.zeros(sites.size)
     if credit_sites.size:
         pos = np.searchsorted(sites, credit_sites)
