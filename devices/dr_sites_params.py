@@ -61,6 +61,12 @@ class SiteDataParams(_Model):
     status_interval: Duration = Field(300.0, gt=0, description="seconds between availability reports to the CSPs")
     meter_read_at: Duration = Field(86400.0, gt=0, description="seconds when the day's interval data is sent")
 
+    @model_validator(mode="after")
+    def _step_divides_an_hour(self) -> SiteDataParams:
+        if 3600.0 % self.step:
+            raise ValueError(f"step {self.step} s must divide an hour (the meter's hourly intervals)")
+        return self
+
 
 class DrSitesParams(SiteDataParams):
     broker: str = Field(description="comm node of the MQTT broker the ESIs and meters talk to")
