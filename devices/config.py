@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Iterator, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from cosim.scenario.durations import Duration
-from devices.dr_sites_params import DrSitesParams
+from devices.dr_sites_params import DrSitesParams, EsiEnrolment
 from devices.registermap import DataType, RegisterMap, Value
 from devices.registermaps import DeviceKind, RtuPoint, RtuPointKind, rtu_map, standard_map
 from devices.ieee1547 import (
@@ -485,6 +485,8 @@ class RtuParams(CommonParams):
 class EsiParams(CommonParams):
     sample_period_s: Duration = Field(60.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
     mqtt: MqttParams = Field(description="where price and DR arrive and responses go")
+    enrolment: EsiEnrolment | None = Field(None, description=(
+        "the premise's enrolment with a CSP: a one-site Load Management resource, as a one-site dr_site_population"))
 
 
 class MeterPopulationParams(_Model):

@@ -9,12 +9,14 @@ premise behaves and talks the same whichever way the scenario emulates it.
 Data and pure functions (no device runtime), so the Service Provider's CSP
 encodes its calls with the same :class:`DrSignal`:
 
-* :class:`DrSignal` and :class:`PriceMessage` -- the MQTT payloads (JSON, one
+* :class:`DrSignal` and :class:`PriceMessage` -- the MQTT payloads to an ESI,
+  :class:`DrResponse` and :class:`DrMeasured` those from it (JSON, one
   ``encode``/``decode`` each; ``decode`` raises :class:`SignalError`);
 * :class:`CallBook` -- the calls a premise (or a group of premises called
   together) holds: a newer signal with the same key replaces the call (an
-  older one, such as a late retransmission, does not), the deepest running
-  call sets the reduction;
+  older one, such as a late retransmission, does not), the EMS may opt out,
+  the deepest running call taken part in sets the reduction, ended calls are
+  handed back for the measured response;
 * :func:`served_demand` -- the demand the premise draws given its natural
   demand and the event it is in (vectorised: scalars or numpy arrays).
 
@@ -124,14 +126,82 @@ class PriceMessage:
 
 
 @dataclasses.dataclass(frozen=True)
+class DrResponse:
+    """The EMS's answer to a call (``<topic>/dr/response``): it takes part (``opt_in``) or opts out."""
+
+    esi: str
+    event_id: int
+    opt_in: bool
+    time_s: float
+
+    def encode(self) -> bytes:
+        return json.dumps(dataclasses.asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> DrResponse:
+        try:
+            data = json.loads(payload)
+            return cls(str(data["esi"]), int(data["event_id"]), bool(data["opt_in"]), float(data["time_s"]))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise SignalError(f"bad DR response: {error}") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class DrMeasured:
+    """The response an ESI measured over a call that ended (``<topic>/dr/measured``), W and %.
+
+    ``opt_in`` is the EMS's answer (None: it did not answer); the baseline is
+    the demand at the call's start, the average the energy over the call
+    divided by its length.
+    """
+
+    esi: str
+    event_id: int
+    opt_in: bool | None
+    baseline_w: float
+    average_w: float
+    reduction_w: float
+    reduction_pct: float
+
+    def encode(self) -> bytes:
+        return json.dumps(dataclasses.asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> DrMeasured:
+        try:
+            data = json.loads(payload)
+            opt_in = data["opt_in"]
+            return cls(str(data["esi"]), int(data["event_id"]), None if opt_in is None else bool(opt_in),
+                       float(data["baseline_w"]), float(data["average_w"]), float(data["reduction_w"]),
+                       float(data["reduction_pct"]))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise SignalError(f"bad DR measurement: {error}") from None
+
+
+@dataclasses.dataclass(frozen=True)
 class Call:
-    """A call an ESI holds: its window (simulated s), what it asks, and the event id of the signal that set it."""
+    """A call an ESI holds: its window (simulated s), what it asks, the signal that set it, and the EMS's answer.
+
+    ``opt_in`` is None until the premise's EMS answers; an opted-out call
+    (False) is held (it can still be answered, replaced or released) but sheds
+    nothing.
+    """
 
     start_s: float
     end_s: float
     reduction_pct: float
     demand_limit_w: float = 0.0
     event_id: int = 0
+    key: str = ""
+    opt_in: bool | None = None
+
+    @property
+    def taking_part(self) -> bool:
+        return self.opt_in is not False
+
+    def running(self, now_s: float) -> bool:
+        """The call's window holds ``now_s`` (start included, end excluded)."""
+        return self.start_s <= now_s < self.end_s
 
 
 def is_newer_event_id(new: int, old: int) -> bool:
@@ -142,27 +212,59 @@ def is_newer_event_id(new: int, old: int) -> bool:
 class CallBook:
     """The calls one ESI (or one group of ESIs called together) holds, by key (:attr:`DrSignal.key`).
 
-    A signal replaces the call with its key unless it is older than the
-    signal that set it (a QoS 1 retransmission that arrives after the newer
-    instruction must not undo it); the issuer numbers its signals upwards.
+    The one code path of every ESI, individual gateway or site group:
+
+    * accept -- :meth:`receive`: a signal replaces the call with its key
+      unless it is older than the signal that set it (a QoS 1 retransmission
+      that arrives after the newer instruction must not undo it); the issuer
+      numbers its signals upwards. A replacement with ``reduction_pct`` 0
+      releases (cancels) the call: it stays held to its end, shedding nothing.
+    * opt out / in -- :meth:`respond`, the premise EMS's answer to a call;
+    * active -- :meth:`in_force`, the deepest running call taken part in;
+    * completed -- :meth:`expire` hands back the calls that ended.
     """
 
     def __init__(self) -> None:
         self.calls: dict[str, Call] = {}
 
     def receive(self, signal: DrSignal, received_s: float) -> Call | None:
-        """Hold the call ``signal`` makes and return it; None if it is not newer than the call it would replace."""
+        """Hold the call ``signal`` makes and return it; None if it is not newer than the call it would replace.
+
+        A replacement keeps the EMS's answer to the call it replaces.
+        """
         held = self.calls.get(signal.key)
         if held is not None and not is_newer_event_id(signal.event_id, held.event_id):
             return None
         start, end = signal.window(received_s)
-        call = self.calls[signal.key] = Call(start, end, signal.reduction_pct, signal.demand_limit_w, signal.event_id)
+        call = self.calls[signal.key] = Call(start, end, signal.reduction_pct, signal.demand_limit_w, signal.event_id,
+                                             signal.key, held.opt_in if held is not None else None)
         return call
+
+    def respond(self, event_id: int, opt_in: bool) -> Call | None:
+        """The EMS opts in to (or out of) the call whose latest signal had ``event_id``; None if none is held."""
+        for key, call in self.calls.items():
+            if call.event_id == event_id:
+                answered = self.calls[key] = dataclasses.replace(call, opt_in=opt_in)
+                return answered
+        return None
+
+    def expire(self, now_s: float) -> list[Call]:
+        """Forget the calls that ended by ``now_s`` and return them (oldest end first)."""
+        ended = sorted((c for c in self.calls.values() if c.end_s <= now_s), key=lambda c: (c.end_s, c.key))
+        if ended:
+            self.calls = {k: c for k, c in self.calls.items() if c.end_s > now_s}
+        return ended
+
+    def in_force(self, now_s: float) -> Call | None:
+        """The deepest running call the premise takes part in at ``now_s`` (None if none); keeps ended calls."""
+        running = [c for c in self.calls.values() if c.running(now_s) and c.taking_part]
+        return max(running, key=lambda c: (c.reduction_pct, c.demand_limit_w, c.key), default=None)
 
     def reduction_pct(self, now_s: float) -> float:
         """Deepest reduction of the calls running at ``now_s`` (0 if none); forgets calls that ended."""
-        self.calls = {k: c for k, c in self.calls.items() if c.end_s > now_s}
-        return max((c.reduction_pct for c in self.calls.values() if c.start_s <= now_s), default=0.0)
+        self.expire(now_s)
+        call = self.in_force(now_s)
+        return call.reduction_pct if call is not None else 0.0
 
     def next_change_s(self, now_s: float) -> float:
         """Next start or end of a held call after ``now_s`` (inf if none)."""

@@ -19,9 +19,11 @@ its end-use sites:
   ``protocol: openadr`` sends each call as an OpenADR 2.0b event from its VTN
   to the VEN serving the resource (:mod:`.openadr_vtn`);
 * forwards its sites' interval meter data (``ami/+/<csp>``, in chunks) to the
-  market for M&V (``pjm/mv/<csp>``, one message once every chunk is in) and
-  passes a share of its settlement to the sites as a bill credit
-  (``sp/credit/<csp>``).
+  market for M&V (``pjm/mv/<csp>``, one message once every chunk of every
+  enrolled population is in -- an individually emulated premise behind its
+  ESI gateway is a population of one site -- with the sites numbered
+  CSP-wide) and passes a share of its settlement to the sites as a bill
+  credit (``sp/credit/<csp>``, one message per population).
 
 ``retail_billing`` -- a utility or retailer billing every account of the DR
 populations from its interval meter data (``ami/#``) under tariffs by customer
@@ -139,6 +141,16 @@ class CspParams(Params):
     openadr: OpenAdrSpec = Field(default_factory=OpenAdrSpec)
 
 
+@dataclasses.dataclass(frozen=True)
+class _SiteMeterData:
+    """One population's interval data as its CSP received it: per site (population index) hourly kWh."""
+
+    site_index: np.ndarray
+    history_kwh: np.ndarray      # (sites, days, 24)
+    event_day_kwh: np.ndarray    # (sites, 24)
+    eligible: np.ndarray         # (days,) history days the weekday CBL may use
+
+
 @application("csp", {Domain.SERVICE_PROVIDER}, CspParams)
 def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Generator[Any, Any, None]:
     """Curtailment Service Provider: DR plan, availability reports, ESI notification, M&V data, credits."""
@@ -153,7 +165,7 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
     econ_kw: dict[str, float] = {}               # group -> kW it was expected to shed when first called
     sent = [0]
     windows: list[EventWindow] = []             # Load Management calls received, for the per-site results
-    site_data: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}   # population -> meter arrays, eligible days
+    site_data: dict[str, _SiteMeterData] = {}   # population -> its sites' interval data, once complete
 
     def next_event_id() -> int:
         """Event ids of the ESI signals (the gateway's 16-bit register); the label names the call."""
@@ -248,12 +260,18 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
                           expected_mw=kw / 1000.0, start_s=d.time_s)
 
     ami_parts: dict[str, dict[int, AmiData]] = {}
+    offsets: dict[str, int] = {}   # population -> the CSP-wide number of its site 0 in the M&V data
 
     def on_ami(message: MqttMessage) -> None:
-        """Collect a population's interval-data chunks; with the last one, forward them to the market for M&V."""
+        """Collect each population's interval-data chunks; once every enrolled population's are in, forward M&V.
+
+        An individually emulated premise is a population of one site, so a
+        CSP may have many: their sites are numbered CSP-wide in one M&V
+        record (``MvData.population_offset``), in population order.
+        """
         ami = AmiData.decode(message.payload)
         e = enrolments.get(ami.population)
-        if e is None:
+        if e is None or e.population in site_data:
             return
         parts = ami_parts.setdefault(e.population, {})
         parts[ami.chunk] = ami   # keyed: a QoS 1 duplicate replaces itself
@@ -261,21 +279,43 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
             return
         del ami_parts[e.population]
         ordered = [parts[k] for k in sorted(parts)]
-        a = {key: np.concatenate([getattr(p, key) for p in ordered]) for key in ("site_index", "history_kwh", "event_day_kwh")}
-        site_data[e.population] = (a, (np.array(ami.weekdays) < 5))
-        pos = np.searchsorted(e.site_index, a["site_index"])
-        eligible = (np.array(ami.weekdays) < 5).astype(np.uint8)   # weekday CBL: Mon-Fri history days
-        resources = tuple(r.resource_id for r in e.resources)
-        econ = np.zeros((len(resources), 24), dtype=np.uint8)             # hours each group ran economic DR
-        for k, rid in enumerate(resources):
+        site_data[e.population] = _SiteMeterData(
+            np.concatenate([p.site_index for p in ordered]), np.concatenate([p.history_kwh for p in ordered]),
+            np.concatenate([p.event_day_kwh for p in ordered]), np.array(ami.weekdays) < 5)   # weekday CBL: Mon-Fri
+        if set(site_data) == set(enrolments):
+            forward_mv()
+
+    def forward_mv() -> None:
+        populations = sorted(site_data)
+        eligible = site_data[populations[0]].eligible
+        if any(not np.array_equal(site_data[p].eligible, eligible) for p in populations):
+            world.log("csp_mv_refused", csp=name, reason="populations sent different history days",
+                      populations=populations)
+            return
+        offset = 0
+        index, site_resource, history, event_day = [], [], [], []
+        resources: list[EnrolledResource] = []
+        for p in populations:
+            e, a = enrolments[p], site_data[p]
+            offsets[p] = offset
+            pos = np.searchsorted(e.site_index, a.site_index)
+            index.append(a.site_index + offset)
+            site_resource.append(e.site_resource[pos].astype(np.int64) + len(resources))
+            history.append(a.history_kwh)
+            event_day.append(a.event_day_kwh)
+            resources += e.resources
+            offset += int(e.site_index.max()) + 1 if e.site_index.size else 0
+        ids = tuple(r.resource_id for r in resources)
+        econ = np.zeros((len(ids), 24), dtype=np.uint8)             # hours each group ran economic DR
+        for k, rid in enumerate(ids):
             for hour in econ_hours.get(rid, ()):
                 if 0 <= hour < 24:
                     econ[k, hour] = 1
         offer_of = {o.zone: o.name for o in params.economic_offers}
         mqtt.publish(f"pjm/mv/{name}", MvData(
-            name, e.population, resources, tuple(r.zone for r in e.resources),
-            tuple(offer_of.get(r.zone, "") for r in e.resources), a["site_index"], e.site_resource[pos],
-            a["history_kwh"], a["event_day_kwh"], eligible, econ).encode())
+            name, tuple(populations), tuple(offsets[p] for p in populations), ids, tuple(r.zone for r in resources),
+            tuple(offer_of.get(r.zone, "") for r in resources), np.concatenate(index), np.concatenate(site_resource),
+            np.concatenate(history), np.concatenate(event_day), eligible.astype(np.uint8), econ).encode())
 
     def on_settlement(message: MqttMessage) -> None:
         s = CspSettlementMessage.decode(message.payload)
@@ -286,11 +326,16 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         positive = np.clip(s.reduction_kw, 0.0, None)
         pot = params.customer_share * max(s.net_usd, 0.0)
         credit = pot * positive / positive.sum() if positive.sum() > 0 else np.zeros_like(positive)
-        population = next(iter(enrolments), "")
-        mqtt.publish(f"sp/credit/{name}", SiteCredit(name, population, s.period, s.site_index, credit).encode())
-        # pop: the arrays are freed, and a QoS 1 duplicate of the settlement writes no second set of rows
-        _write_site_results(world, name, enrolments.get(population), site_data.pop(population, None),
-                            merge_dispatches(windows), s.site_index, credit)
+        populations = sorted(offsets) or sorted(enrolments)[:1]
+        for k, population in enumerate(populations):   # CSP-wide site numbers back to each population's own
+            low = offsets.get(population, 0)
+            high = offsets[populations[k + 1]] if k + 1 < len(populations) else None
+            mine = (s.site_index >= low) & (s.site_index < high if high is not None else True)
+            sites = s.site_index[mine] - low
+            mqtt.publish(f"sp/credit/{name}", SiteCredit(name, population, s.period, sites, credit[mine]).encode())
+            # pop: the arrays are freed, and a QoS 1 duplicate of the settlement writes no second set of rows
+            _write_site_results(world, name, enrolments.get(population), site_data.pop(population, None),
+                                merge_dispatches(windows), sites, credit[mine])
 
     mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
     yield from mqtt.start([
@@ -320,19 +365,18 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
 
 
 def _write_site_results(world: World, csp: str, enrolment: Enrolment | None,
-                        data: tuple[dict[str, np.ndarray], np.ndarray] | None, windows: list[EventWindow],
+                        data: _SiteMeterData | None, windows: list[EventWindow],
                         credit_sites: np.ndarray, credit_usd: np.ndarray) -> None:
     """Append this CSP's sites to ``dr_sites.csv`` and its ZIP codes to ``dr_zips.csv`` (docs/markets.md)."""
     if enrolment is None or data is None:
         return
-    arrays, eligible = data
-    sites = arrays["site_index"]
+    sites = data.site_index
     resources = enrolment.resources
     local = enrolment.site_resource[np.searchsorted(enrolment.site_index, sites)]
     resource_id = np.array([r.resource_id for r in resources], dtype=str)[local]
     zone = np.array([r.zone for r in resources], dtype=str)[local]
     zip_code = np.array([r.zip for r in resources], dtype=str)[local]
-    results = site_results(arrays["history_kwh"], eligible, arrays["event_day_kwh"], zone, resource_id, windows)
+    results = site_results(data.history_kwh, data.eligible, data.event_day_kwh, zone, resource_id, windows)
     credit = np.zeros(sites.size)
     if credit_sites.size:
         pos = np.searchsorted(sites, credit_sites)
@@ -420,7 +464,7 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
     seg_tariff = np.array([names.index(params.tariffs.get(s, names[0])) for s in SEGMENTS], dtype=np.int64)
     # Keyed by what a message is about, so a QoS 1 duplicate (DUP) replaces rather than adds.
     meter: dict[tuple[str, str, int], AmiData] = {}
-    credit_messages: dict[tuple[str, str], SiteCredit] = {}
+    credit_messages: dict[tuple[str, str, str], SiteCredit] = {}
     lmp_samples: dict[str, list[tuple[float, float]]] = {}
 
     def on_ami(message: MqttMessage) -> None:
@@ -432,7 +476,7 @@ def retail_billing(world: World, actor: Actor, params: RetailBillingParams, ctx:
 
     def on_credit(message: MqttMessage) -> None:
         credit = SiteCredit.decode(message.payload)
-        credit_messages[(credit.csp, credit.period)] = credit
+        credit_messages[(credit.csp, credit.population, credit.period)] = credit
 
     # Individual smart meters: kWh per (meter, interval start), so a QoS 1 duplicate replaces itself.
     meter_intervals: dict[tuple[str, float], float] = {}

@@ -346,11 +346,15 @@ class MvData(Record):
     offer a resource delivers economic DR for, "" for none); per site:
     ``site_resource`` indexes ``resources``; ``eligible`` marks the history
     days a CBL may use; ``economic_hours`` (resources x 24) the hours each
-    resource ran economic DR.
+    resource ran economic DR. A CSP's sites may come from several
+    populations (an array-backed population, individually emulated premises
+    that are populations of one site): ``site_index`` numbers them CSP-wide,
+    population ``populations[k]``'s site ``i`` being ``population_offset[k] + i``.
     """
 
     csp: str
-    population: str
+    populations: tuple[str, ...]
+    population_offset: tuple[int, ...]
     resources: tuple[str, ...]
     resource_zone: tuple[str, ...]
     economic_offer: tuple[str, ...]

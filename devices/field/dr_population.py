@@ -53,15 +53,17 @@ from cosim.comm import MqttMessage, QoS
 from cosim.domains.profiles import HOURLY_DEMAND_PU
 from cosim.grid import SetLoad
 from cosim.kernel.clock import clock_resolution, delay_until
-from cosim.markets.messages import (AmiData, EnrolledResource, Enrolment, EsiStatus, LmpMessage, PrdRegistration, PrdStep,
+from cosim.markets.messages import (EnrolledResource, Enrolment, EsiStatus, LmpMessage, PrdRegistration, PrdStep,
                                    ZoneTelemetry)
 from cosim.markets.prd import prd_reduction_mw
 from cosim.markets.rules import DrType, ResourceType
 from cosim.markets.wire import PayloadError
 from devices.config import DrSitePopulationConfig
-from devices.dr_sites_params import SEGMENT_EDGES_KW, SEGMENTS, DrSitesParams
+from devices.dr_sites_params import SEGMENTS, DrSitesParams
 from devices.esi_signals import CallBook, DrSignal, SignalError, served_demand
 from devices.metering import EnergyRegister
+from devices.site_data import (ami_records, committed_kw, history_kwh, history_weekdays, resource_id, segment_of,
+                               step_shape_pu)
 
 if TYPE_CHECKING:
     from devices.field.base import DeviceLayer
@@ -83,26 +85,6 @@ class SitePopulation:
     resources: tuple[dict[str, Any], ...]   # resource_id, csp, zone, zip, lead_time, dr_type
 
 
-def segment_of(peak_kw: np.ndarray) -> np.ndarray:
-    """NIST customer sub-domain index of each site from its peak kW."""
-    return np.searchsorted(np.array(SEGMENT_EDGES_KW), peak_kw, side="right").astype(np.int64)
-
-
-def step_shape_pu(step_s: float) -> np.ndarray:
-    """(segments, 24) per-unit demand averaged over the step starts within each hour.
-
-    The meter integrates the demand held over each step, so history days
-    drawn from this table have the same hourly means as the simulated day.
-    """
-    starts = np.arange(0.0, 3600.0, step_s) / 3600.0
-    out = np.empty((len(SEGMENTS), 24))
-    for k, name in enumerate(SEGMENTS):
-        shape = np.array(HOURLY_DEMAND_PU[name])
-        nxt = np.roll(shape, -1)
-        out[k] = (shape[:, None] * (1 - starts) + nxt[:, None] * starts).mean(axis=1)
-    return out
-
-
 def build_sites(params: DrSitesParams, rng: np.random.Generator, step_s: float) -> SitePopulation:
     """Draw the population's sites; deterministic for a given stream."""
     zone = np.concatenate([np.full(z.sites, k, dtype=np.int64) for k, z in enumerate(params.zones)])
@@ -122,8 +104,7 @@ def build_sites(params: DrSitesParams, rng: np.random.Generator, step_s: float) 
     segment = segment_of(peak_kw)
     curtail = rng.uniform(params.curtail_min, params.curtail_max, n)
     curtail = np.where(is_prd, params.prd_reduction, curtail)
-    event_pu = step_shape_pu(step_s)[:, 12:18].max(axis=1)
-    committed_kw = np.where(is_prd, 0.0, curtail * peak_kw * event_pu[segment] * params.commit_factor)
+    committed = np.where(is_prd, 0.0, committed_kw(peak_kw, curtail, segment, params.commit_factor, step_s))
 
     keys: dict[tuple[int, int, str, int, bool], int] = {}
     group = np.full(n, -1, dtype=np.int64)
@@ -136,34 +117,14 @@ def build_sites(params: DrSitesParams, rng: np.random.Generator, step_s: float) 
             c_i, z_i, zp, ld, em = key
             name = params.csps[c_i].csp
             resources.append({
-                "resource_id": f"{name}.{params.zones[z_i].zone}.{zp}.{ld}{'E' if em else 'P'}",
+                "resource_id": resource_id(name, params.zones[z_i].zone, zp, ld, em),
                 "csp": name, "zone": params.zones[z_i].zone, "zip": zp, "lead_time": ld,
                 "dr_type": (DrType.EMERGENCY if em else DrType.PRE_EMERGENCY).value,
                 "resource_type": ResourceType.ANNUAL.value,
             })
         group[i] = g
     return SitePopulation(zone, zip_code, np.where(is_prd, -1, csp), group, segment, peak_kw, curtail,
-                          committed_kw, is_prd, tuple(resources))
-
-
-def history_kwh(pop: SitePopulation, params: DrSitesParams, rng: np.random.Generator, step_s: float) -> np.ndarray:
-    """(sites, days, 24) hourly kWh of ordinary days before the event day, oldest first (float32)."""
-    days = params.history_days
-    shape = step_shape_pu(step_s)[pop.segment]                            # (sites, 24)
-    system = 1.0 + 0.04 * rng.standard_normal(days)                         # weather of each day
-    site_day = np.exp(params.day_sigma_pct / 100.0 * rng.standard_normal((pop.peak_kw.size, days)))
-    level = (pop.peak_kw[:, None] * system[None, :] * site_day).astype(np.float32)
-    noise = rng.standard_normal((pop.peak_kw.size, days, 24), dtype=np.float32)
-    noise *= params.noise_pct / 100.0 / np.sqrt(3600.0 / step_s)            # mean of the hour's steps
-    noise += 1.0
-    out: np.ndarray = level[:, :, None] * shape[:, None, :].astype(np.float32) * noise
-    np.maximum(out, 0.0, out=out)
-    return out
-
-
-def history_weekdays(params: DrSitesParams) -> np.ndarray:
-    """(days,) weekday number (0 = Monday) of each history day, oldest first."""
-    return (params.event_weekday - np.arange(params.history_days, 0, -1)) % 7
+                          committed, is_prd, tuple(resources))
 
 
 @dataclasses.dataclass
@@ -273,7 +234,7 @@ class DrSitePopulation:
         world, params, me, step_s = self.world, self.params, self.device_id, self.step_s
         # streams named for the customer premises they draw, as before the population became a device
         pop = build_sites(params, world.rng(f"customer/{me}/sites"), step_s)
-        history = history_kwh(pop, params, world.rng(f"customer/{me}/history"), step_s)
+        history = history_kwh(pop.peak_kw, pop.segment, params, world.rng(f"customer/{me}/history"), step_s)
         weekdays = history_weekdays(params)
         rng = world.rng(f"customer/{me}/demand")
         n, n_zone, n_res = pop.peak_kw.size, len(params.zones), len(pop.resources)
@@ -460,13 +421,9 @@ class DrSitePopulation:
         """
         me = self.device_id
         buses = sorted(set(zone_bus))
-        bus_index = np.array([buses.index(b) for b in zone_bus], dtype=np.int64)
-        size = self.params.meter_chunk_sites
+        site_bus = np.array([buses.index(b) for b in zone_bus], dtype=np.int64)[pop.zone]
         for c, name in enumerate([*csp_names, "prd"]):
             mine = np.flatnonzero(pop.csp == c) if name != "prd" else np.flatnonzero(pop.is_prd)
-            chunks = max(1, -(-mine.size // size))
-            for k in range(chunks):
-                part = mine[k * size:(k + 1) * size]
-                self.mqtt.publish(f"ami/{me}/{name}", AmiData(
-                    me, name, tuple(weekdays.tolist()), tuple(buses), part, history[part], event_kwh[:, part].T,
-                    pop.segment[part], bus_index[pop.zone[part]], k, chunks).encode())
+            for record in ami_records(me, name, weekdays, tuple(buses), mine, history, event_kwh, pop.segment, site_bus,
+                                      self.params.meter_chunk_sites):
+                self.mqtt.publish(f"ami/{me}/{name}", record.encode())

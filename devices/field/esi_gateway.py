@@ -1,58 +1,24 @@
-"""ESI gateway: the secure boundary of a premises between the utility/aggregator and its EMS.
-
-Outside (MQTT, through the premises' comm node): the gateway subscribes to
-``<topic>/price`` and ``<topic>/dr`` (default topic ``esi_gateway/<id>``) and
-publishes ``<topic>/dr/response`` (opt-in/opt-out) and, when an event ends,
-``<topic>/dr/measured`` (baseline, average demand and reduction measured
-from the premises' ``load``). Payloads are JSON::
-
-    price: {"price_per_kwh": 0.31, "tier": 3}
-    dr:    {"event_id": 7, "start_s": 64800, "duration_s": 3600, "reduction_pct": 20, "demand_limit_w": 0}
-
-(``start_s`` is simulated time, default: now). A payload that does not parse
-is logged (``esi_bad_message``) and dropped; the run goes on.
-
-Inside (the Customer domain's EMS, Python): every accepted message is put on
-``gateway.inbox`` (a SimPy Store of :class:`PriceSignal` / :class:`DrEvent`)
-and passed to each callback added with ``gateway.listen(fn)``. The EMS answers
-an event with ``gateway.respond(event_id, opt_in)``. Modbus mirrors the same
-view (price, tier, event registers) and lets a local master start an event
-(``dr_event_start``) or opt out (``dr_opt_out``).
-
-Load control: when the premise's demand model hands the gateway its natural
-demand (``gateway.set_premise_demand(p_w, q_var)``), the gateway is the
-premise's load controller. It applies that demand to the premise's ``load``
-and, while an event runs that the EMS has not opted out of, sheds
-``reduction_pct`` % of it (and holds it under ``demand_limit_w`` if set), the
-rule of :func:`devices.esi_signals.served_demand` that the array-backed
-population shares. Without a demand model the gateway only measures.
-
-Measured response: the baseline is the premises demand at the event start
-(the simplest "meter before/meter after" baseline; Markets code may compute
-better ones from meter data); the average is the energy over the event
-divided by its duration. ``premise_energy_import_wh`` integrates the
-premise's import exactly between wakes (power holds between grid changes)
-and rolls over at 2^32 Wh like a meter's register. ``dr_event_active`` is 1
-only while an event runs that the premise takes part in (an opt-out clears
-it). ``price_tier`` reads 1, the lowest tier, until the first price signal.
-"""
-
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import simpy
 
 from cosim.comm import MqttMessage
 from cosim.grid import GridMeasurements, SetLoad
+from cosim.markets.messages import EnrolledResource, Enrolment, EsiStatus
+from cosim.markets.rules import DrType, ResourceType
+from devices.dr_sites_params import EsiEnrolment
+from devices.esi_signals import (Call, CallBook, DrMeasured, DrResponse, DrSignal, PriceMessage, SignalError,
+                                 served_demand)
 from devices.field.base import Effects, FieldDevice
-from devices.esi_signals import DrSignal, PriceMessage, SignalError, served_demand
 from devices.metering import EnergyRegister
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
+from devices.site_data import ami_records, committed_kw, history_kwh, history_weekdays, resource_id, segment_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +30,7 @@ class PriceSignal:
 
 @dataclasses.dataclass(frozen=True)
 class DrEvent:
-    """A demand-response event as the EMS sees it; ``source`` is "mqtt" or "modbus"."""
+    """A demand-response call as the EMS sees it; ``source`` is "mqtt" or "modbus"."""
 
     event_id: int
     start_s: float
@@ -80,11 +46,24 @@ class DrEvent:
 
 
 @dataclasses.dataclass
-class _Running:
-    event: DrEvent
-    opt_in: bool | None = None
+class _Measure:
+    """The measured response to one held call (by its key): baseline at its start, energy over its window."""
+
+    start_s: float
     baseline_w: float | None = None
     energy_wh: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class _Site:
+    """The premise as a one-site Load Management resource of its CSP (the enrolment, resolved)."""
+
+    enrolment: EsiEnrolment
+    resource: EnrolledResource
+    committed_kw: float
+    segment: int
+    history_kwh: np.ndarray     # (1, days, 24)
+    weekdays: np.ndarray
 
 
 EsiMessage = PriceSignal | DrEvent
@@ -98,11 +77,12 @@ class EsiGatewayDevice(FieldDevice):
         super().__init__(*args)
         self.load: str | None = self.config.load  # type: ignore[attr-defined]
         self.inbox: simpy.Store = simpy.Store(self.world.env)
-        self.events: dict[int, _Running] = {}
+        self.book = CallBook()                     # the one ESI model's calls, as a population's site group holds them
+        self._measures: dict[str, _Measure] = {}   # call key -> its measured response
         self.demand_w = 0.0
-        self.energy = EnergyRegister(1, 3600.0)   # the one meter model (W -> Wh)
+        self.energy = EnergyRegister(1, 3600.0)   # the one meter model (W -> Wh), hourly intervals
         self._natural: tuple[float, float] | None = None   # (W, var) from the premise's demand model
-        self._taking_part: _Running | None = None   # the event the premise curtails for, as of the last step
+        self._in_force: Call | None = None   # the call the premise curtails for, as of the last step
         self._applied_w: float | None = None
         self._last_s = 0.0
         self._listeners: list[Callable[[EsiMessage], None]] = []
@@ -114,9 +94,39 @@ class EsiGatewayDevice(FieldDevice):
         self.command("dr_event_start", self._modbus_event)
         self.command("dr_opt_out", lambda now, value: self._respond(now, self._current_id(), not value),
                      momentary=False)
+        enrolment: EsiEnrolment | None = self.config.params.enrolment  # type: ignore[attr-defined]
+        self.site = self._resolve(enrolment) if enrolment is not None else None
+        self.curtail = enrolment.curtail if enrolment is not None else 1.0
+        self._event_kwh = np.zeros((24, 1))     # the event day's hourly kWh (hour-major, as a population's)
+        self._next_status_s = 0.0
+        self._read = False
+        if self.site is not None:
+            self.mqtt.subscribe(f"esi/{self.site.resource.csp}/{self.site.resource.resource_id}", 1, self._on_dr)
+
+    def _resolve(self, enrolment: EsiEnrolment) -> _Site:
+        """The premise's resource, committed kW and meter history, by the code a population's sites use."""
+        peak = np.array([enrolment.peak_kw])
+        segment = segment_of(peak)
+        step_s = float(enrolment.step)
+        premise = enrolment.premise or self.device_id
+        resource = EnrolledResource(
+            resource_id(enrolment.csp, enrolment.zone, enrolment.zip, int(enrolment.lead_time), enrolment.emergency),
+            enrolment.csp, enrolment.zone, enrolment.zip, int(enrolment.lead_time),
+            (DrType.EMERGENCY if enrolment.emergency else DrType.PRE_EMERGENCY).value, ResourceType.ANNUAL.value)
+        committed = committed_kw(peak, np.array([enrolment.curtail]), segment, enrolment.commit_factor, step_s)
+        history = history_kwh(peak, segment, enrolment, self.world.rng(f"customer/{premise}/history"), step_s)
+        return _Site(enrolment, resource, float(committed[0]), int(segment[0]), history, history_weekdays(enrolment))
 
     def register_map(self) -> RegisterMap:
         return standard_map(DeviceKind.ESI_GATEWAY)
+
+    def start(self) -> None:
+        super().start()
+        if self.site is not None:   # queued behind the subscriptions, as a population enrols
+            assert self.mqtt is not None
+            self.mqtt.publish(f"pjm/enrol/{self.site.resource.csp}", Enrolment(
+                self.device_id, self.site.resource.csp, (self.site.resource,), np.zeros(1, dtype=np.int64),
+                np.zeros(1, dtype=np.int32), np.array([self.site.committed_kw])).encode())
 
     # -- the EMS side ---------------------------------------------------------------
     def listen(self, callback: Callable[[EsiMessage], None]) -> None:
@@ -131,10 +141,10 @@ class EsiGatewayDevice(FieldDevice):
         """The premise's natural demand now (W, var); the gateway applies it at once, less any DR reduction.
 
         At once, as the appliances draw it (a grid sample at this instant sees
-        it); the wake then lets the step re-check the DR events at this time.
+        it); the wake then lets the step re-check the calls at this time.
         """
         self._natural = (p_w, q_var)
-        self.act(self._demand_actions(self._taking_part))
+        self.act(self._demand_actions(self._in_force))
         self.queue(lambda now: [])
 
     # -- outside --------------------------------------------------------------------
@@ -155,91 +165,124 @@ class EsiGatewayDevice(FieldDevice):
         self._accept(signal)
 
     def _on_dr(self, message: MqttMessage) -> None:
-        now = self.world.now
         try:
             signal = DrSignal.decode(message.payload)
         except SignalError as error:
             self.world.log("esi_bad_message", device=self.device_id, topic=message.topic, reason=str(error))
             return
-        start_s, _ = signal.window(now)
-        event = DrEvent(signal.event_id, start_s, signal.duration_s, signal.reduction_pct, signal.demand_limit_w, now)
-        if message.dup and event.event_id in self.events:
-            return  # a QoS 1 retransmission of an event we already hold
-        self._start(event)
+        self._receive(signal, self.world.now, "mqtt")
 
     def _modbus_event(self, now: float, _value: object) -> Effects:
         assert self.store is not None
         get = self.store.get
-        self._start(DrEvent(int(get("dr_event_id")), now, float(get("dr_duration_min")) * 60.0,  # type: ignore[arg-type]
-                            float(get("dr_load_reduction_pct")), float(get("demand_limit_w")), now, "modbus"))  # type: ignore[arg-type]
+        signal = DrSignal(int(get("dr_event_id")), float(get("dr_duration_min")) * 60.0,  # type: ignore[arg-type]
+                          None, float(get("dr_load_reduction_pct")), float(get("demand_limit_w")))  # type: ignore[arg-type]
+        self._receive(signal, now, "modbus")
         return []
 
-    def _start(self, event: DrEvent) -> None:
-        self.events[event.event_id] = _Running(event)
-        self.set_points({"dr_event_id": event.event_id, "dr_duration_min": min(event.duration_s / 60.0, 1440),
-                         "dr_load_reduction_pct": event.reduction_pct,
-                         "demand_limit_w": min(event.demand_limit_w, 1_000_000)})
-        self.world.log("esi_dr_event", device=self.device_id, event_id=event.event_id, start_s=event.start_s,
-                       duration_s=event.duration_s, source=event.source)
-        self._accept(event)
-        self.queue(lambda now: [])  # wake to time the event
+    def _receive(self, signal: DrSignal, now: float, source: str) -> None:
+        """Hold the call ``signal`` makes (the call book decides whether it replaces the one held) and tell the EMS."""
+        call = self.book.receive(signal, now)
+        if call is None:
+            return   # a retransmission of, or older than, the instruction the premise holds
+        measure = self._measures.get(call.key)
+        if measure is None or measure.start_s != call.start_s:
+            self._measures[call.key] = _Measure(call.start_s)
+        self.set_points({"dr_event_id": call.event_id, "dr_duration_min": min(signal.duration_s / 60.0, 1440),
+                         "dr_load_reduction_pct": call.reduction_pct,
+                         "demand_limit_w": min(call.demand_limit_w, 1_000_000)})
+        self.world.log("esi_dr_event", device=self.device_id, event_id=call.event_id, label=call.key,
+                       start_s=call.start_s, duration_s=signal.duration_s, source=source)
+        self._accept(DrEvent(call.event_id, call.start_s, signal.duration_s, call.reduction_pct, call.demand_limit_w,
+                             now, source))
+        self.queue(lambda now: [])  # wake to time the call
 
     def _current_id(self) -> int:
         assert self.store is not None
         return int(self.store.get("dr_event_id"))  # type: ignore[arg-type]
 
     def _respond(self, now: float, event_id: int, opt_in: bool) -> Effects:
-        running = self.events.get(event_id)
-        if running is None:
+        call = self.book.respond(event_id, opt_in)
+        if call is None:
             self.world.log("esi_unknown_event", device=self.device_id, event_id=event_id)
             return []
-        running.opt_in = opt_in
         self.set_points({"dr_opt_out": not opt_in})
         self.world.log("esi_dr_response", device=self.device_id, event_id=event_id, opt_in=opt_in)
         assert self.mqtt is not None
-        self.mqtt.publish(f"{self.prefix}/dr/response",
-                          {"esi": self.device_id, "event_id": event_id, "opt_in": opt_in, "time_s": now}, qos=self.qos)
+        self.mqtt.publish(f"{self.prefix}/dr/response", DrResponse(self.device_id, event_id, opt_in, now).encode(),
+                          qos=self.qos)
         return []
 
     # -- the process ----------------------------------------------------------------
     def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
-        hours = (now - self._last_s) / 3600.0
+        since = self._last_s
         self._last_s = now
-        self.energy.hold(now)
-        self.energy.take_closed()
-        for running in self.events.values():
-            start, end = running.event.start_s, running.event.end_s
-            overlap_h = max(0.0, min(now, end) - max(now - hours * 3600.0, start)) / 3600.0
-            running.energy_wh += self.demand_w * overlap_h
+        self._meter(now)
+        for key, measure in self._measures.items():   # the demand held since the last step, inside each call
+            call = self.book.calls.get(key)
+            if call is not None:
+                overlap_h = max(0.0, min(now, call.end_s) - max(since, call.start_s)) / 3600.0
+                measure.energy_wh += self.demand_w * overlap_h
         measured = self.measured(self._read_demand_w(m))
         self.energy.hold(now, self.demand_w)
-        taking_part: _Running | None = None
-        for event_id, running in list(self.events.items()):
-            event = running.event
-            if running.baseline_w is None and now >= event.start_s:
-                running.baseline_w = measured
-            if now >= event.end_s:
-                self._finish(now, running)
-                del self.events[event_id]
-            elif now >= event.start_s and running.opt_in is not False:
-                taking_part = running
-        self._taking_part = taking_part
-        effects = self._demand_actions(taking_part)
-        self.set_points({"premise_demand_w": measured, "dr_event_active": taking_part is not None,
+        for key, call in self.book.calls.items():
+            measure = self._measures[key]
+            if measure.baseline_w is None and now >= call.start_s:
+                measure.baseline_w = measured
+        for call in self.book.expire(now):
+            self._finish(call, self._measures.pop(call.key))
+        self._in_force = self.book.in_force(now)
+        effects = self._demand_actions(self._in_force)
+        self.set_points({"premise_demand_w": measured, "dr_event_active": self._in_force is not None,
                          "premise_energy_import_wh": int(self.import_wh) % (1 << 32),
                          "grid_connected": self.load is None or m.load(self.load).served})
         if sample:
             self.world.record(self.entity, "demand", measured / 1000.0, "kW")
+        if self.site is not None:
+            self._report(now)
         return effects
 
-    def _demand_actions(self, taking_part: _Running | None) -> list[SetLoad]:
-        """The load the premise draws: its natural demand less the reduction of the event it takes part in."""
+    def _meter(self, now: float) -> None:
+        """Integrate the premise's import up to ``now``; the closed hours of the first day are the event day's data."""
+        self.energy.hold(now)
+        for interval in self.energy.take_closed():
+            hour = int(interval.start_s // 3600)
+            if 0 <= hour < 24:
+                self._event_kwh[hour] = interval.import_energy / 1000.0
+
+    def _report(self, now: float) -> None:
+        """The enrolled premise's status and interval data to its CSP, as a one-site population sends them."""
+        site = self.site
+        assert site is not None and self.mqtt is not None
+        csp, me = site.resource.csp, self.device_id
+        # What the premise can shed is a share of its natural demand: reported once the demand model has given
+        # it (at the start the gateway may step before the appliances' first demand of the same instant).
+        if now >= self._next_status_s and self._natural is not None:
+            curtailing = self._in_force is not None and self._in_force.reduction_pct > 0
+            available = 0.0 if curtailing else self._natural[0] / 1000.0 * self.curtail   # nothing more while curtailing
+            self.mqtt.publish(f"esi/status/{csp}", EsiStatus(me, csp, float(now), (site.resource.resource_id,),
+                                                             np.array([available])).encode())
+            self._next_status_s = now + float(site.enrolment.status_interval)
+        if not self._read and now >= site.enrolment.meter_read_at:
+            self._read = True
+            if self.energy.interval_index < 24:   # a read inside the day: the open hour so far
+                self._event_kwh[self.energy.interval_index] = self.energy.open_import() / 1000.0
+            for record in ami_records(me, csp, site.weekdays, (site.enrolment.bus,), np.zeros(1, dtype=np.int64),
+                                      site.history_kwh, self._event_kwh, np.array([site.segment]),
+                                      np.zeros(1, dtype=np.int64), 1):
+                self.mqtt.publish(f"ami/{me}/{csp}", record.encode())
+
+    def _demand_actions(self, call: Call | None) -> list[SetLoad]:
+        """The load the premise draws: its natural demand less the reduction of the call in force.
+
+        The EMS sheds the call's share, at most the premise's curtailable
+        share: the limit a population's site has.
+        """
         if self._natural is None or self.load is None:
             return []
         p_w, q_var = self._natural
-        current = taking_part.event if taking_part is not None else None
-        served_w = float(served_demand(p_w, current is not None, current.reduction_pct if current else 0.0,
-                                       current.demand_limit_w if current else 0.0))
+        reduction = min(call.reduction_pct, 100.0 * self.curtail) if call is not None else 0.0
+        served_w = float(served_demand(p_w, call is not None, reduction, call.demand_limit_w if call else 0.0))
         if served_w == self._applied_w:
             return []
         self._applied_w = served_w
@@ -256,19 +299,22 @@ class EsiGatewayDevice(FieldDevice):
         return self.demand_w
 
     def next_event_time_s(self) -> float:
-        times = [t for r in self.events.values() for t in (r.event.start_s, r.event.end_s) if t > self.world.now]
-        return min(times, default=math.inf)
+        times = [self.book.next_change_s(self.world.now)]
+        if self.site is not None:
+            if self._natural is not None:
+                times.append(self._next_status_s)
+            if not self._read:
+                times.append(float(self.site.enrolment.meter_read_at))
+        return min(times)
 
-    def _finish(self, now: float, running: _Running) -> None:
-        event = running.event
-        average_w = running.energy_wh * 3600.0 / event.duration_s
-        baseline_w = running.baseline_w if running.baseline_w is not None else average_w
+    def _finish(self, call: Call, measure: _Measure) -> None:
+        duration_s = call.end_s - call.start_s
+        average_w = measure.energy_wh * 3600.0 / duration_s if duration_s > 0 else self.demand_w
+        baseline_w = measure.baseline_w if measure.baseline_w is not None else average_w
         reduction_w = baseline_w - average_w
-        self.world.log("esi_dr_measured", device=self.device_id, event_id=event.event_id, baseline_w=baseline_w,
+        self.world.log("esi_dr_measured", device=self.device_id, event_id=call.event_id, baseline_w=baseline_w,
                        average_w=average_w, reduction_w=reduction_w)
         assert self.mqtt is not None
-        self.mqtt.publish(f"{self.prefix}/dr/measured", {
-            "esi": self.device_id, "event_id": event.event_id, "opt_in": running.opt_in,
-            "baseline_w": round(baseline_w, 1), "average_w": round(average_w, 1), "reduction_w": round(reduction_w, 1),
-            "reduction_pct": round(100.0 * reduction_w / baseline_w, 2) if baseline_w > 0 else 0.0,
-        }, qos=self.qos)
+        self.mqtt.publish(f"{self.prefix}/dr/measured", DrMeasured(
+            self.device_id, call.event_id, call.opt_in, round(baseline_w, 1), round(average_w, 1), round(reduction_w, 1),
+            round(100.0 * reduction_w / baseline_w, 2) if baseline_w > 0 else 0.0).encode(), qos=self.qos)

@@ -62,3 +62,14 @@ def test_gateway_sheds_the_premise_load_and_the_meter_measures_it(tmp_path):
     first, second = (p for _, _, p in intervals)
     assert first["import_kwh"] == pytest.approx((300 * 1000 + 600 * 800) / 3600, rel=1e-4)
     assert second["import_kwh"] == pytest.approx((600 * 800 + 300 * 1000) / 3600, rel=1e-4)
+
+
+def test_an_enrolment_whose_step_does_not_divide_an_hour_is_a_scenario_error(tmp_path):
+    from cosim.errors import ScenarioError
+    from cosim.scenario import load_scenario
+
+    enrolled = ("- {id: esi1, kind: esi_gateway, node: home, load: load2, params: {mqtt: {broker: scada}, enrolment: "
+                "{csp: csp_a, zone: Z1, bus: b1, zip: '08001', peak_kw: 50, curtail: 0.2, step: 420}}}\n")
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(scenario_file(tmp_path, enrolled))
+    assert "enrolment" in str(error.value) and "must divide an hour" in str(error.value)

@@ -65,7 +65,7 @@ ENROLLED = EnrolledResource("csp_a.ZD.21201.30P", "csp_a", "ZD", "21201", 30, "p
                   np.array(["dr_sites.000004", "dr_sites.000009"]), np.array([0.0035, 0.00125]), np.array([0, 0])),
     RpmResultMessage("csp_c", "2029/2030", 155.48, ("r1", "r2"), (1.5, 0.0),
                      (PlanRejection("csp_c", "r2", "double_counting", "site dr_sites.000004 is also listed by csp_b"),)),
-    MvData("csp_a", "dr_sites", ("r1", "r2"), ("ZD", "ZD"), ("csp_a.econ.D", ""), np.array([4, 9]), np.array([0, 1]),
+    MvData("csp_a", ("dr_sites", "site1"), (0, 10), ("r1", "r2"), ("ZD", "ZD"), ("csp_a.econ.D", ""), np.array([4, 9]), np.array([0, 1]),
            np.ones((2, 4, 24)), np.ones((2, 24)), np.array([1, 1, 0, 1], dtype=np.uint8),
            np.zeros((2, 24), dtype=np.uint8)),
     SiteCredit("csp_a", "dr_sites", "day0", np.array([4, 9]), np.array([12.5, 0.0])),
