@@ -115,9 +115,10 @@ class OadrEvent:
 
         The one signal acted on is LOAD_DISPATCH of type
         x-loadControlPercentOffset (a negative offset, in percent, of the load
-        to shed), first interval; any other signal raises OpenAdrError naming
-        it, as does an event with no or several resourceID targets (an id
-        ``<label>:<resource>`` names its resource without a target).
+        to shed) with one interval; any other signal, or several intervals,
+        raises OpenAdrError naming it, as does an event with no or several
+        resourceID targets (an id ``<label>:<resource>`` names its resource
+        without a target).
         """
         sim = to_sim if to_sim is not None else (lambda when: _sim(epoch, when))
         try:
@@ -137,6 +138,9 @@ class OadrEvent:
                 label, resource = (label, targets[0]) if resource == targets[0] and label else (event_id, targets[0])
             elif not label:
                 raise OpenAdrError(f"event {event_id}: no resourceID target (and no '<label>:<resource>' id)")
+            if len(signal["intervals"]) != 1:
+                raise OpenAdrError(f"event {event_id}: {len(signal['intervals'])} signal intervals; "
+                                   "this VEN takes one per event")
             payload = float(signal["intervals"][0]["signal_payload"])
             start = sim(period["dtstart"])
             return cls(label, resource, int(descriptor["modification_number"]),

@@ -315,6 +315,10 @@ class HilSession:
             if entry.device not in devices or getattr(devices[entry.device], "kind", None) != "openadr_ven":
                 self.close()
                 raise HilError(f"openadr_vens[{i}].device: the scenario has no openadr_ven {entry.device!r}")
+            if devices[entry.device].params.protocol != "openadr":
+                self.close()
+                raise HilError(f"openadr_vens[{i}].device: {entry.device!r} is idle in this scenario (its params.protocol "
+                               "is mqtt: the CSP's programme notifies over MQTT)")
         try:
             from .openadr_ven_http import ExternalVtnError, ExternalVtnLink
         except ImportError:

@@ -86,6 +86,8 @@ class OpenAdrVen:
     def start(self) -> None:
         assert self.config.node is not None
         p = self.params
+        if p.protocol != "openadr":
+            return   # the programme notifies over MQTT: an installed VEN that is not used sends and hears nothing
         self.mqtt = self.layer.mqtt(self.config.node, p.broker)
         if self.layer.comm is None:
             raise ValueError(f"{self.device_id}: an openadr_ven needs a comm section")

@@ -7,8 +7,9 @@ external party. The VEN must register, offer the group's metered power as a
 TELEMETRY_USAGE report, take the VTN's event (40 % of the load, a few seconds
 ahead, for three seconds), opt in, and make the sites shed exactly that share
 of their demand during the event and not outside it; the VTN must receive the
-optIn and metered-power readings that show the drop. A VTN that refuses the
-registration fails the serve, naming the bench entry.
+optIn and metered-power readings that show the drop, and an optOut for an
+event whose signal the VEN cannot act on. A VTN that refuses the
+registration, or does not answer, fails the serve, naming the bench entry.
 """
 
 from __future__ import annotations
@@ -127,15 +128,16 @@ class Vtn:
         self.thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(15)
 
-    def send_event(self, start: datetime.datetime, duration: datetime.timedelta) -> None:
+    def send_event(self, start: datetime.datetime, duration: datetime.timedelta, event_id: str = "EXT-EVT-1",
+                   signal: tuple[str, str, float] = ("LOAD_DISPATCH", "x-loadControlPercentOffset", -SHED_PCT)) -> None:
         def answered(ven_id: str, event_id: str, opt_type: str) -> None:
             with self.lock:
                 self.answers.append((event_id, opt_type))
 
         async def add() -> None:
-            self.server.add_event("VEN-EXT-1", "LOAD_DISPATCH", "x-loadControlPercentOffset",
-                                  [{"dtstart": start, "duration": duration, "signal_payload": -SHED_PCT}],
-                                  targets=[{"resource_id": GROUP}], callback=answered, event_id="EXT-EVT-1")
+            self.server.add_event("VEN-EXT-1", signal[0], signal[1],
+                                  [{"dtstart": start, "duration": duration, "signal_payload": signal[2]}],
+                                  targets=[{"resource_id": GROUP}], callback=answered, event_id=event_id)
         asyncio.run_coroutine_threadsafe(add(), self.loop).result(5)
 
     def stop(self) -> None:
@@ -175,6 +177,10 @@ def test_the_vens_take_an_external_vtns_event_and_report_the_metered_drop(tmp_pa
         start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)
         vtn.send_event(start, datetime.timedelta(seconds=3))
         assert wait_until(lambda: bool(vtn.answers), 10.0), "the VEN answered the event"
+        # a signal the VEN cannot act on (SIMPLE levels have no load share): opted out, never guessed at
+        vtn.send_event(start + datetime.timedelta(hours=1), datetime.timedelta(minutes=5), "EXT-EVT-2",
+                       ("SIMPLE", "level", 2.0))
+        assert wait_until(lambda: len(vtn.answers) == 2, 10.0), "the VEN answered the second event"
         end = start + datetime.timedelta(seconds=3)
         assert wait_until(lambda: datetime.datetime.now(datetime.timezone.utc) > end + datetime.timedelta(seconds=2),
                           20.0)
@@ -182,9 +188,11 @@ def test_the_vens_take_an_external_vtns_event_and_report_the_metered_drop(tmp_pa
         if served is not None:
             served.stop()
         vtn.stop()
-    assert vtn.answers == [("EXT-EVT-1", "optIn")]
+    assert vtn.answers == [("EXT-EVT-1", "optIn"), ("EXT-EVT-2", "optOut")]
     out = tmp_path / "out"
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    (out_event,) = [e for e in events if e["kind"] == "openadr_opt_out"]
+    assert out_event["event_id"] == "EXT-EVT-2" and "signal SIMPLE/level is not supported" in out_event["reason"]
     (signal,) = [e for e in events if e["kind"] == "esi_signal"]
     assert signal["resource"] == GROUP and signal["reduction_pct"] == SHED_PCT
     # the event's UTC window on the paced clock: what the VEN handed the sites
@@ -248,3 +256,10 @@ def test_bad_bench_fields_are_one_line_errors(tmp_path: Path, capsys: pytest.Cap
     assert main(["validate", str(bench)]) == 2
     err = capsys.readouterr().err.strip()
     assert says in err and len(err.splitlines()) == 1, err
+
+
+def test_a_vtn_that_does_not_answer_fails_the_serve(tmp_path: Path) -> None:
+    world = _served(tmp_path, free_port())   # nothing listens there
+    with pytest.raises(HilError, match=r"openadr_vens\[0\] \(ven_a\): no answer from the VTN at http://127\.0\.0\.1"):
+        world.session.start()
+    world.world.recorder.close(status="test")
