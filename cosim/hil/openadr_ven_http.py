@@ -34,7 +34,7 @@ import asyncio
 import datetime
 import functools
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from cosim.comm.openadr import OadrEvent, OpenAdrError
 
@@ -174,7 +174,7 @@ class ExternalVtnLink:
     def _take(self, event: dict[str, Any], answer: "asyncio.Future[str]", loop: asyncio.AbstractEventLoop) -> None:
         """SimPy thread: the event on the paced clock, acted on by the device; its opt-out reason ("" = in)."""
         try:
-            oadr = OadrEvent.from_openleadr(event, self.device.epoch, self._to_sim)
+            oadr = OadrEvent.from_openleadr(event, self.device.epoch, self._utc_to_sim())
             reason = self.device.take(oadr) or ""
         except OpenAdrError as error:
             reason = str(error)
@@ -182,9 +182,11 @@ class ExternalVtnLink:
             self.device.refuse(event_id, reason)
         loop.call_soon_threadsafe(_resolve, answer, reason)
 
-    def _to_sim(self, when: datetime.datetime) -> float:
-        """The simulated time at which the paced clock reaches the UTC instant ``when``."""
-        return self.clock.sim_time_at(time.monotonic() + (when.timestamp() - time.time()))
+    def _utc_to_sim(self) -> Callable[[datetime.datetime], float]:
+        """UTC instant -> the simulated time the paced clock reaches then (one reading of both clocks, so an
+        event's start and end keep their UTC distance, times the pace)."""
+        offset = time.monotonic() - time.time()
+        return lambda when: self.clock.sim_time_at(when.timestamp() + offset)
 
     def close(self) -> None:
         client, self.client = self.client, None

@@ -43,6 +43,10 @@ class HilError(ValueError):
     """A bench that cannot be served as configured (a port taken, a device that is not there)."""
 
 
+class BenchUnavailable(HilError):
+    """A real party of the bench cannot be reached or refuses us (an external OpenADR VTN): exit 3, as for the broker."""
+
+
 class ProtectionGuard:
     """A RegisterBank in front of a device's store that refuses master writes to protection settings.
 
@@ -331,9 +335,9 @@ class HilSession:
             device.use_external_vtn(link)
             try:
                 ven_id = link.connect()
-            except (ExternalVtnError, ImportError) as error:
+            except ExternalVtnError as error:
                 self.close()
-                raise HilError(str(error)) from None
+                raise BenchUnavailable(str(error)) from None
             self.world.log("openadr_vtn_registered", ven=device.ven_id, url=entry.vtn_url, ven_id=ven_id)
             print(f"hil: OpenADR VEN {entry.device} registered with the VTN at {entry.vtn_url} as venID {ven_id}",
                   file=self.stream, flush=True)

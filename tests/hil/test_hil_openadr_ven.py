@@ -17,14 +17,15 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cosim.hil.config import OpenAdrVenBench
-from cosim.hil.session import HilError
+from cosim.hil.config import HilSettings, OpenAdrVenBench
+from cosim.hil.session import BenchUnavailable, HilError
 from hiltools import ServedWorld, free_port, settings, wait_until
 
 openleadr = pytest.importorskip("openleadr")   # the optional ``openadr`` extra (in the test extra)
@@ -147,12 +148,15 @@ class Vtn:
         self.thread.join(5)
 
 
+def _bench(port: int) -> HilSettings:
+    return settings(openadr_vens=[OpenAdrVenBench(device="ven_a", vtn_url=f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
+                                                  ven_name="site-group-a", register_timeout_s=10)])
+
+
 def _served(tmp_path: Path, port: int) -> ServedWorld:
     path = tmp_path / "scenario.yaml"
     path.write_text(SCENARIO)
-    hil = settings(openadr_vens=[OpenAdrVenBench(device="ven_a", vtn_url=f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
-                                                 ven_name="site-group-a", register_timeout_s=10)])
-    return ServedWorld(tmp_path / "out", hil, duration_s=120.0, scenario_path=path)
+    return ServedWorld(tmp_path / "out", _bench(port), duration_s=120.0, scenario_path=path)
 
 
 def _series(out: Path, entity: str, quantity: str) -> list[tuple[float, float]]:
@@ -215,18 +219,30 @@ def test_the_vens_take_an_external_vtns_event_and_report_the_metered_drop(tmp_pa
     assert during[0] == pytest.approx((1 - SHED_PCT / 100) * before[-1], rel=1e-3)
 
 
-def test_a_vtn_that_refuses_the_registration_fails_the_serve(tmp_path: Path) -> None:
+def test_a_vtn_that_refuses_the_registration_fails_the_serve_with_exit_3(tmp_path: Path) -> None:
+    """As for a broker that refuses us: one line naming the bench entry, exit 3, the run recorded as failed."""
+    import io
+
+    from cosim.hil.command import EXIT_BENCH_UNAVAILABLE, serve
+    from cosim.scenario import load_scenario
+
     port = free_port()
     vtn = Vtn(port, accept=False)
     vtn.start()
+    path = tmp_path / "scenario.yaml"
+    path.write_text(SCENARIO)
+    stream = io.StringIO()
     try:
-        world = _served(tmp_path, port)
-        with pytest.raises(HilError, match=r"openadr_vens\[0\] \(ven_a\): the VTN at http://127\.0\.0\.1:\d+/OpenADR2/"
-                                           r"Simple/2\.0b refused the registration of VEN 'site-group-a'"):
-            world.session.start()
-        world.world.recorder.close(status="test")
+        code = serve(load_scenario(path), _bench(port), tmp_path / "out", stream)
     finally:
         vtn.stop()
+    assert code == EXIT_BENCH_UNAVAILABLE
+    said = stream.getvalue().strip().splitlines()
+    assert len(said) == 1 and re.fullmatch(
+        r"cosim serve: openadr_vens\[0\] \(ven_a\): the VTN at http://127\.0\.0\.1:\d+/OpenADR2/Simple/2\.0b refused "
+        r"the registration of VEN 'site-group-a' \(200 OK, no registrationID\)", said[0]), said
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
 
 
 def test_a_bench_naming_no_ven_of_the_scenario_fails_the_serve(tmp_path: Path) -> None:
@@ -260,6 +276,6 @@ def test_bad_bench_fields_are_one_line_errors(tmp_path: Path, capsys: pytest.Cap
 
 def test_a_vtn_that_does_not_answer_fails_the_serve(tmp_path: Path) -> None:
     world = _served(tmp_path, free_port())   # nothing listens there
-    with pytest.raises(HilError, match=r"openadr_vens\[0\] \(ven_a\): no answer from the VTN at http://127\.0\.0\.1"):
+    with pytest.raises(BenchUnavailable, match=r"openadr_vens\[0\] \(ven_a\): no answer from the VTN at http://127\.0\.0\.1"):
         world.session.start()
     world.world.recorder.close(status="test")
