@@ -65,6 +65,7 @@ class ExternalVtnLink:
         self.io, self.inbox, self.clock = io, inbox, clock
         self.client: Any = None
         self._registration: dict[str, Any] = {}   # the last oadrCreatedPartyRegistration payload
+        self._registered_report: dict[str, Any] | None = None   # the VTN's answer to our oadrRegisterReport
         self.registered_reports = False
 
     # -- session start (any thread but the I/O thread) --------------------------------------
@@ -126,6 +127,8 @@ class ExternalVtnLink:
     def _parsed(self, message_type: str, payload: dict[str, Any]) -> None:
         if message_type == "oadrCreatedPartyRegistration":
             self._registration = payload
+        elif message_type == "oadrRegisteredReport":
+            self._registered_report = payload
 
     # -- reports ---------------------------------------------------------------------------
     def register(self, resources: tuple[str, ...]) -> None:
@@ -147,8 +150,16 @@ class ExternalVtnLink:
                               measurement=power, unit="W", scale="k", report_name=TELEMETRY, report_specifier_id=f"{self.device.ven_id}-usage",
                               sampling_rate=SAMPLING, report_duration=datetime.timedelta(hours=1))
         await client.register_reports(client.reports)
+        answer = self._registered_report or {}
+        code = answer.get("response", {}).get("response_code")
+        log = self.device.world.log
+        if code != 200:   # openleadr only logs it: say it in the run's events, where the user looks
+            said = f"{code} {answer.get('response', {}).get('response_description')}" if answer else "no answer"
+            self.inbox.offer(functools.partial(log, "openadr_refused", ven=self.device.ven_id, service="EiReport",
+                                               message="oadrRegisterReport", code=code, reason=said), force=True)
+            return
         client.report_queue_task = asyncio.get_running_loop().create_task(client._report_queue_worker())
-        self.inbox.offer(functools.partial(self.device.world.log, "openadr_reports_offered", ven=self.device.ven_id,
+        self.inbox.offer(functools.partial(log, "openadr_reports_offered", ven=self.device.ven_id,
                                            resources=len(resources)), force=True)
 
     def _metered(self, resource: str) -> list[tuple[datetime.datetime, float]]:

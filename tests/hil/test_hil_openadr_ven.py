@@ -279,3 +279,89 @@ def test_a_vtn_that_does_not_answer_fails_the_serve(tmp_path: Path) -> None:
     with pytest.raises(BenchUnavailable, match=r"openadr_vens\[0\] \(ven_a\): no answer from the VTN at http://127\.0\.0\.1"):
         world.session.start()
     world.world.recorder.close(status="test")
+
+
+def _certificates(folder: Path) -> dict[str, Path]:
+    """A test CA, the VTN's server certificate for 127.0.0.1 and the VEN's client certificate (PEM files)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gridcosim test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    files = {"ca": folder / "ca.pem"}
+    files["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    for name, san in (("vtn", [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), ("ven", [x509.DNSName("ven")])):
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+                .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+                .add_extension(x509.SubjectAlternativeName(san), critical=False).sign(ca_key, hashes.SHA256()))
+        files[f"{name}_cert"], files[f"{name}_key"] = folder / f"{name}.crt", folder / f"{name}.key"
+        files[f"{name}_cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        files[f"{name}_key"].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                           serialization.NoEncryption()))
+    return files
+
+
+@pytest.mark.parametrize("sign", [True, False], ids=["signed", "unsigned"])
+def test_mutual_tls_and_signed_messages_both_ways(tmp_path: Path, sign: bool) -> None:
+    """openleadr's VTN over HTTPS demanding the VEN's client certificate, checking its fingerprint and signatures.
+
+    Unsigned, the VEN still registers (it has no venID to check yet) but the
+    VTN refuses its report registration: the run says so (``openadr_refused``).
+    """
+    from openleadr import OpenADRServer
+    from openleadr.utils import certificate_fingerprint
+
+    from cosim.hil.config import OpenAdrVenTls
+
+    pem = _certificates(tmp_path)
+    ven_fingerprint = certificate_fingerprint(pem["ven_cert"].read_bytes())
+    port = free_port()
+    vtn = Vtn(port)
+
+    def lookup(ven_id: str | None) -> dict[str, str]:
+        return {"ven_id": "VEN-EXT-1", "ven_name": "site-group-a", "fingerprint": ven_fingerprint,
+                "registration_id": "REG-1"}
+
+    async def start() -> None:
+        vtn.server = OpenADRServer(vtn_id="EXTVTN", http_host="127.0.0.1", http_port=port, show_fingerprint=False,
+                                   requested_poll_freq=datetime.timedelta(seconds=1), cert=str(pem["vtn_cert"]),
+                                   key=str(pem["vtn_key"]), http_cert=str(pem["vtn_cert"]), http_key=str(pem["vtn_key"]),
+                                   http_ca_file=str(pem["ca"]), ven_lookup=lookup, show_server_cert_domain=False)
+        vtn.server.add_handler("on_create_party_registration", vtn._register)
+        vtn.server.add_handler("on_register_report", vtn._register_report)
+        await vtn.server.run()
+
+    vtn.thread.start()
+    asyncio.run_coroutine_threadsafe(start(), vtn.loop).result(15)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(SCENARIO)
+    tls = OpenAdrVenTls(cert_file=pem["ven_cert"], key_file=pem["ven_key"], ca_file=pem["ca"],
+                        vtn_fingerprint=certificate_fingerprint(pem["vtn_cert"].read_bytes()), sign=sign)
+    hil = settings(openadr_vens=[OpenAdrVenBench(device="ven_a", vtn_url=f"https://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
+                                                 ven_name="site-group-a", tls=tls)])
+    served = None
+    try:
+        served = ServedWorld(tmp_path / "out", hil, duration_s=30.0, scenario_path=path).start()
+        assert vtn.registered == ["site-group-a"]
+        counts = served.world.recorder.event_counts
+        if sign:
+            assert wait_until(lambda: bool(vtn.readings), 10.0), "signed metered readings over mutual TLS"
+            assert vtn.offered == [(GROUP, "RealPower", "k")] and counts.get("openadr_reports_offered") == 1
+        else:
+            assert wait_until(lambda: counts.get("openadr_refused", 0) == 1, 10.0)
+            assert not vtn.offered and not vtn.readings and not counts.get("openadr_reports_offered")
+    finally:
+        if served is not None:
+            served.stop()
+        vtn.stop()
