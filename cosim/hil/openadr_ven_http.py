@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 ANSWER_TIMEOUT_S = 10.0
 """Wall seconds an event waits for the SimPy thread's answer before openleadr opts out (a stopped run)."""
+FIRST_POLL_S = 30.0
+"""Wall seconds the event sync and first poll after registration may take (openleadr: 5 s connect + 10 s read each)."""
 SAMPLING = datetime.timedelta(seconds=1)
 """Shortest sampling period offered for the metered power (the VTN picks its own, at least this)."""
 
@@ -73,12 +75,12 @@ class ExternalVtnLink:
         """Register with the VTN and start polling; the venID it gave. Raises ExternalVtnError."""
         timeout = self.config.register_timeout_s
         try:
-            return str(self.io.call(self._connect(), timeout + 1.0))
+            return str(self.io.call(self._connect(), timeout + FIRST_POLL_S))
         except ExternalVtnError:
             raise
         except (TimeoutError, asyncio.TimeoutError):
-            raise ExternalVtnError(f"{self.entry}: the VTN at {self.config.vtn_url} did not register "
-                                   f"VEN {self._ven_name()!r} within {timeout:g} s") from None
+            raise ExternalVtnError(f"{self.entry}: the VTN at {self.config.vtn_url} registered VEN "
+                                   f"{self._ven_name()!r} but did not answer its first poll") from None
 
     def _ven_name(self) -> str:
         return self.config.ven_name or self.device.ven_id
