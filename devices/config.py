@@ -770,6 +770,9 @@ class OpenAdrVenParams(_Model):
     population: str = Field(description="device id of the dr_site_population whose site groups this VEN serves")
     broker: str = Field(description="MQTT broker of the node's ESIs")
     ven_id: str | None = Field(None, description="VEN id on the wire (default: the device id)")
+    protocol: Literal["openadr", "mqtt"] = Field("openadr", description=(
+        "how the CSP's programme notifies these sites (its csp application's protocol); mqtt: this VEN stays idle "
+        "-- no subscription, no message -- and the ESIs take the CSP's MQTT signals (one YAML anchor can switch both)"))
 
 
 class OpenAdrVenConfig(DeviceConfig):

@@ -36,6 +36,15 @@ HTTP_OVERHEAD_BYTES = 180
 """Request or status line and headers of a small HTTP/1.1 exchange (Host, Content-Type, Content-Length)."""
 
 
+SIGNAL = ("LOAD_DISPATCH", "x-loadControlPercentOffset")
+"""(signalName, signalType) of the events here: the share of the load to shed, a negative percent offset.
+
+oadr_ei_20b.xsd, SignalTypeEnumeratedType: x-loadControlPercentOffset is the
+"percentage change from normal load control operations" (x-loadControlLevelOffset
+is a discrete integer level, not a percent).
+"""
+
+
 class OpenAdrError(ValueError):
     """A document that is not a valid OpenADR 2.0b payload."""
 
@@ -91,8 +100,8 @@ class OadrEvent:
                                  "market_context": market_context, "event_status": self.status.value, "priority": 0,
                                  "created_date_time": _utc(epoch, self.created_s), "test_event": False},
             "active_period": {"dtstart": start, "duration": duration},
-            # x-loadControlLevelOffset: the share of load to shed, in percent (a negative offset of the load level)
-            "event_signals": [{"signal_name": "LOAD_DISPATCH", "signal_type": "x-loadControlLevelOffset",
+            # x-loadControlPercentOffset: the share of load to shed, a negative percent offset (SIGNAL)
+            "event_signals": [{"signal_name": SIGNAL[0], "signal_type": SIGNAL[1],
                                "signal_id": "0", "intervals": [{"dtstart": start, "duration": duration, "uid": 0,
                                                                 "signal_payload": -self.reduction_pct}]}],
             "targets": [{"resource_id": self.resource_id}],
@@ -100,18 +109,47 @@ class OadrEvent:
         }
 
     @classmethod
-    def from_openleadr(cls, event: dict[str, Any], epoch: datetime.datetime) -> OadrEvent:
+    def from_openleadr(cls, event: dict[str, Any], epoch: datetime.datetime,
+                       to_sim: Callable[[datetime.datetime], float] | None = None) -> OadrEvent:
+        """The event in simulated seconds: ``epoch + t`` is UTC, or ``to_sim`` maps a UTC instant (a paced HIL clock).
+
+        The one signal acted on is LOAD_DISPATCH of type
+        x-loadControlPercentOffset (a negative offset, in percent, of the load
+        to shed) with one interval; any other signal, or several intervals,
+        raises OpenAdrError naming it, as does an event with no or several
+        resourceID targets (an id ``<label>:<resource>`` names its resource
+        without a target).
+        """
+        sim = to_sim if to_sim is not None else (lambda when: _sim(epoch, when))
         try:
             descriptor = event["event_descriptor"]
             period = event["active_period"]
-            label, _, resource = str(descriptor["event_id"]).rpartition(":")
+            event_id = str(descriptor["event_id"])
+            label, _, resource = event_id.rpartition(":")
             targets = event.get("targets_by_type", {}).get("resource_id", [])
-            payload = float(event["event_signals"][0]["intervals"][0]["signal_payload"])
-            start = _sim(epoch, period["dtstart"])
-            return cls(label, targets[0] if targets else resource, int(descriptor["modification_number"]),
+            signal = event["event_signals"][0]
+            kind = (signal.get("signal_name"), signal.get("signal_type"))
+            if kind != SIGNAL:
+                raise OpenAdrError(f"event {event_id}: signal {kind[0]}/{kind[1]} is not supported "
+                                   f"(only {SIGNAL[0]}/{SIGNAL[1]})")
+            if len(targets) > 1:
+                raise OpenAdrError(f"event {event_id}: {len(targets)} resourceID targets; this VEN takes one per event")
+            if targets:   # an issuer's own event id is the label, unless it is this module's '<label>:<resource>'
+                label, resource = (label, targets[0]) if resource == targets[0] and label else (event_id, targets[0])
+            elif not label:
+                raise OpenAdrError(f"event {event_id}: no resourceID target (and no '<label>:<resource>' id)")
+            if len(signal["intervals"]) != 1:
+                raise OpenAdrError(f"event {event_id}: {len(signal['intervals'])} signal intervals; "
+                                   "this VEN takes one per event")
+            payload = float(signal["intervals"][0]["signal_payload"])
+            start = sim(period["dtstart"])
+            return cls(label, resource, int(descriptor["modification_number"]),
                        EventStatus(descriptor["event_status"]), start,
-                       start + period["duration"].total_seconds(), -payload,
-                       _sim(epoch, descriptor["created_date_time"]))
+                       start + period["duration"].total_seconds() if to_sim is None
+                       else to_sim(period["dtstart"] + period["duration"]), -payload,
+                       sim(descriptor["created_date_time"]))
+        except OpenAdrError:
+            raise
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
             raise OpenAdrError(f"bad oadrEvent: {error!r}") from None
 

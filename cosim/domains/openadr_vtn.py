@@ -215,7 +215,7 @@ class OpenAdrVtn:
             for report in payload.get("reports", []):
                 for interval in report.get("intervals", []):
                     data = interval.get("report_payload", {})
-                    self.world.record(f"{self.vtn_id}/openadr/{data.get('r_id')}", "reported_kw",
+                    self.world.record(f"{self.vtn_id}/openadr/{data.get('r_id')}", "metered_kw",
                                       float(data.get("value", 0.0)), "kW")
             return self._ok("oadrUpdatedReport", payload.get("request_id"), ven_id)
         return self._error(f"{message_type} is not served on EiReport here")

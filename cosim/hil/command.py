@@ -4,7 +4,9 @@ Exit codes follow ``cosim run``: 0 the run reached its end, 1 it failed
 (results so far are kept), 2 bad input (scenario, bench file, a port that
 cannot be bound), 3 the bench's MQTT broker cannot be reached within
 ``mqtt.connect_timeout_s`` or refuses the credentials or TLS (unless the
-bench sets ``mqtt.allow_degraded``: then the manifest says ``degraded``), 130 interrupted by SIGINT or SIGTERM -- results are flushed
+bench sets ``mqtt.allow_degraded``: then the manifest says ``degraded``), or
+an external OpenADR VTN (``openadr_vens``) does not answer or refuses the
+registration, 130 interrupted by SIGINT or SIGTERM -- results are flushed
 and the manifest says ``interrupted``.
 """
 
@@ -19,7 +21,7 @@ from typing import Any, TextIO
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
-EXIT_BENCH_UNAVAILABLE = 3  # the bench's MQTT broker cannot be reached or refuses us (one line says which)
+EXIT_BENCH_UNAVAILABLE = 3  # the bench's MQTT broker or an external OpenADR VTN cannot be reached or refuses us (one line says which)
 EXIT_INTERRUPTED = 130
 
 
@@ -69,7 +71,7 @@ def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = N
     device uses the gateway refuses that, rather than ignore it.
     """
     from ..runner import build_world, finish_recording, start_recording
-    from .session import HilError, HilSession
+    from .session import BenchUnavailable, HilError, HilSession
 
     stream = stream if stream is not None else sys.stderr
     scenario = scenario.with_run(mode="realtime", realtime_factor=settings.factor)
@@ -98,14 +100,16 @@ def serve(scenario: Any, settings: Any, out_dir: Path, stream: TextIO | None = N
                 raise HilError("--modbus-port sets the gateway port, but no served device uses it "
                                + ("(every exposed device has a port of its own)" if session.exposures else
                                   "(no device is exposed: give one `expose: {}` in the scenario or list it in modbus.expose)"))
-            if not session.exposures and settings.c37118 is None and settings.iec104 is None:
+            if not session.exposures and settings.c37118 is None and settings.iec104 is None \
+                    and settings.dnp3 is None and settings.openadr is None and not settings.openadr_vens:
                 print("cosim serve: no device is served over Modbus (mark devices with `expose: {}` in the scenario, "
                       "or list their ids in the bench's modbus.expose)", file=stream, flush=True)
             session.use_real_broker()
             endpoints = session.start()
         except HilError as error:
             print(f"cosim serve: {error}", file=stream)
-            status, error_text, code = "failed", f"HilError: {error}", EXIT_BAD_INPUT
+            status, error_text = "failed", f"{type(error).__name__}: {error}"
+            code = EXIT_BENCH_UNAVAILABLE if isinstance(error, BenchUnavailable) else EXIT_BAD_INPUT
             return code
         start_recording(
             world, scenario, out_dir, realtime_factor=settings.factor,

@@ -60,6 +60,13 @@ scenario. Shape (YAML; every field optional, defaults shown)::
         vtn: csp_a                # the CSP's comm node (its csp application has protocol: openadr)
         host: 127.0.0.1
         port: 8080
+      openadr_vens:               # the scenario's VENs (openadr_ven devices) talk to an external VTN (absent: simulated)
+        - device: ven_csp_a       # the openadr_ven device of the scenario
+          vtn_url: http://127.0.0.1:8080/OpenADR2/Simple/2.0b   # the VTN's 2.0b simple-HTTP base URL
+          ven_name: site-a        # oadrCreatePartyRegistration's venName (default: the device's ven id)
+          ven_id: null            # a venID the VTN already gave this VEN (null: the VTN assigns one)
+          register_timeout_s: 10  # wall seconds registration may take before the serve fails
+          tls: null               # {cert_file, key_file, passphrase, ca_file, vtn_fingerprint, check_hostname: true}
 """
 
 from __future__ import annotations
@@ -229,6 +236,51 @@ class OpenAdrServeConfig(_Listener):
     port: int = Field(8080, ge=0, le=65535, description="HTTP port; 0 picks a free port")
 
 
+class OpenAdrVenTls(_Model):
+    """openleadr's client certificate (TLS and, with ``sign``, XML signatures) and the VTN's certificate checks."""
+
+    cert_file: Path = Field(description="PEM client certificate")
+    key_file: Path = Field(description="PEM private key of cert_file")
+    passphrase: str | None = None
+    ca_file: Path | None = Field(None, description="PEM CA bundle the VTN's server certificate is checked against")
+    vtn_fingerprint: str | None = Field(None, description="the VTN's certificate fingerprint (checks signed messages)")
+    check_hostname: bool = True
+    sign: bool = Field(True, description="sign outgoing messages with cert_file/key_file")
+
+    @model_validator(mode="after")
+    def _files(self) -> "OpenAdrVenTls":
+        for name in ("cert_file", "key_file", "ca_file"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"{name} {str(path)!r} is not a readable file")
+        return self
+
+
+class OpenAdrVenBench(_Model):
+    """One of the scenario's VENs pointed at an external OpenADR 2.0b VTN (openleadr's client, pull model)."""
+
+    device: str = Field(min_length=1, description="id of the scenario's openadr_ven device")
+    vtn_url: str = Field(description="the VTN's OpenADR 2.0b simple-HTTP base URL (http:// or https://)")
+    ven_name: str | None = Field(None, min_length=1, description="venName at registration (default: the VEN id)")
+    ven_id: str | None = Field(None, min_length=1, description="venID the VTN gave this VEN before (null: assigned)")
+    register_timeout_s: float = Field(10.0, gt=0, description="wall seconds registration may take before the serve fails")
+    tls: OpenAdrVenTls | None = None
+
+    @field_validator("vtn_url")
+    @classmethod
+    def _url(cls, url: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+        try:
+            parts.port
+        except ValueError:
+            raise ValueError(f"{url!r} has a bad port") from None
+        return url
+
+
 class HilSettings(_Model):
     factor: float = Field(default=1.0, gt=0)
     monitor_step: Duration = Field(default=0.1, gt=0)
@@ -241,6 +293,7 @@ class HilSettings(_Model):
     iec104: Iec104ServeConfig | None = None
     dnp3: Dnp3ServeConfig | None = None
     openadr: OpenAdrServeConfig | None = None
+    openadr_vens: list[OpenAdrVenBench] = Field(default_factory=list)
 
     @field_validator("masters")
     @classmethod
@@ -249,6 +302,14 @@ class HilSettings(_Model):
         if len(set(ids)) != len(ids):
             raise ValueError(f"master ids repeat: {sorted(i for i in set(ids) if ids.count(i) > 1)}")
         return masters
+
+    @field_validator("openadr_vens")
+    @classmethod
+    def _one_vtn_per_ven(cls, vens: list[OpenAdrVenBench]) -> list[OpenAdrVenBench]:
+        ids = [v.device for v in vens]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"devices repeat: {sorted(i for i in set(ids) if ids.count(i) > 1)}")
+        return vens
 
 
 class HilFile(_Model):

@@ -43,6 +43,10 @@ class HilError(ValueError):
     """A bench that cannot be served as configured (a port taken, a device that is not there)."""
 
 
+class BenchUnavailable(HilError):
+    """A real party of the bench cannot be reached or refuses us (an external OpenADR VTN): exit 3, as for the broker."""
+
+
 class ProtectionGuard:
     """A RegisterBank in front of a device's store that refuses master writes to protection settings.
 
@@ -164,6 +168,7 @@ class HilSession:
         self._unit_owner: dict[tuple[int, int], str] = {}
         self.dnp3_server: Dnp3TcpServer | None = None
         self.openadr_server: Any = None  # an OpenAdrHttpServer when the bench serves a VTN over HTTP
+        self.vtn_links: list[Any] = []   # ExternalVtnLinks: the scenario's VENs and the bench's external VTNs
         self._started = False
         if world.has_service("devices"):
             # Served, N devices sampling at one instant are a burst the wall clock waits for (lag):
@@ -251,6 +256,7 @@ class HilSession:
         self._start_masters()
         self._serve_dnp3()
         self._serve_openadr()
+        self._connect_external_vtns()
         monitor = lag_monitor(self.world, self.loop, settings.monitor_step, settings.lag_warn_s, self.stream)
         self.world.process(monitor)
         table = self.world.recorder.table("hil_endpoints", ("device_id", "kind", "host", "port", "unit_id"))
@@ -302,6 +308,39 @@ class HilSession:
         self._say_if_reachable("OpenADR", config.host, port, "openadr")
         print(f"hil: OpenADR 2.0b VTN of {config.vtn} on http://{config.host}:{port}/OpenADR2/Simple/2.0b",
               file=self.stream)
+
+    def _connect_external_vtns(self) -> None:
+        """Point each ``hil.openadr_vens`` entry's VEN at its external VTN and register there (fails the serve if refused)."""
+        entries = self.settings.openadr_vens
+        if not entries:
+            return
+        devices = self.world.service("devices") if self.world.has_service("devices") else {}
+        for i, entry in enumerate(entries):
+            if entry.device not in devices or getattr(devices[entry.device], "kind", None) != "openadr_ven":
+                self.close()
+                raise HilError(f"openadr_vens[{i}].device: the scenario has no openadr_ven {entry.device!r}")
+            if devices[entry.device].params.protocol != "openadr":
+                self.close()
+                raise HilError(f"openadr_vens[{i}].device: {entry.device!r} is idle in this scenario (its params.protocol "
+                               "is mqtt: the CSP's programme notifies over MQTT)")
+        try:
+            from .openadr_ven_http import ExternalVtnError, ExternalVtnLink
+        except ImportError:
+            self.close()
+            raise HilError("the bench's openadr_vens need openleadr: pip install 'gridcosim[openadr]'") from None
+        for i, entry in enumerate(entries):
+            device = devices[entry.device]
+            link = ExternalVtnLink(device, entry, f"openadr_vens[{i}] ({entry.device})", self.io, self.inbox, self.loop)
+            self.vtn_links.append(link)
+            device.use_external_vtn(link)
+            try:
+                ven_id = link.connect()
+            except ExternalVtnError as error:
+                self.close()
+                raise BenchUnavailable(str(error)) from None
+            self.world.log("openadr_vtn_registered", ven=device.ven_id, url=entry.vtn_url, ven_id=ven_id)
+            print(f"hil: OpenADR VEN {entry.device} registered with the VTN at {entry.vtn_url} as venID {ven_id}",
+                  file=self.stream, flush=True)
 
     def _listen(self, server: ModbusServer, host: str, port: int, units: list[tuple[Exposure, int]]) -> None:
         modbus = self.settings.modbus
@@ -463,6 +502,8 @@ class HilSession:
             self.dnp3_server.stop()
         if self.openadr_server is not None:
             self.openadr_server.stop()
+        for link in self.vtn_links:
+            link.close()
         self.io.stop()
 
     def lag_statistics(self) -> dict[str, float]:

@@ -249,13 +249,19 @@ class Enrolment(Record):
 
 @dataclasses.dataclass(frozen=True)
 class EsiStatus(Record):
-    """``esi/status/<csp>``: the kW each of a CSP's site groups can shed now (sites not already curtailing)."""
+    """``esi/status/<csp>``: per site group of a CSP, the kW it can shed now and the kW its meters measure now.
+
+    ``available_kw`` counts sites not already curtailing; ``metered_kw`` is
+    the demand the group's interval meters hold (after any curtailment): what
+    an OpenADR VEN reports as the group's telemetry.
+    """
 
     population: str
     csp: str
     time_s: float
     resources: tuple[str, ...]
     available_kw: np.ndarray
+    metered_kw: np.ndarray
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,7 +26,7 @@ Messages (typed records of :mod:`cosim.markets.messages`, or wire headers):
 * ``pjm/enrol/<csp>`` at start: the CSP's site groups and each site's committed kW;
 * ``pjm/prd/register/<population>`` at start: the PRD curve steps per zone;
 * ``pjm/telemetry/load/<zone>`` each step: the zone's metered MW (QoS 0);
-* ``esi/status/<csp>`` every ``status_interval``: curtailable kW per resource now;
+* ``esi/status/<csp>`` every ``status_interval``: curtailable and metered kW per resource now;
 * ``ami/<population>/<csp>`` at ``meter_read_at``: hourly kWh of the history days
   and of the event day for that CSP's sites (``prd`` for the PRD sites), in
   chunks of at most ``meter_chunk_sites`` sites (header ``chunk``/``chunks``)
@@ -367,10 +367,12 @@ class DrSitePopulation:
             if stepped and t >= next_status:
                 available = np.bincount(site_slot, weights=natural * pop.curtail, minlength=n_res + 1)
                 available[share > 0] = 0.0   # a curtailing group has nothing more to offer
+                metered = np.bincount(site_slot, weights=meters.power, minlength=n_res + 1)   # the meters' kW now
                 for name in csp_names:
                     groups = [g for g in range(n_res) if pop.resources[g]["csp"] == name]
                     self.mqtt.publish(f"esi/status/{name}", EsiStatus(
-                        me, name, t, tuple(pop.resources[g]["resource_id"] for g in groups), available[groups]).encode())
+                        me, name, t, tuple(pop.resources[g]["resource_id"] for g in groups), available[groups],
+                        metered[groups]).encode())
                 next_status = t + params.status_interval
             if not read and next_step >= params.meter_read_at - clock_resolution(params.meter_read_at):
                 yield world.timeout(max(0.0, params.meter_read_at - t))

@@ -6,12 +6,16 @@ whose site groups it serves (any device there subscribed to
 listens on its own ``<topic>/dr``, is not served yet) and
 talks OpenADR 2.0b with its CSP's VTN (:mod:`cosim.domains.openadr_vtn`) in
 the push model: the VTN POSTs ``oadrDistributeEvent`` to this VEN's
-``EiEvent`` service.
+``EiEvent`` service. Served in HIL, the bench may point it at an external VTN
+instead (``hil.openadr_vens``, :mod:`cosim.hil.openadr_ven_http`): then
+openleadr's VEN client registers and polls over real HTTP and hands each event
+to :meth:`OpenAdrVen.take`, the same method the simulated path uses.
 
 * At start it learns its site groups from the population's enrolment with
   the CSP (``pjm/enrol/<csp>``, MQTT, filtered on ``population``) and POSTs an
-  ``oadrRegisterReport`` naming each group as a resource (a TELEMETRY_STATUS
-  report); the VTN routes that resource's events here from then on.
+  ``oadrRegisterReport`` naming each group as a resource (a TELEMETRY_USAGE
+  report of real power, kW); the VTN routes that resource's events here from
+  then on.
 * Each new or modified event becomes exactly the :class:`DrSignal` an MQTT
   CSP would have published, handed to the node's subscribers of
   ``esi/<csp>/<resource>`` through :meth:`NodeMqtt.deliver` -- the same
@@ -20,17 +24,19 @@ the push model: the VTN POSTs ``oadrDistributeEvent`` to this VEN's
   (``reduction_pct`` 0 under the same label).
 * It answers with ``oadrCreatedEvent``: optIn, or optOut with the reason
   when the group cannot curtail (no curtailable kW in its last ESI status and
-  no other call running there) or no ESI on this node takes the resource's
-  signals; the reason is logged (``openadr_opt_out``).
-* While an event is active it sends the group's curtailable kW from each ESI
-  status (``esi/status/<csp>``) as an ``oadrUpdateReport``.
+  no other call running there), no ESI on this node takes the resource's
+  signals, or the event carries a signal it cannot act on; the reason is
+  logged (``openadr_opt_out``).
+* While an event is active it sends, from each ESI status
+  (``esi/status/<csp>``), the group's metered kW -- what the sites' interval
+  meters measure, after any curtailment -- as an ``oadrUpdateReport``.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cosim.comm import MqttMessage
 from cosim.comm.openadr import EventStatus, OadrEvent, OpenAdrEndpoint, OpenAdrError, decode, encode, text
@@ -41,6 +47,19 @@ from devices.esi_signals import MAX_EVENT_ID, DrSignal
 if TYPE_CHECKING:
     from devices.config import OpenAdrVenConfig, OpenAdrVenParams
     from devices.field.base import DeviceLayer
+
+# powerAttributes of the metered real power (EMIX power, OpenADR 2.0b 9.2): a North American service
+POWER_ATTRIBUTES = {"hertz": 60, "voltage": 240, "ac": True}
+METERED_POWER = {"name": "powerReal", "description": "RealPower", "unit": "W", "scale": "k",
+                 "power_attributes": POWER_ATTRIBUTES}
+TELEMETRY = "TELEMETRY_USAGE"
+
+
+class ExternalVtn(Protocol):
+    """A VTN outside the simulation (HIL: :class:`cosim.hil.openadr_ven_http.ExternalVtnLink`)."""
+
+    def register(self, resources: tuple[str, ...]) -> None:
+        """Offer a metered-power report per resource (called in the SimPy thread when the enrolment arrives)."""
 
 
 class OpenAdrVen:
@@ -59,12 +78,16 @@ class OpenAdrVen:
             microseconds=layer.start_utc_us)
         self.events: dict[str, OadrEvent] = {}        # event id -> latest version received
         self.available_kw: dict[str, float] = {}      # resource -> curtailable kW in the last ESI status
+        self.metered: dict[str, tuple[float, float]] = {}   # resource -> (time s, metered kW) of the last ESI status
+        self.external: ExternalVtn | None = None      # HIL: the bench's external VTN replaces params.vtn
         self.resources: tuple[str, ...] = ()
         self._requests = 0
 
     def start(self) -> None:
         assert self.config.node is not None
         p = self.params
+        if p.protocol != "openadr":
+            return   # the programme notifies over MQTT: an installed VEN that is not used sends and hears nothing
         self.mqtt = self.layer.mqtt(self.config.node, p.broker)
         if self.layer.comm is None:
             raise ValueError(f"{self.device_id}: an openadr_ven needs a comm section")
@@ -72,6 +95,10 @@ class OpenAdrVen:
         self.endpoint.serve(f"{self.ven_id}/EiEvent", self._ei_event)   # this VEN's push address on the node
         self.mqtt.subscribe(f"pjm/enrol/{p.csp}", 1, self._on_enrol)
         self.mqtt.subscribe(f"esi/status/{p.csp}", 1, self._on_status)
+
+    def use_external_vtn(self, link: ExternalVtn) -> None:
+        """Talk to ``link``'s VTN instead of the simulated one at ``params.vtn`` (before the run starts)."""
+        self.external = link
 
     def _request_id(self) -> str:
         self._requests += 1
@@ -101,10 +128,15 @@ class OpenAdrVen:
         if enrolment.population != self.params.population:
             return
         self.resources = tuple(r.resource_id for r in enrolment.resources)
-        report = {"report_specifier_id": "TELEMETRY_STATUS", "report_request_id": "0", "report_id": self.ven_id,
-                  "report_name": "TELEMETRY_STATUS", "created_date_time": self._utc(self.world.now),
+        if self.external is not None:
+            self.external.register(self.resources)
+            return
+        report = {"report_specifier_id": TELEMETRY, "report_request_id": "0", "report_id": self.ven_id,
+                  "report_name": TELEMETRY, "created_date_time": self._utc(self.world.now),
+                  "duration": datetime.timedelta(hours=1),
                   "report_descriptions": [{"r_id": rid, "report_data_source": {"resource_id": rid},
-                                           "report_type": "x-resourceStatus", "reading_type": "x-notApplicable",
+                                           "report_type": "usage", "reading_type": "Direct Read",
+                                           "measurement": METERED_POWER,
                                            "sampling_rate": {"min_period": datetime.timedelta(seconds=60),
                                                              "max_period": datetime.timedelta(hours=1),
                                                              "on_change": True}}
@@ -121,16 +153,20 @@ class OpenAdrVen:
         if status.population != self.params.population:
             return
         self.available_kw.update(zip(status.resources, (float(kw) for kw in status.available_kw.tolist())))
+        self.metered.update((rid, (status.time_s, float(kw))) for rid, kw in zip(status.resources,
+                                                                                  status.metered_kw.tolist()))
+        if self.external is not None:
+            return   # openleadr's client reports on the schedule its VTN asked for (ExternalVtnLink)
         now = self.world.now
         active = sorted({e.resource_id for e in self.events.values()
-                         if e.status is not EventStatus.CANCELLED and e.start_s <= now < e.end_s})
+                         if e.status is not EventStatus.CANCELLED and e.start_s <= now < e.end_s} & self.metered.keys())
         if not active:
             return
         intervals = [{"dtstart": self._utc(now), "duration": datetime.timedelta(0),
-                      "report_payload": {"r_id": rid, "value": self.available_kw.get(rid, 0.0)}} for rid in active]
+                      "report_payload": {"r_id": rid, "value": self.metered[rid][1]}} for rid in active]
         body = encode("oadrUpdateReport", request_id=self._request_id(), ven_id=self.ven_id, reports=[{
-            "report_request_id": "0", "report_specifier_id": "TELEMETRY_STATUS", "report_id": f"{self.ven_id}-status",
-            "report_name": "TELEMETRY_STATUS", "created_date_time": self._utc(now), "intervals": intervals}])
+            "report_request_id": "0", "report_specifier_id": TELEMETRY, "report_id": f"{self.ven_id}-usage",
+            "report_name": TELEMETRY, "created_date_time": self._utc(now), "intervals": intervals}])
         self.world.process(self._post("EiReport", body))
 
     def _utc(self, t_s: float) -> datetime.datetime:
@@ -151,24 +187,12 @@ class OpenAdrVen:
         request_id = payload.get("request_id")
         responses = []
         for event in events:
-            known = self.events.get(event.event_id)
-            if known is None or known.status is not event.status:
-                self.world.log("openadr_event_status", ven=self.ven_id, event_id=event.event_id,
-                               modification=event.modification, status=event.status.value)
-            if event.status is EventStatus.COMPLETED:
-                self.events.pop(event.event_id, None)   # over: nothing to act on or answer
+            reason = self.take(event)
+            if reason is None:
                 continue
-            if known is not None and known.modification == event.modification:
-                self.events[event.event_id] = event
-                continue   # a status update of a version already acted on
-            reason = self._act(event)
-            if event.status is EventStatus.CANCELLED:
-                self.events.pop(event.event_id, None)
-            else:
-                self.events[event.event_id] = event
-            responses.append({"response_code": 200, "response_description": text(reason) if reason else "OK", "request_id": request_id,
-                              "event_id": event.event_id, "modification_number": event.modification,
-                              "opt_type": "optOut" if reason else "optIn"})
+            responses.append({"response_code": 200, "response_description": text(reason) if reason else "OK",
+                              "request_id": request_id, "event_id": event.event_id,
+                              "modification_number": event.modification, "opt_type": "optOut" if reason else "optIn"})
         if responses:
             self.world.process(self._post("EiEvent", encode(
                 "oadrCreatedEvent", response={"response_code": 200, "response_description": "OK",
@@ -176,6 +200,33 @@ class OpenAdrVen:
                 event_responses=responses, ven_id=self.ven_id)))
         return encode("oadrResponse", response={"response_code": 200, "response_description": "OK",
                                                 "request_id": request_id}, ven_id=self.ven_id)
+
+    def take(self, event: OadrEvent) -> str | None:
+        """One event as the VTN sent it (SimPy thread): act on a new version; the opt-out reason, "" to opt in.
+
+        None when there is nothing to answer: a completed event, or a status
+        change (far, near, active) of a version already acted on.
+        """
+        known = self.events.get(event.event_id)
+        if known is None or known.status is not event.status:
+            self.world.log("openadr_event_status", ven=self.ven_id, event_id=event.event_id,
+                           modification=event.modification, status=event.status.value)
+        if event.status is EventStatus.COMPLETED:
+            self.events.pop(event.event_id, None)   # over: nothing to act on or answer
+            return None
+        if known is not None and known.modification == event.modification:
+            self.events[event.event_id] = event
+            return None
+        reason = self._act(event)
+        if event.status is EventStatus.CANCELLED:
+            self.events.pop(event.event_id, None)
+        else:
+            self.events[event.event_id] = event
+        return reason
+
+    def refuse(self, event_id: str, reason: str) -> None:
+        """An event this VEN cannot act on (a signal it does not take): logged as an opt-out with the reason."""
+        self.world.log("openadr_opt_out", ven=self.ven_id, event_id=event_id, reason=reason)
 
     def _act(self, event: OadrEvent) -> str:
         """Hand the event to the ESIs as a DR signal; the reason to opt out, or "" (opted in).

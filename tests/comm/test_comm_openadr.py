@@ -33,6 +33,36 @@ def test_an_event_survives_openleadrs_round_trip() -> None:
     assert OadrEvent.from_openleadr(decode(document)[1]["events"][0], EPOCH) == event
 
 
+def _parsed(event: OadrEvent, **changes: object) -> dict[str, object]:
+    """``event`` as openleadr parses it from a 2.0b document, after ``changes`` to its openleadr dictionary."""
+    raw = {**event.to_openleadr(EPOCH, "http://pjm.com/lm"), **changes}
+    return dict(decode(encode("oadrDistributeEvent", request_id="r1", vtn_id="VTN", events=[raw]))[1]["events"][0])
+
+
+EVENT = OadrEvent("LM1", "csp_a.ZD.21201.30P", 0, EventStatus.FAR, 50400.0, 61200.0, 40.0, 43200.0)
+
+
+def test_another_issuers_event_id_is_its_label_and_its_target_the_resource() -> None:
+    parsed = _parsed(EVENT, event_descriptor={**EVENT.to_openleadr(EPOCH, "m")["event_descriptor"], "event_id": "evt:7"})
+    assert OadrEvent.from_openleadr(parsed, EPOCH) == OadrEvent(
+        "evt:7", EVENT.resource_id, 0, EventStatus.FAR, 50400.0, 61200.0, 40.0, 43200.0)
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"event_signals": [{"signal_name": "SIMPLE", "signal_type": "level", "signal_id": "0", "intervals": [
+        {"dtstart": EPOCH, "duration": datetime.timedelta(hours=1), "uid": 0, "signal_payload": 2.0}]}]},
+     "signal SIMPLE/level is not supported"),
+    ({"event_signals": [{"signal_name": "LOAD_DISPATCH", "signal_type": "x-loadControlPercentOffset", "signal_id": "0",
+                         "intervals": [{"dtstart": EPOCH, "duration": datetime.timedelta(hours=1), "uid": k,
+                                        "signal_payload": -10.0 * (k + 1)} for k in range(2)]}]},
+     "2 signal intervals"),
+    ({"targets": [{"resource_id": "a"}, {"resource_id": "b"}]}, "2 resourceID targets"),
+])
+def test_an_event_the_ven_cannot_act_on_is_refused_naming_why(changes: dict[str, object], says: str) -> None:
+    with pytest.raises(OpenAdrError, match=says):
+        OadrEvent.from_openleadr(_parsed(EVENT, **changes), EPOCH)
+
+
 @pytest.mark.parametrize("document", [b"", b"not xml", b"<oadrPayload/>",
                                       create_message("oadrPoll", ven_id="v1").replace("venID", "venName").encode()])
 def test_what_is_not_a_2_0b_document_is_refused(document: bytes) -> None:

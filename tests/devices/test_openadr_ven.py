@@ -1,4 +1,4 @@
-"""The OpenADR VEN of a site population's node: registration from the enrolment, events to DR signals, opt-out.
+"""The OpenADR VEN of a site population's node: registration from the enrolment, events to DR signals, opt-out, telemetry.
 
 A real VTN (cosim.domains.openadr_vtn) and a real simulated MQTT broker; the
 population is stood in for by what it publishes (its enrolment and ESI
@@ -53,13 +53,19 @@ def test_a_group_with_load_opts_in_and_curtails_one_without_opts_out_with_its_re
                                            {"site_index": np.array([0, 1]), "site_resource": np.array([0, 1], dtype=np.int32),
                                             "committed_kw": np.array([50.0, 50.0])}))
     mqtt.publish("esi/status/csp_a", encode({"population": "dr_sites", "csp": "csp_a", "time_s": 0.0,
-                                             "resources": list(GROUPS)}, {"available_kw": np.array([42.0, 0.0])}),
+                                             "resources": list(GROUPS)}, {"available_kw": np.array([42.0, 0.0]),
+                                                                         "metered_kw": np.array([84.0, 30.0])}),
                  QoS.AT_LEAST_ONCE)
 
     def call() -> Any:
         yield world.timeout(30.0)
         for group in GROUPS:
             vtn.call(group, "LM1", 600.0, 1200.0, 100.0)
+        yield world.timeout(700.0 - world.now)   # the sites curtail: their meters measure less
+        mqtt.publish("esi/status/csp_a", encode({"population": "dr_sites", "csp": "csp_a", "time_s": 700.0,
+                                                 "resources": list(GROUPS)}, {"available_kw": np.array([0.0, 0.0]),
+                                                                              "metered_kw": np.array([42.0, 30.0])}),
+                     QoS.AT_LEAST_ONCE)
 
     world.process(call())
     world.env.run(until=1500.0)
@@ -67,6 +73,13 @@ def test_a_group_with_load_opts_in_and_curtails_one_without_opts_out_with_its_re
     assert [(topic, s.start_s, s.duration_s, s.reduction_pct, s.label) for topic, s in received] == [
         (f"esi/csp_a/{GROUPS[0]}", 600.0, 600.0, 100.0, "LM1")]
     world.recorder.close(status="test")
+    # telemetry while the events are active: each group's metered kW (the opted-out group's too: its event runs)
+    import csv
+    with open(tmp_path / "timeseries.csv") as handle:
+        reported = [(r["entity"], r["quantity"], float(r["value"])) for r in csv.DictReader(handle)
+                    if r["entity"].startswith("CSP_A/openadr/")]
+    assert sorted(reported) == [(f"CSP_A/openadr/{GROUPS[0]}", "metered_kw", 42.0),
+                                (f"CSP_A/openadr/{GROUPS[1]}", "metered_kw", 30.0)]
     events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     (out,) = [e for e in events if e["kind"] == "openadr_opt_out"]
     assert out["event_id"] == f"LM1:{GROUPS[1]}" and "no curtailable load" in out["reason"]

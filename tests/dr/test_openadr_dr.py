@@ -1,36 +1,60 @@
-"""The DR chain over OpenADR 2.0b: configs/pjm_dr.yaml with every CSP a VTN and the sites' node a VEN per CSP.
+"""The DR chain over OpenADR 2.0b: lab 4 (configs/labs/lab4_dr.yaml) with its notification switch on openadr.
 
-The same calls reach the same sites whether the CSP publishes MQTT DR signals
-or distributes OpenADR events (built and schema-checked by openleadr), so the
-curtailment, and with it M&V and settlement, is the same.
+Lab 4 is configs/pjm_dr.yaml under another name (tests/dr/test_plants_follow_market.py).
+Its one switch (``protocol: &dr_protocol``) makes every CSP a VTN and wakes
+each CSP's VEN on the sites' node. The same calls reach the same sites whether
+the CSP publishes MQTT DR signals or distributes OpenADR events (built and
+schema-checked by openleadr), so the curtailment, and with it M&V and
+settlement, is the same.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dr_runs import Run, run_variant
+from cosim.runner import run_scenario
+from cosim.scenario import load_scenario
+from dr_runs import CONFIGS, Run, run_variant
 
 CSPS = ("csp_a", "csp_b", "csp_c")
+LAB4 = CONFIGS / "labs" / "lab4_dr.yaml"
+SWITCH = "protocol: &dr_protocol mqtt"
 
 
 def _openadr(raw: dict[str, Any], ven_nodes: dict[str, str] | None = None) -> None:
-    """Every CSP notifies over OpenADR; a VEN per CSP on the sites' node (or on ``ven_nodes[csp]``)."""
+    """The switch on openadr, as the YAML anchor would set it; a CSP's VEN moved to ``ven_nodes[csp]`` if given."""
     for actor in raw["actors"]:
         for app in actor.get("applications", []):
             if app["kind"] == "csp":
                 app["params"]["protocol"] = "openadr"
-    for csp in CSPS:
-        raw["devices"].append({"id": f"ven_{csp}", "kind": "openadr_ven", "node": (ven_nodes or {}).get(csp, "dr_sites"),
-                               "actor": "dr_sites", "params": {"vtn": csp, "csp": csp, "population": "dr_sites",
-                                                               "broker": "pjm_broker"}})
+    for device in raw["devices"]:
+        if device["kind"] == "openadr_ven":
+            device["params"] = {**device["params"], "protocol": "openadr"}
+            device["node"] = (ven_nodes or {}).get(device["params"]["csp"], device["node"])
+
+
+def run_lab4_over_openadr(tmp: Path) -> Run:
+    """Lab 4 as a student runs it after flipping its one switch (the text of the file, one word changed)."""
+    text = LAB4.read_text()
+    assert text.count(SWITCH) == 1 and text.count("case: ../pjm5bus_sced.yaml") == 1
+    path = tmp / "lab4_openadr.yaml"
+    path.write_text(text.replace(SWITCH, "protocol: &dr_protocol openadr")
+                    .replace("case: ../pjm5bus_sced.yaml", f"case: {CONFIGS / 'pjm5bus_sced.yaml'}"))
+    run_scenario(load_scenario(path), tmp / "out")
+    return Run(tmp / "out")
 
 
 @pytest.fixture(scope="module")
 def openadr_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    return run_variant(tmp_path_factory.mktemp("pjm_dr_openadr"), _openadr)
+    return run_lab4_over_openadr(tmp_path_factory.mktemp("lab4_openadr"))
+
+
+def test_the_switch_as_shipped_leaves_the_vens_idle(pjm_run: Run) -> None:
+    assert not [r for r in pjm_run.table("messages") if r["protocol"] == "openadr"]
+    assert not [e for e in pjm_run.events() if e["kind"].startswith("openadr_")]
 
 
 def _signals(run: Run) -> list[tuple[Any, ...]]:
@@ -78,6 +102,10 @@ def test_events_go_far_near_active_completed_and_the_vens_opt_in(openadr_run: Ru
     assert not openadr_run.events("openadr_opt_out") and not openadr_run.events("openadr_no_answer")
     kinds = {(r["protocol"], r["kind"]) for r in openadr_run.table("messages") if r["protocol"] == "openadr"}
     assert kinds == {("openadr", "POST"), ("openadr", "200 OK")}
+    # telemetry: the metered kW of each group with an active event, as the sites' meters measure it (curtailed)
+    metered = [r for r in openadr_run.table("timeseries") if r["quantity"] == "metered_kw"]
+    assert metered and all(float(r["value"]) > 0 for r in metered)
+    assert {r["entity"].split("/")[2] for r in metered} <= {k.rpartition(":")[2] for k in statuses}
 
 
 def test_a_ven_whose_node_has_no_esi_opts_out_with_its_reason(tmp_path) -> None:

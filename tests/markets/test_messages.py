@@ -56,7 +56,7 @@ ENROLLED = EnrolledResource("csp_a.ZD.21201.30P", "csp_a", "ZD", "21201", 30, "p
 @pytest.mark.parametrize("record", [
     Enrolment("dr_sites", "csp_a", (ENROLLED,), np.array([4, 9]), np.array([0, 0], dtype=np.int32),
               np.array([3.5, 1.25])),
-    EsiStatus("dr_sites", "csp_a", 600.0, ("csp_a.ZD.21201.30P",), np.array([812.5])),
+    EsiStatus("dr_sites", "csp_a", 600.0, ("csp_a.ZD.21201.30P",), np.array([812.5]), np.array([2410.0])),
     AmiData("dr_sites", "csp_a", (0, 1, 4, 5), ("B", "D"), np.array([4, 9]), np.ones((2, 4, 24), dtype=np.float32),
             np.ones((2, 24), dtype=np.float32), np.array([0, 2], dtype=np.int8), np.array([1, 1])),
     DrPlanMessage("csp_b", 20000.0,
@@ -77,7 +77,7 @@ def test_enrolment_plan_result_meter_and_credit_records_round_trip(record):
 def test_a_record_missing_a_field_is_a_payload_error():
     from cosim.markets.wire import decode, encode
 
-    header, arrays = decode(EsiStatus("p", "csp_a", 0.0, ("r1",), np.array([1.0])).encode())
+    header, arrays = decode(EsiStatus("p", "csp_a", 0.0, ("r1",), np.array([1.0]), np.array([2.0])).encode())
     del header["time_s"]
     with pytest.raises(PayloadError, match="not a EsiStatus"):
         EsiStatus.decode(encode(header, arrays))
