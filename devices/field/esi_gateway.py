@@ -261,7 +261,8 @@ class EsiGatewayDevice(FieldDevice):
             curtailing = self._in_force is not None and self._in_force.reduction_pct > 0
             available = 0.0 if curtailing else self._natural[0] / 1000.0 * self.curtail   # nothing more while curtailing
             self.mqtt.publish(f"esi/status/{csp}", EsiStatus(me, csp, float(now), (site.resource.resource_id,),
-                                                             np.array([available])).encode())
+                                                             np.array([available]),
+                                                             np.array([self._drawn_w() / 1000.0])).encode())
             self._next_status_s = now + float(site.enrolment.status_interval)
         if not self._read and now >= site.enrolment.meter_read_at:
             self._read = True
@@ -288,6 +289,11 @@ class EsiGatewayDevice(FieldDevice):
         self._applied_w = served_w
         scale = served_w / p_w if p_w else 1.0
         return [SetLoad(self.load, served_w / 1e6, q_var * scale / 1e6)]
+
+    def _drawn_w(self) -> float:
+        """What the premise's meter holds from this instant: the demand this step's action sets, if any
+        (a population's meters also hold the demand after the step's curtailment)."""
+        return self.demand_w if self._applied_w is None else self._applied_w
 
     @property
     def import_wh(self) -> float:
