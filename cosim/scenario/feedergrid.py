@@ -65,7 +65,7 @@ def parse_feeder_grid(raw: dict[str, Any], base_dir: Path) -> tuple[FeederGridCo
     return config, feeder
 
 
-FEEDER_DEVICE_KINDS = ("rtu", "protective_relay", "recloser", "sectionalizer", "voltage_regulator")
+FEEDER_DEVICE_KINDS = ("rtu", "protective_relay", "recloser", "sectionalizer", "fuse", "voltage_regulator")
 """Device kinds that read a feeder through the balanced API only (the others read the balanced network's tables)."""
 FEEDER_RTU_ELEMENTS = ("bus", "branch", "switch", "load")
 """RTU point elements a feeder answers (shunt, DER and generator points read the balanced tables)."""
