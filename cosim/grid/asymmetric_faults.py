@@ -58,7 +58,8 @@ def check_zero_sequence(network: Network, zero: ZeroSequence | None) -> None:
     if zero is None:
         raise ValueError("an earth fault (SLG, LLG) needs zero-sequence data: the grid has none "
                          "(give lines r0/x0 and transformers a vector group, docs/faults.md)")
-    zero_sequence_terms(network, network.branch_closed(), zero)
+    # Every branch, open or not: a switch closed later must not find the study without data.
+    zero_sequence_terms(network, np.ones(len(network.branches), dtype=bool), zero)
 
 
 def _split_zero(zero: ZeroSequence, branch: int, fraction: float) -> ZeroSequence:

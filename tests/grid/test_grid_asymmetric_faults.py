@@ -132,19 +132,29 @@ def test_fault_type_needs_matching_phases() -> None:
     assert ApplyFault(bus="2", fault_type="llg").phases == (2, 3)  # type: ignore[arg-type]
 
 
-def _opendss_ring(fault: str) -> list[np.ndarray]:
-    """The same ring in OpenDSS: a Vsource with the grid's Z1 and Z0, lines by sequence impedances, a Fault."""
+def _opendss_ring(fault: str, split: int | None = None) -> list[np.ndarray]:
+    """The same ring in OpenDSS: a Vsource with the grid's Z1 and Z0, lines by sequence impedances, a Fault.
+
+    ``split``: that line is two halves through bus ``mid`` (for a mid-line fault); its currents are then
+    those of the first half at its bus1 and of the second half at its bus2.
+    """
     import os
 
     import dss
 
     z_q = 20.0 ** 2 / S_SC_MIN_MVA  # ohm, X only (R/X 0); Z0 = (R0/X0 0.1 + j) X0/X 1 * X_Q
+    line = "phases=3 r1=0.2 x1=0.35 r0=0.6 x0=1.2 c1=0 c0=0 units=km"
+    lines = []
+    for k, (f, t, km) in enumerate(LINES):
+        if k == split:
+            lines += [f"New Line.l{k} bus1=b{f} bus2=mid {line} length={km / 2}",
+                      f"New Line.l{k}b bus1=mid bus2=b{t} {line} length={km / 2}"]
+        else:
+            lines.append(f"New Line.l{k} bus1=b{f} bus2=b{t} {line} length={km}")
     commands = [
         "clear",
         f"New Circuit.ring bus1=b0 basekv=20 pu=1.0 angle=0 phases=3 Z1=[0, {z_q}] Z0=[{0.1 * z_q}, {z_q}]",
-        *(f"New Line.l{k} bus1=b{f} bus2=b{t} phases=3 r1=0.2 x1=0.35 r0=0.6 x0=1.2 c1=0 c0=0 "
-          f"length={km} units=km" for k, (f, t, km) in enumerate(LINES)),
-        "Set voltagebases=[20]", "Calcvoltagebases", fault, "solve",
+        *lines, "Set voltagebases=[20]", "Calcvoltagebases", fault, "solve",
     ]
     cwd = os.getcwd()
     try:
@@ -157,7 +167,12 @@ def _opendss_ring(fault: str) -> list[np.ndarray]:
         for k in range(len(LINES)):
             circuit.SetActiveElement(f"Line.l{k}")
             raw = np.array(circuit.ActiveCktElement.Currents).reshape(-1, 2)
-            out.append(raw[:6, 0] + 1j * raw[:6, 1])  # phases a, b, c at bus1, then at bus2
+            currents = raw[:6, 0] + 1j * raw[:6, 1]  # phases a, b, c at bus1, then at bus2
+            if k == split:
+                circuit.SetActiveElement(f"Line.l{k}b")
+                raw = np.array(circuit.ActiveCktElement.Currents).reshape(-1, 2)
+                currents[3:] = raw[3:6, 0] + 1j * raw[3:6, 1]
+            out.append(currents)
         return out
     finally:
         os.chdir(cwd)
@@ -182,4 +197,21 @@ def test_branch_phase_currents_match_opendss_including_llg(case: tuple[Any, Grid
         ours = np.array([*m.branch_phasors(name, "from").phases, *m.branch_phasors(name, "to").phases])
         scale = max(np.max(np.abs(ref[k])), 1.0)
         assert np.max(np.abs(ours - ref[k])) <= 1e-6 * scale, (name, ours, ref[k])  # they agree to ~3e-10
+    grid.apply(ClearFault())
+
+
+@pytest.mark.parametrize("fault_type,phases,opendss", [
+    (FaultType.SLG, (2,), "New Fault.f bus1=mid.2 phases=1 r=0.0001"),
+    (FaultType.LLG, (1, 2), "New Fault.f bus1=mid.1.2 phases=2 r=0.0001"),
+])
+def test_mid_line_fault_matches_opendss_with_the_line_split(case: tuple[Any, GridService], fault_type: FaultType,
+                                                             phases: tuple[int, ...], opendss: str) -> None:
+    _, grid = case
+    ref = _opendss_ring(opendss, split=2)
+    name = grid.network.branches.name[2]
+    grid.apply(ApplyFault(branch=name, fraction=0.5, fault_type=fault_type, phases=phases, r_fault_ohm=0.0001))
+    m = grid.measurements()
+    for k, branch in enumerate(grid.network.branches.name):
+        ours = np.array([*m.branch_phasors(branch, "from").phases, *m.branch_phasors(branch, "to").phases])
+        assert np.max(np.abs(ours - ref[k])) <= 1e-6 * max(np.max(np.abs(ref[k])), 1.0), (branch, ours, ref[k])
     grid.apply(ClearFault())
