@@ -56,9 +56,20 @@ def opendss_currents(fault: str) -> dict[str, np.ndarray]:
         os.chdir(cwd)
 
 
+PROBE_S = 1800.5  # the 671 fault is on, the recloser still timing
+
+
 @pytest.fixture(scope="module")
 def story():
-    return start(SCENARIO).run(3600.0)
+    run = start(SCENARIO)
+
+    def probe():
+        yield run.world.timeout(0)
+        store = run.devices["line_recloser"].store
+        return {name: store.get(name) for name in ("current_a_a", "current_b_a", "current_c_a", "current_n_a")}
+
+    run.registers = run.at(PROBE_S, probe)
+    return run.run(3600.0)
 
 
 def between(run, kind: str, start_s: float, end_s: float) -> list[dict]:
@@ -94,6 +105,11 @@ def test_main_line_slg_below_the_recloser_is_cleared_by_its_delayed_curve_and_re
     # The relay's 51N at the head current would be slower: coordinated.
     assert ieee_vi(abs(ref["subbreaker"].sum()) / 400, 2.0) > trip["trip_time_s"] - 1800 + 0.3
     assert not between(story, "relay_trip", 1800, 2400) and not between(story, "fuse_melted", 1800, 2400)
+    # While it timed, its registers held each phase's current and the residual 3I0 (whole amperes).
+    (registers,) = story.registers
+    for name, want in zip(("current_a_a", "current_b_a", "current_c_a"), abs(ref["rec632"])):
+        assert registers[name] == pytest.approx(want, abs=0.5 + 2e-3 * want)
+    assert registers["current_n_a"] == pytest.approx(abs(ref["rec632"].sum()), abs=0.5 + 2e-3 * i_rec)
 
 
 def test_main_line_slg_above_the_recloser_is_cleared_by_the_relay_51n_and_its_breaker(story) -> None:
