@@ -84,7 +84,7 @@ class RelayDevice(FieldDevice):
 
     def _remote_close(self, now: float, _value: object) -> Effects:
         self._soe(now, SoeEvent.CLOSE, "remote")
-        self._open_due_s = math.inf
+        # Trip-free: a close given while a trip is under way does not cancel the opening.
         return [CloseBreaker(self.switch)]
 
     def _open_breaker(self, now: float, decision_s: float) -> list[Intent | Action]:
