@@ -8,6 +8,7 @@ currents and bus voltages come back from its own API as complex phasors.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,3 +74,25 @@ def test_single_phase_lateral_reads_its_one_phase() -> None:
     reading = grid.measurements().branch_phasors("684652")
     assert reading.b == 0 and reading.c == 0 and abs(reading.a) > 0
     assert reading.residual == pytest.approx(reading.a)
+
+
+PROTECTED = Path(__file__).parents[2] / "configs" / "feeders" / "ieee13_protected.dss"
+
+
+@pytest.mark.parametrize("bus, expected", [("680", "FORWARD"), ("675", "FORWARD"), ("633", "REVERSE")])
+def test_ground_direction_at_the_line_recloser_agrees_with_opendss(bus: str, expected: str) -> None:
+    """67N at the recloser of configs/feeders/ieee13_protected.dss (bus 632, looking down line 632-670):
+    3I0 against -3V0 with a 75 degree maximum torque angle, from our phasors and from OpenDSS's."""
+    from devices.protection.directional import Direction, DirectionalSettings, looking
+
+    settings = DirectionalSettings(Direction.FORWARD, mta_deg=75.0, min_polarising_v=100.0)
+    grid = FeederGrid(FeederService(read_dss(PROTECTED)))
+    grid.apply(ApplyPhaseFault(bus, (1,), ground=True))
+    reading = grid.measurements().switch_phasors("rec632")
+    ours = looking(reading.currents.residual, -reading.voltages.residual, settings)
+    opendss_solve(PROTECTED, (f"New Fault.f bus1={bus}.1 phases=1 r=0.0001",))
+    i_ref = PhaseSequence(*_opendss_phasors("element", "Line.rec632", 3))
+    v_ref = PhaseSequence(*_opendss_phasors("bus", "632", 3))
+    theirs = looking(i_ref.residual, -v_ref.residual, settings)
+    assert ours is theirs is Direction[expected]
+    assert abs(reading.voltages.residual - v_ref.residual) <= 2e-3 * abs(v_ref.residual)
