@@ -38,7 +38,7 @@ from devices.protection.fuse import RATINGS_A as FUSE_RATINGS_A, FuseLinkType, F
 from devices.registermaps.codes import CURVE_CODES
 from devices.registermaps.fuse import LINK_TYPE_CODES
 from devices.registermap import RegisterMapError
-from devices.settingsbinding import capacitor_settings, recloser_settings, relay_settings, sectionalizer_settings
+from devices.settingsbinding import capacitor_settings, recloser_settings, relay_elements, sectionalizer_settings
 
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$", min_length=1, max_length=100)
@@ -64,6 +64,8 @@ def _known_curve(name: str) -> str:
 
 
 CurveName = Annotated[str, AfterValidator(_known_curve)]
+DIRECTION_NAMES = ("non_directional", "forward", "reverse")  # index = register code (devices.registermaps.codes)
+DirectionName = Literal["non_directional", "forward", "reverse"]
 
 
 class _Model(BaseModel):
@@ -136,20 +138,56 @@ class RelayParams(CommonParams):
     reset_mode: Literal["instantaneous", "electromechanical"] = Field("instantaneous", description="51 reset below pickup")
     pickup_50_a: float = Field(0.0, ge=0, description="50 pickup; 0 disables the element")
     delay_50_s: float = Field(0.0, ge=0, description="50 definite-time delay")
+    # Ground (residual 3I0: N; neutral CT: G) and negative-sequence (3I2: Q) elements; pickup 0 disables.
+    pickup_51n_a: float = Field(0.0, ge=0, description="51N pickup on the residual 3I0, primary amperes; 0 disables")
+    curve_51n: CurveName = Field("ieee_very_inverse", description="51N curve")
+    time_dial_51n: float = Field(1.0, gt=0, description="51N time dial / multiplier")
+    pickup_50n_a: float = Field(0.0, ge=0, description="50N pickup on 3I0; 0 disables")
+    delay_50n_s: float = Field(0.0, ge=0, description="50N definite-time delay")
+    pickup_51g_a: float = Field(0.0, ge=0, description="51G pickup on the neutral CT's 3I0; 0 disables")
+    curve_51g: CurveName = Field("ieee_very_inverse", description="51G curve")
+    time_dial_51g: float = Field(1.0, gt=0, description="51G time dial / multiplier")
+    pickup_50g_a: float = Field(0.0, ge=0, description="50G pickup; 0 disables")
+    delay_50g_s: float = Field(0.0, ge=0, description="50G definite-time delay")
+    pickup_51q_a: float = Field(0.0, ge=0, description="51Q (ANSI 46) pickup on 3I2; 0 disables")
+    curve_51q: CurveName = Field("ieee_very_inverse", description="51Q curve")
+    time_dial_51q: float = Field(1.0, gt=0, description="51Q time dial / multiplier")
+    pickup_50q_a: float = Field(0.0, ge=0, description="50Q pickup on 3I2; 0 disables")
+    delay_50q_s: float = Field(0.0, ge=0, description="50Q definite-time delay")
+    direction_phase: DirectionName = Field("non_directional", description="phase elements (67: I1 vs V1)")
+    mta_phase_deg: float = Field(60.0, ge=0, le=90, description="phase maximum torque angle, current lagging")
+    direction_ground: DirectionName = Field("non_directional", description="N and G elements (67N: 3I0 vs -3V0)")
+    mta_ground_deg: float = Field(75.0, ge=0, le=90, description="ground maximum torque angle, current lagging")
+    direction_negative: DirectionName = Field("non_directional", description="Q elements (67Q: 3I2 vs -3V2)")
+    mta_negative_deg: float = Field(75.0, ge=0, le=90, description="negative-sequence maximum torque angle")
+    min_polarising_v: float = Field(100.0, ge=0, description="least polarising voltage a directional element needs")
+    breaker_time_s: float = Field(0.0, ge=0, le=1.0, description="breaker operating time after the trip decision "
+                                                                  "(3 cycles: 0.05 s at 60 Hz)")
 
     @model_validator(mode="after")
     def _valid(self) -> "RelayParams":
         values = self.register_values()
         _check_against_map(standard_map(DeviceKind.PROTECTIVE_RELAY), values)
-        relay_settings(values.__getitem__)
+        relay_elements(values.__getitem__)
         return self
 
     def register_values(self) -> dict[str, Value]:
-        return {
+        values: dict[str, Value] = {
             "pickup_51_a": self.pickup_51_a, "curve_51": _curve_code(self.curve), "time_dial_51": self.time_dial,
             "reset_mode_51": 0 if self.reset_mode == "instantaneous" else 1,
             "pickup_50_a": self.pickup_50_a, "delay_50_s": self.delay_50_s,
+            "min_polarising_v": self.min_polarising_v, "breaker_time_s": self.breaker_time_s,
         }
+        for key in ("n", "g", "q"):
+            values |= {f"pickup_51{key}_a": getattr(self, f"pickup_51{key}_a"),
+                       f"curve_51{key}": _curve_code(getattr(self, f"curve_51{key}")),
+                       f"time_dial_51{key}": getattr(self, f"time_dial_51{key}"),
+                       f"pickup_50{key}_a": getattr(self, f"pickup_50{key}_a"),
+                       f"delay_50{key}_s": getattr(self, f"delay_50{key}_s")}
+        for group in ("phase", "ground", "negative"):
+            values[f"direction_{group}"] = DIRECTION_NAMES.index(getattr(self, f"direction_{group}"))
+            values[f"mta_{group}_deg"] = getattr(self, f"mta_{group}_deg")
+        return values
 
 
 class RecloserParams(CommonParams):

@@ -108,6 +108,22 @@ def render_curve_page() -> str:
             the trip is timed at the exact crossing of the integral, and `next_event_time_s()` tells
             a device process when to wake for it.
 
+            ## Ground, negative-sequence and directional elements
+
+            The protective relay (`devices/protection/multifunction.py`) runs every enabled element
+            on its own operating quantity, each a 51 (the curves above) or a 50 (definite time):
+            phase 50/51 on the largest phase current; 50N/51N on the residual `|3I0| = |Ia + Ib + Ic|`;
+            50G/51G on a neutral CT's 3I0 (with ideal CTs the same value, with its own settings);
+            50Q/51Q (the ANSI 46 negative-sequence function) on `|3I2|`. A pickup of 0 disables an
+            element. Each group can be directional (`devices/protection/directional.py`): the torque
+            `|V||I| cos(angle(I) - angle(V) + MTA)` is positive for a forward fault, with I1 against
+            V1 for the phase elements (67), 3I0 against -3V0 for the ground ones (67N) and 3I2 against
+            -3V2 for the negative-sequence ones (67Q); MTA is how far a forward fault's current lags
+            its polarising voltage. A directional element sees its current only in its set
+            direction, and no current while the polarising voltage is below `min_polarising_v`
+            (no memory polarisation). The trip output rises with the first element to operate; the
+            breaker interrupts `breaker_time_s` later (`relay_breaker_opened`).
+
             ## Recloser, sectionalizer, capacitor control
 
             - `Recloser`: `fast_operations` trips on the fast curve, then `delayed_operations` on the

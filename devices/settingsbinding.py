@@ -15,11 +15,13 @@ from typing import Callable, Mapping
 
 from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
 from devices.capacitorcontrol import CapacitorControlSettings, ControlMode
+from devices.protection.directional import DirectionalSettings
+from devices.protection.multifunction import ElementSettings, Quantity
 from devices.protection.overcurrent import InstantaneousSettings, TimeOvercurrentSettings
 from devices.protection.recloser import RecloserSettings
 from devices.protection.sectionalizer import SectionalizerSettings
 from devices.registermap import Value
-from devices.registermaps.codes import CURVE_CODES, RESET_MODE_CODES
+from devices.registermaps.codes import CURVE_CODES, DIRECTION_CODES, RESET_MODE_CODES
 from devices.registerstore import RegisterStore, WriteCheck
 
 Getter = Callable[[str], Value]
@@ -36,6 +38,43 @@ def relay_settings(get: Getter) -> tuple[TimeOvercurrentSettings, InstantaneousS
     pickup_50 = float(get("pickup_50_a"))
     instantaneous = InstantaneousSettings(pickup_50, float(get("delay_50_s"))) if pickup_50 > 0 else None
     return time_overcurrent, instantaneous
+
+
+# Element groups of the relay map: register key, ANSI suffix, quantity, direction group.
+_GROUPS = (("n", "N", Quantity.RESIDUAL, "ground"), ("g", "G", Quantity.GROUND, "ground"),
+           ("q", "Q", Quantity.NEGATIVE, "negative"))
+
+
+def _direction(get: Getter, group: str) -> DirectionalSettings:
+    return DirectionalSettings(DIRECTION_CODES[int(get(f"direction_{group}"))], float(get(f"mta_{group}_deg")),
+                               float(get("min_polarising_v")))
+
+
+def relay_elements(get: Getter) -> tuple[ElementSettings, ...]:
+    """Every enabled element of the relay map: 51 and 50 (phase), then 51N/50N, 51G/50G, 51Q/50Q.
+
+    A directional group's elements carry its direction (67 for phase, 67N
+    for ground, 67Q for negative sequence). Raises ValueError for settings
+    no relay could apply (an IEC curve with electromechanical reset).
+    """
+    time_overcurrent, instantaneous = relay_settings(get)
+    phase = _direction(get, "phase")
+    elements = [ElementSettings("51", Quantity.PHASE, time_overcurrent, phase)]
+    if instantaneous is not None:
+        elements.append(ElementSettings("50", Quantity.PHASE, instantaneous, phase))
+    for key, suffix, quantity, group in _GROUPS:
+        direction = _direction(get, group)
+        pickup_51 = float(get(f"pickup_51{key}_a"))
+        if pickup_51 > 0:
+            elements.append(ElementSettings(
+                f"51{suffix}", quantity,
+                TimeOvercurrentSettings(pickup_51, CURVE_CODES[int(get(f"curve_51{key}"))].curve,
+                                        float(get(f"time_dial_51{key}"))), direction))
+        pickup_50 = float(get(f"pickup_50{key}_a"))
+        if pickup_50 > 0:
+            elements.append(ElementSettings(f"50{suffix}", quantity,
+                                            InstantaneousSettings(pickup_50, float(get(f"delay_50{key}_s"))), direction))
+    return tuple(elements)
 
 
 def recloser_settings(get: Getter) -> RecloserSettings:

@@ -48,6 +48,8 @@ class SoeEvent(enum.IntEnum):
 ELEMENT_CODES: Mapping[str, int] = MappingProxyType({
     # the ``element`` register: ANSI device numbers for protection elements, 0 for none
     "none": 0, "50": 50, "51": 51, "79": 79, "remote": 1, "manual": 2,
+    # ground (residual N, neutral CT G) and negative-sequence (Q) elements: 100, 200, 300 + the ANSI number
+    "50N": 150, "51N": 151, "50G": 250, "51G": 251, "50Q": 350, "51Q": 351,
 })
 
 # One record: (field, data type, scale, unit, description); laid out in this order.
@@ -56,7 +58,8 @@ RECORD_FIELDS: tuple[tuple[str, DataType, float, str, str], ...] = (
     ("soc_s", DataType.U32, 1.0, "s", "Time stamp, seconds since 1970-01-01 UTC"),
     ("fracsec_us", DataType.U32, 1.0, "us", "Time stamp, microseconds within the second"),
     ("event", DataType.U16, 1.0, "", "Event: " + ", ".join(f"{e.value} {e.name.lower()}" for e in SoeEvent)),
-    ("element", DataType.U16, 1.0, "", "Element: 50, 51, 79 (ANSI), 1 remote, 2 manual, 0 none; RTU: point index"),
+    ("element", DataType.U16, 1.0, "", "Element: 50, 51, 79 (ANSI), 150/151 50N/51N, 250/251 50G/51G, 350/351 50Q/51Q, "
+                                          "1 remote, 2 manual, 0 none; RTU: point index"),
     ("ia_a", DataType.U16, 1.0, "A", "Phase A current at the event, primary RMS"),
     ("ib_a", DataType.U16, 1.0, "A", "Phase B current at the event"),
     ("ic_a", DataType.U16, 1.0, "A", "Phase C current at the event"),

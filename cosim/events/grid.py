@@ -7,9 +7,14 @@ Operations learns of them it learns through devices and messages.
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 
 from ..grid import ApplyFault, ClearFault, ScaleLoad, SetGeneratorSetpoint, SetSwitch
+from ..grid.actions import FaultType
+from ..grid.threephase.actions import ApplyPhaseFault
+from ..grid.threephase.adapter import FeederGrid
 from ..kernel import World
 from .registry import EventParams, event_kind
 
@@ -23,14 +28,41 @@ class FaultParams(EventParams):
     fraction: float = Field(0.5, ge=0, le=1, description="position along a line, 0 at its from-bus")
     r_fault_ohm: float = Field(0.0, ge=0)
     x_fault_ohm: float = Field(0.0, ge=0)
+    type: Literal["three_phase", "slg", "ll", "llg"] = Field(
+        "three_phase", description="three_phase, slg (line to ground), ll (line to line), llg (two lines to ground)")
+    phases: list[Literal["a", "b", "c"]] | None = Field(
+        None, description="faulted phases: one for slg (default a), two for ll/llg (default b, c)")
+
+    @model_validator(mode="after")
+    def _phase_count(self) -> "FaultParams":
+        need = FaultType(self.type).phase_count
+        if self.phases is not None and len(set(self.phases)) != need:
+            raise ValueError(f"a {self.type} fault needs {need} distinct phases, got {self.phases}")
+        return self
+
+    def numbers(self) -> tuple[int, ...] | None:
+        return None if self.phases is None else tuple("abc".index(p) + 1 for p in self.phases)
 
 
 @event_kind("fault", FaultParams, target_kinds=("bus", "branch"))
 def fault(world: World, target: str | None, params: FaultParams) -> None:
-    """A balanced three-phase fault at a bus or along a line (target bus/NAME or branch/NAME)."""
+    """A fault at a bus or along a line (target bus/NAME or branch/NAME): three-phase, SLG, LL or LLG.
+
+    On an unbalanced feeder (``grid.model: unbalanced``) the fault is placed
+    phase by phase at a bus (:class:`ApplyPhaseFault`, resistance
+    ``r_fault_ohm`` per path, OpenDSS's 0.0001 ohm when 0).
+    """
     kind, _, name = (target or "").partition("/")
+    grid = world.service("grid")
+    fault_type = FaultType(params.type)
+    if isinstance(grid, FeederGrid):
+        action = ApplyFault(bus=name, fault_type=fault_type, phases=params.numbers())
+        grid.apply(ApplyPhaseFault(name, action.phases or (1, 2, 3), ground=fault_type is not FaultType.LL,
+                                   r_ohm=params.r_fault_ohm or 0.0001))
+        return
     location = {"bus": name} if kind == "bus" else {"branch": name, "fraction": params.fraction}
-    world.service("grid").apply(ApplyFault(**location, r_fault_ohm=params.r_fault_ohm, x_fault_ohm=params.x_fault_ohm))
+    grid.apply(ApplyFault(**location, r_fault_ohm=params.r_fault_ohm, x_fault_ohm=params.x_fault_ohm,
+                          fault_type=fault_type, phases=params.numbers()))
 
 
 class NoParams(EventParams):

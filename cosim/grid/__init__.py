@@ -14,6 +14,7 @@ from cosim.grid.actions import (
     Change,
     ClearFault,
     CurtailDer,
+    FaultType,
     ScaleLoad,
     SetBranchInService,
     SetDerOutput,
@@ -29,15 +30,15 @@ from cosim.grid.config import GridBuildError, GridConfig, build_network
 from cosim.grid.dcflow import solve_dc
 from cosim.grid.faults import FaultResult, fault_study
 from cosim.grid.matpower import CaseFormatError, load_case
-from cosim.grid.measurements import BranchEnd, GridMeasurements
+from cosim.grid.measurements import BranchEnd, GridMeasurements, PhaseSequence, ProtectionReading
 from cosim.grid.network import Network
 from cosim.grid.results import IslandReport, PowerFlowResult
 from cosim.grid.service import GridService
 
 __all__ = [
     "Action", "ApplyFault", "BranchEnd", "CaseFormatError", "Change", "ClearFault", "CurtailDer",
-    "FaultResult", "GridBuildError", "GridConfig", "GridMeasurements", "GridService",
-    "IslandReport", "Network", "PowerFlowResult", "ScaleLoad", "SetBranchInService",
+    "FaultResult", "FaultType", "GridBuildError", "GridConfig", "GridMeasurements", "GridService",
+    "IslandReport", "Network", "PhaseSequence", "PowerFlowResult", "ProtectionReading", "ScaleLoad", "SetBranchInService",
     "SetDerOutput", "SetGeneratorSetpoint", "SetLoad", "SetLoadInService", "SetShuntStep",
     "SetSwitch", "SetTap", "apply_action", "build_network", "fault_study", "load_case",
     "solve_ac", "solve_dc",

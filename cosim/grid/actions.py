@@ -126,22 +126,75 @@ class SetTap:
     shift_deg: float | None = None
 
 
+class FaultType(enum.Enum):
+    """The shunt fault kinds; the value is what a scenario writes (``params.type``)."""
+
+    THREE_PHASE = "three_phase"
+    SLG = "slg"  # single line to ground
+    LL = "ll"  # line to line
+    LLG = "llg"  # double line to ground
+
+    @property
+    def sequence_kind(self) -> str:
+        """The kind's name in :mod:`cosim.grid.sequence` (``"3ph"``, ``"SLG"``, ``"LL"``, ``"LLG"``)."""
+        return {"three_phase": "3ph", "slg": "SLG", "ll": "LL", "llg": "LLG"}[self.value]
+
+    @property
+    def phase_count(self) -> int:
+        """How many phases the fault involves (3 for a three-phase fault)."""
+        return {"three_phase": 3, "slg": 1, "ll": 2, "llg": 2}[self.value]
+
+
+_DEFAULT_PHASES = {FaultType.THREE_PHASE: (1, 2, 3), FaultType.SLG: (1,), FaultType.LL: (2, 3),
+                   FaultType.LLG: (2, 3)}
+
+
 @dataclass(frozen=True)
 class ApplyFault:
-    """A balanced three-phase fault at a bus, or along a line at ``fraction`` (0..1 from
-    the from-bus), through fault impedance ``r_fault_ohm + j x_fault_ohm``."""
+    """A shunt fault at a bus, or along a line at ``fraction`` (0..1 from the from-bus).
+
+    ``fault_type`` is three-phase (default), SLG, LL or LLG; ``phases`` the
+    faulted phases (1, 2, 3 = a, b, c): one for SLG (default a), two for LL
+    and LLG (default b, c), all three (the default) for a three-phase fault.
+    ``r_fault_ohm + j x_fault_ohm`` is the fault impedance in series with
+    each faulted phase (IEC 60909's ``Z_F``; for LL the phases are joined
+    through twice it).
+    """
 
     bus: str | None = None
     branch: str | None = None
     fraction: float = 0.5
     r_fault_ohm: float = 0.0
     x_fault_ohm: float = 0.0
+    fault_type: FaultType = FaultType.THREE_PHASE
+    phases: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if (self.bus is None) == (self.branch is None):
             raise ValueError("ApplyFault needs exactly one of bus or branch")
         if not 0.0 <= self.fraction <= 1.0:
             raise ValueError(f"fault fraction must be in [0, 1], got {self.fraction}")
+        if not isinstance(self.fault_type, FaultType):
+            object.__setattr__(self, "fault_type", FaultType(self.fault_type))
+        if self.phases is None:
+            object.__setattr__(self, "phases", _DEFAULT_PHASES[self.fault_type])
+        phases = tuple(self.phases or ())
+        if (len(phases) != self.fault_type.phase_count or len(set(phases)) != len(phases)
+                or not set(phases) <= {1, 2, 3}):
+            raise ValueError(f"a {self.fault_type.value} fault needs {self.fault_type.phase_count} distinct "
+                             f"phases among 1, 2, 3, got {phases}")
+        object.__setattr__(self, "phases", tuple(sorted(phases)))
+
+    @property
+    def reference_phase(self) -> int:
+        """The phase (0, 1, 2 = a, b, c) the sequence formulas take as reference: the faulted one of an
+        SLG, the healthy one of an LL or LLG, a for a three-phase fault."""
+        phases = self.phases or (1, 2, 3)
+        if self.fault_type is FaultType.SLG:
+            return phases[0] - 1
+        if self.fault_type in (FaultType.LL, FaultType.LLG):
+            return ({1, 2, 3} - set(phases)).pop() - 1
+        return 0
 
 
 @dataclass(frozen=True)

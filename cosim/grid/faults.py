@@ -14,8 +14,10 @@ those of the last power flow, or 1 pu at every energised bus. A mid-line fault
 splits the line at ``fraction`` into two pi sections through a temporary bus
 whose pre-fault voltage is interpolated between the line ends.
 
-Not modelled (see docs/grid.md): unbalanced faults and sequence networks,
-DC offset and decrement (only the subtransient symmetrical RMS current),
+Unbalanced faults (SLG, LL, LLG) during a run are solved on sequence
+networks by :mod:`cosim.grid.asymmetric_faults`, into the same
+:class:`FaultResult` (with per-phase phasors). Not modelled here (see
+docs/grid.md): DC offset and decrement (only the subtransient symmetrical RMS current),
 load currents' contribution (loads are left out of the fault admittance),
 inverter (DER) fault contribution, IEC 60909 voltage factor c. Asymmetric
 faults and the IEC 60909 procedure are the separate study of
@@ -35,6 +37,7 @@ from cosim.grid.network import BoolArray, FloatArray, Network
 from cosim.grid.results import ka_per_pu
 from cosim.grid.topology import analyse
 
+_BALANCED = np.exp(-2j * np.pi / 3 * np.arange(3))  # phases a, b, c of a positive-sequence set
 _EDGE = 1e-6  # a fault exactly at a line end would give a zero-impedance section
 
 
@@ -60,6 +63,12 @@ class FaultResult:
     i_to_pu: FloatArray
     i_from_ka: FloatArray
     i_to_ka: FloatArray
+    fault_type: str = "three_phase"
+    # Phasors per phase a, b, c (pu; bus phase-to-ground voltages n_bus x 3, branch currents
+    # n_branch x 3 entering at the from / to end); None only for results built without them.
+    v_phase_pu: np.ndarray | None = None
+    i_from_phase_pu: np.ndarray | None = None
+    i_to_phase_pu: np.ndarray | None = None
 
 
 def _split_line(network: Network, branch: int, fraction: float,
@@ -152,11 +161,12 @@ def fault_study(network: Network, fault: ApplyFault,
         z_col = splu(y).solve(unit)
         i_f = v_pre[k] / (z_col[pos] + z_f)
         v_post[idx] = v_pre[idx] - z_col * i_f
-    i_from = np.abs(adm.yf @ v_post)
-    i_to = np.abs(adm.yt @ v_post)
+    i_from_c = adm.yf @ v_post
+    i_to_c = adm.yt @ v_post
     if k_branch >= 0:  # fold the two sections back onto the original branch
-        i_to[k_branch] = i_to[nl0]
-        i_from, i_to = i_from[:nl0], i_to[:nl0]
+        i_to_c[k_branch] = i_to_c[nl0]
+        i_from_c, i_to_c = i_from_c[:nl0], i_to_c[:nl0]
+    i_from, i_to = np.abs(i_from_c), np.abs(i_to_c)
     from_bus, to_bus = network.branches.from_bus, network.branches.to_bus
     v_orig = v_post[:n0]
     return FaultResult(
@@ -164,4 +174,6 @@ def fault_study(network: Network, fault: ApplyFault,
         i_fault_ka=float(abs(i_f) * ka_per_pu(net, np.array([k]))[0]),
         v_fault_pu=float(abs(v_post[k])), vm_pu=np.abs(v_orig),
         va_deg=np.rad2deg(np.angle(v_orig)), i_from_pu=i_from, i_to_pu=i_to,
-        i_from_ka=i_from * ka_per_pu(network, from_bus), i_to_ka=i_to * ka_per_pu(network, to_bus))
+        i_from_ka=i_from * ka_per_pu(network, from_bus), i_to_ka=i_to * ka_per_pu(network, to_bus),
+        v_phase_pu=np.outer(v_orig, _BALANCED), i_from_phase_pu=np.outer(i_from_c, _BALANCED),
+        i_to_phase_pu=np.outer(i_to_c, _BALANCED))

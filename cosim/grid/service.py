@@ -35,10 +35,12 @@ from cosim.grid.acflow import (
     prepare,
     solve_ac,
 )
-from cosim.grid.actions import Action, ApplyFault, Change, ClearFault, apply_action
+from cosim.grid.actions import Action, ApplyFault, Change, ClearFault, FaultType, apply_action
+from cosim.grid.asymmetric_faults import asymmetric_fault_study, check_zero_sequence, needs_zero_sequence
 from cosim.grid.dcflow import solve_dc
 from cosim.grid.faults import FaultResult, fault_study
 from cosim.grid.frequency import SystemFrequency
+from cosim.grid.iec60909 import ShortCircuitData
 from cosim.grid.measurements import GridMeasurements
 from cosim.grid.network import Network
 from cosim.grid.results import PowerFlowResult
@@ -67,6 +69,11 @@ class GridService:
     seconds now) adds the area frequency: each solve feeds it the generation
     the slacks picked up beyond the generators' setpoints, from the time of the
     action that caused it, and measurements carry the frequency at ``clock()``.
+
+    ``sequence`` (a :class:`ShortCircuitData`) gives the zero-sequence data of
+    the branches and the network feeders' X0/X and R0/X0: needed for earth
+    faults (SLG, LLG), which are refused without it (``ValueError`` at
+    :meth:`apply`). Three-phase and LL faults need none.
     """
 
     def __init__(self, network: Network, *, mode: Literal["ac", "dc"] = "ac",
@@ -74,7 +81,8 @@ class GridService:
                  enforce_q_limits: bool = False, record: Recorder | None = None,
                  log: Logger | None = None, entity: str = "grid",
                  on_change: ChangeCallback | None = None,
-                 frequency: SystemFrequency | None = None, clock: Clock | None = None) -> None:
+                 frequency: SystemFrequency | None = None, clock: Clock | None = None,
+                 sequence: ShortCircuitData | None = None) -> None:
         if mode not in ("ac", "dc"):
             raise ValueError(f"mode must be 'ac' or 'dc', got {mode!r}")
         if frequency is not None and clock is None:
@@ -94,6 +102,7 @@ class GridService:
         self._prepared: Prepared | None = None
         self._result: PowerFlowResult | None = None
         self._fault: ApplyFault | None = None
+        self._sequence = sequence
         self._fault_result: FaultResult | None = None
         self._dirty = True
         self.solve_count = 0
@@ -135,6 +144,8 @@ class GridService:
                 if self._network.branches.is_transformer[k]:
                     raise ValueError(f"mid-line fault on transformer {action.branch!r}: "
                                      "fault one of its buses instead")
+            if needs_zero_sequence(action):
+                check_zero_sequence(self._network, self._sequence.zero if self._sequence else None)
             self._fault = action
             change = Change.FAULT
         elif isinstance(action, ClearFault):
@@ -168,13 +179,20 @@ class GridService:
                               max_iter=self.max_iter, v_start=v_start, prepared=self._prepared,
                               enforce_q_limits=self.enforce_q_limits)
         self._result = result
-        self._fault_result = (fault_study(self._network, self._fault, result.v_pu)
-                              if self._fault is not None else None)
+        self._fault_result = self._study(self._fault, result) if self._fault is not None else None
         self.solve_count += 1
         self._dirty = False
         self._feed_frequency(result)
         self._report(result)
         return result
+
+    def _study(self, fault: ApplyFault, result: PowerFlowResult) -> FaultResult:
+        """The fault study of ``fault`` on the solved state: balanced, or on sequence networks."""
+        if fault.fault_type is FaultType.THREE_PHASE:
+            return fault_study(self._network, fault, result.v_pu)
+        data = self._sequence
+        return asymmetric_fault_study(self._network, fault, result.v_pu, data.zero if data else None,
+                                      data.feeders if data else ())
 
     def _feed_frequency(self, result: PowerFlowResult) -> None:
         """Give the frequency model the load the slacks picked up beyond schedule (relative to the first solve)."""
@@ -216,8 +234,7 @@ class GridService:
 
     def fault_study(self, fault: ApplyFault) -> FaultResult:
         """What-if fault study on the present state; changes nothing."""
-        result = self.solve_if_changed()
-        return fault_study(self._network, fault, result.v_pu)
+        return self._study(fault, self.solve_if_changed())
 
     def _report(self, result: PowerFlowResult) -> None:
         if self._record is not None:

@@ -65,12 +65,12 @@ def parse_feeder_grid(raw: dict[str, Any], base_dir: Path) -> tuple[FeederGridCo
     return config, feeder
 
 
-FEEDER_DEVICE_KINDS = ("rtu", "protective_relay", "recloser", "sectionalizer", "voltage_regulator")
+FEEDER_DEVICE_KINDS = ("rtu", "protective_relay", "recloser", "sectionalizer", "fuse", "voltage_regulator")
 """Device kinds that read a feeder through the balanced API only (the others read the balanced network's tables)."""
 FEEDER_RTU_ELEMENTS = ("bus", "branch", "switch", "load")
 """RTU point elements a feeder answers (shunt, DER and generator points read the balanced tables)."""
-BALANCED_ONLY_EVENTS = ("fault", "stochastic_faults")
-"""Event kinds that place a balanced fault (a feeder takes ``ApplyPhaseFault``, with phases)."""
+BALANCED_ONLY_EVENTS = ("stochastic_faults",)
+"""Event kinds that place a balanced network's fault (a feeder takes a ``fault`` event at a bus, with phases)."""
 
 
 def feeder_findings(spec: Any) -> Iterator[tuple[tuple[object, ...], str]]:
@@ -98,6 +98,9 @@ def feeder_findings(spec: Any) -> Iterator[tuple[tuple[object, ...], str]]:
         if event.kind in BALANCED_ONLY_EVENTS:
             yield (("events", i, "kind"),
                    f"a {event.kind} event places a balanced fault; an unbalanced feeder has none yet")
+        elif event.kind == "fault" and not str(event.target or "").startswith("bus/"):
+            yield (("events", i, "target"),
+                   "on an unbalanced feeder a fault is placed at a bus (target bus/NAME), not along a line")
 
 
 __all__ = ["FEEDER_DEVICE_KINDS", "FeederBuildError", "FeederGridConfig", "feeder_findings", "is_feeder_grid",

@@ -50,3 +50,26 @@ def check_reference(reference: str, names: dict[str, frozenset[str]], allowed: t
 
 
 __all__ = ["ELEMENT_KINDS", "check_reference", "element_names", "parse_grid"]
+
+
+EARTH_FAULT_TYPES = ("slg", "llg")
+
+
+def earth_fault_findings(spec: Any, config: GridConfig, network: Network) -> list[tuple[tuple[object, ...], str]]:
+    """(path, message) for each ``fault`` event of an earth-fault type on a grid that lacks zero-sequence data.
+
+    Checked while loading, so the run does not stop at the fault's instant.
+    """
+    events = [(i, e) for i, e in enumerate(spec.events)
+              if e.kind == "fault" and isinstance(e.params, dict) and e.params.get("type") in EARTH_FAULT_TYPES]
+    if not events:
+        return []
+    from ..grid.asymmetric_faults import check_zero_sequence
+    from ..grid.short_circuit_config import short_circuit_data
+
+    try:
+        check_zero_sequence(network, short_circuit_data(config, network).zero)
+    except ValueError as error:
+        return [(("events", i, "params", "type"), f"a {e.params['type']} fault needs zero-sequence data: {error}")
+                for i, e in events]
+    return []

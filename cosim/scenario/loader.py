@@ -26,7 +26,7 @@ from ..nist import Actor, Application, Association, SmartGridModel
 from .checks import NestedErrors, check_scenario
 from .durations import parse_duration
 from .feedergrid import FeederBuildError, FeederGridConfig, feeder_findings, is_feeder_grid, parse_feeder_grid
-from .gridrefs import element_names, parse_grid
+from .gridrefs import earth_fault_findings, element_names, parse_grid
 from .messages import problems_from_validation
 from .schema import ScenarioFile
 from .strictvalues import validate_input
@@ -136,6 +136,8 @@ def load_scenario(path: str | Path, base_dir: Path | None = None, document: Yaml
         try:
             grid_config, network = parse_grid(spec.grid, base_dir)
             grid_names = element_names(network)
+            for where, message in earth_fault_findings(spec, grid_config, network):
+                problems.append(Problem(name, format_path(where), message, document.line_of(where)))
         except ValidationError as error:
             problems += problems_from_validation(error, name, document, GridConfig, ("grid",))
         except GridBuildError as error:

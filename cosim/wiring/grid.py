@@ -14,6 +14,7 @@ from typing import Any
 
 from ..grid import GridService
 from ..grid.frequency import SystemFrequency
+from ..grid.short_circuit_config import short_circuit_data
 from ..grid.threephase.adapter import FeederGrid
 from ..kernel import World
 from ..scenario import Scenario
@@ -35,8 +36,10 @@ def attach_grid(world: World, scenario: Scenario) -> GridService | FeederGrid | 
     options = {} if solver is None else {
         "mode": solver.mode, "enforce_q_limits": solver.enforce_q_limits,
         "tolerance_pu": solver.tolerance_pu, "max_iter": solver.max_iter}
+    # Zero-sequence data (line r0/x0, vector groups, feeders' X0/X) for earth faults during the run.
+    sequence = short_circuit_data(scenario.grid, scenario.network) if scenario.grid is not None else None
     service = GridService(scenario.network, record=world.record, log=world.log, entity="grid",
-                          frequency=frequency, clock=lambda: world.now,
+                          frequency=frequency, clock=lambda: world.now, sequence=sequence,
                           **options)  # type: ignore[arg-type]
     world.add_service(SERVICE, service)
     return service

@@ -38,6 +38,7 @@ class RecloserDevice(FieldDevice):
         self.lockouts = 0
         self.soe = SoeBuffer()
         self._current_a = 0.0
+        self._phases = (0.0, 0.0, 0.0, 0.0)  # last Ia, Ib, Ic, 3I0 (A) for the registers and the SOE
         self._v_pu = 0.0
         store = self.store
         store.add_write_check(settings_check(store, recloser_settings))
@@ -59,7 +60,8 @@ class RecloserDevice(FieldDevice):
         return []
 
     def _soe(self, time_s: float, event: SoeEvent, element: str, current_a: float) -> None:
-        self.soe.add(self.layer.utc_us(time_s), event, element, (current_a, current_a, current_a, 0.0), self._v_pu)
+        phases = self._phases if max(self._phases[:3]) == current_a else (current_a, current_a, current_a, 0.0)
+        self.soe.add(self.layer.utc_us(time_s), event, element, phases, self._v_pu)
         self.set_points(self.soe.register_values())
 
     def _remote_trip(self, now: float, _value: object) -> Effects:
@@ -89,6 +91,13 @@ class RecloserDevice(FieldDevice):
         elif not closed and self.logic.state is RecloserState.CLOSED:
             self.logic.remote_trip(now)  # opened by someone else: no reclosing
         current = self._current_a = abs(self.measured(m.switch(self.switch).i_a))
+        # Per-phase and residual currents for the registers, with the same CT error as the largest phase.
+        phasors = m.switch_phasors(self.switch).currents
+        true_max = max(phasors.magnitudes)
+        scale = current / true_max if true_max > 0 else 0.0
+        ia, ib, ic = (x * scale for x in phasors.magnitudes)
+        residual = abs(phasors.residual) * scale
+        self._phases = (ia, ib, ic, residual)
         self._v_pu = m.bus_voltage(switch_bus(m, self.switch)).vm_pu
         operations_before = self.logic.operations
         intents: list[Intent | Action] = list(self.logic.step(now, current))
@@ -104,7 +113,7 @@ class RecloserDevice(FieldDevice):
         voltage = self.measured(m.bus_voltage(switch_bus(m, self.switch)).v_kv * 1000.0)
         state = self.logic.state
         self.set_points({
-            "current_a_a": current, "current_b_a": current, "current_c_a": current, "current_n_a": 0.0,
+            "current_a_a": ia, "current_b_a": ib, "current_c_a": ic, "current_n_a": residual,
             "source_voltage_v": voltage, "operations_in_sequence": self.logic.operations,
             "trip_count": self.trip_count,
             "closed": closed if not intents else state is RecloserState.CLOSED,

@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from devices.protection.curves import Curve
+from devices.protection.directional import Direction
 from devices.protection.overcurrent import ResetMode
 
 CURVE_CODES: Mapping[int, Curve] = MappingProxyType(
@@ -27,7 +28,12 @@ RESET_MODE_CODES: Mapping[int, ResetMode] = MappingProxyType(
 )
 
 
-def describe(codes: Mapping[int, Curve] | Mapping[int, ResetMode]) -> str:
+DIRECTION_CODES: Mapping[int, Direction] = MappingProxyType({d.value: d for d in Direction})
+
+
+def describe(codes: Mapping[int, Curve] | Mapping[int, ResetMode] | Mapping[int, Direction]) -> str:
     """``1 IEEE moderately inverse, 2 ...`` for point descriptions and docs."""
-    names = {code: item.curve.name if isinstance(item, Curve) else item.value for code, item in codes.items()}
+    names = {code: item.curve.name if isinstance(item, Curve)
+             else item.name.lower().replace("_", "-") if isinstance(item, Direction) else item.value
+             for code, item in codes.items()}
     return ", ".join(f"{code} {name}" for code, name in names.items())

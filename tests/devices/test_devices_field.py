@@ -51,7 +51,7 @@ def test_relay_registers_settings_lock_and_command_coils(tmp_path):
     assert currents[0] == round(truth) and currents[4] == pytest.approx(11000, rel=0.05)
     assert settings == [400, 2, 50]                           # pickup A, curve code, time dial x100
     assert codes == [ExceptionCode.ILLEGAL_DATA_ADDRESS, None, ExceptionCode.ILLEGAL_DATA_VALUE]
-    assert run.devices["r2"].logic.element_51.settings.pickup_a == 500  # rebuilt after the allowed write
+    assert run.devices["r2"].logic.elements["51"].settings.pickup_a == 500  # rebuilt after the allowed write
     assert opened == [0] and coils == [0, 0] and closed == [1]
     assert [e["action"] for e in run.of_kind("device_action")] == ["SetSwitch", "SetSwitch"]
 

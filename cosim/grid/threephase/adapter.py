@@ -24,6 +24,14 @@ field instrument on a three-phase feeder would:
   phase c's current and that phase's P and Q. :func:`element_names` lists
   them, so a scenario's RTU point ``bus/671.2:vm_pu`` is checked like any
   other reference. ``phases`` gives the raw per-phase snapshot.
+* **Phasors for protection**: ``branch_phasors``, ``bus_phasors`` and
+  ``switch_phasors`` answer the balanced layer's typed
+  :class:`~cosim.grid.measurements.PhaseSequence` /
+  :class:`~cosim.grid.measurements.ProtectionReading` from the three-phase
+  solution: phase currents in amperes and phase-to-ground voltages in volts
+  with their angles (a phase the element lacks is 0), so a ground,
+  negative-sequence or directional element reads a feeder fault
+  (:class:`ApplyPhaseFault`) as it reads a balanced network's.
 * ``load``: the load's total P and Q (all its phases), ``served`` when any
   of its phase conductors is energised; ``customers`` from the scenario.
 * ``frequency_hz``: the feeder's nominal frequency at an energised bus (a
@@ -43,7 +51,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cosim.grid.actions import Action, Change
-from cosim.grid.measurements import BranchEnd, BranchReading, BusVoltage, LoadReading, PowerReading
+from cosim.grid.measurements import (
+    BranchEnd,
+    BranchReading,
+    BusVoltage,
+    LoadReading,
+    PhaseSequence,
+    PowerReading,
+    ProtectionReading,
+)
 from cosim.grid.threephase.actions import ApplyPhaseFault, regulated_winding
 from cosim.grid.threephase.elements import Feeder
 from cosim.grid.threephase.measurements import A_OP, FeederMeasurements, PhaseVoltages, TerminalReading
@@ -151,6 +167,24 @@ class FeederGridMeasurements:
         s = v * _phasor(reading.i_a[k], reading.i_deg[k]).conjugate()
         return BranchReading(p_mw=s.real / 1e6, q_mvar=s.imag / 1e6, i_a=reading.i_a[k],
                              i_pu=reading.i_a[k] / base_a, closed=reading.closed)
+
+    def branch_phasors(self, branch: str, end: BranchEnd | str = BranchEnd.FROM) -> PhaseSequence:
+        """Phase currents into a line or transformer at one end, amperes with their angles."""
+        reading, _bus = self._terminal(branch, end)
+        by_phase = {c: _phasor(i, d) for c, i, d in zip(reading.conductors, reading.i_a, reading.i_deg) if c in PHASES}
+        return PhaseSequence(*(by_phase.get(k, 0j) for k in PHASES))
+
+    def bus_phasors(self, bus: str) -> PhaseSequence:
+        """Phase-to-ground voltages of a bus, volts with their angles (0 for a phase it lacks)."""
+        pv = self._phase_voltages(bus)
+        by_phase = {c: _phasor(v, d) for c, v, d in zip(pv.conductors, pv.v_ln_v, pv.va_deg) if c in PHASES}
+        return PhaseSequence(*(by_phase.get(k, 0j) for k in PHASES))
+
+    def switch_phasors(self, switch: str) -> ProtectionReading:
+        """Currents through a switch at its ``bus1`` end and the voltages at that bus."""
+        closed = self._switch_line(switch)
+        return ProtectionReading(self.branch_phasors(switch, BranchEnd.FROM), self.bus_phasors(self.switch_bus(switch)),
+                                 closed)
 
     def switch(self, switch: str) -> BranchReading:
         """Flow through a switch (a ``Switch=yes`` line) at its ``bus1`` end; ``name.k`` for one phase."""
