@@ -8,7 +8,6 @@ value or event it decoded, the breaker in the grid), not our octets.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,40 +16,34 @@ from typing import Any
 import opendnp3 as dnp
 import pytest
 
-from cosim.comm.pcap import Segment, write_pcap
 from dnp3_cases import AFTER_TRIP_S, CASES, Case, Master
 from dnp3_transports import MASTER, RECLOSER, TRANSPORTS, served_world
 from hiltools import ServedWorld, wait_until
 from opendnp3_peer import Collector, Listener, MasterApp, command
-
-MASTER_END, OUTSTATION_END = ("10.0.0.1", 40000), ("10.0.0.2", 20000)
-
-
-def dissect_cleanly(frames: list[tuple[bool, bytes]], pcap: Path) -> None:
-    """tshark's DNP3 dissector must find every link header and data block CRC good and nothing malformed."""
-    write_pcap(pcap, [Segment(n * 0.01, *((MASTER_END, OUTSTATION_END) if m else (OUTSTATION_END, MASTER_END)), octets)
-                      for n, (m, octets) in enumerate(frames)])
-    done = subprocess.run(["tshark", "-r", str(pcap), "-d", "tcp.port==20000,dnp3", "-Y", "dnp3", "-T", "fields",
-                           "-E", "occurrence=a", "-E", "aggregator=;", "-e", "dnp.hdr.CRC.status",
-                           "-e", "dnp.data_chunk.CRC.status", "-e", "_ws.malformed", "-e", "_ws.expert.severity"],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    rows = [line.split("\t") for line in done.stdout.splitlines() if line]
-    assert rows
-    for header_crc, chunk_crcs, malformed, severity in rows:
-        assert set(header_crc.split(";")) == {"1"} and set(chunk_crcs.split(";")) <= {"1", ""} and not malformed
-        assert "8388608" not in severity.split(";"), "an expert error (PI_ERROR)"
+from wire import Outcome, assert_clean, dissect, play_all
 
 
-@pytest.mark.parametrize("transport", sorted(TRANSPORTS))
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_dnp3_case(case: Case, transport: str, tmp_path: Path) -> None:
-    carrier = TRANSPORTS[transport](tmp_path)
-    try:
-        Master(carrier).play(case)
-    finally:
-        carrier.close()
-    dissect_cleanly(carrier.frames, tmp_path / "case.pcap")
+
+@pytest.fixture(scope="module", params=sorted(TRANSPORTS))
+def played(request, tmp_path_factory) -> list[Outcome]:
+    """Every case over one transport, each on a fresh outstation, then tshark once over all their octets."""
+    folder = tmp_path_factory.mktemp(f"dnp3-{request.param}")
+    outcomes = play_all(CASES, lambda: TRANSPORTS[request.param](folder), lambda case, t: Master(t).play(case))
+    dissect(outcomes, folder / "cases.pcap", 20000, ["-d", "tcp.port==20000,dnp3", "-Y", "dnp3"],
+            ["dnp.hdr.CRC.status", "dnp.data_chunk.CRC.status"])
+    return outcomes
+
+
+@pytest.mark.parametrize("number", range(len(CASES)), ids=[c.name for c in CASES])
+def test_dnp3_case(number: int, played: list[Outcome]) -> None:
+    """The outstation behaves as the case's clause asks, and tshark's DNP3 dissector finds every link header and
+    data block CRC good in the case's octets."""
+    outcome = played[number]
+    outcome.raise_error()
+    assert_clean(outcome)
+    for row in outcome.rows:
+        assert set(row["dnp.hdr.CRC.status"].split(";")) == {"1"}, row
+        assert set(row["dnp.data_chunk.CRC.status"].split(";")) <= {"1", ""}, row
 
 
 # -- the third-party peer: opendnp3's master plays the cases it can express --------------------------------------
