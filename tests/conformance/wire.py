@@ -85,9 +85,10 @@ def dissect(outcomes: list[Outcome], pcap: Path, server_port: int, tshark_args: 
             outcomes[client_port - 40000].rows.append(row)
 
 
-def assert_clean(outcome: Outcome) -> None:
-    """Every packet tshark found for the case is well formed and has no expert error."""
+def assert_clean(outcome: Outcome, deliberate: Callable[[dict[str, str]], bool] = lambda row: False) -> None:
+    """Every packet tshark found for the case is well formed and has no expert error, except the ones the case
+    broke on purpose (``deliberate``), which must still not be malformed."""
     assert outcome.rows, "tshark found none of the case's packets"
     for row in outcome.rows:
         assert not row["_ws.malformed"], row
-        assert PI_ERROR not in row["_ws.expert.severity"].split(";"), row
+        assert deliberate(row) or PI_ERROR not in row["_ws.expert.severity"].split(";"), row

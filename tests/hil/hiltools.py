@@ -178,3 +178,17 @@ class Wire:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def read_frames(sock: socket.socket, count: int) -> list[bytes]:
+    """``count`` whole frames off a C37.118 byte stream (FRAMESIZE says where each ends)."""
+    buffer, frames = b"", []
+    while len(frames) < count:
+        chunk = sock.recv(65536)
+        assert chunk, "the PMU closed the connection"
+        buffer += chunk
+        while len(buffer) >= 4 and len(buffer) >= int.from_bytes(buffer[2:4], "big"):
+            size = int.from_bytes(buffer[2:4], "big")
+            frames.append(buffer[:size])
+            buffer = buffer[size:]
+    return frames[:count]

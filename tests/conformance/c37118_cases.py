@@ -1,0 +1,202 @@
+"""IEEE C37.118.2-2011 command conformance cases as data, a frame reader written from the standard, and transports.
+
+A PDC's command frames (clause 6.5, Table 15) go to a PMU of the
+pmu_c37118 scenario (IDCODE 11, 30 frames/s) and each case says what must
+come back: which frame types (Table 2: SYNC bits 6-4), from which IDCODE, and
+for data frames that they keep coming at the reporting rate or stop. The
+reader checks SYNC, FRAMESIZE and CHK with the standard library's CRC-CCITT
+(``binascii.crc_hqx``, initial 0xFFFF, clause 6.2 / Annex B), not our codec.
+"""
+
+from __future__ import annotations
+
+import binascii
+import socket
+import struct
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cosim.comm.c37118 import CommandCode, CommandFrame
+from cosim.runner import build_world
+from cosim.scenario import load_scenario
+from hiltools import ROOT, ServedWorld, settings, wait_until
+
+SCENARIO = ROOT / "configs" / "pmu_c37118.yaml"
+IDCODE, RATE_FPS = 11, 30
+DATA, HEADER, CFG1, CFG2 = 0, 1, 2, 3  # Table 2 frame types
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A frame as the standard lays it out (clause 6.2, Table 2)."""
+
+    kind: int
+    version: int
+    idcode: int
+    soc: int
+    fracsec: int
+    body: bytes
+
+
+def read_frames(octets: bytes, whole: bool = True) -> list[Frame]:
+    """Every frame in a PMU's byte stream; asserts each one's SYNC, FRAMESIZE and CHK.
+
+    ``whole``: the octets must end with a complete frame; else an incomplete last frame (a TCP stream read
+    mid-frame) is left out.
+    """
+    out = []
+    while octets:
+        assert len(octets) >= 4 and octets[0] == 0xAA, octets[:4].hex()
+        size = struct.unpack_from(">H", octets, 2)[0]
+        assert size >= 16, f"FRAMESIZE {size}"
+        frame, octets = octets[:size], octets[size:]
+        if len(frame) < size and not whole:
+            break
+        assert len(frame) == size, "a truncated frame"
+        assert binascii.crc_hqx(frame[:-2], 0xFFFF) == struct.unpack(">H", frame[-2:])[0], "CHK"
+        _, second, _, idcode, soc, fracsec = struct.unpack_from(">BBHHII", frame)
+        out.append(Frame((second >> 4) & 7, second & 0x0F, idcode, soc, fracsec & 0xFFFFFF, frame[14:-2]))
+    return out
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command frame (CMD word, to IDCODE), optionally with its CHK broken."""
+
+    code: int
+    idcode: int = IDCODE
+    corrupt: bool = False
+
+    def encode(self) -> bytes:
+        frame = bytearray(CommandFrame(self.idcode, 0, 0, self.code).encode())
+        if self.corrupt:
+            frame[-1] ^= 0xFF
+        return bytes(frame)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    clause: str
+    commands: tuple[Command, ...]
+    replies: tuple[int, ...]
+    """Frame types that must answer, in order (data frames not counted)."""
+    streaming: bool = False
+    """Data frames at the reporting rate must keep coming after the commands (else none may come after them)."""
+    peer: str | None = None
+
+
+CASES: tuple[Case, ...] = (
+    Case("send_cfg2", "6.5 Table 15 (CMD 0x0005), 6.4 (CFG-2)", (Command(CommandCode.SEND_CFG2),), (CFG2,),
+         peer="cfg2"),
+    Case("send_cfg1", "6.5 Table 15 (CMD 0x0004), 6.4 (CFG-1 and CFG-2 both implemented)",
+         (Command(CommandCode.SEND_CFG1),), (CFG1,), peer="cfg1"),
+    Case("send_header", "6.5 Table 15 (CMD 0x0003), 6.4 (header frame)", (Command(CommandCode.SEND_HEADER),),
+         (HEADER,), peer="header"),
+    Case("turn_on_data", "6.5 Table 15 (CMD 0x0002), 6.3 (data frames at the reporting rate)",
+         (Command(CommandCode.TURN_ON),), (), streaming=True, peer="start"),
+    Case("turn_off_data", "6.5 Table 15 (CMD 0x0001)",
+         (Command(CommandCode.TURN_ON), Command(CommandCode.TURN_OFF)), (), peer="stop"),
+    Case("bad_chk_is_ignored", "6.2 (CHK), 6.5 (no error response is defined)",
+         (Command(CommandCode.SEND_CFG2, corrupt=True), Command(CommandCode.SEND_HEADER)), (HEADER,)),
+    Case("unknown_idcode_is_ignored", "6.5 (commands are addressed by IDCODE)",
+         (Command(CommandCode.SEND_CFG2, idcode=999), Command(CommandCode.SEND_HEADER)), (HEADER,)),
+)
+
+
+def conformance_scenario(folder: Path) -> Path:
+    """The PMU scenario with no simulated PDC: the cases are the PDC."""
+    spec = yaml.safe_load(SCENARIO.read_text())
+    for actor in spec["actors"]:
+        actor.pop("applications", None)
+    path = folder / "pmu_conformance.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+class SimulatedPmu:
+    """Command frames through the simulated comm network from the control centre's node; ``wait`` is simulated."""
+
+    def __init__(self, folder: Path) -> None:
+        self.world, _ = build_world(load_scenario(conformance_scenario(folder)), None)
+        self.comm = self.world.service("comm")
+        self.frames: list[tuple[bool, bytes]] = []
+        self.comm.attach("control_centre", "c37118", lambda m: self.frames.append((False, bytes(m.payload))))
+        self.world.run(1.0)
+
+    def send(self, octets: bytes) -> None:
+        self.frames.append((True, octets))
+        self.comm.send("control_centre", "sub_b1", "c37118", octets, len(octets))
+
+    def wait(self, seconds: float) -> None:
+        self.world.run(self.world.now + seconds)
+
+    def close(self) -> None:
+        pass
+
+
+class TcpPmu:
+    """Command frames over TCP to the HIL C37.118 server; ``wait`` is wall time."""
+
+    def __init__(self, folder: Path) -> None:
+        from cosim.hil.config import C37118ServeConfig
+
+        self.served = ServedWorld(None, settings(c37118=C37118ServeConfig(port=0)), duration_s=60.0,
+                                  scenario_path=conformance_scenario(folder)).start()
+        self.port = next(e.port for e in self.served.session.pmu_endpoints if e.idcode == IDCODE)
+        self.frames: list[tuple[bool, bytes]] = []
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.frames.append((False, chunk))
+
+    def send(self, octets: bytes) -> None:
+        self.frames.append((True, octets))
+        self.sock.sendall(octets)
+
+    def wait(self, seconds: float) -> None:
+        wait_until(lambda: False, seconds)
+
+    def close(self) -> None:
+        self.sock.close()
+        self.served.stop()
+
+
+TRANSPORTS: dict[str, Callable[[Path], Any]] = {"simulated": SimulatedPmu, "tcp": TcpPmu}
+WINDOW_S = 0.3  # long enough for 9 data frames at 30 frames/s, on either clock
+
+
+def received(transport: Any) -> list[Frame]:
+    return read_frames(b"".join(octets for m, octets in list(transport.frames) if not m), whole=False)
+
+
+def play(case: Case, transport: Any) -> None:
+    for command in case.commands:
+        transport.send(command.encode())
+        transport.wait(0.1)
+    transport.wait(WINDOW_S)
+    frames = received(transport)
+    assert all(f.idcode == IDCODE and f.version == 2 for f in frames)  # version 2: C37.118.2-2011
+    assert tuple(f.kind for f in frames if f.kind != DATA) == case.replies
+    transport.wait(WINDOW_S)
+    later = [f for f in received(transport)[len(frames):] if f.kind == DATA]
+    if not case.streaming:
+        assert not later, f"{len(later)} data frames after the case's commands"
+        return
+    assert len(later) >= 3  # 9 at 30 frames/s in the window; fewer on a loaded machine's wall clock
+    stamps = [f.soc * 1_000_000 + f.fracsec for f in later]  # TIME_BASE 1e6: FRACSEC in microseconds
+    assert all(0 <= f.fracsec < 1_000_000 for f in later)
+    assert {b - a for a, b in zip(stamps, stamps[1:])} <= {33_333, 33_334}  # one frame every 1/30 s
