@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from devices.protocols.dnp3_points import point_map
+from devices.protocols.dnp3_points import Dnp3PointMap, point_map
+from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 
 from cosim.comm.dnp3 import (
@@ -72,12 +73,13 @@ def analog_scales(kind: DeviceKind) -> tuple[AnalogScale, ...]:
     """
     if kind is DeviceKind.RTU:
         raise ValueError("an RTU's DNP3 map comes from its point list; name its kind's scaling per point instead")
-    register_map = standard_map(kind)
-    scales = []
-    for analog in point_map(kind).analog_inputs:
-        point = register_map.point(analog.point)
-        scales.append(AnalogScale(analog.point, point.scale, point.unit))
-    return tuple(scales)
+    return scales_of(point_map(kind), standard_map(kind))
+
+
+def scales_of(points: Dnp3PointMap, register_map: RegisterMap) -> tuple[AnalogScale, ...]:
+    """The analog inputs of a DNP3 map by index, each with the scale and unit of its point in ``register_map``."""
+    return tuple(AnalogScale(a.point, register_map.point(a.point).scale, register_map.point(a.point).unit)
+                 for a in points.analog_inputs)
 
 
 @dataclass(frozen=True)

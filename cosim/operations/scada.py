@@ -238,7 +238,7 @@ class ScadaMaster:
         self.integrity_s = integrity_s
         self.accept_reports = accept_reports
         self.spread_scans = spread_scans
-        self._clients = {d.device: comm.modbus_client(node, d.node, timeout_s=timeout_s, retries=retries) for d in devices}
+        self._clients = self._open_clients(comm, node, devices, timeout_s, retries)
         self._listeners: list[Listener] = []
         self._changed = world.env.event()
         self.polls = self.poll_failures = self.commands = self.command_failures = 0
@@ -253,6 +253,11 @@ class ScadaMaster:
             for index, (broker, topics) in enumerate(sorted(by_broker.items())):
                 client = comm.mqtt_client(reports_node or node, f"{entity}-scada-rbe{index}", broker)
                 self._channels.append((CrewChannel(world, client), sorted(set(topics))))
+
+    def _open_clients(self, comm: Any, node: str, devices: list[PolledDevice], timeout_s: float,
+                      retries: int) -> dict[str, Any]:
+        """One Modbus client per device (a master over another protocol opens its own sessions instead)."""
+        return {d.device: comm.modbus_client(node, d.node, timeout_s=timeout_s, retries=retries) for d in devices}
 
     def poll_period_s(self, device: PolledDevice) -> float:
         """Seconds between two polls of ``device``: its scan, or the integrity period if it reports everything."""
