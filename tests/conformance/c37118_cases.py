@@ -11,9 +11,7 @@ reader checks SYNC, FRAMESIZE and CHK with the standard library's CRC-CCITT
 from __future__ import annotations
 
 import binascii
-import socket
 import struct
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +20,8 @@ from typing import Any
 import yaml
 
 from cosim.comm.c37118 import CommandCode, CommandFrame
-from cosim.runner import build_world
-from cosim.scenario import load_scenario
-from hiltools import ROOT, ServedWorld, settings, wait_until
+from hiltools import ROOT, ServedWorld, settings
+from wire import SimulatedCarrier, TcpCarrier
 
 SCENARIO = ROOT / "configs" / "pmu_c37118.yaml"
 IDCODE, RATE_FPS = 11, 30
@@ -119,63 +116,26 @@ def conformance_scenario(folder: Path) -> Path:
     return path
 
 
-class SimulatedPmu:
-    """Command frames through the simulated comm network from the control centre's node; ``wait`` is simulated."""
-
-    def __init__(self, folder: Path) -> None:
-        self.world, _ = build_world(load_scenario(conformance_scenario(folder)), None)
-        self.comm = self.world.service("comm")
-        self.frames: list[tuple[bool, bytes]] = []
-        self.comm.attach("control_centre", "c37118", lambda m: self.frames.append((False, bytes(m.payload))))
-        self.world.run(1.0)
-
-    def send(self, octets: bytes) -> None:
-        self.frames.append((True, octets))
-        self.comm.send("control_centre", "sub_b1", "c37118", octets, len(octets))
-
-    def wait(self, seconds: float) -> None:
-        self.world.run(self.world.now + seconds)
-
-    def close(self) -> None:
-        pass
+def simulated(folder: Path) -> SimulatedCarrier:
+    """Command frames through the simulated comm network from the control centre's node to the PMU's."""
+    return SimulatedCarrier(conformance_scenario(folder), "control_centre", "sub_b1", "c37118")
 
 
-class TcpPmu:
-    """Command frames over TCP to the HIL C37.118 server; ``wait`` is wall time."""
+def served_pmus(folder: Path) -> tuple[ServedWorld, int]:
+    """The scenario paced to the wall clock with its PMUs on the HIL C37.118 port (started), and PMU 11's port."""
+    from cosim.hil.config import C37118ServeConfig
 
-    def __init__(self, folder: Path) -> None:
-        from cosim.hil.config import C37118ServeConfig
-
-        self.served = ServedWorld(None, settings(c37118=C37118ServeConfig(port=0)), duration_s=60.0,
-                                  scenario_path=conformance_scenario(folder)).start()
-        self.port = next(e.port for e in self.served.session.pmu_endpoints if e.idcode == IDCODE)
-        self.frames: list[tuple[bool, bytes]] = []
-        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = self.sock.recv(65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.frames.append((False, chunk))
-
-    def send(self, octets: bytes) -> None:
-        self.frames.append((True, octets))
-        self.sock.sendall(octets)
-
-    def wait(self, seconds: float) -> None:
-        wait_until(lambda: False, seconds)
-
-    def close(self) -> None:
-        self.sock.close()
-        self.served.stop()
+    served = ServedWorld(None, settings(c37118=C37118ServeConfig(port=0)), duration_s=60.0,
+                         scenario_path=conformance_scenario(folder)).start()
+    return served, next(e.port for e in served.session.pmu_endpoints if e.idcode == IDCODE)
 
 
-TRANSPORTS: dict[str, Callable[[Path], Any]] = {"simulated": SimulatedPmu, "tcp": TcpPmu}
+def tcp(folder: Path) -> TcpCarrier:
+    """Command frames over TCP to the HIL C37.118 server."""
+    return TcpCarrier(*served_pmus(folder))
+
+
+TRANSPORTS: dict[str, Callable[[Path], Any]] = {"simulated": simulated, "tcp": tcp}
 WINDOW_S = 0.3  # long enough for 9 data frames at 30 frames/s, on either clock
 
 

@@ -28,7 +28,7 @@ from cosim.comm.dnp3 import (
     TripClose,
     decode_response,
 )
-from dnp3_transports import CONFIRM_TIMEOUT_S, MASTER, RECLOSER, SELECT_TIMEOUT_S, settle
+from dnp3_transports import CONFIRM_TIMEOUT_S, MASTER, RECLOSER, SELECT_TIMEOUT_S
 
 F = FunctionCode
 AFTER_TRIP_S = 0.3  # the recloser acts on its trip command and buffers the event within its next step
@@ -317,4 +317,4 @@ class Master:
             elif isinstance(step, Unsolicited):
                 self.unsolicited(step)
             else:
-                settle(self.transport, step.seconds)
+                self.transport.wait(step.seconds)

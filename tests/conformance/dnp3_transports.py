@@ -4,28 +4,24 @@ Both transports run the same scenario (configs/dnp3_feeder.yaml without its
 simulated master, with short select and confirm timeouts so the timeout cases
 stay fast) and talk to its recloser outstation (link address 20):
 
-* :class:`SimulatedTransport`: octets through the comm network in simulated
-  time, from the control centre's node;
-* :class:`TcpTransport`: octets over a real TCP connection to the HIL DNP3
-  server on 127.0.0.1 (a free port), the world paced to the wall clock.
+* :func:`simulated`: octets through the comm network in simulated time, from
+  the control centre's node;
+* :func:`tcp`: octets over a real TCP connection to the HIL DNP3 server on
+  127.0.0.1 (a free port), the world paced to the wall clock.
 
 Each keeps every octet string it carried, in order, for tshark.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from cosim.runner import build_world
-from cosim.scenario import load_scenario
-from hiltools import ROOT, ServedWorld, settings, wait_until
+from hiltools import ROOT, ServedWorld, settings
+from wire import SimulatedCarrier, TcpCarrier
 
 SCENARIO = ROOT / "configs" / "dnp3_feeder.yaml"
 MASTER, RECLOSER = 1, 20
@@ -47,39 +43,9 @@ def conformance_scenario(folder: Path, unsolicited: bool = True) -> Path:
     return path
 
 
-class SimulatedTransport:
-    """Octets through the simulated comm network: ``wait`` advances simulated time."""
-
-    name = "simulated"
-
-    def __init__(self, folder: Path) -> None:
-        self.world, _ = build_world(load_scenario(conformance_scenario(folder)), None)
-        self.comm = self.world.service("comm")
-        self.frames: list[tuple[bool, bytes]] = []
-        self.comm.attach("scada", "dnp3", self._take)
-        self.world.run(1.0)  # devices up
-
-    def _take(self, message: Any) -> None:
-        self.frames.append((False, bytes(message.payload)))
-
-    def send(self, octets: bytes) -> None:
-        self.frames.append((True, octets))
-        self.comm.send("scada", "recloser_radio", "dnp3", octets, len(octets))
-
-    def wait(self, seconds: float, done: Callable[[], bool] = lambda: False) -> None:
-        """Run up to ``seconds`` of simulated time, in 50 ms slices, stopping once ``done``."""
-        slices = round(seconds / 0.05)
-        start = self.world.now
-        for n in range(1, slices + 1):
-            self.world.run(start + n * 0.05)
-            if done():
-                return
-
-    def store(self) -> Any:
-        return self.world.service("devices")["feeder_recloser"].store
-
-    def close(self) -> None:
-        pass
+def simulated(folder: Path) -> SimulatedCarrier:
+    """Octets through the simulated comm network from the control centre's node to the recloser's."""
+    return SimulatedCarrier(conformance_scenario(folder), "scada", "recloser_radio", "dnp3")
 
 
 def served_world(folder: Path, unsolicited: bool = True) -> ServedWorld:
@@ -92,54 +58,10 @@ def served_world(folder: Path, unsolicited: bool = True) -> ServedWorld:
     return served
 
 
-class TcpTransport:
-    """Octets over a TCP connection to the HIL DNP3 server; ``wait`` is wall time."""
-
-    name = "tcp"
-
-    def __init__(self, folder: Path) -> None:
-        self.served = served_world(folder)
-        server = self.served.session.dnp3_server
-        self.frames: list[tuple[bool, bytes]] = []
-        self._lock = threading.Lock()
-        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = self.sock.recv(4096)
-            except OSError:
-                return
-            if not chunk:
-                return
-            with self._lock:
-                self.frames.append((False, chunk))
-
-    def send(self, octets: bytes) -> None:
-        with self._lock:
-            self.frames.append((True, octets))
-        self.sock.sendall(octets)
-
-    def wait(self, seconds: float, done: Callable[[], bool] = lambda: False) -> None:
-        if not wait_until(done, seconds, every_s=0.01):
-            return
-
-    def store(self) -> Any:
-        return self.served.world.service("devices")["feeder_recloser"].store
-
-    def close(self) -> None:
-        self.sock.close()
-        self.served.stop()
+def tcp(folder: Path) -> TcpCarrier:
+    """Octets over a TCP connection to the HIL DNP3 server (a free loopback port)."""
+    served = served_world(folder)
+    return TcpCarrier(served, served.session.dnp3_server.port)
 
 
-TRANSPORTS: dict[str, Callable[[Path], Any]] = {"simulated": SimulatedTransport, "tcp": TcpTransport}
-
-
-def settle(transport: Any, seconds: float) -> None:
-    """Let ``seconds`` pass on the transport's clock (simulated or wall)."""
-    if isinstance(transport, TcpTransport):
-        time.sleep(seconds)
-    else:
-        transport.wait(seconds)
+TRANSPORTS: dict[str, Callable[[Path], Any]] = {"simulated": simulated, "tcp": tcp}

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from c37118_cases import CASES, DATA, IDCODE, TRANSPORTS, Case, Frame, TcpPmu, play, read_frames
+from c37118_cases import CASES, DATA, IDCODE, TRANSPORTS, Case, Frame, play, read_frames, served_pmus
 from hiltools import read_frames as whole_frames
 from wire import Outcome, assert_clean, dissect, play_all
 
@@ -100,18 +100,18 @@ PEER_CASES = [c for c in CASES if c.peer is not None]
 
 
 @pytest.fixture(scope="module")
-def served_pmu(tmp_path_factory):
-    carrier = TcpPmu(tmp_path_factory.mktemp("pmu-peer"))
-    yield carrier
-    carrier.close()
+def pmu_port(tmp_path_factory):
+    served, port = served_pmus(tmp_path_factory.mktemp("pmu-peer"))
+    yield port
+    served.stop()
 
 
 @pytest.mark.parametrize("case", PEER_CASES, ids=[c.name for c in PEER_CASES])
-def test_c37118_case_against_pypmu(case: Case, served_pmu: TcpPmu) -> None:
+def test_c37118_case_against_pypmu(case: Case, pmu_port: int) -> None:
     from synchrophasor.pdc import Pdc
 
     assert case.peer is not None
-    pdc = Pdc(pdc_id=IDCODE, pmu_ip="127.0.0.1", pmu_port=served_pmu.port, buffer_size=4)
+    pdc = Pdc(pdc_id=IDCODE, pmu_ip="127.0.0.1", pmu_port=pmu_port, buffer_size=4)
     pdc.run()
     try:
         PEER[case.peer](pdc)

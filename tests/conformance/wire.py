@@ -1,4 +1,10 @@
-"""What the conformance suites share: each case played once per transport, and tshark over all their octets at once.
+"""What the conformance suites share: the two carriers, each case played once per transport, and tshark over all
+their octets at once.
+
+:class:`SimulatedCarrier` sends a protocol's octets through a scenario's comm
+network from one node to another in simulated time; :class:`TcpCarrier`
+sends them over a TCP connection to a served world's port in wall time. Both
+keep every octet string each way, in order, as (from the client?, octets).
 
 A case's outcome (its assertion error, if any) and the octets it carried are
 kept; :func:`dissect` writes every case's exchange as its own TCP stream
@@ -8,16 +14,86 @@ suite of dozens of cases pays for one dissector start, not one per case.
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cosim.comm.pcap import Segment, write_pcap
+from cosim.runner import build_world
+from cosim.scenario import load_scenario
+from hiltools import ServedWorld, wait_until
 
 CLIENT_ADDRESS, SERVER_ADDRESS = "10.0.0.1", "10.0.0.2"
 PI_ERROR = "8388608"  # tshark's expert severity 'error'
+
+
+def never() -> bool:
+    return False
+
+
+class SimulatedCarrier:
+    """A scenario in simulated time; octets go from ``node`` to ``peer`` as ``protocol`` messages."""
+
+    def __init__(self, scenario: Path, node: str, peer: str, protocol: str) -> None:
+        self.world, _ = build_world(load_scenario(scenario), None)
+        self.comm = self.world.service("comm")
+        self.node, self.peer, self.protocol = node, peer, protocol
+        self.frames: list[tuple[bool, bytes]] = []
+        self.comm.attach(node, protocol, lambda message: self.frames.append((False, bytes(message.payload))))
+        self.world.run(1.0)  # devices up
+
+    def send(self, octets: bytes) -> None:
+        self.frames.append((True, octets))
+        self.comm.send(self.node, self.peer, self.protocol, octets, len(octets))
+
+    def wait(self, seconds: float, done: Callable[[], bool] = never) -> None:
+        """Run up to ``seconds`` of simulated time, in 50 ms slices, stopping once ``done``."""
+        start = self.world.now
+        for n in range(1, round(seconds / 0.05) + 1):
+            self.world.run(start + n * 0.05)
+            if done():
+                return
+
+    def close(self) -> None:
+        pass
+
+
+class TcpCarrier:
+    """A TCP connection to ``port`` of a started served world (stopped with the carrier); ``wait`` is wall time."""
+
+    def __init__(self, served: ServedWorld, port: int) -> None:
+        self.served = served
+        self.frames: list[tuple[bool, bytes]] = []
+        self._lock = threading.Lock()
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self._lock:
+                self.frames.append((False, chunk))
+
+    def send(self, octets: bytes) -> None:
+        with self._lock:
+            self.frames.append((True, octets))
+        self.sock.sendall(octets)
+
+    def wait(self, seconds: float, done: Callable[[], bool] = never) -> None:
+        wait_until(done, seconds, every_s=0.01)
+
+    def close(self) -> None:
+        self.sock.close()
+        self.served.stop()
 
 
 @dataclass
