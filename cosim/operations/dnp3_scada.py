@@ -165,20 +165,12 @@ class Dnp3ScadaMaster(ScadaMaster):
     def poll(self, device: PolledDevice, runs: Any = None) -> Generator[Any, Any, bool]:
         """An integrity poll (class 1, 2, 3, then 0); True when it was answered."""
         self.polls += 1
-        state = self.state[device.device]
         sent_s = self.world.now
         heard = yield from self._ask(device.device, *self.sessions[device.device].integrity_poll())
         if heard is None:
-            self.poll_failures += 1
-            if state.comm_ok:
-                state.comm_ok = False
-                self.world.log("scada_comm_alarm", scada=self.entity, device=device.device, status="lost",
-                               error="Dnp3Timeout")
+            self._poll_failed(device, "response timeout")
             return False
-        if not state.comm_ok:
-            state.comm_ok = True
-            self.world.log("scada_comm_alarm", scada=self.entity, device=device.device, status="restored")
-        state.last_poll_s = self.world.now
+        self._poll_answered(device)
         events = [c for c in heard.changes if c.event]
         self._take_events(device.device, events)
         fresh = dict(n for c in heard.changes if not c.event and (n := self._named(device.device, c)) is not None
@@ -196,9 +188,8 @@ class Dnp3ScadaMaster(ScadaMaster):
         outcome = "no DNP3 control drives it"
         attempts = 0
         session = self.sessions[device]
+        index, crob = target if target is not None else (0, Crob(OpType.NUL))
         for attempts in range(1, self.command_attempts + 1 if target is not None else 1):
-            assert target is not None
-            index, crob = target
             selected = yield from self._ask(device, *session.control(FunctionCode.SELECT, index, crob))
             if selected is None:
                 outcome = "timeout"
