@@ -31,7 +31,6 @@ from cosim.comm.dnp3 import (
 from dnp3_transports import CONFIRM_TIMEOUT_S, MASTER, RECLOSER, SELECT_TIMEOUT_S
 
 F = FunctionCode
-AFTER_TRIP_S = 0.3  # the recloser acts on its trip command and buffers the event within its next step
 SYNC_MS = 1_900_000_000_000  # 2030-03-17 17:46:40 UTC: a master time far from the outstation's own clock
 
 
@@ -99,7 +98,18 @@ class Idle:
     seconds: float
 
 
-Step = Ask | Unsolicited | Idle
+@dataclass(frozen=True)
+class AwaitIin:
+    """Read static binary inputs until a response shows ``iin`` (how a master learns events wait, clause 5.1.2):
+    the device acts on a command and buffers its event at its own pace, on a wall clock under load too."""
+
+    iin: Iin
+    within_s: float = 10.0
+
+
+Step = Ask | Unsolicited | Idle | AwaitIin
+EVENT_BUFFERED = AwaitIin(Iin.CLASS_1_EVENTS)
+"""After a trip: the recloser opened and buffered its class 1 event (IIN1.1)."""
 
 
 @dataclass(frozen=True)
@@ -140,14 +150,14 @@ CASES: tuple[Case, ...] = (
         Ask(F.READ, (CLASS_0,), Expect(iin_clear=Iin.DEVICE_RESTART, objects=STATIC))), peer="clear_restart"),
     Case("class1_2_3_poll_and_event_confirm", "4.4.6, 11.9.2 (events leave the buffer only when confirmed)", (
         Ask(F.DIRECT_OPERATE, (TRIP,), Expect(statuses=(SUCCESS,))),
-        Idle(AFTER_TRIP_S),
+        EVENT_BUFFERED,
         Ask(F.READ, (CLASS_1, CLASS_2, CLASS_3), Expect(iin_clear=Iin.CLASS_1_EVENTS, confirm=True,
                                                         values=OPENED.values + (((32, 3), 0, 0),))),
         Ask(F.READ, (CLASS_1,), Expect(iin_clear=Iin.CLASS_1_EVENTS, objects=(), confirm=False))),
         peer="event_poll"),
     Case("unconfirmed_events_are_sent_again", "4.4.6 (no confirm: the events stay buffered)", (
         Ask(F.DIRECT_OPERATE, (TRIP,), Expect(statuses=(SUCCESS,))),
-        Idle(AFTER_TRIP_S),
+        EVENT_BUFFERED,
         Ask(F.READ, (CLASS_1,), OPENED, confirm=False),
         Ask(F.READ, (CLASS_1,), OPENED),
         Ask(F.READ, (CLASS_1,), Expect(objects=(), iin_clear=Iin.CLASS_1_EVENTS)))),
@@ -172,7 +182,7 @@ CASES: tuple[Case, ...] = (
     Case("select_before_operate", "4.4.3.1 (SELECT then OPERATE, same objects, next sequence)", (
         Ask(F.SELECT, (TRIP,), Expect(statuses=(SUCCESS,))),
         Ask(F.OPERATE, (TRIP,), Expect(statuses=(SUCCESS,))),
-        Idle(AFTER_TRIP_S),
+        EVENT_BUFFERED,
         Ask(F.READ, (_all(1, 2),), Expect(values=(((1, 2), 0, False),)))), peer="select_before_operate"),
     Case("repeated_operate_is_answered_not_executed_again", "4.4 (outstation solicited states: a non-READ request repeated with the same "
          "sequence number and octets gets the previous response again and is not processed again)", (
@@ -193,11 +203,11 @@ CASES: tuple[Case, ...] = (
         Ask(F.READ, (_all(1, 2),), Expect(values=(((1, 2), 0, True),))))),
     Case("direct_operate", "4.4.3.2 (DIRECT_OPERATE g12v1)", (
         Ask(F.DIRECT_OPERATE, (TRIP,), Expect(statuses=(SUCCESS,), objects=((12, 1),))),
-        Idle(AFTER_TRIP_S),
+        EVENT_BUFFERED,
         Ask(F.READ, (_all(1, 2),), Expect(values=(((1, 2), 0, False),)))), peer="direct_operate"),
     Case("direct_operate_no_response", "4.4.3.3 (DIRECT_OPERATE_NR: executed, never answered)", (
         Ask(F.DIRECT_OPERATE_NR, (TRIP,), None),
-        Idle(AFTER_TRIP_S),
+        EVENT_BUFFERED,
         Ask(F.READ, (_all(1, 2),), Expect(values=(((1, 2), 0, False),))))),
     Case("analog_output", "4.4.3.2, A.2 (g41v2 direct operate, read back in g40v1)", (
         Ask(F.DIRECT_OPERATE, (ObjectHeader(41, 2, Qualifier.INDEX_8, items=((1, AnalogOutput(45)),)),),
@@ -210,13 +220,13 @@ CASES: tuple[Case, ...] = (
         Ask(F.DELAY_MEASURE, (), Expect(objects=((52, 2),), iin_set=Iin.NEED_TIME)),
         Ask(F.WRITE, (ObjectHeader(50, 1, Qualifier.COUNT_8, items=((0, SYNC_MS),)),), Expect(iin_clear=Iin.NEED_TIME)),
         Ask(F.DIRECT_OPERATE, (TRIP,), Expect(statuses=(SUCCESS,))),
-        Idle(AFTER_TRIP_S),
+        EVENT_BUFFERED,
         Ask(F.READ, (CLASS_1,), Expect(values=OPENED.values, stamped_from_ms=SYNC_MS))), peer="time_sync"),
     Case("time_sync_lan", "5.4.2 (RECORD_CURRENT_TIME, WRITE g50v3 last recorded time)", (
         Ask(F.RECORD_CURRENT_TIME, (), Expect(objects=(), iin_set=Iin.NEED_TIME)),
         Ask(F.WRITE, (ObjectHeader(50, 3, Qualifier.COUNT_8, items=((0, SYNC_MS),)),), Expect(iin_clear=Iin.NEED_TIME)),
         Ask(F.DIRECT_OPERATE, (TRIP,), Expect(statuses=(SUCCESS,))),
-        Idle(AFTER_TRIP_S),
+        EVENT_BUFFERED,
         Ask(F.READ, (CLASS_1,), Expect(values=OPENED.values, stamped_from_ms=SYNC_MS))), peer="time_sync_lan"),
     Case("unsupported_function_code", "4.2.2.7.2 (IIN2.0 NO_FUNC_CODE_SUPPORT)", (
         Ask(0x1F, (), Expect(iin_set=Iin.NO_FUNC_CODE_SUPPORT, objects=())),
@@ -241,6 +251,7 @@ class Master:
     inbox: list[tuple[Response, bytes]] = field(default_factory=list)
     _read: int = 0
     last_unsolicited: bytes = b""
+    last_iin: Iin = Iin(0)
 
     def _collect(self) -> None:
         frames = self.transport.frames
@@ -287,6 +298,7 @@ class Master:
         self.transport.wait(5.0, answered)
         assert found, f"no response to {step.function!r}"
         response = found[0][0]
+        self.last_iin = response.iin
         step.expect.check(response)
         if response.control.confirm and step.confirm:
             self.confirm(response)
@@ -310,11 +322,22 @@ class Master:
         if step.confirm:
             self.confirm(response)
 
+    def await_iin(self, step: AwaitIin) -> None:
+        read = Ask(F.READ, (_all(1, 2),))
+        for _ in range(round(step.within_s / 0.05)):
+            self.ask(read)
+            if self.last_iin & step.iin:
+                return
+            self.transport.wait(0.05)
+        raise AssertionError(f"no response showed {step.iin!r} within {step.within_s} s")
+
     def play(self, case: Case) -> None:
         for step in case.steps:
             if isinstance(step, Ask):
                 self.ask(step)
             elif isinstance(step, Unsolicited):
                 self.unsolicited(step)
+            elif isinstance(step, AwaitIin):
+                self.await_iin(step)
             else:
                 self.transport.wait(step.seconds)

@@ -65,7 +65,7 @@ class Post:
 class Call:
     """A Load Management call for the VEN's resource, ``start_in_s`` ahead, ``duration_s`` long."""
 
-    start_in_s: float = 3.0  # beyond the scenario's 2 s 'near' lead, so the event starts far
+    start_in_s: float = 4.0  # 2 s beyond the scenario's 2 s 'near' lead: the event is far for a few polls
     duration_s: float = 1.0
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import opendnp3 as dnp
 import pytest
 
-from dnp3_cases import AFTER_TRIP_S, CASES, Case, Master
+from dnp3_cases import CASES, Case, Master
 from dnp3_transports import MASTER, RECLOSER, TRANSPORTS, served_world
 from hiltools import ServedWorld, wait_until
 from opendnp3_peer import Collector, Listener, MasterApp, command
@@ -80,8 +80,12 @@ def play_clear_restart(master: Any, soe: Collector, app: MasterApp, world: Serve
 
 def play_event_poll(master: Any, soe: Collector, app: MasterApp, world: ServedWorld) -> None:
     _trip(master, world)
-    time.sleep(AFTER_TRIP_S)
-    master.ScanClasses(dnp.ClassField.AllEventClasses(), soe)
+
+    def polled() -> bool:  # an event poll, again until the device has buffered its event
+        master.ScanClasses(dnp.ClassField.AllEventClasses(), soe)
+        return wait_until(lambda: soe.latest("IndexedBinary", 0, event=True) is not None, 0.5)
+
+    assert wait_until(polled, 10.0)
     _opened_event(soe, unsolicited=False)
 
 
