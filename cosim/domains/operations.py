@@ -25,9 +25,11 @@ from ..nist import Actor, Domain
 from ..operations.dms import CrewLink, Dms
 from ..operations.dms_model import DmsModel, Limits
 from ..operations.oms import OUTAGE_COLUMNS, OutageTracker, indices_fields
+from ..operations.dnp3_scada import Dnp3ScadaMaster, Outstation
 from ..operations.scada import PolledDevice, ScadaMaster
 from .context import RunContext
 from .registry import Params, application
+from devices.protocols.dnp3_points import point_map
 from devices.registermaps import DeviceKind, RtuPoint, RtuPointKind
 from devices.registermap import DataType
 
@@ -82,11 +84,18 @@ class ScadaMasterParams(Params):
         "instants; spread: the devices' first polls are spread evenly over their period, as a front end schedules a "
         "long scan list (no burst of every request at once)")
     devices: list[PolledDeviceParams] = Field(default_factory=list, description="devices not in the scenario, described in full")
+    protocol: Literal["modbus", "dnp3"] = Field(
+        "modbus", description="modbus: polls (and MQTT reports by exception); dnp3: every device in poll is a DNP3 "
+        "outstation (its params.dnp3): integrity polls every integrity_s, unsolicited events between them, CROB "
+        "commands by select-before-operate")
+    dnp3_address: int = Field(1, ge=0, le=65519, description="the master's DNP3 link address (protocol dnp3)")
 
     @model_validator(mode="after")
     def _something_to_poll(self) -> ScadaMasterParams:
         if not self.poll and not self.devices:
             raise ValueError("a SCADA master needs devices to poll: list scenario device ids in poll (or describe devices)")
+        if self.protocol == "dnp3" and self.devices:
+            raise ValueError("a DNP3 master reaches scenario devices (poll), not described ones (devices)")
         unknown = sorted(set(self.scan_overrides_s) - set(self.poll))
         if unknown:
             raise ValueError(f"scan_overrides_s names devices not in poll: {', '.join(unknown)}")
@@ -117,14 +126,39 @@ def point_database(ctx: RunContext, params: ScadaMasterParams) -> list[PolledDev
     return found
 
 
+def dnp3_outstations(ctx: RunContext, device_ids: list[str]) -> dict[str, Outstation]:
+    """Link address and DNP3 map of each device, from its ``devices:`` entry (as a configuration tool exports them).
+
+    Raises ValueError naming a device that does not serve DNP3.
+    """
+    found = {}
+    for device_id in device_ids:
+        config = ctx.device_configs[device_id]
+        settings = getattr(config.params, "dnp3", None)
+        if settings is None:
+            raise ValueError(f"scada_master protocol dnp3: device {device_id!r} has no params.dnp3")
+        kind = DeviceKind(config.kind)
+        rtu = [p.rtu_point() for p in getattr(config.params, "points", ())] if kind is DeviceKind.RTU else []
+        found[device_id] = Outstation(settings.address, point_map(kind, rtu))
+    return found
+
+
 @application("scada_master", {Domain.OPERATIONS}, ScadaMasterParams)
 def scada_master(world: World, actor: Actor, params: ScadaMasterParams, ctx: RunContext) -> Generator[Any, Any, None]:
     """SCADA master: polls RTUs, relays, reclosers over Modbus; alarms on change; operator commands."""
-    master = ScadaMaster(world, world.service("comm"), params.node, point_database(ctx, params),
-                         entity=actor.actor_id, timeout_s=params.timeout_s, retries=params.retries,
-                         command_attempts=params.command_attempts, integrity_s=params.integrity_s,
-                         accept_reports=params.accept_reports, reports_node=params.reports_node,
-                         spread_scans=params.scan_phase == "spread")
+    master: ScadaMaster
+    if params.protocol == "dnp3":
+        master = Dnp3ScadaMaster(world, world.service("comm"), params.node, point_database(ctx, params),
+                                 dnp3_outstations(ctx, params.poll), entity=actor.actor_id,
+                                 clock_origin_ms=ctx.start_utc_us // 1000, master_address=params.dnp3_address,
+                                 timeout_s=params.timeout_s, command_attempts=params.command_attempts,
+                                 integrity_s=params.integrity_s)
+    else:
+        master = ScadaMaster(world, world.service("comm"), params.node, point_database(ctx, params),
+                             entity=actor.actor_id, timeout_s=params.timeout_s, retries=params.retries,
+                             command_attempts=params.command_attempts, integrity_s=params.integrity_s,
+                             accept_reports=params.accept_reports, reports_node=params.reports_node,
+                             spread_scans=params.scan_phase == "spread")
     world.add_service(f"scada/{actor.actor_id}", master)
     master.start()
     end = ctx.duration_s - 1e-3

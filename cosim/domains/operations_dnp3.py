@@ -10,7 +10,9 @@ responses are taken (and confirmed) whenever they come. Scheduled commands
 (``commands``) send a CROB by select-before-operate or direct operate.
 
 Recorded: ``<actor>/<outstation>`` ``binary_<index>`` and ``analog_<index>``
-(counts) as the master learns them; ``dnp3_binary_event`` events with the
+(counts) as the master learns them, and for an outstation whose ``kind`` is
+given each analog input by point name in engineering units (its DNP3 map's
+scaling); ``dnp3_binary_event`` events with the
 outstation's time stamp and the delay until the master knew
 (``detection_s``); ``dnp3_control`` events with the command status;
 ``dnp3_timeout`` when a response did not come.
@@ -26,11 +28,13 @@ from typing import Any, Literal
 import simpy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from devices.registermaps import DeviceKind
+
 from ..comm.dnp3 import CommandStatus, Crob, FunctionCode, OpType, TripClose
 from ..kernel import World
 from ..kernel.clock import delay_until
 from ..nist import Actor, Domain
-from ..operations.dnp3_master import Dnp3MasterSession, Heard
+from ..operations.dnp3_master import Dnp3MasterSession, Heard, analog_scales
 from .context import RunContext
 from .registry import Params, application
 
@@ -42,6 +46,15 @@ class Dnp3Outstation(BaseModel):
     name: str = Field(min_length=1, description="what the master calls it (recorded entity <actor>/<name>)")
     node: str = Field(min_length=1, description="comm node of the outstation")
     address: int = Field(ge=0, le=65519, description="the outstation's link address")
+    kind: DeviceKind | None = Field(None, description="device kind whose DNP3 point map scales its analog inputs "
+                                    "(recorded by point name in engineering units, as the Modbus master does); "
+                                    "None: counts only")
+
+    @model_validator(mode="after")
+    def _kind_has_a_map(self) -> "Dnp3Outstation":
+        if self.kind is not None:
+            analog_scales(self.kind)  # ValueError for a kind without a fixed DNP3 map
+        return self
 
 
 class Dnp3Command(BaseModel):
@@ -105,6 +118,8 @@ def dnp3_master(world: World, actor: Actor, params: Dnp3MasterParams, ctx: RunCo
         now_ms = None if clock_ms is None else clock_ms + round(env.now * 1000)
         for change in heard.changes:
             world.record(entity, f"{change.kind}_{change.index}", change.value, "")
+            if change.engineering is not None and change.name is not None:
+                world.record(entity, change.name, change.engineering, change.unit)
             if change.kind == "binary" and change.event:
                 detection = None if now_ms is None else (now_ms - change.time_ms) / 1000.0
                 world.log("dnp3_binary_event", actor=actor.actor_id, outstation=outstation.name, index=change.index,
@@ -213,7 +228,8 @@ def dnp3_master(world: World, actor: Actor, params: Dnp3MasterParams, ctx: RunCo
                   action=command.action, status=status.name if status is not None else "no_response")
 
     for outstation in params.outstations:
-        session = Dnp3MasterSession(params.address, outstation.address)
+        session = Dnp3MasterSession(params.address, outstation.address,
+                                    analog_scales(outstation.kind) if outstation.kind is not None else ())
         by_node[(outstation.node, outstation.address)] = (outstation, session)
         locks[id(session)] = simpy.Resource(env, capacity=1)
     comm.attach(params.node, PROTOCOL, on_message)

@@ -10,6 +10,13 @@ outstation's clock if it asks (IIN1.4), clear its restart indication (IIN1.7)
 and enable unsolicited reporting of classes 1-3. Every response asking for
 confirmation (CON) and every unsolicited response is confirmed.
 
+Analog inputs arrive in counts (integer variations g30v1-v4, g32v1-v4) or in
+engineering units (float variations g30v5/v6, g32v5-v8), as the outstation's
+point map says. Like a field master's point list, a session may hold the
+scaling of each analog input (:class:`AnalogScale`, from the device kind's
+DNP3 map and the scale of the Modbus point behind it: one declared table for
+both protocols), and then gives every analog value in engineering units too.
+
 Sans-IO: requests are octets out, :meth:`Dnp3MasterSession.receive` takes
 octets in and returns what they meant; the Operations application
 (``cosim.domains.operations_dnp3``) carries them in simulated time.
@@ -19,6 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from devices.protocols.dnp3_points import Dnp3PointMap, point_map
+from devices.registermap import RegisterMap
+from devices.registermaps import DeviceKind, standard_map
 
 from cosim.comm.dnp3 import (
     AnalogInput,
@@ -42,9 +53,42 @@ INTEGRITY = CLASS_EVENTS + (ObjectHeader(60, 1, Qualifier.ALL),)
 """Class 1, 2, 3 then 0: events before the static snapshot, so the database ends on the present values."""
 
 
+FLOAT_VARIATIONS = {30: (5, 6), 32: (5, 6, 7, 8)}
+"""Analog input variations that carry the value as a float in engineering units (IEEE 1815-2012, A.14 and A.16)."""
+
+
+@dataclass(frozen=True)
+class AnalogScale:
+    """One analog input of the master's point list: its name, counts -> engineering factor and unit."""
+
+    name: str
+    scale: float
+    unit: str
+
+
+def analog_scales(kind: DeviceKind) -> tuple[AnalogScale, ...]:
+    """The analog inputs of ``kind``'s DNP3 map by index, each with the scale and unit of its Modbus point.
+
+    Raises ValueError for a kind without a fixed DNP3 map (an RTU's comes from its own point list).
+    """
+    if kind is DeviceKind.RTU:
+        raise ValueError("an RTU's DNP3 map comes from its point list; name its kind's scaling per point instead")
+    return scales_of(point_map(kind), standard_map(kind))
+
+
+def scales_of(points: Dnp3PointMap, register_map: RegisterMap) -> tuple[AnalogScale, ...]:
+    """The analog inputs of a DNP3 map by index, each with the scale and unit of its point in ``register_map``."""
+    return tuple(AnalogScale(a.point, register_map.point(a.point).scale, register_map.point(a.point).unit)
+                 for a in points.analog_inputs)
+
+
 @dataclass(frozen=True)
 class PointChange:
-    """One value the master learned: ``kind`` "binary" or "analog"; ``time_ms`` the outstation's stamp (0: static)."""
+    """One value the master learned: ``kind`` "binary" or "analog"; ``time_ms`` the outstation's stamp (0: static).
+
+    ``value`` as sent (counts for integer analog variations); for an analog the point list scales, ``name``,
+    ``engineering`` and ``unit`` give it in engineering units.
+    """
 
     kind: str
     index: int
@@ -52,6 +96,9 @@ class PointChange:
     flags: int
     time_ms: int
     event: bool
+    name: str | None = None
+    engineering: float | None = None
+    unit: str = ""
 
 
 @dataclass
@@ -69,6 +116,8 @@ class Dnp3MasterSession:
 
     master_address: int
     outstation_address: int
+    scales: tuple[AnalogScale, ...] = ()
+    """The analog inputs' scaling by index (empty: values stay as sent)."""
 
     def __post_init__(self) -> None:
         self.link = Dnp3Link(self.master_address, is_master=True)
@@ -135,8 +184,18 @@ class Dnp3MasterSession:
                     change = PointChange("binary", index, float(obj.value), obj.flags, obj.time_ms, header.group == 2)
                     self.binary[index] = change
                 elif isinstance(obj, AnalogInput) and header.group in (30, 32):
-                    change = PointChange("analog", index, float(obj.value), obj.flags, obj.time_ms, header.group == 32)
+                    change = self._analog(header, index, obj)
                     self.analog[index] = change
                 else:
                     continue
                 yield change
+
+    def _analog(self, header: ObjectHeader, index: int, obj: AnalogInput) -> PointChange:
+        value = float(obj.value)
+        change = PointChange("analog", index, value, obj.flags, obj.time_ms, header.group == 32)
+        if index >= len(self.scales):
+            return change
+        scale = self.scales[index]
+        is_float = header.variation in FLOAT_VARIATIONS[header.group]
+        return PointChange("analog", index, value, obj.flags, obj.time_ms, header.group == 32, scale.name,
+                           value if is_float else value * scale.scale, scale.unit)

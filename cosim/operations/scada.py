@@ -238,7 +238,7 @@ class ScadaMaster:
         self.integrity_s = integrity_s
         self.accept_reports = accept_reports
         self.spread_scans = spread_scans
-        self._clients = {d.device: comm.modbus_client(node, d.node, timeout_s=timeout_s, retries=retries) for d in devices}
+        self._clients = self._open_clients(comm, node, devices, timeout_s, retries)
         self._listeners: list[Listener] = []
         self._changed = world.env.event()
         self.polls = self.poll_failures = self.commands = self.command_failures = 0
@@ -253,6 +253,11 @@ class ScadaMaster:
             for index, (broker, topics) in enumerate(sorted(by_broker.items())):
                 client = comm.mqtt_client(reports_node or node, f"{entity}-scada-rbe{index}", broker)
                 self._channels.append((CrewChannel(world, client), sorted(set(topics))))
+
+    def _open_clients(self, comm: Any, node: str, devices: list[PolledDevice], timeout_s: float,
+                      retries: int) -> dict[str, Any]:
+        """One Modbus client per device (a master over another protocol opens its own sessions instead)."""
+        return {d.device: comm.modbus_client(node, d.node, timeout_s=timeout_s, retries=retries) for d in devices}
 
     def poll_period_s(self, device: PolledDevice) -> float:
         """Seconds between two polls of ``device``: its scan, or the integrity period if it reports everything."""
@@ -372,23 +377,33 @@ class ScadaMaster:
                     fresh[point.name] = decode_value(point, list(words[offset:offset + point.register_count]),
                                                      device.register_map.word_order_of(point))
         except (ModbusTimeoutError, ModbusError, CommError) as error:
-            self.poll_failures += 1
-            if state.comm_ok:
-                state.comm_ok = False
-                self.world.log("scada_comm_alarm", scada=self.entity, device=device.device, status="lost", error=type(error).__name__)
-                self.world.record(f"scada/{device.device}", "comm_ok", 0.0, "bool")
+            self._poll_failed(device, type(error).__name__)
             return False
-        if not state.comm_ok:
-            state.comm_ok = True
-            self.world.log("scada_comm_alarm", scada=self.entity, device=device.device, status="restored")
-            self.world.record(f"scada/{device.device}", "comm_ok", 1.0, "bool")
-        state.last_poll_s = self.world.now
+        self._poll_answered(device)
         if state.as_of_s > sent_s:
             # A report taken after this request went out was applied meanwhile: the poll's values may be older.
             self.polls_superseded += 1
             return True
         self._apply(device, fresh, as_of_s=sent_s, via="poll")
         return True
+
+    def _poll_failed(self, device: PolledDevice, error: str) -> None:
+        """A poll got no (good) answer: count it, and raise the communication alarm on the first in a row."""
+        state = self.state[device.device]
+        self.poll_failures += 1
+        if state.comm_ok:
+            state.comm_ok = False
+            self.world.log("scada_comm_alarm", scada=self.entity, device=device.device, status="lost", error=error)
+            self.world.record(f"scada/{device.device}", "comm_ok", 0.0, "bool")
+
+    def _poll_answered(self, device: PolledDevice) -> None:
+        """A poll was answered: clear the communication alarm if it was raised."""
+        state = self.state[device.device]
+        if not state.comm_ok:
+            state.comm_ok = True
+            self.world.log("scada_comm_alarm", scada=self.entity, device=device.device, status="restored")
+            self.world.record(f"scada/{device.device}", "comm_ok", 1.0, "bool")
+        state.last_poll_s = self.world.now
 
     def _apply(self, device: PolledDevice, fresh: Mapping[str, Value], *, as_of_s: float, via: str,
                event_s: float | None = None) -> None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cosim.comm.c37118 import CommandCode, CommandFrame, FrameError, HeaderFrame, decode_frame
+import dataclasses
+
+from cosim.comm.c37118 import CommandCode, CommandFrame, ConfigFrame, FrameError, FrameType, HeaderFrame, decode_frame
 from devices.protocols.node_endpoint import NodeEndpoint
 
 PROTOCOL = "c37118"
@@ -30,13 +32,19 @@ class PmuStream:
         self.listeners: list[Callable[[bytes], None]] = []  # served on real TCP too (cosim.hil.c37118_tcp)
 
     def reply(self, command: CommandFrame) -> tuple[str, bytes] | None:
-        """The frame (kind, bytes) a command asks this PMU for, or None (C37.118.2 clause 6.6, Table 15).
+        """The frame (kind, bytes) a command asks this PMU for, or None (C37.118.2 clause 6.5, Table 15).
 
         Shared by the simulated endpoint and the TCP edge; each keeps its own
         record of who turned data on, so turning on and off is theirs.
         """
         if command.command == CommandCode.SEND_CFG2:
             return "cfg2", self.config()
+        if command.command == CommandCode.SEND_CFG1:
+            # Clause 6.4: CFG-1 (what the PMU can report) and CFG-2 (what it reports) are both required; they share
+            # one layout (Table 8), and this PMU reports everything it can, so CFG-1 carries CFG-2's content.
+            config = decode_frame(self.config())
+            assert isinstance(config, ConfigFrame)
+            return "cfg1", dataclasses.replace(config, kind=FrameType.CFG1).encode()
         if command.command == CommandCode.SEND_HEADER:
             return "header", HeaderFrame(self.idcode, command.soc, command.fracsec, self.header).encode()
         return None

@@ -22,6 +22,8 @@ Behaviour (IEEE 1815-2012 clause references in the code):
   until confirmed;
 * controls (:mod:`.dnp3_commands`): SELECT then OPERATE (same objects, next sequence number, within the
   select timeout), DIRECT_OPERATE and DIRECT_OPERATE_NR, on g12v1 and g41v1/v2;
+* a non-READ request repeated with the same sequence number and octets gets
+  its previous answer again and is not executed again (the master's retry);
 * WRITE of g50v1 sets the clock (clears NEED_TIME); DELAY_MEASURE answers
   g52v2; RECORD_CURRENT_TIME with a WRITE of g50v3 is the LAN procedure;
   WRITE of g80v1 index 7 = 0 clears DEVICE_RESTART.
@@ -137,6 +139,8 @@ class Outstation:
         self._enabled_classes: set[int] = set()
         self._unsolicited_sequence = 0
         self._selection: _Selection | None = None
+        self._last_request: tuple[bytes, bytes | None] | None = None
+        """The last request fragment and the answer it got, for a repeated one (see :meth:`handle`)."""
         self._commands = Commands(self.points, self.store)
         self.counters = Counters()
 
@@ -210,10 +214,21 @@ class Outstation:
                 return None
             sequence = fragment[0] & 0x0F
             return self._respond(sequence, (), Iin(error.iin2 << 8))
-        control = request.control
         if request.function == FunctionCode.CONFIRM:
-            self._confirmed(control)
+            self._confirmed(request.control)
             return None
+        last = self._last_request
+        if last is not None and last[0] == fragment and request.function != FunctionCode.READ:
+            # IEEE 1815-2012 clause 4.4 (outstation solicited states): a non-READ request repeated with the same
+            # sequence number and octets is the master's retry of one whose answer it lost: it gets that answer
+            # again and is not executed again (an OPERATE would otherwise find its selection gone, a pulse repeat)
+            return last[1]
+        answer = self._answer(request, fragment)
+        self._last_request = (fragment, answer)
+        return answer
+
+    def _answer(self, request: Request, fragment: bytes) -> bytes | None:
+        control = request.control
         self._solicited = None  # a new request ends the wait for a confirm; its events stay buffered (clause 4.4.6)
         if not (control.fir and control.fin):
             return self._respond(control.sequence, (), Iin.PARAMETER_ERROR)  # multi-fragment requests: not taken

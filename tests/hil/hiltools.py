@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import socket
+import struct
 import threading
 from pathlib import Path
 from typing import Any, Callable, Generator
@@ -143,3 +144,51 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0, every_s: 
             return True
         time.sleep(every_s)
     return predicate()
+
+
+def adu(tid: int, unit: int, pdu: bytes) -> bytes:
+    return struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu
+
+
+class Wire:
+    """A blocking Modbus TCP client socket that reads whole frames."""
+
+    def __init__(self, port: int, timeout_s: float = 3.0) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout_s)
+
+    def ask(self, frame: bytes) -> bytes | None:
+        self.sock.sendall(frame)
+        return self.read()
+
+    def read(self) -> bytes | None:
+        try:
+            header = self._exactly(6)
+        except socket.timeout:
+            return None
+        return header + self._exactly(struct.unpack(">H", header[4:6])[0])
+
+    def _exactly(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def read_frames(sock: socket.socket, count: int) -> list[bytes]:
+    """``count`` whole frames off a C37.118 byte stream (FRAMESIZE says where each ends)."""
+    buffer, frames = b"", []
+    while len(frames) < count:
+        chunk = sock.recv(65536)
+        assert chunk, "the PMU closed the connection"
+        buffer += chunk
+        while len(buffer) >= 4 and len(buffer) >= int.from_bytes(buffer[2:4], "big"):
+            size = int.from_bytes(buffer[2:4], "big")
+            frames.append(buffer[:size])
+            buffer = buffer[size:]
+    return frames[:count]

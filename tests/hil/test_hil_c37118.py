@@ -27,7 +27,7 @@ from cosim.comm.c37118 import CommandCode, CommandFrame  # noqa: E402
 from cosim.comm.pcap import Segment, write_pcap  # noqa: E402
 from cosim.hil.config import C37118ServeConfig  # noqa: E402
 
-from hiltools import ROOT, ServedWorld, settings, wait_until  # noqa: E402
+from hiltools import ROOT, ServedWorld, read_frames, settings, wait_until  # noqa: E402
 
 SCENARIO = ROOT / "configs" / "pmu_c37118.yaml"
 START_SOC = calendar.timegm((2026, 7, 1, 12, 0, 0))  # the scenario's run.start_utc
@@ -44,20 +44,6 @@ def pdc_for(served: ServedWorld, idcode: int) -> Pdc:
     pdc = Pdc(pdc_id=idcode, pmu_ip="127.0.0.1", pmu_port=port, buffer_size=4)  # 4: its reader takes one frame at a time
     pdc.run()
     return pdc
-
-
-def read_frames(sock: socket.socket, count: int) -> list[bytes]:
-    """``count`` whole frames off a C37.118 byte stream (FRAMESIZE says where each ends)."""
-    buffer, frames = b"", []
-    while len(frames) < count:
-        chunk = sock.recv(65536)
-        assert chunk, "the PMU closed the connection"
-        buffer += chunk
-        while len(buffer) >= 4 and len(buffer) >= int.from_bytes(buffer[2:4], "big"):
-            size = int.from_bytes(buffer[2:4], "big")
-            frames.append(buffer[:size])
-            buffer = buffer[size:]
-    return frames[:count]
 
 
 def test_a_pdc_reads_header_and_cfg2_and_tshark_reads_a_second_of_data(served, tmp_path):

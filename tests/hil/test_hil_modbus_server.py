@@ -14,41 +14,7 @@ from cosim.hil.session import ProtectionGuard, WriteGuard, allowed_points
 from devices.registermaps import DeviceKind, standard_map
 from devices.registerstore import RegisterStore
 
-from hiltools import ServedWorld, settings
-
-
-def adu(tid: int, unit: int, pdu: bytes) -> bytes:
-    return struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu
-
-
-class Wire:
-    """A blocking Modbus TCP client socket that reads whole frames."""
-
-    def __init__(self, port: int, timeout_s: float = 3.0) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout_s)
-
-    def ask(self, frame: bytes) -> bytes | None:
-        self.sock.sendall(frame)
-        return self.read()
-
-    def read(self) -> bytes | None:
-        try:
-            header = self._exactly(6)
-        except socket.timeout:
-            return None
-        return header + self._exactly(struct.unpack(">H", header[4:6])[0])
-
-    def _exactly(self, n: int) -> bytes:
-        data = b""
-        while len(data) < n:
-            chunk = self.sock.recv(n - len(data))
-            if not chunk:
-                raise ConnectionError("closed")
-            data += chunk
-        return data
-
-    def close(self) -> None:
-        self.sock.close()
+from hiltools import ServedWorld, Wire, adu, settings
 
 
 def two_device_bench(tmp_path, **hil):

@@ -29,35 +29,7 @@ from hiltools import ServedWorld, settings, wait_until
 
 openleadr = pytest.importorskip("openleadr")   # the optional ``openadr`` extra (in the test extra)
 
-SCENARIO = """
-name: openadr_hil
-description: A CSP's OpenADR VTN served to a real VEN.
-run: {duration: 60s, step: 1s, seed: 1}
-actors:
-  - {id: pjm_ops, domain: Operations, role: RTO dispatch (the test sends its Load Management call)}
-  - id: csp_a
-    domain: Service Provider
-    role: Curtailment Service Provider A
-    applications:
-      - kind: csp
-        params:
-          broker: broker
-          plan_at: 0s
-          protocol: openadr
-          openadr: {vtn_id: CSP_A, near: 2s, poll: 1s}
-          listed:
-            - {resource_id: CSP_A.SITE1, zone: ZB, zip: "08001", site_ids: [site1], mw_per_site: 0.1}
-comm:
-  nodes:
-    - {id: broker, actor: pjm_ops}
-    - {id: pjm_ops, actor: pjm_ops}
-    - {id: csp_a, actor: csp_a}
-  links:
-    - {a: pjm_ops, b: broker, profile: lan}
-    - {a: csp_a, b: broker, profile: lan}
-  mqtt:
-    brokers: [{node: broker}]
-"""
+SCENARIO = (Path(__file__).parent / "openadr_scenario.yaml").read_text()
 
 
 class Ven:
