@@ -216,7 +216,7 @@ class Iec104ServeConfig(_Listener):
     scan: Duration = Field(default=0.1, gt=0, description="simulated time between looks for changes")
     max_connections: int = Field(default=4, ge=1, le=64)
 class Dnp3ServeConfig(_Listener):
-    """The scenario's DNP3 outstations (devices with ``params.dnp3``) behind one TCP port, routed by link address."""
+    """The scenario's DNP3 outstations (devices with ``protocols.dnp3``) behind one TCP port, routed by link address."""
 
     port: int = Field(20000, ge=0, le=65535, description="0 picks a free port")
     max_connections: int = Field(16, ge=1)
