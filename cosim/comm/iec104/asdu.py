@@ -29,7 +29,6 @@ import datetime
 import enum
 import struct
 from dataclasses import dataclass
-from typing import Callable
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 STATION_INTERROGATION = 20  # QOI, 101 clause 7.2.6.22
@@ -171,53 +170,77 @@ class Asdu:
         return Asdu(self.type_id, cause, self.common_address, self.objects, negative, self.test, self.originator)
 
 
-def _siq(element: SinglePoint) -> bytes:
-    return bytes(((element.quality & 0xF0) | int(element.on),))
-
-
 def _time(element: SinglePoint | ShortFloat) -> bytes:
     if element.time is None:
         raise AsduError("a time-tagged type needs its CP56Time2a")
     return element.time.encode()
 
 
-_Codec = tuple[int, Callable[[bytes], Element], Callable[[Element], bytes], type]
-_CODECS: dict[TypeId, _Codec] = {
-    TypeId.M_SP_NA_1: (1, lambda o: SinglePoint(bool(o[0] & 1), o[0] & 0xF0),
-                       lambda e: _siq(e), SinglePoint),  # type: ignore[arg-type]
-    TypeId.M_SP_TB_1: (8, lambda o: SinglePoint(bool(o[0] & 1), o[0] & 0xF0, Cp56Time.decode(o[1:8])),
-                       lambda e: _siq(e) + _time(e), SinglePoint),  # type: ignore[arg-type]
-    TypeId.M_ME_NC_1: (5, lambda o: ShortFloat(struct.unpack("<f", o[:4])[0], o[4] & 0xF1),
-                       lambda e: struct.pack("<fB", e.value, e.quality & 0xF1), ShortFloat),  # type: ignore[union-attr]
-    TypeId.M_ME_TF_1: (12, lambda o: ShortFloat(struct.unpack("<f", o[:4])[0], o[4] & 0xF1, Cp56Time.decode(o[5:12])),
-                       lambda e: struct.pack("<fB", e.value, e.quality & 0xF1) + _time(e), ShortFloat),  # type: ignore[union-attr,arg-type]
-    TypeId.C_SC_NA_1: (1, lambda o: SingleCommand(bool(o[0] & 1), bool(o[0] & 0x80), (o[0] >> 2) & 0x1F),
-                       lambda e: bytes((int(e.on) | (e.qualifier & 0x1F) << 2 | (0x80 if e.select else 0),)),  # type: ignore[union-attr]
-                       SingleCommand),
-    TypeId.C_SE_NC_1: (5, lambda o: SetpointFloat(struct.unpack("<f", o[:4])[0], bool(o[4] & 0x80), o[4] & 0x7F),
-                       lambda e: struct.pack("<fB", e.value, (e.qualifier & 0x7F) | (0x80 if e.select else 0)),  # type: ignore[union-attr]
-                       SetpointFloat),
-    TypeId.M_EI_NA_1: (1, lambda o: EndOfInit(o[0]), lambda e: bytes((e.cause,)), EndOfInit),  # type: ignore[union-attr]
-    TypeId.C_IC_NA_1: (1, lambda o: Interrogation(o[0]), lambda e: bytes((e.qualifier,)), Interrogation),  # type: ignore[union-attr]
-    TypeId.C_CS_NA_1: (7, lambda o: ClockSync(Cp56Time.decode(o[:7])), lambda e: e.time.encode(), ClockSync),  # type: ignore[union-attr]
+def _float(octets: bytes) -> float:
+    value: float = struct.unpack("<f", octets[:4])[0]
+    return value
+
+
+def _encode_element(type_id: TypeId, element: Element) -> bytes:
+    """The information element(s) of one object of ``type_id`` (101 clause 7.3)."""
+    if isinstance(element, SinglePoint) and type_id in (TypeId.M_SP_NA_1, TypeId.M_SP_TB_1):
+        siq = bytes(((element.quality & 0xF0) | int(element.on),))
+        return siq + (_time(element) if type_id is TypeId.M_SP_TB_1 else b"")
+    if isinstance(element, ShortFloat) and type_id in (TypeId.M_ME_NC_1, TypeId.M_ME_TF_1):
+        value = struct.pack("<fB", element.value, element.quality & 0xF1)
+        return value + (_time(element) if type_id is TypeId.M_ME_TF_1 else b"")
+    if isinstance(element, SingleCommand) and type_id is TypeId.C_SC_NA_1:
+        return bytes((int(element.on) | (element.qualifier & 0x1F) << 2 | (0x80 if element.select else 0),))
+    if isinstance(element, SetpointFloat) and type_id is TypeId.C_SE_NC_1:
+        return struct.pack("<fB", element.value, (element.qualifier & 0x7F) | (0x80 if element.select else 0))
+    if isinstance(element, EndOfInit) and type_id is TypeId.M_EI_NA_1:
+        return bytes((element.cause & 0xFF,))
+    if isinstance(element, Interrogation) and type_id is TypeId.C_IC_NA_1:
+        return bytes((element.qualifier & 0xFF,))
+    if isinstance(element, ClockSync) and type_id is TypeId.C_CS_NA_1:
+        return element.time.encode()
+    raise AsduError(f"{type_id.name} does not carry {type(element).__name__}")
+
+
+def _decode_element(type_id: TypeId, octets: bytes) -> Element:
+    if type_id is TypeId.M_SP_NA_1:
+        return SinglePoint(bool(octets[0] & 1), octets[0] & 0xF0)
+    if type_id is TypeId.M_SP_TB_1:
+        return SinglePoint(bool(octets[0] & 1), octets[0] & 0xF0, Cp56Time.decode(octets[1:8]))
+    if type_id is TypeId.M_ME_NC_1:
+        return ShortFloat(_float(octets), octets[4] & 0xF1)
+    if type_id is TypeId.M_ME_TF_1:
+        return ShortFloat(_float(octets), octets[4] & 0xF1, Cp56Time.decode(octets[5:12]))
+    if type_id is TypeId.C_SC_NA_1:
+        return SingleCommand(bool(octets[0] & 1), bool(octets[0] & 0x80), (octets[0] >> 2) & 0x1F)
+    if type_id is TypeId.C_SE_NC_1:
+        return SetpointFloat(_float(octets), bool(octets[4] & 0x80), octets[4] & 0x7F)
+    if type_id is TypeId.M_EI_NA_1:
+        return EndOfInit(octets[0])
+    if type_id is TypeId.C_IC_NA_1:
+        return Interrogation(octets[0])
+    return ClockSync(Cp56Time.decode(octets[:7]))
+
+
+ELEMENT_OCTETS: dict[TypeId, int] = {
+    TypeId.M_SP_NA_1: 1, TypeId.M_SP_TB_1: 8, TypeId.M_ME_NC_1: 5, TypeId.M_ME_TF_1: 12, TypeId.C_SC_NA_1: 1,
+    TypeId.C_SE_NC_1: 5, TypeId.M_EI_NA_1: 1, TypeId.C_IC_NA_1: 1, TypeId.C_CS_NA_1: 7,
 }
-"""Type -> (element octets, decode, encode, element class): the element formats as data."""
+"""Octets of the information elements of one object, per type (101 clause 7.3): SIQ 1, QDS 1, float 4, CP56 7."""
 
 
 def encode(asdu: Asdu) -> bytes:
     """The octets of ``asdu`` (one IOA per object, SQ=0); raises AsduError for an element of the wrong type."""
-    size, _, encode_element, kind = _CODECS[asdu.type_id]
+    size = ELEMENT_OCTETS[asdu.type_id]
     if not 1 <= len(asdu.objects) <= 127:
         raise AsduError(f"an ASDU carries 1..127 objects, not {len(asdu.objects)}")
     cot = int(asdu.cause) | (0x40 if asdu.negative else 0) | (0x80 if asdu.test else 0)
     out = bytearray((asdu.type_id, len(asdu.objects), cot, asdu.originator & 0xFF))
     out += asdu.common_address.to_bytes(2, "little")
     for obj in asdu.objects:
-        if not isinstance(obj.element, kind):
-            raise AsduError(f"{asdu.type_id.name} carries {kind.__name__}, not {type(obj.element).__name__}")
         if not 0 <= obj.ioa <= 0xFFFFFF:
             raise AsduError(f"IOA {obj.ioa} outside three octets")
-        element = encode_element(obj.element)
+        element = _encode_element(asdu.type_id, obj.element)
         assert len(element) == size
         out += obj.ioa.to_bytes(3, "little") + element
     return bytes(out)
@@ -235,7 +258,7 @@ def decode(octets: bytes) -> Asdu:
         cause = Cause(octets[2] & 0x3F)
     except ValueError:
         raise AsduError(f"unknown cause of transmission {octets[2] & 0x3F}") from None
-    size, decode_element, _, _ = _CODECS[type_id]
+    size = ELEMENT_OCTETS[type_id]
     sequence, count = bool(octets[1] & 0x80), octets[1] & 0x7F
     expected = 6 + (3 + count * size if sequence else count * (3 + size))
     if count == 0 or len(octets) != expected:
@@ -250,7 +273,7 @@ def decode(octets: bytes) -> Asdu:
             ioa = base + index
         else:
             ioa, at = int.from_bytes(octets[at:at + 3], "little"), at + 3
-        objects.append(InformationObject(ioa, decode_element(octets[at:at + size])))
+        objects.append(InformationObject(ioa, _decode_element(type_id, octets[at:at + size])))
         at += size
     return Asdu(type_id, cause, int.from_bytes(octets[4:6], "little"), tuple(objects),
                 bool(octets[2] & 0x40), bool(octets[2] & 0x80), octets[3])
