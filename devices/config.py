@@ -280,17 +280,9 @@ class MeterParams(CommonParams):
     mqtt: MqttParams | None = Field(None, description="AMI reporting: interval data, outage and restoration events")
 
 
-class C37118Params(_Model):
-    """The PMU as an IEEE C37.118.2 server on its node: a PDC asks for CFG-2 and turns the data stream on."""
-
-    idcode: int = Field(ge=1, le=65534, description="stream IDCODE (unique on the node)")
-    station: str | None = Field(None, max_length=16, description="STN in CFG-2 (default: the device id, cut to 16)")
-
-
 class PmuParams(CommonParams):
     reporting_rate_fps: int = Field(10, ge=1, le=120, description="synchrophasor frames per second (IEEE C37.118.1)")
     mqtt: MqttParams | None = Field(None, description="frame publishing: broker, topic, qos (0 suits synchrophasors)")
-    c37118: C37118Params | None = Field(None, description="serve C37.118.2 frames on the device's node (needs node)")
 
     def register_values(self) -> dict[str, Value]:
         return {"reporting_rate_fps": self.reporting_rate_fps}
@@ -669,9 +661,6 @@ class PmuConfig(DeviceConfig):
     """Phasor measurement unit: synchrophasor frames at a reporting rate over MQTT and IEEE C37.118.2."""
 
     kind: Literal["pmu"]
-
-    def needs_node(self) -> bool:
-        return super().needs_node() or self.params.c37118 is not None
     bus: str | None = None
     branch: str | None = Field(None, description="current phasor: flow into this branch at its from end")
     params: PmuParams = Field(default_factory=lambda: PmuParams.model_validate({}))

@@ -67,6 +67,8 @@ PLUGINS: dict[str, ProtocolPlugin] = {plugin.name: plugin for plugin in (
                    "cosim.hil.dnp3_tcp", "DNP3 (IEEE 1815) outstation"),
     ProtocolPlugin("iec104", "devices.protocols.iec104_station:attach", "devices.protocols.iec104_rtu:kind_markdown",
                    "cosim.hil.iec104", "IEC 60870-5-104 controlled station"),
+    ProtocolPlugin("c37118", "devices.protocols.c37118_device:attach", None, "cosim.hil.c37118_tcp",
+                   "IEEE C37.118.2 synchrophasor stream (CFG-2, header, commands, data)"),
 )}
 """Protocol name (the key under a device entry's ``protocols:``) -> its plug-in."""
 

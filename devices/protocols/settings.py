@@ -59,6 +59,15 @@ class Iec104Settings(_Section):
     select_timeout_s: Duration = Field(10.0, gt=0, description="an execute must follow its select within this")
 
 
+class C37118Settings(_Section):
+    """The PMU as an IEEE C37.118.2 server on its node: a PDC asks for CFG-2 and turns the data stream on."""
+
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"pmu"})
+    unique_on_node: ClassVar[str | None] = "idcode"
+    idcode: int = Field(ge=1, le=65534, description="stream IDCODE (unique on the node)")
+    station: str | None = Field(None, max_length=16, description="STN in CFG-2 (default: the device id, cut to 16)")
+
+
 class ProtocolsConfig(BaseModel):
     """The ``protocols:`` of a device entry: one section per protocol that serves it."""
 
@@ -66,6 +75,7 @@ class ProtocolsConfig(BaseModel):
     modbus: ModbusSettings | None = Field(None, description="Modbus unit on the node (unit id: the entry's unit_id)")
     dnp3: Dnp3Settings | None = Field(None, description="DNP3 outstation on the node")
     iec104: Iec104Settings | None = Field(None, description="IEC 60870-5-104 controlled station on the node")
+    c37118: C37118Settings | None = Field(None, description="IEEE C37.118.2 synchrophasor stream on the node")
 
     def chosen(self) -> dict[str, _Section]:
         """Protocol name -> its settings, for the protocols listed, in declaration order."""
