@@ -2,7 +2,8 @@
 
 A node is one IP address with one IEC 104 server (port 2404): the node's
 :class:`Iec104Server` (protocol ``iec104``) keeps one
-:class:`~cosim.comm.iec104.Connection` per controlling station's node and
+:class:`~cosim.comm.iec104.Connection` per peer (a controlling station's node,
+or a TCP connection handed in through :meth:`Iec104Server.receive`) and
 routes each ASDU to the :class:`Iec104Station` of its common address (the
 broadcast address 0xFFFF to all). A station is a view over the RTU's point
 model (:mod:`devices.protocols.iec104_rtu` says which IOA and type each point
@@ -200,14 +201,23 @@ class Iec104Station:
         return True
 
 
+Send = Callable[[bytes], None]
+"""Writes one APDU to a connection's peer (a simulated node or a TCP connection)."""
+
+
 class Iec104Server(NodeEndpoint):
-    """The ``iec104`` handler of one comm node: a connection per master node, stations by common address."""
+    """The ``iec104`` handler of one comm node: a connection per peer, stations by common address.
+
+    Peers are the master nodes of the simulated network (:meth:`_receive`)
+    or any other carrier that hands in a connection's octets with
+    :meth:`receive` (a TCP edge), in the SimPy thread.
+    """
 
     protocol = PROTOCOL
 
     def __init__(self, comm: Any, node: str, log: Callable[..., None]) -> None:
         self.stations: dict[int, Iec104Station] = {}
-        self.connections: dict[str, Connection] = {}
+        self.connections: dict[str, tuple[Connection, Send]] = {}
         self.world: Any = None
         self._t2_running: set[str] = set()
         super().__init__(comm, node, log)
@@ -222,29 +232,46 @@ class Iec104Server(NodeEndpoint):
     def spontaneous(self, asdu: Asdu) -> None:
         """Send ``asdu`` on every started connection (none started: it is not sent)."""
         octets = encode_asdu(asdu)
-        for peer, connection in self.connections.items():
+        for connection, send in list(self.connections.values()):
             if connection.started:
-                self._send(peer, connection.send(octets))
+                for apdu in connection.send(octets):
+                    send(apdu)
 
-    def _send(self, peer: str, apdus: list[bytes]) -> None:
-        for apdu in apdus:
-            self.comm.send(self.node, peer, PROTOCOL, apdu, len(apdu), kind=describe(apdu), info=apdu.hex())
+    def receive(self, peer: str, octets: bytes, send: Send) -> str | None:
+        """Whole APDUs from ``peer``; answers through ``send``. Returns why the connection must close, or None."""
+        connection = self.connections.get(peer, (None, None))[0]
+        if connection is None:
+            connection = Connection(station=True)
+            self.connections[peer] = (connection, send)
+        received = connection.receive(octets)
+        if received.error is not None:  # clause 5.1: close the connection; the peer's next one starts afresh
+            self.log("iec104_connection_closed", node=self.node, peer=peer, reason=received.error)
+            self.close(peer)
+            return received.error
+        for apdu in received.replies:
+            send(apdu)
+        for asdu in received.asdus:
+            for answer in self._answers(asdu):
+                for apdu in connection.send(answer):
+                    send(apdu)
+        if connection.unacked_received and self.world is not None and peer not in self._t2_running:
+            self._t2_running.add(peer)
+            self.world.process(self._t2(peer, connection))
+        return None
+
+    def close(self, peer: str) -> None:
+        """The connection to ``peer`` is gone (a TCP close, or a protocol error)."""
+        self.connections.pop(peer, None)
 
     def _receive(self, message: Any) -> None:
-        connection = self.connections.setdefault(message.src, Connection(station=True))
-        received = connection.receive(bytes(message.payload))
-        if received.error is not None:  # clause 5.1: close the connection; the master's next one starts afresh
-            message.status, message.reason = "rejected", received.error
-            self.log("iec104_connection_closed", node=self.node, src=message.src, reason=received.error)
-            del self.connections[message.src]
-            return
-        self._send(message.src, received.replies)
-        for octets in received.asdus:
-            for answer in self._answers(octets):
-                self._send(message.src, connection.send(answer))
-        if connection.unacked_received and self.world is not None and message.src not in self._t2_running:
-            self._t2_running.add(message.src)
-            self.world.process(self._t2(message.src, connection))
+        peer = message.src
+
+        def send(apdu: bytes) -> None:
+            self.comm.send(self.node, peer, PROTOCOL, apdu, len(apdu), kind=describe(apdu), info=apdu.hex())
+
+        error = self.receive(peer, bytes(message.payload), send)
+        if error is not None:
+            message.status, message.reason = "rejected", error
 
     def _answers(self, octets: bytes) -> list[bytes]:
         try:
@@ -265,10 +292,10 @@ class Iec104Server(NodeEndpoint):
     def _t2(self, peer: str, connection: Connection) -> Any:
         yield self.world.timeout(delay_until(self.world.now, self.world.now + T2_S))
         self._t2_running.discard(peer)
-        if self.connections.get(peer) is connection:
+        if self.connections.get(peer, (None, None))[0] is connection:
             s_frame = connection.ack()
             if s_frame is not None:
-                self._send(peer, [s_frame])
+                self.connections[peer][1](s_frame)
 
 
 def attach(device: FieldDevice, settings: Iec104Settings) -> Iec104Station | None:
