@@ -38,7 +38,7 @@ from devices.protection.fuse import RATINGS_A as FUSE_RATINGS_A, FuseLinkType, F
 from devices.registermaps.codes import CURVE_CODES
 from devices.registermaps.fuse import LINK_TYPE_CODES
 from devices.registermap import RegisterMapError
-from devices.protocols.settings import DEFAULT as DEFAULT_PROTOCOLS, ProtocolsConfig
+from devices.protocols.settings import DEFAULT as DEFAULT_PROTOCOLS, ProtocolSettings, ProtocolsConfig
 from devices.settingsbinding import capacitor_settings, recloser_settings, relay_settings, sectionalizer_settings
 
 Identifier = Annotated[
@@ -523,9 +523,11 @@ class DeviceConfig(_Model):
             if section.kinds is not None and self.kind not in section.kinds:
                 raise ValueError(f"protocols.{name}: a {self.kind} has no {name} view "
                                  f"(kinds with one: {', '.join(sorted(section.kinds))})")
+        if self.expose is not None and self.protocols.modbus is None:
+            raise ValueError("expose serves the device's Modbus unit on real TCP: list modbus under protocols")
         return self
 
-    def served_protocols(self) -> dict[str, Any]:
+    def served_protocols(self) -> dict[str, ProtocolSettings]:
         """Protocol name -> settings of every protocol that serves the device (no ``protocols:``: Modbus alone)."""
         if self.protocols is not None:
             return self.protocols.chosen()

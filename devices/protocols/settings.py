@@ -22,7 +22,9 @@ from devices.protocols.dnp3_points import KINDS as DNP3_KINDS
 from devices.protocols.iec104_rtu import KINDS as IEC104_KINDS
 
 
-class _Section(BaseModel):
+class ProtocolSettings(BaseModel):
+    """One protocol's section of ``protocols:``; says which kinds have the view and what is unique per node."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kinds: ClassVar[frozenset[str] | None] = None
@@ -31,11 +33,11 @@ class _Section(BaseModel):
     """The setting that tells the node's stations apart (a link or common address): unique per node."""
 
 
-class ModbusSettings(_Section):
+class ModbusSettings(ProtocolSettings):
     """The device as a Modbus unit on its node; its unit id is the entry's ``unit_id``."""
 
 
-class Dnp3Settings(_Section):
+class Dnp3Settings(ProtocolSettings):
     """The device as a DNP3 (IEEE 1815) outstation on its node; its points are the kind's DNP3 map (devices/protocols/dnp3_points)."""
 
     kinds: ClassVar[frozenset[str] | None] = frozenset(kind.value for kind in DNP3_KINDS)
@@ -48,7 +50,7 @@ class Dnp3Settings(_Section):
     select_timeout_s: Duration = Field(10.0, gt=0, description="an OPERATE must follow its SELECT within this")
 
 
-class Iec104Settings(_Section):
+class Iec104Settings(ProtocolSettings):
     """The device as an IEC 60870-5-104 controlled station on its node (devices/protocols/iec104_station)."""
 
     kinds: ClassVar[frozenset[str] | None] = frozenset(IEC104_KINDS)
@@ -59,7 +61,7 @@ class Iec104Settings(_Section):
     select_timeout_s: Duration = Field(10.0, gt=0, description="an execute must follow its select within this")
 
 
-class C37118Settings(_Section):
+class C37118Settings(ProtocolSettings):
     """The PMU as an IEEE C37.118.2 server on its node: a PDC asks for CFG-2 and turns the data stream on."""
 
     kinds: ClassVar[frozenset[str] | None] = frozenset({"pmu"})
@@ -77,7 +79,7 @@ class ProtocolsConfig(BaseModel):
     iec104: Iec104Settings | None = Field(None, description="IEC 60870-5-104 controlled station on the node")
     c37118: C37118Settings | None = Field(None, description="IEEE C37.118.2 synchrophasor stream on the node")
 
-    def chosen(self) -> dict[str, _Section]:
+    def chosen(self) -> dict[str, ProtocolSettings]:
         """Protocol name -> its settings, for the protocols listed, in declaration order."""
         return {name: section for name in type(self).model_fields
                 if (section := getattr(self, name)) is not None}

@@ -14,6 +14,9 @@ import ast
 import importlib
 from pathlib import Path
 
+import pytest
+
+from cosim.errors import ScenarioError
 from devices.protocols.registry import PLUGINS
 from devices.protocols.settings import ProtocolsConfig
 
@@ -52,3 +55,12 @@ def test_an_entry_is_served_by_exactly_the_protocols_it_lists(tmp_path):
     units = run.comm.modbus_server("field").banks
     assert set(units) == {1} and units[1] is run.devices["plain"].store  # unit 1 twice: only one serves Modbus
     assert set(run.devices["plain"].endpoints) == set() and set(run.devices["dnp3_only"].endpoints) == {"dnp3"}
+
+
+def test_exposing_a_device_that_serves_no_modbus_is_a_scenario_error(tmp_path):
+    with pytest.raises(ScenarioError) as error:
+        start(scenario_file(tmp_path, """
+            - {id: r1, kind: protective_relay, node: field, switch: cb, expose: {port: 15020},
+               protocols: {dnp3: {address: 1}}}
+            """))
+    assert "expose serves the device's Modbus unit on real TCP: list modbus under protocols" in str(error.value)
