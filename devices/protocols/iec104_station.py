@@ -90,6 +90,7 @@ class Iec104Station:
         self.reported: dict[int, Any] = {obj.ioa: self.store.get(obj.point) for obj in self.monitored}
         self.selected: dict[int, tuple[Any, float]] = {}  # IOA -> (selected value, deadline in simulated s)
         self.server: Iec104Server | None = None
+        self._generation = -1  # the store's change count at the last scan: unchanged, nothing to compare
 
     def now_ms(self) -> int:
         """The station's clock: the device's UTC clock plus the offset the last clock synchronisation set."""
@@ -98,6 +99,9 @@ class Iec104Station:
     # -- after the device's step --------------------------------------------------------
     def scan(self) -> None:
         """Send what changed since it was last reported, spontaneously with the station's time."""
+        if self.store.generation == self._generation:
+            return
+        self._generation = self.store.generation
         changed = []
         for obj in self.monitored:
             value = self.store.get(obj.point)
