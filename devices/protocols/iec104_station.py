@@ -55,6 +55,7 @@ from cosim.comm.iec104.asdu import BROADCAST_ADDRESS
 from cosim.comm.modbus.datamodel import ModbusError
 from cosim.kernel.clock import delay_until
 from devices.encoding import EncodingError
+from devices.pointstore import WriteRefused
 from devices.protocols.iec104_rtu import Iec104Kind, Iec104Object, rtu_objects
 from devices.protocols.node_endpoint import NodeEndpoint
 from devices.protocols.settings import Iec104Settings
@@ -199,7 +200,7 @@ class Iec104Station:
     def _write(self, obj: Iec104Object, point: str, value: Any) -> bool:
         try:
             self.store.write_point(point, value)
-        except (ModbusError, EncodingError) as error:  # the device's own refusal: a negative confirmation
+        except (WriteRefused, EncodingError, ModbusError) as error:  # the store's or the device's refusal: negative
             self.world.log("iec104_command_refused", device=self.device_id, ioa=obj.ioa, error=str(error))
             return False
         return True
