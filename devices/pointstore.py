@@ -16,9 +16,8 @@ the point must be writable and, if it is a protection setting, remote
 changes must be allowed; the value must be finite, inside the point's limits
 and encodable; then the device's own write checks run (a combination no
 single point's limits can express, a command in the wrong state), then the
-value commits and the device's callbacks fire. A refusal of the store is a
-:class:`WriteRefused` naming its :class:`Refusal`; a device's own refusal
-passes through as its check raised it. Every protocol maps these to its own
+value commits and the device's callbacks fire. Every refusal, the store's or
+a device check's, is a :class:`WriteRefused` naming its :class:`Refusal`. Every protocol maps these to its own
 answer (a Modbus exception code, a DNP3 command status, a negative IEC 104
 confirmation), so all enforce one set of rules.
 
@@ -44,18 +43,24 @@ WriteCallback = Callable[[Point, Value], None]
 
 WriteCheck = Callable[[Mapping[str, Value]], None]
 """Called before a master write commits with {point name: new engineering value} of the points it
-writes; raises to refuse a combination no single point's limits can express."""
+writes; raises WriteRefused (REFUSED or WRONG_STATE) to refuse what no single point's limits can express."""
 
 
 class Refusal(enum.Enum):
-    """Why the store refused a master's write (the device's own refusals are its checks' exceptions)."""
+    """Why a master's write was refused: by the store (the first three) or by the device's own write check."""
 
     NOT_WRITABLE = "not writable"
     LOCKED = "protection setting locked"
     OUT_OF_RANGE = "out of range"
+    REFUSED = "refused by the device"
+    """A combination or sequence the device refuses (settings that would be invalid, an operate without its select)."""
+    WRONG_STATE = "device in the wrong state"
+    """A command the device does not take in its present mode (a manual-only command in automatic)."""
 
 
 class WriteRefused(ValueError):
+    """A refused master write; ``point`` names the point (or the points) concerned."""
+
     def __init__(self, refusal: Refusal, point: str, message: str) -> None:
         super().__init__(message)
         self.refusal, self.point = refusal, point

@@ -56,7 +56,9 @@ __all__ = ["RegisterStore", "WriteCallback", "WriteCheck"]
 
 _CODE_OF_REFUSAL = {Refusal.NOT_WRITABLE: ExceptionCode.ILLEGAL_DATA_ADDRESS,
                     Refusal.LOCKED: ExceptionCode.ILLEGAL_DATA_ADDRESS,
-                    Refusal.OUT_OF_RANGE: ExceptionCode.ILLEGAL_DATA_VALUE}
+                    Refusal.OUT_OF_RANGE: ExceptionCode.ILLEGAL_DATA_VALUE,
+                    Refusal.REFUSED: ExceptionCode.ILLEGAL_DATA_VALUE,
+                    Refusal.WRONG_STATE: ExceptionCode.ILLEGAL_FUNCTION}
 """The store's refusals as Modbus exception codes (the policy of the module docstring)."""
 
 
@@ -139,7 +141,10 @@ class RegisterStore(PointStore):
             value = decode_value(point, words, self.register_map.word_order_of(point))
             _as_modbus(lambda p: self.check_range(p, value), point)
             new_values.append((point, words, value))
-        self.commit(new_values)
+        try:
+            self.commit(new_values)
+        except WriteRefused as refused:  # a device's write check
+            raise ModbusError(_CODE_OF_REFUSAL[refused.refusal], str(refused)) from None
 
     def _locate(self, table: ModbusTable, address: int, count: int) -> tuple[_TableIndex, int]:
         index = self._tables.get(table)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
+from devices.pointstore import Refusal, WriteRefused
 from devices.capacitorcontrol import CapacitorControlSettings, ControlMode
 from devices.protection.overcurrent import InstantaneousSettings, TimeOvercurrentSettings
 from devices.protection.recloser import RecloserSettings
@@ -93,6 +93,6 @@ def settings_check(store: RegisterStore, builder: Callable[[Getter], object]) ->
         try:
             builder(get)
         except (ValueError, KeyError) as error:
-            raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE, f"settings would be invalid: {error}") from None
+            raise WriteRefused(Refusal.REFUSED, ", ".join(proposed), f"settings would be invalid: {error}") from None
 
     return check

@@ -4,10 +4,11 @@ Every command goes through the point store's master write of a named point
 (``write_point``), so DNP3 and Modbus enforce one set of rules, and the refusal
 maps to the DNP3 command status (IEEE 1815-2012, Table 11-13):
 
-* the device's own refusal in the wrong state (its write check's exception 01, e.g. a capacitor
+* a command the device does not take in its present mode (``Refusal.WRONG_STATE``, e.g. a capacitor
   bank in automatic) -> AUTOMATION_INHIBIT;
 * a read-only point, or a protection setting while remote changes are off -> NOT_AUTHORIZED;
-* a value outside the point's limits, one that does not encode, or a device check's 03 -> OUT_OF_RANGE.
+* a value outside the point's limits, one that does not encode, or a combination the device refuses
+  -> OUT_OF_RANGE.
 
 A CROB's meaning depends on the control's mode (see :mod:`.dnp3_points`);
 a combination the control does not offer is NOT_SUPPORTED, as is an index
@@ -26,7 +27,8 @@ from devices.protocols.dnp3_points import ControlMode, ControlPoint, Dnp3PointMa
 from devices.registerstore import RegisterStore
 
 _STATUS_OF_REFUSAL = {Refusal.NOT_WRITABLE: CommandStatus.NOT_AUTHORIZED, Refusal.LOCKED: CommandStatus.NOT_AUTHORIZED,
-                      Refusal.OUT_OF_RANGE: CommandStatus.OUT_OF_RANGE}
+                      Refusal.OUT_OF_RANGE: CommandStatus.OUT_OF_RANGE, Refusal.REFUSED: CommandStatus.OUT_OF_RANGE,
+                      Refusal.WRONG_STATE: CommandStatus.AUTOMATION_INHIBIT}
 _STATUS_OF_EXCEPTION = {ExceptionCode.ILLEGAL_FUNCTION: CommandStatus.AUTOMATION_INHIBIT,
                         ExceptionCode.ILLEGAL_DATA_ADDRESS: CommandStatus.NOT_AUTHORIZED}
 
@@ -91,6 +93,6 @@ class Commands:
             return CommandStatus.OUT_OF_RANGE
         except WriteRefused as refused:
             return _STATUS_OF_REFUSAL[refused.refusal]
-        except ModbusError as error:  # the device's own refusal (a write check)
+        except ModbusError as error:  # a write check that still refuses in Modbus terms
             return _STATUS_OF_EXCEPTION.get(error.code, CommandStatus.OUT_OF_RANGE)
         return CommandStatus.SUCCESS
