@@ -38,6 +38,7 @@ from devices.protection.fuse import RATINGS_A as FUSE_RATINGS_A, FuseLinkType, F
 from devices.registermaps.codes import CURVE_CODES
 from devices.registermaps.fuse import LINK_TYPE_CODES
 from devices.registermap import RegisterMapError
+from devices.protocols.settings import DEFAULT as DEFAULT_PROTOCOLS, ProtocolSettings, ProtocolsConfig
 from devices.settingsbinding import capacitor_settings, recloser_settings, relay_elements, sectionalizer_settings
 
 Identifier = Annotated[
@@ -119,19 +120,7 @@ class CommonParams(_Model):
         return {}
 
 
-class Dnp3Params(_Model):
-    """The device as a DNP3 (IEEE 1815) outstation on its node; its points are the kind's DNP3 map (devices/protocols/dnp3_points)."""
-
-    address: int = Field(ge=0, le=65519, description="outstation link address (unique on the node)")
-    master_address: int = Field(1, ge=0, le=65519, description="link address of the master it answers and reports to")
-    unsolicited: bool = Field(True, description="report events unsolicited once the master enables them")
-    confirm_timeout_s: Duration = Field(5.0, gt=0, description="unsolicited response resent after this long without a confirm")
-    event_buffer: int = Field(100, ge=1, le=10_000, description="events kept per class (oldest dropped, IIN2.3 set)")
-    select_timeout_s: Duration = Field(10.0, gt=0, description="an OPERATE must follow its SELECT within this")
-
-
 class RelayParams(CommonParams):
-    dnp3: Dnp3Params | None = Field(None, description="serve DNP3 on the device's node (needs node)")
     pickup_51_a: float = Field(600, gt=0, description="51 pickup, primary amperes")
     curve: CurveName = Field("ieee_very_inverse", description="51 curve: " + ", ".join(CURVE_NAMES))
     time_dial: float = Field(1.0, gt=0, description="51 time dial (IEEE TD) or multiplier (IEC TMS)")
@@ -191,7 +180,6 @@ class RelayParams(CommonParams):
 
 
 class RecloserParams(CommonParams):
-    dnp3: Dnp3Params | None = Field(None, description="serve DNP3 on the device's node (needs node)")
     pickup_a: float = Field(400, gt=0, description="minimum trip current, primary amperes (both curves)")
     fast_curve: CurveName = Field("ieee_extremely_inverse", description="curve of the fast shots")
     fast_time_dial: float = Field(0.1, gt=0, description="time dial of the fast curve")
@@ -291,7 +279,6 @@ class VoltageRegulatorParams(CommonParams):
 
 
 class CapacitorParams(CommonParams):
-    dnp3: Dnp3Params | None = Field(None, description="serve DNP3 on the device's node (needs node)")
     sample_period_s: Duration = Field(10.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
     control_mode: Literal["manual", "voltage", "var"] = Field("voltage", description="manual: the bank_close_command coil switches it")
     voltage_setpoint_pu: float = Field(1.0, description="voltage mode: band centre")
@@ -326,23 +313,14 @@ class MqttParams(_Model):
 
 
 class MeterParams(CommonParams):
-    dnp3: Dnp3Params | None = Field(None, description="serve DNP3 on the device's node (needs node)")
     sample_period_s: Duration = Field(60.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
     interval_s: Duration = Field(900.0, gt=0, description="interval-data length (15 min)")
     mqtt: MqttParams | None = Field(None, description="AMI reporting: interval data, outage and restoration events")
 
 
-class C37118Params(_Model):
-    """The PMU as an IEEE C37.118.2 server on its node: a PDC asks for CFG-2 and turns the data stream on."""
-
-    idcode: int = Field(ge=1, le=65534, description="stream IDCODE (unique on the node)")
-    station: str | None = Field(None, max_length=16, description="STN in CFG-2 (default: the device id, cut to 16)")
-
-
 class PmuParams(CommonParams):
     reporting_rate_fps: int = Field(10, ge=1, le=120, description="synchrophasor frames per second (IEEE C37.118.1)")
     mqtt: MqttParams | None = Field(None, description="frame publishing: broker, topic, qos (0 suits synchrophasors)")
-    c37118: C37118Params | None = Field(None, description="serve C37.118.2 frames on the device's node (needs node)")
 
     def register_values(self) -> dict[str, Value]:
         return {"reporting_rate_fps": self.reporting_rate_fps}
@@ -492,7 +470,6 @@ class RtuPointConfig(_Model):
 
 
 class RtuParams(CommonParams):
-    dnp3: Dnp3Params | None = Field(None, description="serve DNP3 on the device's node (needs node)")
     sample_period_s: Duration = Field(2.0, gt=0, description="time between periodic samples; grid changes, commands and logic timers also wake the device")
     points: list[RtuPointConfig] = Field(min_length=1, description="the point list: name, kind, source kind/name:quantity, data_type, scale, gain, unit, address, minimum, maximum")
     select_before_operate: bool = Field(False, description="a control coil operates only after its .select coil")
@@ -559,6 +536,8 @@ class DeviceConfig(_Model):
     actor: str | None = Field(None, description="owning NIST actor id")
     allow_protection_writes: bool = False
     expose: ExposeConfig | None = None
+    protocols: ProtocolsConfig | None = Field(None, description="the protocols that serve the device on its node "
+                                              "(absent: Modbus; see docs/protocols.md)")
     params: CommonParams = Field(default_factory=lambda: CommonParams.model_validate({}))
 
     refs: ClassVar[dict[str, str]] = {}
@@ -573,6 +552,26 @@ class DeviceConfig(_Model):
         if missing:
             raise ValueError(f"a {self.kind} needs {' and '.join(missing)} (the grid element it works on)")
         return self
+
+    @model_validator(mode="after")
+    def _protocols_have_views(self) -> "DeviceConfig":
+        if self.protocols is None:
+            return self
+        if not self.modbus_unit:
+            raise ValueError(f"a {self.kind} has no point model for protocols to serve; remove protocols")
+        for name, section in self.protocols.chosen().items():
+            if section.kinds is not None and self.kind not in section.kinds:
+                raise ValueError(f"protocols.{name}: a {self.kind} has no {name} view "
+                                 f"(kinds with one: {', '.join(sorted(section.kinds))})")
+        if self.expose is not None and self.protocols.modbus is None:
+            raise ValueError("expose serves the device's Modbus unit on real TCP: list modbus under protocols")
+        return self
+
+    def served_protocols(self) -> dict[str, ProtocolSettings]:
+        """Protocol name -> settings of every protocol that serves the device (no ``protocols:``: Modbus alone)."""
+        if self.protocols is not None:
+            return self.protocols.chosen()
+        return DEFAULT_PROTOCOLS.chosen() if self.modbus_unit else {}
 
     @property
     def device_kind(self) -> DeviceKind | None:
@@ -601,7 +600,7 @@ class DeviceConfig(_Model):
     def needs_node(self) -> bool:
         reporting = getattr(self.params, "reporting", None)
         return (getattr(self.params, "mqtt", None) is not None or (reporting is not None and reporting.mode != "poll")
-                or getattr(self.params, "dnp3", None) is not None)
+                or any(name != "modbus" for name in self.served_protocols()))
 
 
 class RtuConfig(DeviceConfig):
@@ -704,9 +703,6 @@ class PmuConfig(DeviceConfig):
     """Phasor measurement unit: synchrophasor frames at a reporting rate over MQTT and IEEE C37.118.2."""
 
     kind: Literal["pmu"]
-
-    def needs_node(self) -> bool:
-        return super().needs_node() or self.params.c37118 is not None
     bus: str | None = None
     branch: str | None = Field(None, description="current phasor: flow into this branch at its from end")
     params: PmuParams = Field(default_factory=lambda: PmuParams.model_validate({}))

@@ -1,12 +1,14 @@
-"""A device's register store: the memory behind its Modbus server.
+"""A device's register store: its point model (:class:`~devices.pointstore.PointStore`) seen through the Modbus map.
 
-Implements :class:`cosim.comm.modbus.datamodel.RegisterBank` over a
-:class:`~devices.registermap.RegisterMap`. Masters go through ``read`` and
-``write`` (raw words, checked); the device itself goes through ``get`` and
-``set`` (engineering units by point name) and reacts to master writes through
-callbacks registered with ``on_write``. Cross-point rules (a curve that needs
-a reset characteristic, shots that need intervals) are write checks, run
-before commit (``add_write_check``; see :mod:`devices.settingsbinding`).
+Implements :class:`cosim.comm.modbus.datamodel.RegisterBank`: the Modbus view
+places each named point at a table and address (the kind's register map),
+and ``read`` and ``write`` take raw words at those addresses, checked. The
+device itself goes through ``get`` and ``set`` (engineering units by point
+name) and reacts to master writes through callbacks registered with
+``on_write``; other protocols write points by name (``write_point``).
+Cross-point rules (a curve that needs a reset characteristic, shots that need
+intervals) are write checks, run before commit (``add_write_check``; see
+:mod:`devices.settingsbinding`).
 
 Exception policy (Modbus Application Protocol v1.1b3, section 7), decided once
 here for every device:
@@ -41,87 +43,70 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError, ModbusTable
-from devices.encoding import EncodingError, decode_value, encode_value
-from devices.registermap import MODBUS_ADDRESS_SPACE, DataType, Point, RegisterMap, Value, WordOrder
+from devices.encoding import decode_value
+from devices.pointstore import Layout, PointStore, Refusal, WriteCallback, WriteCheck, WriteRefused
+from devices.registermap import MODBUS_ADDRESS_SPACE, Point, RegisterMap
 
-WriteCallback = Callable[[Point, Value], None]
-"""Called after a master write commits, once per point written, with the new engineering value."""
+__all__ = ["RegisterStore", "WriteCallback", "WriteCheck"]
 
-WriteCheck = Callable[[Mapping[str, Value]], None]
-"""Called before a master write commits with {point name: new engineering value} of the points it
-writes; raises ModbusError (03) to refuse a combination no single point's limits can express."""
+_CODE_OF_REFUSAL = {Refusal.NOT_WRITABLE: ExceptionCode.ILLEGAL_DATA_ADDRESS,
+                    Refusal.LOCKED: ExceptionCode.ILLEGAL_DATA_ADDRESS,
+                    Refusal.OUT_OF_RANGE: ExceptionCode.ILLEGAL_DATA_VALUE,
+                    Refusal.REFUSED: ExceptionCode.ILLEGAL_DATA_VALUE,
+                    Refusal.WRONG_STATE: ExceptionCode.ILLEGAL_FUNCTION}
+"""The store's refusals as Modbus exception codes (the policy of the module docstring)."""
 
 
-@dataclasses.dataclass
-class _TableImage:
-    """The words of one table over the span [base, base + len(words)); ``owner`` is -1 where unmapped."""
+@dataclasses.dataclass(frozen=True)
+class _TableIndex:
+    """One table over the span [base, base + len(owner)): the point at each address (-1 unmapped) and its word."""
 
     base: int
-    words: np.ndarray  # uint16
     owner: np.ndarray  # int32 index into RegisterMap.points
+    position: np.ndarray  # int64 index into the store's flat words
 
 
 @functools.lru_cache(maxsize=64)
-def _initial_image(points: tuple[Point, ...], word_order: WordOrder) -> dict[ModbusTable, _TableImage]:
-    """The tables' words holding every point's default, and each word's owner, built once per layout.
-
-    Thousands of devices of one kind share a layout; encoding each one's
-    defaults again cost milliseconds per device. Callers copy the words.
-    """
-    register_map = RegisterMap("layout", points, word_order)
+def _modbus_index(layout: Layout) -> dict[ModbusTable, _TableIndex]:
+    """Where each table's addresses are in a store's words, built once per layout (thousands of devices share one)."""
+    points, offsets = layout.points, layout.offsets
+    register_map = RegisterMap("layout", points, layout.word_order)
     index = {point.name: i for i, point in enumerate(points)}
-    images: dict[ModbusTable, _TableImage] = {}
+    tables: dict[ModbusTable, _TableIndex] = {}
     for table in register_map.tables():
         in_table = register_map.in_table(table)
         base = in_table[0].address
         span = max(point.end_address for point in in_table) - base
         owner = np.full(span, -1, dtype=np.int32)
+        position = np.full(span, -1, dtype=np.int64)
         for point in in_table:
-            owner[point.address - base : point.end_address - base] = index[point.name]
+            i = index[point.name]
+            owner[point.address - base : point.end_address - base] = i
+            position[point.address - base : point.end_address - base] = offsets[i] + np.arange(point.register_count)
         owner.setflags(write=False)
-        images[table] = _TableImage(base, np.zeros(span, dtype=np.uint16), owner)
-    for point in points:
-        words = encode_value(point, point.default, register_map.word_order_of(point), saturate=False)
-        image = images[point.table]
-        start = point.address - image.base
-        image.words[start : start + len(words)] = words
-    return images
+        position.setflags(write=False)
+        tables[table] = _TableIndex(base, owner, position)
+    return tables
 
 
-class RegisterStore:
-    """Checked register memory for one device; implements ``RegisterBank``.
-
-    ``protection_writes_allowed`` mirrors the scenario switch that lets masters
-    change protection settings (pickup, time dial, curve...) remotely; it can
-    be flipped during a run.
-    """
+class RegisterStore(PointStore):
+    """Checked register memory for one device; implements ``RegisterBank`` (the Modbus view of its points)."""
 
     def __init__(self, register_map: RegisterMap, *, protection_writes_allowed: bool = False) -> None:
-        self.register_map = register_map
-        self.protection_writes_allowed = protection_writes_allowed
-        self._points = register_map.points
-        images = _initial_image(register_map.points, register_map.word_order)
-        # Owners are shared (read-only); each store gets its own copy of the words.
-        self._images: dict[ModbusTable, _TableImage] = {
-            table: _TableImage(image.base, image.words.copy(), image.owner) for table, image in images.items()}
-        self._callbacks: dict[str, list[WriteCallback]] = {}
-        self._checks: list[WriteCheck] = []
-        self.generation = 0  # counts stores that changed a word: a reader seeing the generation it saw last knows nothing did
-
-    # -- master side (RegisterBank) -------------------------------------------------
+        super().__init__(register_map, protection_writes_allowed=protection_writes_allowed)
+        self._tables = _modbus_index(self.layout)
 
     def read(self, table: ModbusTable, address: int, count: int) -> list[int]:
         """Raw words (or 0/1 bits) at ``address .. address+count-1``; raises ModbusError 02/03."""
         if count < 1:
             raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE, f"count {count} < 1")
-        image, start = self._locate(table, address, count)
-        return [int(word) for word in image.words[start : start + count]]
+        index, start = self._locate(table, address, count)
+        return [int(word) for word in self._words[index.position[start : start + count]]]
 
     def write(self, table: ModbusTable, address: int, values: Sequence[int]) -> None:
         """Write raw words or bits from a master; atomic; fires ``on_write`` callbacks after commit.
@@ -135,16 +120,16 @@ class RegisterStore:
             raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE, "no values to write")
         if not table.is_writable:
             raise ModbusError(ExceptionCode.ILLEGAL_DATA_ADDRESS, f"{table.value} is read-only")
-        image, start = self._locate(table, address, count)
-        touched = [self._points[i] for i in dict.fromkeys(int(i) for i in image.owner[start : start + count])]
+        index, start = self._locate(table, address, count)
+        touched = [self._points[i] for i in dict.fromkeys(int(i) for i in index.owner[start : start + count])]
         for point in touched:
-            self._check_writable(point)  # 02 before any 03, as in the processing order of section 7
+            _as_modbus(self.check_writable, point)  # 02 before any 03, as in the processing order of section 7
         upper = 1 if table.is_bit else 0xFFFF
         for word in values:
             if not isinstance(word, (int, np.integer)) or not 0 <= word <= upper:
                 raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE, f"{word!r} outside 0..{upper}")
         end = address + count
-        new_values: list[tuple[Point, list[int], Value]] = []
+        new_values = []
         for point in touched:
             if point.address < address or point.end_address > end:
                 raise ModbusError(
@@ -154,104 +139,26 @@ class RegisterStore:
                 )
             words = [int(v) for v in values[point.address - address : point.end_address - address]]
             value = decode_value(point, words, self.register_map.word_order_of(point))
-            self._check_range(point, value)
+            _as_modbus(lambda p: self.check_range(p, value), point)
             new_values.append((point, words, value))
-        proposed = {point.name: value for point, _, value in new_values}
-        for check in self._checks:
-            check(proposed)
-        for point, words, _ in new_values:
-            self._store(point, words)
-        for point, _, value in new_values:
-            for callback in self._callbacks.get(point.name, ()):
-                callback(point, value)
-
-    def write_point(self, name: str, value: Value) -> None:
-        """A master's write of one point by name, in engineering units: encoded, then :meth:`write`.
-
-        For protocols whose objects name points rather than addresses (DNP3,
-        IEC 104), so that their controls pass the same checks and callbacks as
-        a Modbus write. Raises EncodingError for a value the point cannot hold
-        (no saturation: a master's out-of-range value is refused) and
-        ModbusError as :meth:`write` does.
-        """
-        point = self.register_map.point(name)
-        self.write(point.table, point.address,
-                   encode_value(point, value, self.register_map.word_order_of(point), saturate=False))
-
-    # -- device side ----------------------------------------------------------------
-
-    def get(self, name: str) -> Value:
-        """Engineering value of point ``name`` (int for unscaled integers, float, bool or str)."""
-        point = self.register_map.point(name)
-        image = self._images[point.table]
-        start = point.address - image.base
-        words = [int(w) for w in image.words[start : start + point.register_count]]
-        return decode_value(point, words, self.register_map.word_order_of(point))
-
-    def set(self, name: str, value: Value) -> None:
-        """Store an engineering value from the device side; no access checks, no callbacks.
-
-        Numbers are rounded to the point's resolution and saturate at the
-        limits of the raw type (a transducer over range reads full scale).
-        Raises ValueError for a value of the wrong kind (a str for a number,
-        NaN for an integer point): that is a device bug, not master input.
-        """
-        point = self.register_map.point(name)
         try:
-            words = encode_value(point, value, self.register_map.word_order_of(point), saturate=True)
-        except EncodingError as error:
-            raise ValueError(f"cannot set {name!r} to {value!r}: {error}") from None
-        self._store(point, words)
+            self.commit(new_values)
+        except WriteRefused as refused:  # a device's write check
+            raise ModbusError(_CODE_OF_REFUSAL[refused.refusal], str(refused)) from None
 
-    def on_write(self, name: str, callback: WriteCallback) -> None:
-        """Call ``callback(point, value)`` after every master write to ``name`` (same value or not)."""
-        point = self.register_map.point(name)
-        if not point.writable:
-            raise ValueError(f"{name!r} is read-only: masters can never write it")
-        self._callbacks.setdefault(name, []).append(callback)
-
-    def add_write_check(self, check: WriteCheck) -> None:
-        """Run ``check`` on every master write before it commits (cross-point validation)."""
-        self._checks.append(check)
-
-    # -- internals ------------------------------------------------------------------
-
-    def _locate(self, table: ModbusTable, address: int, count: int) -> tuple[_TableImage, int]:
-        image = self._images.get(table)
-        if image is None or address < 0 or address + count > MODBUS_ADDRESS_SPACE:
+    def _locate(self, table: ModbusTable, address: int, count: int) -> tuple[_TableIndex, int]:
+        index = self._tables.get(table)
+        if index is None or address < 0 or address + count > MODBUS_ADDRESS_SPACE:
             raise ModbusError(ExceptionCode.ILLEGAL_DATA_ADDRESS, f"{table.value} {address}+{count} not mapped")
-        start = address - image.base
-        if start < 0 or start + count > len(image.owner) or bool((image.owner[start : start + count] < 0).any()):
+        start = address - index.base
+        if start < 0 or start + count > len(index.owner) or bool((index.owner[start : start + count] < 0).any()):
             raise ModbusError(ExceptionCode.ILLEGAL_DATA_ADDRESS, f"{table.value} {address}+{count} not mapped")
-        return image, start
+        return index, start
 
-    def _check_writable(self, point: Point) -> None:
-        if not point.writable:
-            raise ModbusError(ExceptionCode.ILLEGAL_DATA_ADDRESS, f"{point.name} is read-only")
-        if point.protection_setting and not self.protection_writes_allowed:
-            raise ModbusError(
-                ExceptionCode.ILLEGAL_DATA_ADDRESS, f"{point.name} is a protection setting and remote changes are off"
-            )
 
-    @staticmethod
-    def _check_range(point: Point, value: Value) -> None:
-        if point.data_type in (DataType.BOOL, DataType.STRING):
-            return
-        assert isinstance(value, (int, float))
-        if not math.isfinite(value):
-            raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE, f"{point.name}: {value!r} is not finite")
-        if (point.minimum is not None and value < point.minimum) or (
-            point.maximum is not None and value > point.maximum
-        ):
-            raise ModbusError(
-                ExceptionCode.ILLEGAL_DATA_VALUE,
-                f"{point.name}: {value:g} {point.unit} outside [{point.minimum}, {point.maximum}]".replace("  ", " "),
-            )
-
-    def _store(self, point: Point, words: list[int]) -> None:
-        image = self._images[point.table]
-        start = point.address - image.base
-        held = image.words[start : start + len(words)]
-        if held.tolist() != words:
-            held[:] = words
-            self.generation += 1
+def _as_modbus(check: Callable[[Point], None], point: Point) -> None:
+    """Run a point store check; its refusal becomes the Modbus exception the module docstring assigns."""
+    try:
+        check(point)
+    except WriteRefused as refused:
+        raise ModbusError(_CODE_OF_REFUSAL[refused.refusal], str(refused)) from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
+from devices.pointstore import Refusal, WriteRefused
 from devices.capacitorcontrol import CapacitorControlSettings, ControlMode
 from devices.protection.directional import DirectionalSettings
 from devices.protection.multifunction import ElementSettings, Quantity
@@ -132,6 +132,6 @@ def settings_check(store: RegisterStore, builder: Callable[[Getter], object]) ->
         try:
             builder(get)
         except (ValueError, KeyError) as error:
-            raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE, f"settings would be invalid: {error}") from None
+            raise WriteRefused(Refusal.REFUSED, ", ".join(proposed), f"settings would be invalid: {error}") from None
 
     return check

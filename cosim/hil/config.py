@@ -41,7 +41,7 @@ scenario. Shape (YAML; every field optional, defaults shown)::
         reconnect_max_s: 30
         outbox: 1000              # publishes held while disconnected (oldest dropped beyond)
         inbox: 1000               # received messages waiting for the SimPy thread
-      c37118:                     # PMUs with params.c37118 serve real PDCs (IEEE C37.118.2 over TCP)
+      c37118:                     # PMUs with protocols.c37118 serve real PDCs (IEEE C37.118.2 over TCP)
         host: 127.0.0.1
         port: 4712                # 0 picks a free port
         max_connections: 8
@@ -207,7 +207,7 @@ class MqttBrokerConfig(_Model):
 
 
 class C37118ServeConfig(_Listener):
-    """The scenario's PMUs (those with ``params.c37118``) served to real phasor data concentrators."""
+    """The scenario's PMUs (those with ``protocols.c37118``) served to real phasor data concentrators."""
 
     port: int = Field(default=4712, ge=0, le=65535, description="IEEE C37.118.2's registered TCP port; 0 picks a free port")
     max_connections: int = Field(default=8, ge=1, le=256)
@@ -223,7 +223,7 @@ class Iec104ServeConfig(_Listener):
     scan: Duration = Field(default=0.1, gt=0, description="simulated time between looks for changes")
     max_connections: int = Field(default=4, ge=1, le=64)
 class Dnp3ServeConfig(_Listener):
-    """The scenario's DNP3 outstations (devices with ``params.dnp3``) behind one TCP port, routed by link address."""
+    """The scenario's DNP3 outstations (devices with ``protocols.dnp3``) behind one TCP port, routed by link address."""
 
     port: int = Field(20000, ge=0, le=65535, description="0 picks a free port")
     max_connections: int = Field(16, ge=1)

@@ -116,7 +116,7 @@ def world_stations(world: Any) -> dict[int, Dnp3Station]:
     found: dict[int, Dnp3Station] = {}
     devices = world.service("devices")
     for device_id in devices:
-        station = getattr(devices[device_id], "dnp3", None)
+        station: Dnp3Station | None = getattr(devices[device_id], "endpoints", {}).get("dnp3")
         if station is not None:
             if station.address in found:
                 raise ValueError(f"two DNP3 outstations with link address {station.address} cannot share a port")

@@ -355,17 +355,17 @@ class HilSession:
             self.endpoints.append(Endpoint(exposure.device_id, exposure.kind, host, bound, unit))
 
     def _serve_c37118(self) -> None:
-        """Serve every PMU stream of the scenario (``params.c37118``) on the bench's C37.118 port."""
+        """Serve every PMU stream of the scenario (``protocols.c37118``) on the bench's C37.118 port."""
         config = self.settings.c37118
         if config is None:
             return
         devices = self.world.service("devices") if self.world.has_service("devices") else {}
-        pmus = [(device_id, devices[device_id].c37118) for device_id in sorted(devices)
-                if getattr(devices[device_id], "c37118", None) is not None]
+        publishers = {device_id: getattr(devices[device_id], "endpoints", {}).get("c37118") for device_id in sorted(devices)}
+        pmus = [(device_id, publisher.stream) for device_id, publisher in publishers.items() if publisher is not None]
         if not pmus:
             self.close()
             raise HilError("the bench has a c37118 section, but no device of the scenario serves C37.118 "
-                           "(give a PMU params.c37118 and a node)")
+                           "(give a PMU protocols.c37118 and a node)")
         try:
             server = C37118TcpServer([stream for _, stream in pmus], self.io, self.inbox, config.host, config.port,
                                      config.max_connections, log=self.world.log)

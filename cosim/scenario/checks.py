@@ -228,7 +228,7 @@ def _devices(scenario: ScenarioFile, grid: GridNames, comm: CommConfig | None) -
         brokers = {broker.node for broker in comm.mqtt.brokers}
     first: dict[str, int] = {}
     units: dict[tuple[str, int], int] = {}
-    dnp3_addresses: dict[tuple[str, int], int] = {}
+    station_addresses: dict[tuple[str, str, int], int] = {}
     for index, raw in enumerate(scenario.devices):
         path: PathKey = ("devices", index)
         if not isinstance(raw, dict):
@@ -268,15 +268,18 @@ def _devices(scenario: ScenarioFile, grid: GridNames, comm: CommConfig | None) -
         if comm is not None and config.node in brokers and getattr(config.params, "mqtt", None) is not None:
             yield path + ("node",), (f"node {config.node!r} hosts the MQTT broker; a device that talks MQTT "
                                      "needs a node of its own (one MQTT endpoint per node)")
-        if config.node is not None and config.modbus_unit and config.kind != "meter_population":
+        served = config.served_protocols()
+        if config.node is not None and "modbus" in served and config.kind != "meter_population":
             key = (config.node, config.unit_id)
             if key in units:
                 yield path + ("unit_id",), f"unit_id {config.unit_id} on node {config.node!r} already used by devices[{units[key]}]"
             units.setdefault(key, index)
-            dnp3 = getattr(config.params, "dnp3", None)
-            if dnp3 is not None:
-                place = (config.node, dnp3.address)
-                if place in dnp3_addresses:
-                    yield path + ("params", "dnp3", "address"), (f"DNP3 address {dnp3.address} on node {config.node!r} "
-                                                                 f"already used by devices[{dnp3_addresses[place]}]")
-                dnp3_addresses.setdefault(place, index)
+        for protocol, section in served.items():
+            field = section.unique_on_node
+            if field is None or config.node is None:
+                continue
+            place = (protocol, config.node, getattr(section, field))
+            if place in station_addresses:
+                yield path + ("protocols", protocol, field), (
+                    f"{protocol} {field} {place[2]} on node {config.node!r} already used by devices[{station_addresses[place]}]")
+            station_addresses.setdefault(place, index)

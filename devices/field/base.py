@@ -48,8 +48,7 @@ from devices.reports import ReportMode
 from devices.gridbinding import grid_action
 from devices.intents import Intent
 from devices.noise import NoiseSpec, measure
-from devices.protocols.dnp3_device import dnp3_station
-from devices.protocols.dnp3_endpoint import Dnp3Station
+from devices.protocols.registry import Endpoint, attach_all
 from devices.registermap import RegisterMap, Value
 from devices.registerstore import RegisterStore
 
@@ -249,8 +248,8 @@ class DeviceLayer:
 class FieldDevice:
     """Base of the individually emulated devices; a subclass implements :meth:`step`.
 
-    ``store`` is the device's :class:`RegisterStore` (None for kinds without a
-    Modbus map). Subclasses set ``register_map()`` and may override
+    ``store`` is the device's :class:`RegisterStore`, its point model (None for
+    kinds without one); the protocols of its entry serve it (``endpoints``). Subclasses set ``register_map()`` and may override
     :meth:`next_event_time_s` and :meth:`sync_settings`.
     """
 
@@ -291,8 +290,8 @@ class FieldDevice:
         samples on its period (the grid does not change, so nothing else would wake it); set by subclasses."""
         self._frequency_tick_s = math.inf
         self.reporter = self._build_reporter()
-        self.dnp3: Dnp3Station | None = None
-        """The device's DNP3 outstation (``params.dnp3``), from :meth:`start`."""
+        self.endpoints: dict[str, Endpoint] = {}
+        """The device's protocol endpoints that report changes, by protocol name (``protocols:``), from :meth:`start`."""
         self.wakes = 0
         self.samples = 0
         self._same_time_wakes = 0
@@ -310,10 +309,8 @@ class FieldDevice:
         return math.inf
 
     def start(self) -> None:
-        """Register on the network and start the process (called once by the wiring)."""
-        if self.store is not None and self.config.node is not None and self.layer.comm is not None:
-            self.layer.comm.modbus_server(self.config.node).add_unit(self.config.unit_id, self.store)
-        self.dnp3 = dnp3_station(self)
+        """Serve the point model by the protocols the entry chose, then start the process (called once by the wiring)."""
+        self.endpoints = attach_all(self)
         self.layer.wake_on_grid_change(self)
         self.world.process(self.run())
 
@@ -464,11 +461,11 @@ class FieldDevice:
         return self._frequency_tick_s
 
     def after_step(self, now: float) -> None:
-        """After every step and its actions: the report-by-exception view compares the point model."""
+        """After every step and its actions: the report-by-exception views compare the point model."""
         if self.reporter is not None:
             self.reporter.check(now)
-        if self.dnp3 is not None:
-            self.dnp3.scan()
+        for endpoint in self.endpoints.values():
+            endpoint.scan()
 
     def _build_reporter(self) -> ExceptionReporter | None:
         """The device's report-by-exception view from ``params.reporting`` (None: polled only)."""

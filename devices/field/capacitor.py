@@ -16,8 +16,8 @@ from typing import Any
 
 from collections.abc import Mapping
 
-from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
 from cosim.grid import Action, GridMeasurements
+from devices.pointstore import Refusal, WriteRefused
 from devices.capacitorcontrol import CapacitorController
 from devices.field.base import Effects, FieldDevice, bus_name
 from devices.intents import Intent, SwitchCapacitor
@@ -67,8 +67,8 @@ class CapacitorDevice(FieldDevice):
             return
         mode = proposed.get("control_mode", self.store.get("control_mode"))
         if mode != MANUAL_MODE:
-            raise ModbusError(ExceptionCode.ILLEGAL_FUNCTION,
-                              f"bank_close_command is manual-only; control_mode is {mode}")
+            raise WriteRefused(Refusal.WRONG_STATE, "bank_close_command",
+                               f"bank_close_command is manual-only; control_mode is {mode}")
 
     def _manual(self, now: float, value: object) -> Effects:
         return [self._switched(now, bool(value))]

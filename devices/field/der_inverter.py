@@ -40,11 +40,11 @@ from typing import Any
 import numpy as np
 
 from cosim.grid import Action, CurtailDer, GridMeasurements, SetDerOutput
+from devices.pointstore import Refusal, WriteRefused
 from devices.field.base import SQRT3, Effects, FieldDevice, bus_name
 from devices.ieee1547 import AbnormalCategory, AbnormalResponse, Settings, State
 from collections.abc import Mapping
 
-from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
 from devices.registermap import RegisterMap, Value
 from devices.registermaps.der_inverter import (
     CURVE_POINTS,
@@ -161,7 +161,8 @@ class DerInverterDevice(FieldDevice):
         try:
             self._curve_from(get)
         except ValueError as error:
-            raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE, f"volt-var curve would be invalid: {error}") from None
+            raise WriteRefused(Refusal.REFUSED, ", ".join(proposed),
+                               f"volt-var curve would be invalid: {error}") from None
 
     def _read_curve_registers(self, get: Any) -> None:
         assert self.store is not None

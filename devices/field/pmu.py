@@ -6,7 +6,8 @@ SOC/FRACSEC (IEEE C37.118.2-2011, §6.2.2: SOC seconds since 1970-01-01 UTC,
 FRACSEC a count of TIME_BASE = 1,000,000 parts of a second, so always below
 1,000,000) from the devices' UTC clock (the scenario's ``run.start_utc`` at
 simulated time 0), updates its registers and publishes the frame as JSON on
-``<topic>/frame`` (default topic ``pmu/<id>``). Frequency and ROCOF come from
+``<topic>/frame`` (default topic ``pmu/<id>``); with ``protocols.c37118`` the
+same registers go out as C37.118.2 data frames (devices/protocols/c37118_device). Frequency and ROCOF come from
 the grid's area frequency model (``grid.frequency_response``) when the
 scenario has one, else nominal and 0; STAT bit 15 (data invalid) is set
 while the bus is dead.
@@ -19,8 +20,6 @@ from typing import Any
 
 from cosim.grid import GridMeasurements
 from devices.field.base import SQRT3, Effects, FieldDevice
-from devices.protocols import c37118_pmu
-from devices.protocols.c37118_endpoint import C37118Endpoint, PmuStream
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 
@@ -41,37 +40,11 @@ class PmuDevice(FieldDevice):
         self.topic = f"{self.topic_prefix()}/frame"
         self.mqtt = self.node_mqtt()
         self.frames = 0
-        self.c37118: PmuStream | None = None
-        self._c37118_endpoint: C37118Endpoint | None = None
         assert self.store is not None
         self.store.on_write("reporting_rate_fps", lambda _p, value: setattr(self, "sample_period_s", 1.0 / float(value)))  # type: ignore[arg-type]
 
     def register_map(self) -> RegisterMap:
         return standard_map(DeviceKind.PMU)
-
-    def start(self) -> None:
-        super().start()
-        settings = self.config.params.c37118  # type: ignore[attr-defined]
-        if settings is None or self.layer.comm is None or self.config.node is None:
-            return
-        store = self.store
-        assert store is not None
-        station = settings.station or self.device_id
-        nominal = self.layer.grid.network.frequency_hz if self.layer.grid is not None else 60.0
-
-        def config() -> bytes:
-            soc, fracsec = divmod(self.layer.utc_us(self.world.now), c37118_pmu.TIME_BASE)
-            rate = int(store.get("reporting_rate_fps"))
-            return c37118_pmu.config_frame(station, settings.idcode, nominal, rate, soc, fracsec).encode()
-
-        layout = c37118_pmu.config_frame(station, settings.idcode, nominal, 1, 0, 0)  # the data frames' layout, built once
-
-        def data() -> bytes:
-            return c37118_pmu.data_frame(settings.idcode, store.get).encode(layout)
-
-        self.c37118 = PmuStream(settings.idcode, config, f"gridcosim PMU {self.device_id} at bus {self.bus}", data)
-        self._c37118_endpoint = C37118Endpoint.of(self.layer.comm, self.config.node, self.world.log)
-        self._c37118_endpoint.add(self.c37118)
 
     def step(self, now: float, m: GridMeasurements, sample: bool) -> Effects:
         if not sample:
@@ -96,8 +69,6 @@ class PmuDevice(FieldDevice):
             "timestamp_soc_s": soc, "timestamp_fracsec_us": fracsec, "stat": stat,
         })
         self.frames += 1
-        if self._c37118_endpoint is not None and self.c37118 is not None:
-            self._c37118_endpoint.publish(self.c37118)
         if self.mqtt is not None:
             self.mqtt.publish(self.topic, {
                 "id": self.device_id, "soc": soc, "fracsec": fracsec, "vm_v": v_mag, "va_deg": v_ang,

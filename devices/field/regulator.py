@@ -24,8 +24,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
 from cosim.grid import GridMeasurements, SetTap
+from devices.pointstore import Refusal, WriteRefused
 from devices.field.base import Effects, FieldDevice, SQRT3
 from devices.registermap import RegisterMap, Value
 from devices.registermaps import DeviceKind, standard_map
@@ -78,7 +78,8 @@ class VoltageRegulatorDevice(FieldDevice):
             return
         mode = proposed.get("control_mode", self.store.get("control_mode"))
         if mode != RegulatorMode.MANUAL.value:
-            raise ModbusError(ExceptionCode.ILLEGAL_FUNCTION, f"tap_position_command is manual-only; control_mode is {mode}")
+            raise WriteRefused(Refusal.WRONG_STATE, "tap_position_command",
+                               f"tap_position_command is manual-only; control_mode is {mode}")
 
     def _manual(self, now: float, value: object) -> Effects:
         if self.logic is None:

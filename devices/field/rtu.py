@@ -23,9 +23,9 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Mapping
 
-from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
 from cosim.grid import (Action, CurtailDer, GridMeasurements, SetDerOutput, SetGeneratorSetpoint, SetLoadInService,
                         SetShuntStep, SetSwitch, SetTap)
+from devices.pointstore import Refusal, WriteRefused
 from devices.config import RtuPointConfig
 from devices.field.base import Effects, FieldDevice
 from devices.soe import SoeBuffer, SoeEvent
@@ -128,8 +128,8 @@ class RtuDevice(FieldDevice):
             if point.kind == "control" and proposed.get(point.name):
                 selected = self._selected.get(point.name)
                 if selected is None or now - selected > self.select_timeout_s:
-                    raise ModbusError(ExceptionCode.ILLEGAL_DATA_VALUE,
-                                      f"{point.name}: operate without a select in the last {self.select_timeout_s:g} s")
+                    raise WriteRefused(Refusal.REFUSED, point.name,
+                                       f"{point.name}: operate without a select in the last {self.select_timeout_s:g} s")
 
     def _select(self, point_name: str) -> Callable[[float, Value], Effects]:
         def select(now: float, value: Value) -> Effects:

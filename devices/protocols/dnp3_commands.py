@@ -1,12 +1,14 @@
 """What a DNP3 control does to a device: a CROB or analog output turned into a write through the device's store.
 
-Every command goes through the store's master write path (``RegisterStore.write``),
-so DNP3 and Modbus enforce one set of rules, and the store's Modbus exception
+Every command goes through the point store's master write of a named point
+(``write_point``), so DNP3 and Modbus enforce one set of rules, and the refusal
 maps to the DNP3 command status (IEEE 1815-2012, Table 11-13):
 
-* 01 (the device is in the wrong state, e.g. a capacitor bank in automatic) -> AUTOMATION_INHIBIT;
-* 02 (read-only, or a protection setting while remote changes are off) -> NOT_AUTHORIZED;
-* 03 (a value the point cannot take) and a value that does not encode -> OUT_OF_RANGE.
+* a command the device does not take in its present mode (``Refusal.WRONG_STATE``, e.g. a capacitor
+  bank in automatic) -> AUTOMATION_INHIBIT;
+* a read-only point, or a protection setting while remote changes are off -> NOT_AUTHORIZED;
+* a value outside the point's limits, one that does not encode, or a combination the device refuses
+  -> OUT_OF_RANGE.
 
 A CROB's meaning depends on the control's mode (see :mod:`.dnp3_points`);
 a combination the control does not offer is NOT_SUPPORTED, as is an index
@@ -20,9 +22,13 @@ from dataclasses import dataclass
 from cosim.comm.dnp3 import AnalogOutput, CommandStatus, Crob, OpType, TripClose
 from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
 from devices.encoding import EncodingError
+from devices.pointstore import Refusal, WriteRefused
 from devices.protocols.dnp3_points import ControlMode, ControlPoint, Dnp3PointMap
 from devices.registerstore import RegisterStore
 
+_STATUS_OF_REFUSAL = {Refusal.NOT_WRITABLE: CommandStatus.NOT_AUTHORIZED, Refusal.LOCKED: CommandStatus.NOT_AUTHORIZED,
+                      Refusal.OUT_OF_RANGE: CommandStatus.OUT_OF_RANGE, Refusal.REFUSED: CommandStatus.OUT_OF_RANGE,
+                      Refusal.WRONG_STATE: CommandStatus.AUTOMATION_INHIBIT}
 _STATUS_OF_EXCEPTION = {ExceptionCode.ILLEGAL_FUNCTION: CommandStatus.AUTOMATION_INHIBIT,
                         ExceptionCode.ILLEGAL_DATA_ADDRESS: CommandStatus.NOT_AUTHORIZED}
 
@@ -85,6 +91,8 @@ class Commands:
             self.store.write_point(name, value)
         except EncodingError:
             return CommandStatus.OUT_OF_RANGE
-        except ModbusError as error:
+        except WriteRefused as refused:
+            return _STATUS_OF_REFUSAL[refused.refusal]
+        except ModbusError as error:  # a write check that still refuses in Modbus terms
             return _STATUS_OF_EXCEPTION.get(error.code, CommandStatus.OUT_OF_RANGE)
         return CommandStatus.SUCCESS

@@ -1,8 +1,10 @@
-"""Wires a field device's ``params.dnp3`` into a DNP3 station over its store, on its comm node."""
+"""The DNP3 plug-in's endpoint: a field device's ``protocols.dnp3`` as a DNP3 station over its store, on its comm node."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from devices.protocols.settings import Dnp3Settings
 
 from devices.protocols.dnp3_endpoint import Dnp3Endpoint, Dnp3Station
 from devices.protocols.dnp3_outstation import Outstation, OutstationConfig
@@ -13,10 +15,9 @@ if TYPE_CHECKING:
     from devices.field.base import FieldDevice
 
 
-def dnp3_station(device: FieldDevice) -> Dnp3Station | None:
-    """The device's DNP3 station (None without ``params.dnp3``); on the simulated network when the scenario has one."""
-    settings = getattr(device.config.params, "dnp3", None)
-    if settings is None or device.store is None:
+def dnp3_station(device: FieldDevice, settings: Dnp3Settings) -> Dnp3Station | None:
+    """The device's DNP3 station (None without a store); on the simulated network when the scenario has one."""
+    if device.store is None:
         return None
     kind = DeviceKind(device.kind)
     rtu = [p.rtu_point() for p in getattr(device.config.params, "points", ())] if kind is DeviceKind.RTU else []

@@ -204,7 +204,7 @@ def markdown(points: Dnp3PointMap, register_map: RegisterMap) -> list[str]:
 
     classes = {0: "none (static only)", 1: "1", 2: "2", 3: "3"}
     lines = ["", "## DNP3 points (IEEE 1815, subset level 2)", "",
-             "Served when the device entry has `params.dnp3` (see docs/protocols.md). Analog values are counts of the "
+             "Served when the device entry lists `protocols.dnp3` (see docs/protocols.md). Analog values are counts of the "
              "Modbus point's scale (g30v5 and g32v7 give engineering units). Class 0 answers g1v2, g10v2, g30v1 "
              "and g40v1; events are g2v2 and g32v3 with absolute time.", "",
              "| Type | Index | Point | Count = | Event class | Deadband (counts) |", "|---|---|---|---|---|---|"]
@@ -224,3 +224,9 @@ def markdown(points: Dnp3PointMap, register_map: RegisterMap) -> list[str]:
     for i, ao in enumerate(points.analog_outputs):
         lines.append(f"| analog output (g41, status g40v1) | {i} | {ao.point} | {unit(ao.point)} | | |")
     return lines
+
+
+def kind_markdown(kind: DeviceKind, register_map: RegisterMap) -> list[str]:
+    """The DNP3 section of ``kind``'s device page (nothing for a kind without a DNP3 map); the plug-in's docs."""
+    points = documented_points(kind)
+    return markdown(points, register_map) if points is not None else []

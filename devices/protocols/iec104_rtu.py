@@ -39,6 +39,9 @@ class Iec104Kind(enum.Enum):
         return self in (Iec104Kind.SINGLE_COMMAND, Iec104Kind.FLOAT_SETPOINT)
 
 
+KINDS = ("rtu",)
+"""Device kinds with an IEC 104 view: the RTU, whose point list is made of these four kinds."""
+
 LAYOUT: dict[str, tuple[int, Iec104Kind]] = {
     "status": (1, Iec104Kind.SINGLE_POINT),
     "analog": (1001, Iec104Kind.SHORT_FLOAT),
@@ -67,3 +70,24 @@ def rtu_objects(points: Sequence[Any]) -> tuple[Iec104Object, ...]:
         objects.append(Iec104Object(first + counts[kind], asdu, point.name))
         counts[kind] += 1
     return tuple(objects)
+
+
+UNTIMED = {Iec104Kind.SINGLE_POINT: "M_SP_NA_1", Iec104Kind.SHORT_FLOAT: "M_ME_NC_1"}
+"""The type a monitored object takes in a general interrogation answer (cause 20 allows no time tag)."""
+
+
+def kind_markdown(kind: Any, register_map: Any) -> list[str]:
+    """The IEC 104 section of a device page (the RTU's, from the example point list); the plug-in's docs."""
+    if getattr(kind, "value", kind) not in KINDS:
+        return []
+    from devices.registermaps.rtu import EXAMPLE_POINTS
+
+    lines = ["", "## IEC 60870-5-104 objects", "",
+             "Served when the device entry lists `protocols.iec104` (see docs/protocols.md); the IOAs follow the "
+             "point list by kind, shown here for the example list. Changes go out spontaneously (cause 3) with "
+             "CP56Time2a tags; a general interrogation answers the untimed type (cause 20). Commands are "
+             "select-and-execute or direct, and write the point as a Modbus master's write does.", "",
+             "| IOA | Point | Spontaneous / command type | Interrogation type |", "|---|---|---|---|"]
+    for obj in rtu_objects(EXAMPLE_POINTS):
+        lines.append(f"| {obj.ioa} | {obj.point} | {obj.kind.value} | {UNTIMED.get(obj.kind, '')} |")
+    return lines

@@ -13,7 +13,8 @@ from devworlds import scenario_file, start
 def test_the_capacitor_bank_control_is_inhibited_in_voltage_mode_and_obeyed_in_manual(tmp_path):
     path = scenario_file(tmp_path, """
         - {id: cap_ctl, kind: capacitor_bank_controller, node: field, shunt: cap1,
-           params: {control_mode: voltage, voltage_setpoint_pu: 0.97, voltage_bandwidth_pu: 0.1, dnp3: {address: 30}}}
+           params: {control_mode: voltage, voltage_setpoint_pu: 0.97, voltage_bandwidth_pu: 0.1},
+           protocols: {modbus: {}, dnp3: {address: 30}}}
         """)
     run = start(path)
     session = Dnp3MasterSession(1, 30)
