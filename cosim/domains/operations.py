@@ -86,7 +86,7 @@ class ScadaMasterParams(Params):
     devices: list[PolledDeviceParams] = Field(default_factory=list, description="devices not in the scenario, described in full")
     protocol: Literal["modbus", "dnp3"] = Field(
         "modbus", description="modbus: polls (and MQTT reports by exception); dnp3: every device in poll is a DNP3 "
-        "outstation (its params.dnp3): integrity polls every integrity_s, unsolicited events between them, CROB "
+        "outstation (its protocols.dnp3): integrity polls every integrity_s, unsolicited events between them, CROB "
         "commands by select-before-operate")
     dnp3_address: int = Field(1, ge=0, le=65519, description="the master's DNP3 link address (protocol dnp3)")
 
@@ -134,9 +134,9 @@ def dnp3_outstations(ctx: RunContext, device_ids: list[str]) -> dict[str, Outsta
     found = {}
     for device_id in device_ids:
         config = ctx.device_configs[device_id]
-        settings = getattr(config.params, "dnp3", None)
+        settings = config.protocols.dnp3 if config.protocols is not None else None
         if settings is None:
-            raise ValueError(f"scada_master protocol dnp3: device {device_id!r} has no params.dnp3")
+            raise ValueError(f"scada_master protocol dnp3: device {device_id!r} has no protocols.dnp3")
         kind = DeviceKind(config.kind)
         rtu = [p.rtu_point() for p in getattr(config.params, "points", ())] if kind is DeviceKind.RTU else []
         found[device_id] = Outstation(settings.address, point_map(kind, rtu))

@@ -35,7 +35,7 @@ def conformance_scenario(folder: Path, unsolicited: bool = True) -> Path:
     for actor in spec["actors"]:
         actor.pop("applications", None)
     for device in spec["devices"]:
-        device["params"]["dnp3"].update(select_timeout_s=SELECT_TIMEOUT_S, confirm_timeout_s=CONFIRM_TIMEOUT_S,
+        device["protocols"]["dnp3"].update(select_timeout_s=SELECT_TIMEOUT_S, confirm_timeout_s=CONFIRM_TIMEOUT_S,
                                          unsolicited=unsolicited)
         device["allow_protection_writes"] = True  # so an analog output can succeed (the case is the protocol's)
     path = folder / "dnp3_conformance.yaml"

@@ -36,8 +36,8 @@ def series(tmp_path_factory) -> dict[tuple[str, str], float]:
     spec["comm"]["nodes"].append({"id": "meter_b", "actor": "feeder_customers"})
     spec["comm"]["links"].append({"a": "scada", "b": "meter_b", "profile": "lte"})
     spec["devices"].append({"id": "meter_b", "kind": "smart_meter", "node": "meter_b", "actor": "feeder_customers",
-                            "load": "load_b", "params": {"interval_s": "15min", "sample_period_s": 60,
-                                                         "dnp3": {"address": 30}}})
+                            "load": "load_b", "params": {"interval_s": "15min", "sample_period_s": 60},
+                            "protocols": {"modbus": {}, "dnp3": {"address": 30}}})
     spec["run"]["duration"] = "5min"
     spec["events"] = []
     folder = tmp_path_factory.mktemp("dnp3_scaling")
