@@ -157,6 +157,8 @@ class VenSession:
 
     def answer(self, event: OadrEvent, reason: str, request_id: str | None = None) -> None:
         """Send the VEN's opt for one event on its own (oadrCreatedEvent): a change of mind after the first answer."""
+        if reason:
+            self.refuse(event.event_id, reason)
         if self.external is not None:
             return   # openleadr's client answers an external VTN only when it delivers the event
         self._created(request_id, [self._response(event, reason, request_id)])
