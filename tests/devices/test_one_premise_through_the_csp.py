@@ -361,3 +361,31 @@ def test_an_enrolled_gateway_called_over_openadr_curtails_and_settles_as_over_mq
     assert event_o.energy_payment_usd > 0
     assert dataclasses.astuple(event_o) == pytest.approx(dataclasses.astuple(event_m), rel=1e-12)
     assert_same_record(only(oadr, "sp/credit/csp_a"), only(mqtt, "sp/credit/csp_a"), rel=1e-12)
+
+
+def test_a_gateway_whose_ems_opts_out_tells_the_vtn_and_does_not_curtail(tmp_path):
+    """The EMS opts out (the gateway's dr_opt_out coil) after the gateway opted in: a second oadrCreatedEvent, optOut."""
+    from openleadr.messaging import parse_message
+
+    bodies: list[tuple[str, str, bytes]] = []
+    keep = openadr_tap(bodies)
+
+    def tap(world: Any) -> None:
+        keep(world)
+        master = world.service("comm").modbus_client("scada", "home")
+
+        def ems() -> Any:
+            yield world.timeout(EVENT_START_S - 1200.0)          # the call came 30 min ahead; 10 min later the EMS
+            yield from master.write_coil(1, 1, True)             # dr_opt_out
+        world.process(ems())
+
+    seen = run_premise(tmp_path / "optout", GATEWAY_OPENADR, PREMISE_ACTOR + CSP_OPENADR, tap=tap)
+    created = [(d, parse_message(b)[1]) for s, d, b in bodies if parse_message(b)[0] == "oadrCreatedEvent"]
+    answers = [(d, r["event_id"], r["opt_type"], r["response_description"]) for d, c in created
+               for r in c["event_responses"]]
+    assert [a[:3] for a in answers] == [("market", f"LM1:{RESOURCE}", "optIn"), ("market", f"LM1:{RESOURCE}", "optOut")]
+    assert "opted out" in answers[1][3]
+    # no curtailment: the event day is the premise's natural demand, hour by hour
+    natural = np.array([sum(natural_kw(t) * 300.0 / 3600.0 for t in np.arange(3600.0 * h, 3600.0 * (h + 1), 300.0))
+                        for h in range(14)])
+    assert only(seen, "pjm/mv/csp_a").event_day_kwh[0, :14] == pytest.approx(natural, rel=1e-6)
