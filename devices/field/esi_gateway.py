@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
@@ -141,7 +141,14 @@ class EsiGatewayDevice(FieldDevice):
             if self.layer.comm is None:
                 raise ValueError(f"{self.device_id}: an ESI gateway enrolled over OpenADR needs a comm section")
             self.ven.connect(self.layer.comm, self.config.node, self.site.enrolment.vtn)
-            self.ven.register((self.site.resource.resource_id,))
+            self.world.process(self._register_ven())
+
+    def _register_ven(self) -> Generator[Any, Any, None]:
+        """Offer the premise's metered power to the VTN once the run starts (in HIL, to the external VTN the
+        bench points the VEN at after the devices are built)."""
+        yield self.world.timeout(0)
+        assert self.ven is not None and self.site is not None
+        self.ven.register((self.site.resource.resource_id,))
 
     # -- the EMS side ---------------------------------------------------------------
     def listen(self, callback: Callable[[EsiMessage], None]) -> None:
