@@ -376,42 +376,21 @@ actors:
     domain: Customer
     role: the premise's appliances (its demand, through its ESI gateway)
     applications:
-      - {kind: load_profile, params: {load: premise, peak_kw: 50, shape: building, noise_pct: 0, step: 1}}
+      - {kind: load_profile, params: {load: zone_b, peak_kw: 50, shape: building, noise_pct: 0, step: 1}}
+  - {id: sites, domain: Customer, role: the comm nodes' owner}
   - {id: csp_a, domain: Service Provider, role: the CSP (its VTN is outside the simulation in HIL)}
 devices:
   - id: site1
     kind: esi_gateway
     actor: home1
-    node: home
-    load: premise
+    node: sites
+    load: zone_b
     params:
       sample_period_s: 1
       mqtt: {broker: broker}
       enrolment: {csp: csp_a, zone: ZB, bus: B, zip: "08001", peak_kw: 50, curtail: 0.5, noise_pct: 0,
                   day_sigma_pct: 0, status_interval: 1s, protocol: openadr, vtn: csp_a}
-grid:
-  base_mva: 10
-  frequency_hz: 60
-  buses:
-    - {name: sub, base_kv: 12.47}
-    - {name: lv, base_kv: 12.47}
-  generators:
-    - {name: source, bus: sub, vm_pu: 1.0, slack: true, p_max_mw: 10}
-  lines:
-    - {name: feeder, from_bus: sub, to_bus: lv, r_ohm: 0.3, x_ohm: 0.35, rate_a_mva: 5}
-  loads:
-    - {name: premise, bus: lv, p_mw: 0.05, q_mvar: 0.01}
-comm:
-  nodes:
-    - {id: broker, actor: home1}
-    - {id: home, actor: home1}
-    - {id: csp_a, actor: csp_a}
-  links:
-    - {a: home, b: broker, profile: lan}
-    - {a: csp_a, b: broker, profile: lan}
-  mqtt:
-    brokers: [{node: broker}]
-"""
+""" + SCENARIO[SCENARIO.index("grid:"):]   # the same feeder and network
 
 
 def test_an_enrolled_gateway_takes_an_external_vtns_event_and_reports_its_metered_drop(tmp_path: Path) -> None:
