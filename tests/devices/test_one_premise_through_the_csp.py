@@ -22,6 +22,7 @@ the gateway, the readings of the independent smart meter on the same load.
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import textwrap
 from collections import defaultdict
 from pathlib import Path
@@ -298,7 +299,7 @@ def test_a_csp_settles_an_enrolled_gateway_beside_a_population(tmp_path):
 # The same premise, enrolled over OpenADR 2.0b: its gateway is the VEN of the CSP's VTN (on the CSP's node, market).
 GATEWAY_OPENADR = GATEWAY.replace(f"{SITE_DATA}}}", f"{SITE_DATA}, protocol: openadr, vtn: market}}")
 CSP_OPENADR = CSP_ACTOR.replace("{broker: scada, node: market}", "{broker: scada, node: market, protocol: openadr}")
-OADR_XSD = Path(__import__("openleadr").__file__).parent / "schema" / "oadr_20b.xsd"
+OADR_XSD = importlib.resources.files("openleadr") / "schema" / "oadr_20b.xsd"   # the Alliance's 2.0b schema
 
 
 def openadr_tap(bodies: list[tuple[str, str, bytes]]) -> Callable[[Any], None]:

@@ -438,3 +438,14 @@ def test_an_enrolled_gateway_takes_an_external_vtns_event_and_reports_its_metere
         readings = list(vtn.readings)
     during = [kw for at, kw in readings if start + datetime.timedelta(seconds=1.5) <= at < end]
     assert during and during[0] == pytest.approx(inside[0], rel=1e-3)
+
+
+def test_a_bench_naming_a_gateway_enrolled_over_mqtt_fails_the_serve(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(GATEWAY_SCENARIO.replace("protocol: openadr, vtn: csp_a", "protocol: mqtt"))
+    hil = settings(openadr_vens=[OpenAdrVenBench(device="site1", vtn_url="http://127.0.0.1:9/OpenADR2/Simple/2.0b")])
+    world = ServedWorld(tmp_path / "out", hil, duration_s=10.0, scenario_path=path)
+    with pytest.raises(HilError, match=r"openadr_vens\[0\]\.device: 'site1' is idle in this scenario "
+                                       r"\(its params\.enrolment\.protocol is mqtt"):
+        world.session.start()
+    world.world.recorder.close(status="test")
