@@ -731,6 +731,12 @@ class EsiGatewayConfig(DeviceConfig):
     def needs_node(self) -> bool:
         return True
 
+    def comm_references(self) -> Iterator[tuple[PathKey, str, str]]:
+        yield from super().comm_references()
+        enrolment = self.params.enrolment
+        if enrolment is not None and enrolment.protocol == "openadr" and enrolment.vtn is not None:
+            yield ("params", "enrolment", "vtn"), enrolment.vtn, "node"
+
 
 class PlantControllerConfig(DeviceConfig):
     """Plant controller: basepoint and regulation in, ramp-limited set-point to a generator (or cap of a renewable DER)."""

@@ -7,6 +7,8 @@ accept ``5min``, ``24h``.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cosim.markets.rules import LeadTime
@@ -127,3 +129,14 @@ class EsiEnrolment(SiteDataParams):
     peak_kw: float = Field(gt=0, description="the premise's peak demand (its sub-domain follows from it)")
     curtail: float = Field(gt=0, le=1, description="share of the premise's demand its EMS sheds when called")
     premise: str | None = Field(None, description="premise whose meter history this is (default: the gateway id)")
+    protocol: Literal["mqtt", "openadr"] = Field("mqtt", description=(
+        "how the CSP calls the premise (its csp application's protocol): mqtt, its DR signals on "
+        "esi/<csp>/<resource>; openadr, the gateway is an OpenADR 2.0b VEN of the CSP's VTN at vtn"))
+    vtn: str | None = Field(None, description="comm node of the CSP's VTN (protocol openadr)")
+    ven_id: str | None = Field(None, description="VEN id on the wire (protocol openadr; default: the gateway id)")
+
+    @model_validator(mode="after")
+    def _vtn_for_openadr(self) -> "EsiEnrolment":
+        if self.protocol == "openadr" and self.vtn is None:
+            raise ValueError("an enrolment with protocol openadr needs vtn (the comm node of the CSP's VTN)")
+        return self

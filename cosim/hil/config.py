@@ -60,8 +60,8 @@ scenario. Shape (YAML; every field optional, defaults shown)::
         vtn: csp_a                # the CSP's comm node (its csp application has protocol: openadr)
         host: 127.0.0.1
         port: 8080
-      openadr_vens:               # the scenario's VENs (openadr_ven devices) talk to an external VTN (absent: simulated)
-        - device: ven_csp_a       # the openadr_ven device of the scenario
+      openadr_vens:               # the scenario's VENs talk to an external VTN (absent: simulated)
+        - device: ven_csp_a       # an openadr_ven device, or an esi_gateway enrolled with protocol openadr
           vtn_url: http://127.0.0.1:8080/OpenADR2/Simple/2.0b   # the VTN's 2.0b simple-HTTP base URL
           ven_name: site-a        # oadrCreatePartyRegistration's venName (default: the device's ven id)
           ven_id: null            # a venID the VTN already gave this VEN (null: the VTN assigns one)
@@ -259,7 +259,8 @@ class OpenAdrVenTls(_Model):
 class OpenAdrVenBench(_Model):
     """One of the scenario's VENs pointed at an external OpenADR 2.0b VTN (openleadr's client, pull model)."""
 
-    device: str = Field(min_length=1, description="id of the scenario's openadr_ven device")
+    device: str = Field(min_length=1, description=(
+        "id of the scenario's openadr_ven device, or of an esi_gateway enrolled with protocol openadr"))
     vtn_url: str = Field(description="the VTN's OpenADR 2.0b simple-HTTP base URL (http:// or https://)")
     ven_name: str | None = Field(None, min_length=1, description="venName at registration (default: the VEN id)")
     ven_id: str | None = Field(None, min_length=1, description="venID the VTN gave this VEN before (null: assigned)")

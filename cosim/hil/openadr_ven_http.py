@@ -1,7 +1,9 @@
 """The scenario's OpenADR 2.0b VENs talking to an external VTN over real HTTP, through openleadr's VEN client.
 
 One :class:`ExternalVtnLink` per entry of the bench's ``hil.openadr_vens``
-replaces an ``openadr_ven`` device's simulated VTN (its ``params.vtn``) by a
+replaces a VEN's simulated VTN -- an ``openadr_ven`` device's ``params.vtn``,
+or an ESI gateway's enrolled over OpenADR (``params.enrolment.vtn``); both
+talk through a :class:`~devices.protocols.ven_session.VenSession` -- by a
 real one, as ``hil.mqtt`` replaces the simulated broker. openleadr's
 ``OpenADRClient`` (pull model, 2.0b simple HTTP) runs in the session's I/O
 thread; simulation state is touched only in the SimPy thread, through the
@@ -14,15 +16,15 @@ inbox (:mod:`.bridge`).
   :class:`ExternalVtnError` naming the bench entry -- never a run that looks
   served. Then the first ``oadrRequestEvent`` and ``oadrPoll`` and polls at
   the period the VTN asked for.
-* :meth:`ExternalVtnLink.register`, when the VEN has learnt its site groups
-  from the population's enrolment: one TELEMETRY_USAGE report with a
+* :meth:`ExternalVtnLink.register`, when the VEN knows its resources (a
+  population's VEN from the population's enrolment, a gateway at run start): one TELEMETRY_USAGE report with a
   real-power (kW) data point per group, ``oadrRegisterReport``. Each value
   the VTN then asks for (``oadrCreateReport``, at the sampling period it
   chose) is the group's metered kW from the VEN's last ESI status, stamped
   with the UTC instant of that status on the paced clock.
 * Each new or modified event (openleadr's ``on_event`` / ``on_update_event``)
   goes to the SimPy thread, where its UTC times are mapped onto the paced
-  clock and the device's :meth:`~devices.protocols.openadr_ven.OpenAdrVen.take`
+  clock and the VEN's :meth:`~devices.protocols.ven_session.VenSession.take`
   acts on it; its answer (optIn, or optOut with the reason logged) goes back
   to openleadr, which sends ``oadrCreatedEvent``. An event the VEN cannot act
   on (another signal, several resources) is opted out with its reason.
@@ -42,7 +44,7 @@ from .bridge import IoThread, SimInbox
 from .clock import RealtimeLoop
 
 if TYPE_CHECKING:
-    from devices.protocols.openadr_ven import OpenAdrVen
+    from devices.protocols.ven_session import VenSession
 
     from .config import OpenAdrVenBench
 
@@ -59,11 +61,11 @@ class ExternalVtnError(RuntimeError):
 
 
 class ExternalVtnLink:
-    """One ``openadr_ven`` device of the scenario and its external VTN (``config`` is its bench entry)."""
+    """One VEN of the scenario and its external VTN (``config`` is its bench entry)."""
 
-    def __init__(self, device: "OpenAdrVen", config: "OpenAdrVenBench", entry: str, io: IoThread, inbox: SimInbox,
+    def __init__(self, ven: "VenSession", config: "OpenAdrVenBench", entry: str, io: IoThread, inbox: SimInbox,
                  clock: RealtimeLoop) -> None:
-        self.device, self.config, self.entry = device, config, entry
+        self.ven, self.config, self.entry = ven, config, entry
         self.io, self.inbox, self.clock = io, inbox, clock
         self.client: Any = None
         self._registration: dict[str, Any] = {}   # the last oadrCreatedPartyRegistration payload
@@ -83,7 +85,7 @@ class ExternalVtnLink:
                                    f"{self._ven_name()!r} but did not answer its first poll") from None
 
     def _ven_name(self) -> str:
-        return self.config.ven_name or self.device.ven_id
+        return self.config.ven_name or self.ven.ven_id
 
     async def _connect(self) -> str:
         from openleadr import OpenADRClient   # the optional ``openadr`` extra
@@ -134,7 +136,7 @@ class ExternalVtnLink:
 
     # -- reports ---------------------------------------------------------------------------
     def register(self, resources: tuple[str, ...]) -> None:
-        """SimPy thread: offer each site group's metered power to the VTN (once; later enrolments change nothing)."""
+        """SimPy thread: offer each resource's metered power to the VTN (once; later enrolments change nothing)."""
         if self.registered_reports or not resources or self.client is None:
             return
         self.registered_reports = True
@@ -143,30 +145,30 @@ class ExternalVtnLink:
     async def _register_reports(self, resources: tuple[str, ...]) -> None:
         from openleadr.objects import Measurement, PowerAttributes
 
-        from devices.protocols.openadr_ven import METERED_POWER, POWER_ATTRIBUTES, TELEMETRY
+        from devices.protocols.ven_session import METERED_POWER, POWER_ATTRIBUTES, TELEMETRY
 
         client = self.client
         for rid in resources:   # the same real-power description as the simulated VEN's (a fresh one each)
             power = Measurement(**{**METERED_POWER, "power_attributes": PowerAttributes(**POWER_ATTRIBUTES)})
             client.add_report(callback=functools.partial(self._metered, rid), resource_id=rid, r_id=rid,
-                              measurement=power, unit="W", scale="k", report_name=TELEMETRY, report_specifier_id=f"{self.device.ven_id}-usage",
+                              measurement=power, unit="W", scale="k", report_name=TELEMETRY, report_specifier_id=f"{self.ven.ven_id}-usage",
                               sampling_rate=SAMPLING, report_duration=datetime.timedelta(hours=1))
         await client.register_reports(client.reports)
         answer = self._registered_report or {}
         code = answer.get("response", {}).get("response_code")
-        log = self.device.world.log
+        log = self.ven.world.log
         if code != 200:   # openleadr only logs it: say it in the run's events, where the user looks
             said = f"{code} {answer.get('response', {}).get('response_description')}" if answer else "no answer"
-            self.inbox.offer(functools.partial(log, "openadr_refused", ven=self.device.ven_id, service="EiReport",
+            self.inbox.offer(functools.partial(log, "openadr_refused", ven=self.ven.ven_id, service="EiReport",
                                                message="oadrRegisterReport", code=code, reason=said), force=True)
             return
         client.report_queue_task = asyncio.get_running_loop().create_task(client._report_queue_worker())
-        self.inbox.offer(functools.partial(log, "openadr_reports_offered", ven=self.device.ven_id,
+        self.inbox.offer(functools.partial(log, "openadr_reports_offered", ven=self.ven.ven_id,
                                            resources=len(resources)), force=True)
 
     def _metered(self, resource: str) -> list[tuple[datetime.datetime, float]]:
-        """I/O thread: the group's metered kW of the last ESI status and its UTC instant (none yet: no value)."""
-        last = self.device.metered.get(resource)
+        """I/O thread: the resource's last metered kW and its UTC instant (none yet: no value)."""
+        last = self.ven.metered.get(resource)
         if last is None:
             return []
         time_s, kw = last
@@ -185,14 +187,14 @@ class ExternalVtnLink:
         return "optOut" if reason else "optIn"
 
     def _take(self, event: dict[str, Any], answer: "asyncio.Future[str]", loop: asyncio.AbstractEventLoop) -> None:
-        """SimPy thread: the event on the paced clock, acted on by the device; its opt-out reason ("" = in)."""
+        """SimPy thread: the event on the paced clock, acted on by the VEN; its opt-out reason ("" = in)."""
         try:
-            oadr = OadrEvent.from_openleadr(event, self.device.epoch, self._utc_to_sim())
-            reason = self.device.take(oadr) or ""
+            oadr = OadrEvent.from_openleadr(event, self.ven.epoch, self._utc_to_sim())
+            reason = self.ven.take(oadr) or ""
         except OpenAdrError as error:
             reason = str(error)
             event_id = str(event.get("event_descriptor", {}).get("event_id", "?"))
-            self.device.refuse(event_id, reason)
+            self.ven.refuse(event_id, reason)
         loop.call_soon_threadsafe(_resolve, answer, reason)
 
     def _utc_to_sim(self) -> Callable[[datetime.datetime], float]:

@@ -315,30 +315,35 @@ class HilSession:
         if not entries:
             return
         devices = self.world.service("devices") if self.world.has_service("devices") else {}
+        vens = []   # each entry's VenSession: an openadr_ven's, or an ESI gateway's enrolled over OpenADR
         for i, entry in enumerate(entries):
-            if entry.device not in devices or getattr(devices[entry.device], "kind", None) != "openadr_ven":
+            device: Any = devices[entry.device] if entry.device in devices else None
+            kind = getattr(device, "kind", None)
+            if kind not in ("openadr_ven", "esi_gateway") or (kind == "esi_gateway" and device.site is None):
                 self.close()
-                raise HilError(f"openadr_vens[{i}].device: the scenario has no openadr_ven {entry.device!r}")
-            if devices[entry.device].params.protocol != "openadr":
+                raise HilError(f"openadr_vens[{i}].device: the scenario has no openadr_ven {entry.device!r} "
+                               "(nor an esi_gateway enrolled with a CSP)")
+            if device.ven is None or (kind == "openadr_ven" and device.params.protocol != "openadr"):
                 self.close()
-                raise HilError(f"openadr_vens[{i}].device: {entry.device!r} is idle in this scenario (its params.protocol "
+                where = "params.protocol" if kind == "openadr_ven" else "params.enrolment.protocol"
+                raise HilError(f"openadr_vens[{i}].device: {entry.device!r} is idle in this scenario (its {where} "
                                "is mqtt: the CSP's programme notifies over MQTT)")
+            vens.append(device.ven)
         try:
             from .openadr_ven_http import ExternalVtnError, ExternalVtnLink
         except ImportError:
             self.close()
             raise HilError("the bench's openadr_vens need openleadr: pip install 'gridcosim[openadr]'") from None
-        for i, entry in enumerate(entries):
-            device = devices[entry.device]
-            link = ExternalVtnLink(device, entry, f"openadr_vens[{i}] ({entry.device})", self.io, self.inbox, self.loop)
+        for i, (entry, ven) in enumerate(zip(entries, vens)):
+            link = ExternalVtnLink(ven, entry, f"openadr_vens[{i}] ({entry.device})", self.io, self.inbox, self.loop)
             self.vtn_links.append(link)
-            device.use_external_vtn(link)
+            ven.use_external_vtn(link)
             try:
                 ven_id = link.connect()
             except ExternalVtnError as error:
                 self.close()
                 raise BenchUnavailable(str(error)) from None
-            self.world.log("openadr_vtn_registered", ven=device.ven_id, url=entry.vtn_url, ven_id=ven_id)
+            self.world.log("openadr_vtn_registered", ven=ven.ven_id, url=entry.vtn_url, ven_id=ven_id)
             print(f"hil: OpenADR VEN {entry.device} registered with the VTN at {entry.vtn_url} as venID {ven_id}",
                   file=self.stream, flush=True)
 

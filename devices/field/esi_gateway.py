@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
 import simpy
 
 from cosim.comm import MqttMessage
+from cosim.comm.openadr import OadrEvent
 from cosim.grid import GridMeasurements, SetLoad
 from cosim.markets.messages import EnrolledResource, Enrolment, EsiStatus
 from cosim.markets.rules import DrType, ResourceType
@@ -16,6 +17,7 @@ from devices.esi_signals import (Call, CallBook, DrMeasured, DrResponse, DrSigna
                                  served_demand)
 from devices.field.base import Effects, FieldDevice
 from devices.metering import EnergyRegister
+from devices.protocols.ven_session import VenSession, call_of, utc_epoch
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 from devices.site_data import ami_records, committed_kw, history_kwh, history_weekdays, resource_id, segment_of
@@ -30,7 +32,7 @@ class PriceSignal:
 
 @dataclasses.dataclass(frozen=True)
 class DrEvent:
-    """A demand-response call as the EMS sees it; ``source`` is "mqtt" or "modbus"."""
+    """A demand-response call as the EMS sees it; ``source`` is "mqtt", "modbus" or "openadr"."""
 
     event_id: int
     start_s: float
@@ -68,6 +70,8 @@ class _Site:
 
 EsiMessage = PriceSignal | DrEvent
 
+_OPTED_OUT = "the premise's EMS opted out of the call (dr_opt_out)"
+
 
 class EsiGatewayDevice(FieldDevice):
     kind = "esi_gateway"
@@ -100,7 +104,12 @@ class EsiGatewayDevice(FieldDevice):
         self._event_kwh = np.zeros((24, 1))     # the event day's hourly kWh (hour-major, as a population's)
         self._next_status_s = 0.0
         self._read = False
-        if self.site is not None:
+        self.ven: VenSession | None = None      # enrolled over OpenADR: the gateway is its CSP's VEN
+        self._oadr: dict[str, OadrEvent] = {}   # call key -> the OpenADR event that set it (to answer a change of mind)
+        if self.site is not None and self.site.enrolment.protocol == "openadr":
+            self.ven = VenSession(self.world, self.site.enrolment.ven_id or self.device_id,
+                                  utc_epoch(self.layer.start_utc_us), self._oadr_event)
+        elif self.site is not None:
             self.mqtt.subscribe(f"esi/{self.site.resource.csp}/{self.site.resource.resource_id}", 1, self._on_dr)
 
     def _resolve(self, enrolment: EsiEnrolment) -> _Site:
@@ -127,6 +136,19 @@ class EsiGatewayDevice(FieldDevice):
             self.mqtt.publish(f"pjm/enrol/{self.site.resource.csp}", Enrolment(
                 self.device_id, self.site.resource.csp, (self.site.resource,), np.zeros(1, dtype=np.int64),
                 np.zeros(1, dtype=np.int32), np.array([self.site.committed_kw])).encode())
+        if self.ven is not None:
+            assert self.site is not None and self.site.enrolment.vtn is not None and self.config.node is not None
+            if self.layer.comm is None:
+                raise ValueError(f"{self.device_id}: an ESI gateway enrolled over OpenADR needs a comm section")
+            self.ven.connect(self.layer.comm, self.config.node, self.site.enrolment.vtn)
+            self.world.process(self._register_ven())
+
+    def _register_ven(self) -> Generator[Any, Any, None]:
+        """Offer the premise's metered power to the VTN once the run starts (in HIL, to the external VTN the
+        bench points the VEN at after the devices are built)."""
+        yield self.world.timeout(0)
+        assert self.ven is not None and self.site is not None
+        self.ven.register((self.site.resource.resource_id,))
 
     # -- the EMS side ---------------------------------------------------------------
     def listen(self, callback: Callable[[EsiMessage], None]) -> None:
@@ -172,6 +194,21 @@ class EsiGatewayDevice(FieldDevice):
             return
         self._receive(signal, self.world.now, "mqtt")
 
+    def _oadr_event(self, event: OadrEvent) -> str:
+        """A new version of an OpenADR event from the CSP's VTN: held as the call it makes; the opt-out reason or "".
+
+        The answer is the EMS's answer to the call so far: a call that
+        replaces one the EMS opted out of stays opted out; a later answer
+        (:meth:`respond`, the ``dr_opt_out`` point) goes to the VTN as
+        another oadrCreatedEvent.
+        """
+        assert self.ven is not None
+        signal = call_of(event, self.world.now, self.ven.next_id())
+        self._receive(signal, self.world.now, "openadr")
+        self._oadr[signal.key] = event
+        call = self.book.calls.get(signal.key)
+        return _OPTED_OUT if call is not None and call.opt_in is False else ""
+
     def _modbus_event(self, now: float, _value: object) -> Effects:
         assert self.store is not None
         get = self.store.get
@@ -211,6 +248,9 @@ class EsiGatewayDevice(FieldDevice):
         assert self.mqtt is not None
         self.mqtt.publish(f"{self.prefix}/dr/response", DrResponse(self.device_id, event_id, opt_in, now).encode(),
                           qos=self.qos)
+        event = self._oadr.get(call.key)
+        if self.ven is not None and event is not None:
+            self.ven.answer(event, "" if opt_in else _OPTED_OUT)
         return []
 
     # -- the process ----------------------------------------------------------------
@@ -231,6 +271,7 @@ class EsiGatewayDevice(FieldDevice):
                 measure.baseline_w = measured
         for call in self.book.expire(now):
             self._finish(call, self._measures.pop(call.key))
+            self._oadr.pop(call.key, None)
         self._in_force = self.book.in_force(now)
         effects = self._demand_actions(self._in_force)
         self.set_points({"premise_demand_w": measured, "dr_event_active": self._in_force is not None,
@@ -264,6 +305,8 @@ class EsiGatewayDevice(FieldDevice):
                                                              np.array([available]),
                                                              np.array([self._drawn_w() / 1000.0])).encode())
             self._next_status_s = now + float(site.enrolment.status_interval)
+            if self.ven is not None:   # the same metered kW as OpenADR telemetry while an event is active
+                self.ven.measured([(site.resource.resource_id, now, self._drawn_w() / 1000.0)])
         if not self._read and now >= site.enrolment.meter_read_at:
             self._read = True
             if self.energy.interval_index < 24:   # a read inside the day: the open hour so far

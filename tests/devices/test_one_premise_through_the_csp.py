@@ -22,6 +22,7 @@ the gateway, the readings of the independent smart meter on the same load.
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import textwrap
 from collections import defaultdict
 from pathlib import Path
@@ -99,14 +100,14 @@ DECODERS: dict[str, Callable[[bytes], Any]] = {
 }
 
 
-def run_premise(tmp_path: Path, devices: str, actors: str,
-                resources: tuple[str, ...] = (RESOURCE,)) -> dict[str, list[tuple[float, Any]]]:
+def run_premise(tmp_path: Path, devices: str, actors: str, resources: tuple[str, ...] = (RESOURCE,),
+                tap: Callable[[Any], None] | None = None) -> dict[str, list[tuple[float, Any]]]:
     """Run the scenario past the meter read, playing the RTO; every record seen on the CSP's topics, decoded, by filter.
 
     The RTO calls ``resources`` in one Load Management event and, once the
     CSP's M&V data is in, settles it with the market's settlement and sends
     the CSP its settlement (``pjm/settlement/csp_a``), which the CSP passes
-    on to its sites as credits.
+    on to its sites as credits. ``tap(world)`` is called once the world is built.
     """
     text = textwrap.dedent("""
         name: one_premise_csp
@@ -119,6 +120,8 @@ def run_premise(tmp_path: Path, devices: str, actors: str,
     path = tmp_path / "scenario.yaml"
     path.write_text(text)
     world, _ctx = build_world(load_scenario(path), None)
+    if tap is not None:
+        tap(world)
     client = world.service("comm").mqtt_client("ops", "test-rto", "scada")
     seen: dict[str, list[tuple[float, Any]]] = defaultdict(list)
     dispatch = LmDispatch("LM1", "Z1", (), "pre_emergency", 30, 0.01, resources, EVENT_START_S, EVENT_END_S)
@@ -291,3 +294,99 @@ def test_a_csp_settles_an_enrolled_gateway_beside_a_population(tmp_path):
     assert credits["pop"].site_index.tolist() == credits["site1"].site_index.tolist() == [0]
     share = credits["pop"].credit_usd[0] / (credits["pop"].credit_usd[0] + credits["site1"].credit_usd[0])
     assert share == pytest.approx(references[0] / sum(references), rel=1e-6)
+
+
+# The same premise, enrolled over OpenADR 2.0b: its gateway is the VEN of the CSP's VTN (on the CSP's node, market).
+GATEWAY_OPENADR = GATEWAY.replace(f"{SITE_DATA}}}", f"{SITE_DATA}, protocol: openadr, vtn: market}}")
+CSP_OPENADR = CSP_ACTOR.replace("{broker: scada, node: market}", "{broker: scada, node: market, protocol: openadr}")
+OADR_XSD = importlib.resources.files("openleadr") / "schema" / "oadr_20b.xsd"   # the Alliance's 2.0b schema
+
+
+def openadr_tap(bodies: list[tuple[str, str, bytes]]) -> Callable[[Any], None]:
+    """A tap that keeps (src node, dst node, body) of every OpenADR HTTP exchange the comm layer carries."""
+    def tap(world: Any) -> None:
+        network = world.service("comm")
+        send = network.send
+
+        def spy(src: str, dst: str, protocol: str, payload: Any, size_bytes: int, **kw: Any) -> Any:
+            if protocol == "openadr":
+                bodies.append((src, dst, payload.body))
+            return send(src, dst, protocol, payload, size_bytes, **kw)
+        network.send = spy
+    return tap
+
+
+def test_an_enrolled_gateway_called_over_openadr_curtails_and_settles_as_over_mqtt(tmp_path):
+    from lxml import etree
+    from openleadr.messaging import parse_message
+
+    mqtt = run_premise(tmp_path / "mqtt", GATEWAY, PREMISE_ACTOR + CSP_ACTOR)
+    bodies: list[tuple[str, str, bytes]] = []
+    oadr = run_premise(tmp_path / "openadr", GATEWAY_OPENADR, PREMISE_ACTOR + CSP_OPENADR, tap=openadr_tap(bodies))
+
+    # The call went over OpenADR only, and every document on the wire is OpenADR 2.0b: the Alliance's schema
+    # (as openleadr ships it) validated by libxml2, and read by openleadr's parser.
+    assert mqtt["esi/csp_a/+"] and not oadr["esi/csp_a/+"]
+    schema = etree.XMLSchema(etree.parse(str(OADR_XSD)))
+    kinds = []
+    for src, dst, body in bodies:
+        assert schema.validate(etree.fromstring(body)), schema.error_log
+        kinds.append((src, dst, parse_message(body)[0]))
+    assert ("home", "market", "oadrRegisterReport") in kinds and ("market", "home", "oadrRegisteredReport") in kinds
+    events = [parse_message(b)[1]["events"] for s, d, b in bodies if parse_message(b)[0] == "oadrDistributeEvent"]
+    statuses = [e["event_descriptor"]["event_status"] for batch in events for e in batch]
+    assert statuses == ["far", "near", "active", "completed"]   # called 30 min ahead: near 10 min before (default)
+    (event,) = events[0]
+    assert event["targets_by_type"]["resource_id"] == [RESOURCE]
+    assert event["active_period"]["duration"].total_seconds() == EVENT_END_S - EVENT_START_S
+    created = [parse_message(b)[1] for s, d, b in bodies if parse_message(b)[0] == "oadrCreatedEvent"]
+    assert [r["opt_type"] for c in created for r in c["event_responses"]] == ["optIn"]
+    # telemetry while the event is active: the premise's metered kW, its curtailable share shed
+    reports = [i["report_payload"] for s, d, b in bodies if parse_message(b)[0] == "oadrUpdateReport"
+               for r in parse_message(b)[1]["reports"] for i in r["intervals"]]
+    assert reports and {p["r_id"] for p in reports} == {RESOURCE}
+    assert reports[0]["value"] == pytest.approx(natural_kw(EVENT_START_S) * (1 - CURTAIL), rel=1e-9)
+
+    # The CSP sees the same premise: the same status, interval data and M&V record, hence the same settlement.
+    assert_same_record(only(oadr, "pjm/enrol/csp_a"), only(mqtt, "pjm/enrol/csp_a"))
+    status_m = {s.time_s: s for _, s in mqtt["esi/status/csp_a"]}
+    status_o = {s.time_s: s for _, s in oadr["esi/status/csp_a"]}
+    assert len(status_o) >= 160 and status_o.keys() == status_m.keys()
+    for t in status_o:
+        assert_same_record(status_o[t], status_m[t], rel=1e-12)
+    mv_m, mv_o = only(mqtt, "pjm/mv/csp_a"), only(oadr, "pjm/mv/csp_a")
+    assert_same_record(mv_o, mv_m, rel=1e-12)
+    assert mv_o.event_day_kwh[0, :14] == pytest.approx(expected_metered_kwh()[:14], rel=1e-6)
+    committed_mw = {RESOURCE: float(only(mqtt, "pjm/enrol/csp_a").committed_kw[0]) / 1000.0}
+    (event_m,), (event_o,) = settle(mv_m, committed_mw).events, settle(mv_o, committed_mw).events
+    assert event_o.energy_payment_usd > 0
+    assert dataclasses.astuple(event_o) == pytest.approx(dataclasses.astuple(event_m), rel=1e-12)
+    assert_same_record(only(oadr, "sp/credit/csp_a"), only(mqtt, "sp/credit/csp_a"), rel=1e-12)
+
+
+def test_a_gateway_whose_ems_opts_out_tells_the_vtn_and_does_not_curtail(tmp_path):
+    """The EMS opts out (the gateway's dr_opt_out coil) after the gateway opted in: a second oadrCreatedEvent, optOut."""
+    from openleadr.messaging import parse_message
+
+    bodies: list[tuple[str, str, bytes]] = []
+    keep = openadr_tap(bodies)
+
+    def tap(world: Any) -> None:
+        keep(world)
+        master = world.service("comm").modbus_client("scada", "home")
+
+        def ems() -> Any:
+            yield world.timeout(EVENT_START_S - 1200.0)          # the call came 30 min ahead; 10 min later the EMS
+            yield from master.write_coil(1, 1, True)             # dr_opt_out
+        world.process(ems())
+
+    seen = run_premise(tmp_path / "optout", GATEWAY_OPENADR, PREMISE_ACTOR + CSP_OPENADR, tap=tap)
+    created = [(d, parse_message(b)[1]) for s, d, b in bodies if parse_message(b)[0] == "oadrCreatedEvent"]
+    answers = [(d, r["event_id"], r["opt_type"], r["response_description"]) for d, c in created
+               for r in c["event_responses"]]
+    assert [a[:3] for a in answers] == [("market", f"LM1:{RESOURCE}", "optIn"), ("market", f"LM1:{RESOURCE}", "optOut")]
+    assert "opted out" in answers[1][3]
+    # no curtailment: the event day is the premise's natural demand, hour by hour
+    natural = np.array([sum(natural_kw(t) * 300.0 / 3600.0 for t in np.arange(3600.0 * h, 3600.0 * (h + 1), 300.0))
+                        for h in range(14)])
+    assert only(seen, "pjm/mv/csp_a").event_day_kwh[0, :14] == pytest.approx(natural, rel=1e-6)

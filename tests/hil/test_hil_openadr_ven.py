@@ -365,3 +365,87 @@ def test_mutual_tls_and_signed_messages_both_ways(tmp_path: Path, sign: bool) ->
         if served is not None:
             served.stop()
         vtn.stop()
+
+
+GATEWAY_SCENARIO = """
+name: openadr_gateway_external_vtn
+description: An individually emulated premise whose ESI gateway is enrolled over OpenADR, served to an external VTN.
+run: {duration: 120s, step: 1s, seed: 1}
+actors:
+  - id: home1
+    domain: Customer
+    role: the premise's appliances (its demand, through its ESI gateway)
+    applications:
+      - {kind: load_profile, params: {load: zone_b, peak_kw: 50, shape: building, noise_pct: 0, step: 1}}
+  - {id: sites, domain: Customer, role: the comm nodes' owner}
+  - {id: csp_a, domain: Service Provider, role: the CSP (its VTN is outside the simulation in HIL)}
+devices:
+  - id: site1
+    kind: esi_gateway
+    actor: home1
+    node: sites
+    load: zone_b
+    params:
+      sample_period_s: 1
+      mqtt: {broker: broker}
+      enrolment: {csp: csp_a, zone: ZB, bus: B, zip: "08001", peak_kw: 50, curtail: 0.5, noise_pct: 0,
+                  day_sigma_pct: 0, status_interval: 1s, protocol: openadr, vtn: csp_a}
+""" + SCENARIO[SCENARIO.index("grid:"):]   # the same feeder and network
+
+
+def test_an_enrolled_gateway_takes_an_external_vtns_event_and_reports_its_metered_drop(tmp_path: Path) -> None:
+    """The premise's resource (csp_a, ZB, 08001, 30 min: the same id as the population's group) is the gateway's."""
+    port = free_port()
+    vtn = Vtn(port)
+    vtn.start()
+    path = tmp_path / "scenario.yaml"
+    path.write_text(GATEWAY_SCENARIO)
+    bench = settings(openadr_vens=[OpenAdrVenBench(device="site1", vtn_url=f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
+                                                   ven_name="premise-1", register_timeout_s=10)])
+    served = None
+    try:
+        served = ServedWorld(tmp_path / "out", bench, duration_s=120.0, scenario_path=path).start()
+        assert vtn.registered == ["premise-1"]
+        assert wait_until(lambda: bool(vtn.offered), 10.0)
+        assert vtn.offered == [(GROUP, "RealPower", "k")]
+        assert wait_until(lambda: bool(vtn.readings), 10.0)
+        start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)
+        vtn.send_event(start, datetime.timedelta(seconds=3))
+        assert wait_until(lambda: bool(vtn.answers), 10.0), "the gateway answered the event"
+        end = start + datetime.timedelta(seconds=3)
+        assert wait_until(lambda: datetime.datetime.now(datetime.timezone.utc) > end + datetime.timedelta(seconds=2),
+                          20.0)
+    finally:
+        if served is not None:
+            served.stop()
+        vtn.stop()
+    assert vtn.answers == [("EXT-EVT-1", "optIn")]
+    out = tmp_path / "out"
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    (call,) = [e for e in events if e["kind"] == "esi_dr_event"]
+    assert call["source"] == "openadr" and call["label"] == "EXT-EVT-1"
+    assert call["duration_s"] == pytest.approx(3.0, rel=1e-6)
+    # the premise sheds 40 % (it could shed 50 %) inside the event window on the paced clock, nothing outside
+    demand = _series(out, "device/site1", "demand")
+    inside = [v for t, v in demand if call["start_s"] + 1.0 <= t < call["start_s"] + call["duration_s"]]
+    before = [v for t, v in demand if t < call["start_s"]]
+    after = [v for t, v in demand if t >= call["start_s"] + call["duration_s"] + 1.0]
+    assert inside and before and after
+    # the building's demand moves by far less than 0.1 % within these seconds
+    assert all(v == pytest.approx((1 - SHED_PCT / 100) * before[-1], rel=1e-3) for v in inside)
+    assert after[0] == pytest.approx(before[-1], rel=1e-3)
+    with vtn.lock:
+        readings = list(vtn.readings)
+    during = [kw for at, kw in readings if start + datetime.timedelta(seconds=1.5) <= at < end]
+    assert during and during[0] == pytest.approx(inside[0], rel=1e-3)
+
+
+def test_a_bench_naming_a_gateway_enrolled_over_mqtt_fails_the_serve(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(GATEWAY_SCENARIO.replace("protocol: openadr, vtn: csp_a", "protocol: mqtt"))
+    hil = settings(openadr_vens=[OpenAdrVenBench(device="site1", vtn_url="http://127.0.0.1:9/OpenADR2/Simple/2.0b")])
+    world = ServedWorld(tmp_path / "out", hil, duration_s=10.0, scenario_path=path)
+    with pytest.raises(HilError, match=r"openadr_vens\[0\]\.device: 'site1' is idle in this scenario "
+                                       r"\(its params\.enrolment\.protocol is mqtt"):
+        world.session.start()
+    world.world.recorder.close(status="test")
