@@ -143,3 +143,16 @@ def test_main_line_slg_above_the_recloser_is_cleared_by_the_relay_51n_and_its_br
     v0_3 = abs(ref["v_rg60"].sum())
     assert registers["voltage_0_v"] == pytest.approx(v0_3, abs=1.0) and v0_3 < 100
     assert not registers["forward_ground"] and not registers["reverse_ground"]
+
+
+def test_the_residual_each_device_sees_is_in_the_results_before_and_during_an_earth_fault(story) -> None:
+    """``current_n`` (3I0) is recorded beside ``current``: the load unbalance a 51N pickup must sit above
+    (lab 2, question 25) and the residual of the 633 fault, as OpenDSS gives them through each switch."""
+    healthy = opendss_currents("")
+    faulted = opendss_currents("New Fault.f bus1=633.1 phases=1 r=0.0001")
+    relay = dict(story.series("device/sub_relay", "current_n"))
+    recloser = dict(story.series("device/line_recloser", "current_n"))
+    for want, got in ((abs(healthy["subbreaker"].sum()), relay[0.0]), (abs(healthy["rec632"].sum()), recloser[0.0]),
+                      (abs(faulted["subbreaker"].sum()), relay[2400.0])):
+        assert got == pytest.approx(want, rel=2e-3)
+    assert 100 < relay[0.0] < 400 < relay[2400.0]  # above the lab's 100 A trial pickup, below the 400 A setting
