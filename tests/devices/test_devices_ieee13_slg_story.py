@@ -156,3 +156,19 @@ def test_the_residual_each_device_sees_is_in_the_results_before_and_during_an_ea
                       (abs(faulted["subbreaker"].sum()), relay[2400.0])):
         assert got == pytest.approx(want, rel=2e-3)
     assert 100 < relay[0.0] < 400 < relay[2400.0]  # above the lab's 100 A trial pickup, below the 400 A setting
+
+
+@pytest.mark.parametrize("name", ["ieee13_slg", "ieee13_feeder"])
+def test_every_feeder_element_the_run_records_has_an_owning_actor(name: str) -> None:
+    """A bus, line (a switch is a line on a feeder: ``branch/<switch>``) or load nobody owns lands in the
+    summary's and report's "(grid, no owner)" instead of its domain."""
+    from cosim import api
+    from cosim.summary import GRID, domain_map, entity_domain
+
+    with api.Simulation(ROOT / "configs" / f"{name}.yaml") as sim:
+        sim.step(1.0)
+        results = sim.finish()
+        domain_of = domain_map(api.load(ROOT / "configs" / f"{name}.yaml").model)
+        entities = set(results.timeseries()["entity"])
+    unowned = sorted(e for e in entities if e != "grid" and entity_domain(e, domain_of) == GRID)
+    assert unowned == []
