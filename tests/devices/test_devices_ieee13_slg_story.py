@@ -172,3 +172,20 @@ def test_every_feeder_element_the_run_records_has_an_owning_actor(name: str) -> 
         entities = set(results.timeseries()["entity"])
     unowned = sorted(e for e in entities if e != "grid" and entity_domain(e, domain_of) == GRID)
     assert unowned == []
+
+
+def test_the_grid_is_sampled_at_each_switching_and_fault_instant_so_a_fault_lasts_as_long_as_it_did() -> None:
+    """On a 5-minute step the 633 fault's current must show from the fault to the breaker's opening
+    (1.38 s), not for five minutes: the sampler samples again when a fault or a switch changes."""
+    from cosim import api
+
+    with api.Simulation(SCENARIO) as sim:
+        sim.step(2700.0)
+        results = sim.finish()
+        series = results.series("branch/subbreaker", "i_max")
+        events = results.events()
+    opened = float(events[events["kind"] == "relay_breaker_opened"]["time_s"].iloc[0])
+    faulted = opendss_currents("New Fault.f bus1=633.1 phases=1 r=0.0001")
+    assert float(series.loc[2400.0]) == pytest.approx(max(abs(faulted["subbreaker"])), rel=2e-3)
+    assert float(series.loc[opened]) == 0.0  # the breaker's interruption is a sample of its own
+    assert list(series.index[(series.index > 2400.0) & (series.index < opened)]) == []
