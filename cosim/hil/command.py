@@ -34,6 +34,7 @@ def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     serve.add_argument("--factor", type=_factor, help="simulated seconds per wall second (default: bench's, else 1)")
     serve.add_argument("--until", type=_duration, help="simulated time to serve (default: run.duration)")
     serve.add_argument("--out", type=Path, help="results folder (default results/<scenario>-seed<N>-<time>)")
+    serve.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
     serve.add_argument("--modbus-port", type=int, help="override modbus.gateway_port (0: a free port)")
     serve.set_defaults(handler=handle)
 
@@ -49,7 +50,7 @@ def _factor(text: str) -> float:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from ..runner import default_out_dir
+    from ..runner import default_out_dir, prepare_out_dir
     from ..scenario import load_scenario
     from .config import load_hil_file
 
@@ -60,6 +61,8 @@ def handle(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"factor": args.factor})
     scenario = load_scenario(args.scenario).with_run(duration=args.until)
     out_dir = args.out or default_out_dir(scenario)
+    # As `cosim run`: a bench session never writes over an earlier one's results (OutputPathError: exit 2).
+    prepare_out_dir(out_dir, overwrite=args.overwrite)
     return serve(scenario, settings, out_dir, gateway_port_requested=args.modbus_port is not None)
 
 

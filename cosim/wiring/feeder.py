@@ -4,7 +4,8 @@ Used when the scenario's ``grid:`` section is ``{model: unbalanced, dss: ...}``
 (:mod:`cosim.scenario.feedergrid`). The service registered as the world's
 ``grid`` is a :class:`FeederGrid`, so devices read it through the balanced
 measurement API (:mod:`cosim.grid.threephase.adapter` says what each value
-means on three phases). The sampler records, once per run step, every
+means on three phases). The sampler (:func:`cosim.wiring.grid.grid_sampler`)
+records, once per run step and at each switching or fault instant, every
 bus's positive-sequence voltage (``vm``) and each phase's (``vm_a`` ...), each line's power
 and largest phase current, and each load's served power: the run's ground
 truth, which Operations never reads.
@@ -12,8 +13,7 @@ truth, which Operations never reads.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Callable
 
 from ..grid.threephase import FeederService
 from ..grid.threephase.adapter import FeederGrid, element_names
@@ -32,8 +32,8 @@ def attach_feeder(world: World, scenario: Scenario, service_name: str) -> Feeder
     return grid
 
 
-def feeder_sampler(world: World, grid: FeederGrid, step_s: float) -> Generator[Any, Any, None]:
-    """Record the solved feeder every ``step_s``, after everything else at that instant has acted."""
+def feeder_sample(world: World, grid: FeederGrid) -> Callable[[], None]:
+    """A function that records the solved feeder now (the sampler of :mod:`.grid` calls it)."""
     names = element_names(grid.feeder)
     # Each bus's phases under the bus's own entity (so its owner's summary holds them): vm, vm_a, vm_b, vm_c.
     buses = [(f"bus/{bus}", bus, [(f"vm_{'abc'[k - 1]}", f"{bus}.{k}") for k in (1, 2, 3)
@@ -42,8 +42,8 @@ def feeder_sampler(world: World, grid: FeederGrid, step_s: float) -> Generator[A
     lines = [ln.name for ln in grid.feeder.lines]
     loads = [ld.name for ld in grid.feeder.loads]
     record = world.record
-    while True:
-        yield world.timeout(0)  # behind every event already due now, as the balanced sampler
+
+    def sample() -> None:
         m = grid.measurements()
         for entity, bus, phases in buses:
             record(entity, "vm", m.bus_voltage(bus).vm_pu, "pu")
@@ -56,4 +56,5 @@ def feeder_sampler(world: World, grid: FeederGrid, step_s: float) -> Generator[A
         for load in loads:
             record(f"load/{load}", "served", m.load(load).p_mw, "MW")
         record("grid", "converged", float(m.converged), "")
-        yield world.timeout(step_s)
+
+    return sample

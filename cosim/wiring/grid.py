@@ -1,7 +1,8 @@
 """The grid of a scenario inside a World: the service, and the sampler of electrical truth.
 
 The sampler records what the electrical layer *is* (every bus voltage,
-branch flow, generator and DER output, served load) once per run step. It is
+branch flow, generator and DER output, served load) once per run step and at
+each switching or fault instant. It is
 the ground truth of a run, for plots and reports; Operations does not read it
 -- it sees the grid only through devices and messages.
 """
@@ -9,16 +10,17 @@ the ground truth of a run, for plots and reports; Operations does not read it
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from ..grid import GridService
+from ..grid.actions import Change
 from ..grid.frequency import SystemFrequency
 from ..grid.short_circuit_config import short_circuit_data
 from ..grid.threephase.adapter import FeederGrid
 from ..kernel import World
 from ..scenario import Scenario
-from .feeder import attach_feeder, feeder_sampler
+from .feeder import attach_feeder, feeder_sample
 
 SERVICE = "grid"
 
@@ -46,10 +48,47 @@ def attach_grid(world: World, scenario: Scenario) -> GridService | FeederGrid | 
 
 
 def grid_sampler(world: World, grid: GridService | FeederGrid, step_s: float) -> Generator[Any, Any, None]:
-    """Record the solved grid every ``step_s``, after everything else at that instant has acted."""
-    if isinstance(grid, FeederGrid):
-        yield from feeder_sampler(world, grid, step_s)
-        return
+    """Record the solved grid every ``step_s``, after everything else at that instant has acted, and at
+    each instant a switch, a branch's status or a fault changes.
+
+    The samples are step functions (a value holds until the next one): a fault that a fuse clears in
+    50 ms, sampled only on the 5-minute grid, would hold its fault current for five minutes in every plot.
+    Sampling the grid again once a switching or fault action has been applied (behind everything else
+    due at that instant) gives each discrete state its true duration. Load and setpoint changes wait for
+    the next step, as before. One instant and grid version are sampled once.
+    """
+    sample = feeder_sample(world, grid) if isinstance(grid, FeederGrid) else _network_sample(world, grid)
+    last: list[tuple[float, int]] = []
+
+    def take() -> None:
+        key = (world.now, grid.version)
+        if not last or last[0] != key:
+            last[:] = [key]
+            sample()
+
+    def after_instant() -> Generator[Any, Any, None]:
+        yield world.timeout(0)  # behind the other actions of this instant (a trip and its reclose, ...)
+        take()
+
+    previous = grid.on_change
+
+    def on_change(action: Any, change: Change) -> None:
+        if previous is not None:
+            previous(action, change)
+        if change in (Change.TOPOLOGY, Change.FAULT):
+            world.process(after_instant())
+
+    grid.on_change = on_change
+    while True:
+        # A zero delay queues the sample behind every event already due now,
+        # so loads and setpoints changed at this instant are in the solve.
+        yield world.timeout(0)
+        take()
+        yield world.timeout(step_s)
+
+
+def _network_sample(world: World, grid: GridService) -> Callable[[], None]:
+    """A function that records the solved balanced network now."""
     net = grid.network
     buses = [(f"bus/{name}", name) for name in net.buses.name]
     branches = [(f"branch/{name}", name, rate) for name, rate in zip(net.branches.name, net.branches.rate_a_mva)]
@@ -57,10 +96,8 @@ def grid_sampler(world: World, grid: GridService | FeederGrid, step_s: float) ->
     ders = [(f"der/{name}", name) for name in net.ders.name]
     loads = [(f"load/{name}", name) for name in net.loads.name]
     record = world.record
-    while True:
-        # A zero delay queues the sample behind every event already due now,
-        # so loads and setpoints changed at this instant are in the solve.
-        yield world.timeout(0)
+
+    def sample() -> None:
         m = grid.measurements()  # solves first if anything changed since the last solve
         for entity, name in buses:
             record(entity, "vm", m.bus_voltage(name).vm_pu, "pu")
@@ -79,4 +116,5 @@ def grid_sampler(world: World, grid: GridService | FeederGrid, step_s: float) ->
             record(entity, "served", m.load(name).p_mw, "MW")
         if m.system_frequency is not None:
             record("grid", "frequency", m.system_frequency.frequency_hz, "Hz")
-        yield world.timeout(step_s)
+
+    return sample

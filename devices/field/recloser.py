@@ -123,6 +123,7 @@ class RecloserDevice(FieldDevice):
         })
         if sample or intents:
             self.world.record(self.entity, "current", current, "A")
+            self.world.record(self.entity, "current_n", residual, "A")  # residual 3I0, as register current_n_a
             self.world.record(self.entity, "locked_out", float(self.logic.locked_out), "bool")
         return intents
 

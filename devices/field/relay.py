@@ -168,6 +168,9 @@ class RelayDevice(FieldDevice):
         })
         if sample or intents or tripped:
             self.world.record(self.entity, "current", measurands.phase_max_a, "A")
+            # The residual 3I0 the ground elements time on: an earth fault (and the load unbalance a 51N
+            # pickup must sit above) shows in the results, not only in input register 3.
+            self.world.record(self.entity, "current_n", residual, "A")
         return intents
 
     def next_event_time_s(self) -> float:

@@ -143,3 +143,49 @@ def test_main_line_slg_above_the_recloser_is_cleared_by_the_relay_51n_and_its_br
     v0_3 = abs(ref["v_rg60"].sum())
     assert registers["voltage_0_v"] == pytest.approx(v0_3, abs=1.0) and v0_3 < 100
     assert not registers["forward_ground"] and not registers["reverse_ground"]
+
+
+def test_the_residual_each_device_sees_is_in_the_results_before_and_during_an_earth_fault(story) -> None:
+    """``current_n`` (3I0) is recorded beside ``current``: the load unbalance a 51N pickup must sit above
+    (lab 2, question 25) and the residual of the 633 fault, as OpenDSS gives them through each switch."""
+    healthy = opendss_currents("")
+    faulted = opendss_currents("New Fault.f bus1=633.1 phases=1 r=0.0001")
+    relay = dict(story.series("device/sub_relay", "current_n"))
+    recloser = dict(story.series("device/line_recloser", "current_n"))
+    for want, got in ((abs(healthy["subbreaker"].sum()), relay[0.0]), (abs(healthy["rec632"].sum()), recloser[0.0]),
+                      (abs(faulted["subbreaker"].sum()), relay[2400.0])):
+        assert got == pytest.approx(want, rel=2e-3)
+    assert 100 < relay[0.0] < 400 < relay[2400.0]  # above the lab's 100 A trial pickup, below the 400 A setting
+
+
+@pytest.mark.parametrize("name", ["ieee13_slg", "ieee13_feeder"])
+def test_every_feeder_element_the_run_records_has_an_owning_actor(name: str) -> None:
+    """A bus, line (a switch is a line on a feeder: ``branch/<switch>``) or load nobody owns lands in the
+    summary's and report's "(grid, no owner)" instead of its domain."""
+    from cosim import api
+    from cosim.summary import GRID, domain_map, entity_domain
+
+    with api.Simulation(ROOT / "configs" / f"{name}.yaml") as sim:
+        sim.step(1.0)
+        results = sim.finish()
+        domain_of = domain_map(api.load(ROOT / "configs" / f"{name}.yaml").model)
+        entities = set(results.timeseries()["entity"])
+    unowned = sorted(e for e in entities if e != "grid" and entity_domain(e, domain_of) == GRID)
+    assert unowned == []
+
+
+def test_the_grid_is_sampled_at_each_switching_and_fault_instant_so_a_fault_lasts_as_long_as_it_did() -> None:
+    """On a 5-minute step the 633 fault's current must show from the fault to the breaker's opening
+    (1.38 s), not for five minutes: the sampler samples again when a fault or a switch changes."""
+    from cosim import api
+
+    with api.Simulation(SCENARIO) as sim:
+        sim.step(2700.0)
+        results = sim.finish()
+        series = results.series("branch/subbreaker", "i_max")
+        events = results.events()
+    opened = float(events[events["kind"] == "relay_breaker_opened"]["time_s"].iloc[0])
+    faulted = opendss_currents("New Fault.f bus1=633.1 phases=1 r=0.0001")
+    assert float(series.loc[2400.0]) == pytest.approx(max(abs(faulted["subbreaker"])), rel=2e-3)
+    assert float(series.loc[opened]) == 0.0  # the breaker's interruption is a sample of its own
+    assert list(series.index[(series.index > 2400.0) & (series.index < opened)]) == []

@@ -110,3 +110,16 @@ def test_factor_paces_simulated_time(tmp_path, factor):
     with served:
         time.sleep(1.0)
     assert 0.7 * factor < served.world.now < 1.5 * factor
+
+
+def test_serve_refuses_to_write_over_an_earlier_run_unless_overwrite(tmp_path, capsys):
+    """As `cosim run`: a bench session into a folder holding an earlier run's results is refused (exit 2,
+    one line, nothing touched), so an afternoon's recording is not mixed with the next one's."""
+    out = tmp_path / "earlier"
+    out.mkdir()
+    (out / "manifest.json").write_text("{}")
+    bench = tmp_path / "bench.yaml"
+    bench.write_text("hil:\n  modbus: {gateway_port: 0}\n")
+    assert main(["serve", str(QUICKSTART), "--hil", str(bench), "--out", str(out), "--until", "1s"]) == 2
+    assert "is not empty; give --overwrite" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["manifest.json"] and (out / "manifest.json").read_text() == "{}"
