@@ -11,8 +11,8 @@ each have a direction setting (0 non-directional, 1 forward, 2 reverse)
 with a maximum torque angle: phase elements compare I1 with V1, ground
 elements 3I0 with -3V0, negative-sequence ones 3I2 with -3V2. The breaker
 operating time is the delay between the relay's trip decision and the
-current interruption (3 cycles = 0.05 s at 60 Hz; 5 cycles = 0.083 s). momentary trip/close command coils
-(the device clears a command coil after acting on it), status in discrete
+current interruption (3 cycles = 0.05 s at 60 Hz; 5 cycles = 0.083 s). Trip and close are momentary
+command coils (the device clears a command coil after acting on it), status in discrete
 inputs. The sequence-of-events window (devices.soe) starts at input register
 1000: count, newest sequence number, then 16 records of 12 registers (newest
 first) with the UTC time stamp, event, element and the currents at the event.
