@@ -38,7 +38,7 @@ from dataclasses import replace
 import numpy as np
 
 from cosim.grid.actions import ApplyFault, FaultType
-from cosim.grid.faults import FaultResult, _split_line, source_admittance_pu
+from cosim.grid.faults import FaultResult, _split_line, prefault_voltages, source_admittance_pu
 from cosim.grid.iec60909 import NetworkFeeder
 from cosim.grid.network import Network
 from cosim.grid.results import ka_per_pu
@@ -105,11 +105,7 @@ def asymmetric_fault_study(network: Network, fault: ApplyFault, v_prefault: np.n
         check_zero_sequence(network, zero)
     n0, nl0 = network.n_bus, len(network.branches)
     topo0 = analyse(network)
-    v_pre = np.ones(n0, dtype=np.complex128)
-    if v_prefault is not None:
-        ok = np.isfinite(v_prefault) & (np.abs(v_prefault) > 0)
-        v_pre = np.where(ok, v_prefault, v_pre)
-    v_pre = np.where(topo0.energised, v_pre, 0.0)
+    v_pre = prefault_voltages(v_prefault, topo0.energised)
     zero_net = zero if earth else None
     if fault.branch is not None:
         k_branch = network.branches.index(fault.branch)

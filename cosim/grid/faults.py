@@ -71,6 +71,16 @@ class FaultResult:
     i_to_phase_pu: np.ndarray | None = None
 
 
+def prefault_voltages(v_prefault: np.ndarray | None, energised: BoolArray) -> np.ndarray:
+    """Complex pu voltage of every bus before the fault: the given ones where finite and non-zero, else 1 pu,
+    and 0 on buses that were not energised (the Thevenin source of each bus in a fault study)."""
+    v_pre = np.ones(len(energised), dtype=np.complex128)
+    if v_prefault is not None:
+        ok = np.isfinite(v_prefault) & (np.abs(v_prefault) > 0)
+        v_pre = np.where(ok, v_prefault, v_pre)
+    return np.where(energised, v_pre, 0.0)
+
+
 def _split_line(network: Network, branch: int, fraction: float,
                 v_pre: np.ndarray) -> tuple[Network, np.ndarray, int]:
     """Network with ``branch`` cut at ``fraction`` by a new last bus; returns (net, v_pre, bus)."""
@@ -128,11 +138,7 @@ def fault_study(network: Network, fault: ApplyFault,
     """
     n0, nl0 = network.n_bus, len(network.branches)
     topo0 = analyse(network)
-    v_pre = np.ones(n0, dtype=np.complex128)
-    if v_prefault is not None:
-        ok = np.isfinite(v_prefault) & (np.abs(v_prefault) > 0)
-        v_pre = np.where(ok, v_prefault, v_pre)
-    v_pre = np.where(topo0.energised, v_pre, 0.0)
+    v_pre = prefault_voltages(v_prefault, topo0.energised)
     if fault.branch is not None:
         k_branch = network.branches.index(fault.branch)
         net, v_pre, k = _split_line(network, k_branch, fault.fraction, v_pre)

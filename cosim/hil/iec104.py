@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import datetime
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Generator
 
 from cosim.kernel.clock import delay_until, next_tick
-from devices.protocols.iec104_rtu import Iec104Kind, Iec104Object, rtu_objects
+from devices.protocols.iec104_rtu import Iec104Kind, Iec104Object, rtu_objects, spontaneous_change
 
 from .bridge import SimInbox
 
@@ -118,14 +117,6 @@ class Iec104Edge:
         station.points[obj.ioa].info = self._info(station, obj, value, now)
         station.reported[obj.ioa] = value
 
-    def _changed(self, obj: Iec104Object, last: Any, value: Any) -> bool:
-        if obj.kind is Iec104Kind.SINGLE_POINT:
-            return bool(last) != bool(value)
-        last, value = float(last), float(value)
-        if math.isnan(last) or math.isnan(value):
-            return math.isnan(last) != math.isnan(value)
-        return abs(value - last) > self.deadband * abs(last) if last else value != last
-
     def _scan(self) -> Generator[Any, Any, None]:
         """Report what changed since the last report, spontaneously, every ``scan_s`` of simulated time."""
         spontaneous = self.c104.Cot.SPONTANEOUS
@@ -139,7 +130,7 @@ class Iec104Edge:
                     if obj.kind.is_command:
                         continue
                     value = station.store.get(obj.point)
-                    if self._changed(obj, station.reported[obj.ioa], value):
+                    if spontaneous_change(obj, station.reported[obj.ioa], value, self.deadband):
                         self._set(station, obj, value, now)
                         station.points[obj.ioa].transmit(cause=spontaneous)
                         self.counters.spontaneous += 1

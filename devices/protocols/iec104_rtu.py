@@ -22,6 +22,7 @@ object declared select-and-execute does its own selection.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -70,6 +71,20 @@ def rtu_objects(points: Sequence[Any]) -> tuple[Iec104Object, ...]:
         objects.append(Iec104Object(first + counts[kind], asdu, point.name))
         counts[kind] += 1
     return tuple(objects)
+
+
+def spontaneous_change(obj: Iec104Object, last: Any, value: Any, deadband: float) -> bool:
+    """Whether ``value`` is reported spontaneously after ``last``: a status on any change, a float when it
+    moved more than ``deadband`` (a fraction) of its last reported value (any move from zero, NaN in or out).
+
+    One rule for the simulated station and the HIL station, so both report the same changes.
+    """
+    if obj.kind is Iec104Kind.SINGLE_POINT:
+        return bool(last) != bool(value)
+    last, value = float(last), float(value)
+    if math.isnan(last) or math.isnan(value):
+        return math.isnan(last) != math.isnan(value)
+    return abs(value - last) > deadband * abs(last) if last else value != last
 
 
 UNTIMED = {Iec104Kind.SINGLE_POINT: "M_SP_NA_1", Iec104Kind.SHORT_FLOAT: "M_ME_NC_1"}

@@ -30,7 +30,6 @@ column holds every APDU's octets in hex, so a trace becomes a pcap.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any, Callable
 
 from cosim.comm.iec104 import (
@@ -56,7 +55,7 @@ from cosim.comm.modbus.datamodel import ModbusError
 from cosim.kernel.clock import delay_until
 from devices.encoding import EncodingError
 from devices.pointstore import WriteRefused
-from devices.protocols.iec104_rtu import Iec104Kind, Iec104Object, rtu_objects
+from devices.protocols.iec104_rtu import Iec104Kind, Iec104Object, rtu_objects, spontaneous_change
 from devices.protocols.node_endpoint import NodeEndpoint
 from devices.protocols.settings import Iec104Settings
 
@@ -106,7 +105,7 @@ class Iec104Station:
         changed = []
         for obj in self.monitored:
             value = self.store.get(obj.point)
-            if self._changed(obj, self.reported[obj.ioa], value):
+            if spontaneous_change(obj, self.reported[obj.ioa], value, self.settings.deadband_pct / 100.0):
                 self.reported[obj.ioa] = value
                 changed.append(obj)
         if changed and self.server is not None:
@@ -116,14 +115,6 @@ class Iec104Station:
                 for start in range(0, len(objects), OBJECTS_PER_ASDU):
                     self.server.spontaneous(Asdu(_MONITOR_TYPES[kind][1], Cause.SPONTANEOUS, self.common_address,
                                                  tuple(objects[start:start + OBJECTS_PER_ASDU])))
-
-    def _changed(self, obj: Iec104Object, last: Any, value: Any) -> bool:
-        if obj.kind is Iec104Kind.SINGLE_POINT:
-            return bool(last) != bool(value)
-        last, value = float(last), float(value)
-        if math.isnan(last) or math.isnan(value):
-            return math.isnan(last) != math.isnan(value)
-        return abs(value - last) > self.settings.deadband_pct / 100.0 * abs(last) if last else value != last
 
     def _element(self, obj: Iec104Object, stamp: Cp56Time | None) -> SinglePoint | ShortFloat:
         value = self.store.get(obj.point)

@@ -26,15 +26,15 @@ import importlib.resources
 import textwrap
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
+import premise_reference as reference
 import pytest
 from devworlds import COMM, GRID
 
 from cosim.comm import QoS
 from cosim.domains.markets import meter_data
-from cosim.domains.profiles import HOURLY_DEMAND_PU
 from cosim.markets.messages import (AmiData, CspSettlementMessage, DrPlanMessage, Enrolment, EsiStatus, LmDispatch,
                                    MvData, SiteCredit)
 from cosim.markets.performance import CpParameters
@@ -152,33 +152,15 @@ def run_premise(tmp_path: Path, devices: str, actors: str, resources: tuple[str,
 
 
 def natural_kw(t: float) -> float:
-    """The premise's natural demand at simulated ``t`` from its definition (the shape, linear between hours)."""
-    shape = HOURLY_DEMAND_PU["building"]
-    hour = int(t // 3600) % 24
-    frac = t / 3600.0 % 24.0 - hour
-    return SITE_KW * (shape[hour] * (1 - frac) + shape[(hour + 1) % 24] * frac)
+    return reference.natural_kw(t, SITE_KW)
 
 
 def expected_metered_kwh() -> np.ndarray:
-    """Hourly kWh of the premise: the demand held over each 5-minute step, its curtailable share shed in the event."""
-    out = np.zeros(24)
-    for t in np.arange(0.0, READ_AT_S, 300.0):
-        kw = natural_kw(t) * (1.0 - CURTAIL if EVENT_START_S <= t < EVENT_END_S else 1.0)
-        out[int(t // 3600)] += kw * 300.0 / 3600.0
-    return out
+    return reference.expected_metered_kwh(SITE_KW, READ_AT_S, (EVENT_START_S, EVENT_END_S), CURTAIL)
 
 
-def pjm_weekday_cbl_reduction_kw(history: np.ndarray, weekdays: tuple[int, ...], metered: np.ndarray) -> float:
-    """Event-hour reduction (kW) of one site: adjusted High 4 of 5 weekday CBL minus metered load."""
-    start_h, end_h = int(EVENT_START_S // 3600), int(EVENT_END_S // 3600)
-    eligible = [d for d in range(len(weekdays)) if weekdays[d] < 5]
-    recent = eligible[-5:]                                              # the 5 most recent weekdays
-    score = {d: history[d, start_h:end_h].mean() for d in recent}
-    top = sorted(recent, key=lambda d: (-score[d], -d))[:4]            # the 4 highest over the event hours
-    cbl = history[top].mean(axis=0)
-    window = slice(start_h - 4, start_h - 1)                          # 3 hours ending 1 hour before the start
-    adjustment = (metered[window] - cbl[window]).mean()
-    return float((cbl[start_h:end_h] + adjustment - metered[start_h:end_h]).mean())
+def pjm_weekday_cbl_reduction_kw(history: np.ndarray, weekdays: Sequence[int], metered: np.ndarray) -> float:
+    return reference.pjm_weekday_cbl_reduction_kw(history, weekdays, metered, (EVENT_START_S, EVENT_END_S))
 
 
 def settle(mv: MvData, committed_mw: dict[str, float], resources: tuple[str, ...] = (RESOURCE,)) -> Any:

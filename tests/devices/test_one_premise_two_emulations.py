@@ -14,13 +14,14 @@ metered load (natural demand, less 20 % during the event).
 """
 
 import json
+from typing import Sequence
 
 import numpy as np
+import premise_reference as reference
 import pytest
 from devworlds import scenario_file, start
 
 from cosim.comm import QoS
-from cosim.domains.profiles import HOURLY_DEMAND_PU
 from cosim.markets.wire import decode
 from devices.esi_signals import DrSignal
 
@@ -52,33 +53,15 @@ DEVICES = f"""
 
 
 def natural_kw(t: float) -> float:
-    """The site's natural demand at simulated ``t`` from the model's definition (no randomness)."""
-    shape = HOURLY_DEMAND_PU["building"]
-    hour = int(t // 3600) % 24
-    frac = t / 3600.0 % 24.0 - hour
-    return SITE_KW * (shape[hour] * (1 - frac) + shape[(hour + 1) % 24] * frac)
+    return reference.natural_kw(t, SITE_KW)
 
 
 def expected_metered_kwh() -> np.ndarray:
-    """Hourly kWh of the premise: the demand held over each 5-minute step, 20 % shed during the event."""
-    out = np.zeros(24)
-    for t in np.arange(0.0, READ_AT_S, 300.0):
-        kw = natural_kw(t) * (0.8 if EVENT_START_S <= t < EVENT_END_S else 1.0)
-        out[int(t // 3600)] += kw * 300.0 / 3600.0
-    return out
+    return reference.expected_metered_kwh(SITE_KW, READ_AT_S, (EVENT_START_S, EVENT_END_S), 0.2)
 
 
-def pjm_weekday_cbl_reduction_kw(history: np.ndarray, weekdays: list[int], metered: np.ndarray) -> float:
-    """Event-hour reduction (kW) of one site: adjusted High 4 of 5 weekday CBL minus metered load."""
-    start_h, end_h = int(EVENT_START_S // 3600), int(EVENT_END_S // 3600)
-    eligible = [d for d in range(len(weekdays)) if weekdays[d] < 5]
-    recent = eligible[-5:]                                              # the 5 most recent weekdays
-    score = {d: history[d, start_h:end_h].mean() for d in recent}
-    top = sorted(recent, key=lambda d: (-score[d], -d))[:4]            # the 4 highest over the event hours
-    cbl = history[top].mean(axis=0)
-    window = slice(start_h - 4, start_h - 1)                          # 3 hours ending 1 hour before the start
-    adjustment = (metered[window] - cbl[window]).mean()
-    return float((cbl[start_h:end_h] + adjustment - metered[start_h:end_h]).mean())
+def pjm_weekday_cbl_reduction_kw(history: np.ndarray, weekdays: Sequence[int], metered: np.ndarray) -> float:
+    return reference.pjm_weekday_cbl_reduction_kw(history, weekdays, metered, (EVENT_START_S, EVENT_END_S))
 
 
 def test_gateway_with_meter_and_one_site_population_meter_the_same_reduction(tmp_path):
