@@ -3,7 +3,7 @@
 One :class:`ExternalVtnLink` per entry of the bench's ``hil.openadr_vens``
 replaces a VEN's simulated VTN -- an ``openadr_ven`` device's ``params.vtn``,
 or an ESI gateway's enrolled over OpenADR (``params.enrolment.vtn``); both
-talk through a :class:`~devices.protocols.ven_session.VenSession` -- by a
+talk through a :class:`~devices.ven_session.VenSession` -- by a
 real one, as ``hil.mqtt`` replaces the simulated broker. openleadr's
 ``OpenADRClient`` (pull model, 2.0b simple HTTP) runs in the session's I/O
 thread; simulation state is touched only in the SimPy thread, through the
@@ -24,7 +24,7 @@ inbox (:mod:`.bridge`).
   with the UTC instant of that status on the paced clock.
 * Each new or modified event (openleadr's ``on_event`` / ``on_update_event``)
   goes to the SimPy thread, where its UTC times are mapped onto the paced
-  clock and the VEN's :meth:`~devices.protocols.ven_session.VenSession.take`
+  clock and the VEN's :meth:`~devices.ven_session.VenSession.take`
   acts on it; its answer (optIn, or optOut with the reason logged) goes back
   to openleadr, which sends ``oadrCreatedEvent``. An event the VEN cannot act
   on (another signal, several resources) is opted out with its reason.
@@ -44,7 +44,7 @@ from .bridge import IoThread, SimInbox
 from .clock import RealtimeLoop
 
 if TYPE_CHECKING:
-    from devices.protocols.ven_session import VenSession
+    from devices.ven_session import VenSession
 
     from .config import OpenAdrVenBench
 
@@ -145,7 +145,7 @@ class ExternalVtnLink:
     async def _register_reports(self, resources: tuple[str, ...]) -> None:
         from openleadr.objects import Measurement, PowerAttributes
 
-        from devices.protocols.ven_session import METERED_POWER, POWER_ATTRIBUTES, TELEMETRY
+        from devices.ven_session import METERED_POWER, POWER_ATTRIBUTES, TELEMETRY
 
         client = self.client
         for rid in resources:   # the same real-power description as the simulated VEN's (a fresh one each)

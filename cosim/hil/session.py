@@ -404,7 +404,9 @@ class HilSession:
             edge = Iec104Edge(self.world, [(d, devices[d], a) for d, a in zip(chosen, addresses)], self.inbox,
                               config.host, config.port, config.deadband_pct, config.scan, config.max_connections)
             edge.start()
-        except ImportError:
+        except ModuleNotFoundError as missing:
+            if missing.name != "c104":   # our own module failing to import is a bug to see, not a missing extra
+                raise
             self.close()
             raise HilError("the bench serves IEC 104, which needs c104: pip install 'gridcosim[iec104]'") from None
         except (OSError, RuntimeError, ValueError) as error:

@@ -17,7 +17,7 @@ from devices.esi_signals import (Call, CallBook, DrMeasured, DrResponse, DrSigna
                                  served_demand)
 from devices.field.base import Effects, FieldDevice
 from devices.metering import EnergyRegister
-from devices.protocols.ven_session import VenSession, call_of, utc_epoch
+from devices.ven_session import VenSession, call_of, utc_epoch
 from devices.registermap import RegisterMap
 from devices.registermaps import DeviceKind, standard_map
 from devices.site_data import ami_records, committed_kw, history_kwh, history_weekdays, resource_id, segment_of

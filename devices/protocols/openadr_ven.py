@@ -9,7 +9,7 @@ the push model: the VTN POSTs ``oadrDistributeEvent`` to this VEN's
 instead (``hil.openadr_vens``, :mod:`cosim.hil.openadr_ven_http`): then
 openleadr's VEN client registers and polls over real HTTP and hands each event
 to :meth:`OpenAdrVen.take`, the same method the simulated path uses. The
-OpenADR exchanges themselves are :class:`~devices.protocols.ven_session.VenSession`'s,
+OpenADR exchanges themselves are :class:`~devices.ven_session.VenSession`'s,
 shared with the gateway; what is here is what a population's VEN does with them.
 
 * At start it learns its site groups from the population's enrolment with
@@ -41,7 +41,7 @@ from cosim.comm import MqttMessage
 from cosim.comm.openadr import EventStatus, OadrEvent
 from cosim.markets.messages import Enrolment, EsiStatus
 from cosim.markets.wire import PayloadError
-from devices.protocols.ven_session import (METERED_POWER, POWER_ATTRIBUTES, TELEMETRY, ExternalVtn, VenSession, call_of,
+from devices.ven_session import (METERED_POWER, POWER_ATTRIBUTES, TELEMETRY, ExternalVtn, VenSession, call_of,
                                          utc_epoch)
 
 if TYPE_CHECKING:

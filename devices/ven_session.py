@@ -18,6 +18,11 @@ active, sends that resource's metered kW as ``oadrUpdateReport``. In HIL an
 external VTN may replace the simulated one (:meth:`use_external_vtn`): then
 openleadr's client registers, polls and reports, and hands each event to
 :meth:`take`, the method the simulated path uses.
+
+It lives beside :mod:`devices.esi_signals` (the MQTT call channel), not among
+the point-map protocol plug-ins of :mod:`devices.protocols`: OpenADR carries
+DR calls and telemetry, chosen by the enrolment, not a view of a device's
+points chosen under ``protocols:``.
 """
 
 from __future__ import annotations
