@@ -88,12 +88,12 @@ class LoopbackStation:
                 continue
             name, buffer = self.peers[sock]
             data = sock.recv(65536)
+            reason = None if data else "peer closed"
             try:
                 apdus, buffer = split(buffer + data)
-            except ApciError:
-                apdus, data = [], b""
+            except ApciError as error:  # not an APDU stream (clause 5): close
+                apdus, reason = [], str(error)
             self.peers[sock] = (name, buffer)
-            reason = None if data else "peer closed"
             for apdu in apdus:
                 reason = self.server.receive(name, apdu, sock.sendall)
                 if reason is not None:
