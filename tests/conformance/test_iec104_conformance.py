@@ -104,9 +104,21 @@ def play_clock_sync(connection: Any, points: dict[int, Any], pumped: Pumped) -> 
     assert before_ms - 1000 <= station_ms <= time.time() * 1000 + 1000
 
 
+def play_stopdt(connection: Any, points: dict[int, Any], pumped: Pumped) -> None:
+    assert connection.mute() and wait_until(lambda: connection.state == c104.ConnectionState.OPEN_MUTED, 5.0)
+    assert connection.unmute() and wait_until(lambda: connection.state == c104.ConnectionState.OPEN, 5.0)
+    play_general_interrogation(connection, points, pumped)
+
+
+def play_unknown_ioa(connection: Any, points: dict[int, Any], pumped: Pumped) -> None:
+    points[2099].value = True
+    assert not points[2099].transmit(cause=c104.Cot.ACTIVATION)  # cause 47, negative
+
+
 PEER_PLAYS: dict[str, Callable[[Any, dict[int, Any], Pumped], None]] = {
     "general_interrogation": play_general_interrogation, "select_execute": play_select_execute,
-    "execute_without_select": play_execute_without_select, "clock_sync": play_clock_sync,
+    "execute_without_select": play_execute_without_select, "clock_sync": play_clock_sync, "stopdt": play_stopdt,
+    "unknown_ioa": play_unknown_ioa,
 }
 
 
@@ -122,7 +134,8 @@ def test_iec104_case_against_c104(name: str, tmp_path: Path) -> None:
         points = {1: station.add_point(io_address=1, type=c104.Type.M_SP_NA_1),
                   1001: station.add_point(io_address=1001, type=c104.Type.M_ME_NC_1),
                   2001: station.add_point(io_address=2001, type=c104.Type.C_SC_NA_1, command_mode=mode),
-                  2002: station.add_point(io_address=2002, type=c104.Type.C_SC_NA_1)}
+                  2002: station.add_point(io_address=2002, type=c104.Type.C_SC_NA_1),
+                  2099: station.add_point(io_address=2099, type=c104.Type.C_SC_NA_1)}
         client.start()
         assert wait_until(lambda: connection.is_connected, 10.0)
         assert connection.unmute() and wait_until(lambda: connection.state == c104.ConnectionState.OPEN, 10.0)
