@@ -273,8 +273,10 @@ class Iec104Server(NodeEndpoint):
         try:
             asdu = decode_asdu(octets)
         except AsduError as error:
-            if error.type_id is not None and len(octets) >= 3:  # mirror with cause 44, negative
-                return [octets[:2] + bytes((Cause.UNKNOWN_TYPE | 0x40,)) + octets[3:]]
+            # 101 clause 7.2.3: mirror an unknown type with cause 44, an unknown cause with 45; negative, T kept
+            if error.type_id is not None or error.cause is not None:
+                mirror = Cause.UNKNOWN_TYPE if error.type_id is not None else Cause.UNKNOWN_CAUSE
+                return [octets[:2] + bytes((mirror | 0x40 | octets[2] & 0x80,)) + octets[3:]]
             self.log("iec104_asdu_dropped", node=self.node, reason=str(error))
             return []
         if asdu.common_address == BROADCAST_ADDRESS:

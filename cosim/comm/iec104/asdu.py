@@ -36,11 +36,13 @@ BROADCAST_ADDRESS = 0xFFFF  # common address "global" in 104 (clause 9, two-octe
 
 
 class AsduError(ValueError):
-    """An ASDU that cannot be decoded; ``type_id`` is set when only the type is unknown (answer cause 44)."""
+    """An ASDU that cannot be decoded; ``type_id`` is set when only the type is unknown (answer cause 44),
+    ``cause`` when only the cause of transmission is (answer cause 45, 101 clause 7.2.3)."""
 
-    def __init__(self, message: str, type_id: int | None = None) -> None:
+    def __init__(self, message: str, type_id: int | None = None, cause: int | None = None) -> None:
         super().__init__(message)
         self.type_id = type_id
+        self.cause = cause
 
 
 class TypeId(enum.IntEnum):
@@ -257,7 +259,7 @@ def decode(octets: bytes) -> Asdu:
     try:
         cause = Cause(octets[2] & 0x3F)
     except ValueError:
-        raise AsduError(f"unknown cause of transmission {octets[2] & 0x3F}") from None
+        raise AsduError(f"unknown cause of transmission {octets[2] & 0x3F}", cause=octets[2] & 0x3F) from None
     size = ELEMENT_OCTETS[type_id]
     sequence, count = bool(octets[1] & 0x80), octets[1] & 0x7F
     expected = 6 + (3 + count * size if sequence else count * (3 + size))

@@ -7,6 +7,9 @@ default) and a receiver acknowledges at the latest after ``w`` (8), or when
 its t2 timer runs out (the caller runs the timer and asks :meth:`Connection.ack`).
 A controlled station sends I frames only between STARTDT and STOPDT
 (clause 5.3); until then, or while the window is full, they wait in order.
+An I frame it receives outside that interval (the controlling station must
+not send one) is a protocol error that closes the connection, so no command
+is ever executed on a connection whose data transfer is stopped.
 
 A sequence error (an N(S) that is not V(R), or an N(R) acknowledging frames
 never sent) means the connection must be closed (clause 5.1): the result says
@@ -106,6 +109,8 @@ class Connection:
             return
         self._acknowledged(apdu.recv_seq)
         if isinstance(apdu, IFrame):
+            if self.station and not self.started:  # clause 5.3: no data transfer outside STARTDT..STOPDT
+                raise ApciError("I frame while data transfer is stopped (no STARTDT, or after STOPDT)")
             if apdu.send_seq != self.recv_seq:
                 raise ApciError(f"sequence error: N(S) {apdu.send_seq}, expected {self.recv_seq}")
             self.recv_seq = (self.recv_seq + 1) % SEQUENCE_MODULO
