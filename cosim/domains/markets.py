@@ -301,9 +301,13 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
                                       for k, b in enumerate(m.steps))
 
     def on_lm_event(message: MqttMessage) -> None:
+        """The event as dispatched; sent again with an earlier end if released (the earliest end holds, in any order)."""
         event = LmEvent.decode(message.payload)
-        if all(e.event_id != event.event_id for e in state.lm_events):
+        known = next((k for k, e in enumerate(state.lm_events) if e.event_id == event.event_id), None)
+        if known is None:
             state.lm_events.append(event)
+        elif event.end_s < state.lm_events[known].end_s:
+            state.lm_events[known] = event
 
     def on_mv(message: MqttMessage) -> None:
         m = MvData.decode(message.payload)
@@ -528,7 +532,8 @@ def settle_day(events: list[LmEvent], mv: dict[str, MvData],
     meters = {csp: meter_data(m) for csp, m in mv.items()}
     calls = [LmCall(e.event_id, i.csp, frozenset(i.resource_ids), e.start_s - 86400.0 * params.day,
                     e.end_s - 86400.0 * params.day)
-             for e in events if int(e.start_s // 86400) == params.day for i in e.instructions]
+             for e in events if int(e.start_s // 86400) == params.day and e.end_s > e.start_s   # cancelled: none
+             for i in e.instructions]
     lm = settle_load_management(calls, meters, cleared_mw, zone_lmp, cp)
     capacity = capacity_payments(cleared_mw, price_paid, params.days)
     economic: list[EconomicSettlement] = []
