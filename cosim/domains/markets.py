@@ -301,13 +301,7 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
                                       for k, b in enumerate(m.steps))
 
     def on_lm_event(message: MqttMessage) -> None:
-        """The event as dispatched; sent again with an earlier end if released (the earliest end holds, in any order)."""
-        event = LmEvent.decode(message.payload)
-        known = next((k for k, e in enumerate(state.lm_events) if e.event_id == event.event_id), None)
-        if known is None:
-            state.lm_events.append(event)
-        elif event.end_s < state.lm_events[known].end_s:
-            state.lm_events[known] = event
+        merge_lm_event(state.lm_events, LmEvent.decode(message.payload))
 
     def on_mv(message: MqttMessage) -> None:
         m = MvData.decode(message.payload)
@@ -336,6 +330,19 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
 
 
 # -- capacity market ---------------------------------------------------------------------
+
+def merge_lm_event(events: list[LmEvent], event: LmEvent) -> None:
+    """Add the event as dispatched to ``events``; sent again released, its earlier end replaces the end.
+
+    The earliest end holds whatever order the versions arrive in (a QoS 1
+    duplicate of the first version after the released one changes nothing).
+    """
+    known = next((k for k, e in enumerate(events) if e.event_id == event.event_id), None)
+    if known is None:
+        events.append(event)
+    elif event.end_s < events[known].end_s:
+        events[known] = event
+
 
 def _plan_from_message(m: DrPlanMessage) -> _CspPlan:
     """The plan under review: each existing resource with its end-use sites, and the planned ones."""

@@ -99,3 +99,17 @@ def test_prd_curve_value_at_the_lmp():
     assert prd_reduction_mw(steps, prices, 150.0, cleared_mw=2.4) == pytest.approx(2.4)
     assert prd_reduction_mw(steps, prices, 150.0, cleared_mw=9.0) == pytest.approx(3.0)
     assert prd_reduction_mw(steps, prices, 150.0) == pytest.approx(3.0)
+
+
+def test_a_released_event_keeps_its_earliest_end_whatever_the_order_of_arrival():
+    from cosim.domains.markets import merge_lm_event
+
+    instructions = (LmInstructionRecord("csp_a", ("r1",), 2.0, 120),)
+    first = LmEvent("LM1", "ZD", 50400.0, 61200.0, instructions)
+    released = LmEvent("LM1", "ZD", 50400.0, 55800.0, instructions)
+    other = LmEvent("LM2", "ZB", 57600.0, 64800.0, instructions)
+    for order in ((first, released, other), (released, first, other), (first, released, first, other)):
+        events: list[LmEvent] = []
+        for e in order:
+            merge_lm_event(events, e)
+        assert events == [released, other]
