@@ -301,9 +301,7 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
                                       for k, b in enumerate(m.steps))
 
     def on_lm_event(message: MqttMessage) -> None:
-        event = LmEvent.decode(message.payload)
-        if all(e.event_id != event.event_id for e in state.lm_events):
-            state.lm_events.append(event)
+        merge_lm_event(state.lm_events, LmEvent.decode(message.payload))
 
     def on_mv(message: MqttMessage) -> None:
         m = MvData.decode(message.payload)
@@ -332,6 +330,19 @@ def iso_market(world: World, actor: Actor, params: IsoMarketParams, ctx: RunCont
 
 
 # -- capacity market ---------------------------------------------------------------------
+
+def merge_lm_event(events: list[LmEvent], event: LmEvent) -> None:
+    """Add the event as dispatched to ``events``; sent again released, its earlier end replaces the end.
+
+    The earliest end holds whatever order the versions arrive in (a QoS 1
+    duplicate of the first version after the released one changes nothing).
+    """
+    known = next((k for k, e in enumerate(events) if e.event_id == event.event_id), None)
+    if known is None:
+        events.append(event)
+    elif event.end_s < events[known].end_s:
+        events[known] = event
+
 
 def _plan_from_message(m: DrPlanMessage) -> _CspPlan:
     """The plan under review: each existing resource with its end-use sites, and the planned ones."""
@@ -528,7 +539,8 @@ def settle_day(events: list[LmEvent], mv: dict[str, MvData],
     meters = {csp: meter_data(m) for csp, m in mv.items()}
     calls = [LmCall(e.event_id, i.csp, frozenset(i.resource_ids), e.start_s - 86400.0 * params.day,
                     e.end_s - 86400.0 * params.day)
-             for e in events if int(e.start_s // 86400) == params.day for i in e.instructions]
+             for e in events if int(e.start_s // 86400) == params.day and e.end_s > e.start_s   # cancelled: none
+             for i in e.instructions]
     lm = settle_load_management(calls, meters, cleared_mw, zone_lmp, cp)
     capacity = capacity_payments(cleared_mw, price_paid, params.days)
     economic: list[EconomicSettlement] = []

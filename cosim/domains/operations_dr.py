@@ -17,7 +17,12 @@ report: a resource that now reports nothing available (or whose report went
 stale) is dropped from the group (``lm_recheck`` event), as PJM's dispatcher
 works from current telemetry, not the picture at declaration. Once every
 group has been notified, the event as actually dispatched goes to the market
-for M&V on ``pjm/lm/event``. Recorded: ``lm_dispatch.csv`` (one row per
+for M&V on ``pjm/lm/event``. The dispatcher may release an event
+(:meth:`LmDispatcher.release`, the scheduled event ``lm_release``): a group
+not yet notified is never notified (a dispatch cancelled before its lead
+time), each notified CSP gets an ``LmRelease`` on ``pjm/lm/release/<csp>``,
+and the market the event again with its end at the release (``pjm/lm/event``;
+an end at or before the start: cancelled, nothing to settle). Recorded: ``lm_dispatch.csv`` (one row per
 instruction sent), ``lm_dispatch`` events, and the dispatcher's
 ``dispatched`` and ``shortfall`` MW. Payloads are the typed records of
 :mod:`cosim.markets.messages`.
@@ -27,6 +32,7 @@ It never touches the grid: the operator's view of DR is the CSPs' reports.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Generator
 from typing import Any
@@ -42,7 +48,7 @@ from ..markets.dispatch import (
     ReserveShortfall,
     select_load_management,
 )
-from ..markets.messages import LmAvailability, LmDispatch, LmEvent, LmInstructionRecord
+from ..markets.messages import LmAvailability, LmDispatch, LmEvent, LmInstructionRecord, LmRelease
 from ..markets.rules import DrType, LeadTime, ResourceType
 from ..nist import Actor, Domain
 from ..scenario.durations import Duration
@@ -70,6 +76,9 @@ class LmDispatcher:
         self.reports: dict[str, tuple[float, list[LmRegistration]]] = {}
         self.events = 0
         self.calls: dict[str, int] = {}     # resource id -> calls this run (the product's call limit)
+        self.ends: dict[str, float] = {}    # event id -> its end (the release instant once released)
+        self.notified: dict[str, set[str]] = {}   # event id -> CSPs its instructions went to
+        self.announced: dict[str, LmEvent] = {}   # event id -> the event as told to the market
         self.table = world.recorder.table("lm_dispatch", (
             "event_id", "csp", "dr_type", "zone", "subzone_zips", "lead_time_min", "mw", "resources",
             "notify_at_s", "start_s", "end_s"))
@@ -111,11 +120,16 @@ class LmDispatcher:
                        known_resources=len(fresh), refused=len(plan.refused))
         self.world.record(self.me, "shortfall", mw, "MW")
         self.world.record(self.me, "dispatched", plan.dispatched_mw, "MW")
+        self.ends[event_id] = end_s
+        self.notified[event_id] = set()
         sends = [self.world.process(self._send(event_id, instr, end_s)) for instr in plan.instructions]
         self.world.process(self._announce(event_id, zone, shortfall.start_s, end_s, sends))
 
     def _send(self, event_id: str, instr: DispatchInstruction, end_s: float) -> Generator[Any, Any, LmInstructionRecord | None]:
         yield self.world.timeout(max(0.0, instr.notify_at_s - self.world.now))
+        if self.ends[event_id] <= self.world.now:
+            self.world.log("lm_dispatch_cancelled", event_id=event_id, csp=instr.csp, lead_time_min=int(instr.lead_time))
+            return None   # released before this group's notification time: never called
         now_mw = {r.resource_id: r.available_mw for r in self._fresh(instr.csp)}
         kept = tuple(rid for rid in instr.resource_ids if now_mw.get(rid, 0.0) > 0)
         if kept != instr.resource_ids:
@@ -131,6 +145,7 @@ class LmDispatcher:
                           " ".join(kept), repr(self.world.now), repr(instr.start_s), repr(end_s)))
         self.world.log("lm_dispatch", event_id=event_id, csp=instr.csp, dr_type=instr.dr_type.value, zone=instr.zone,
                        lead_time_min=int(instr.lead_time), mw=mw, resources=len(kept))
+        self.notified[event_id].add(instr.csp)
         self.mqtt.publish(f"pjm/lm/dispatch/{instr.csp}", LmDispatch(
             event_id, instr.zone, tuple(sorted(instr.subzone_zips or ())), instr.dr_type.value, int(instr.lead_time),
             mw, kept, instr.start_s, end_s).encode())
@@ -141,7 +156,33 @@ class LmDispatcher:
         """Tell the market the event as dispatched, once every group has been notified."""
         done = yield self.world.env.all_of(sends)
         sent = tuple(r for r in (done[p] for p in sends) if r is not None)
-        self.mqtt.publish("pjm/lm/event", LmEvent(event_id, zone, start_s, end_s, sent).encode())
+        event = self.announced[event_id] = LmEvent(event_id, zone, start_s, min(end_s, self.ends[event_id]), sent)
+        self.mqtt.publish("pjm/lm/event", event.encode())
+
+    def release(self, event_id: str) -> None:
+        """Release (cancel, or end early) the Load Management event ``event_id`` now.
+
+        PJM releases Load Management when the emergency is over; before the
+        start this cancels the dispatch. Groups whose notification time has not
+        come are never notified; notified CSPs get ``pjm/lm/release/<csp>``;
+        the market gets the event again with its end at now (once announced;
+        an announcement still to come carries it).
+        """
+        now = self.world.now
+        end = self.ends.get(event_id)
+        if end is None or end <= now:
+            self.world.log("lm_release_ignored", event_id=event_id,
+                           reason="unknown event" if end is None else "already ended")
+            return
+        self.ends[event_id] = now
+        csps = sorted(self.notified[event_id])
+        for csp in csps:
+            self.mqtt.publish(f"pjm/lm/release/{csp}", LmRelease(event_id, now).encode())
+        announced = self.announced.get(event_id)
+        if announced is not None:
+            self.announced[event_id] = dataclasses.replace(announced, end_s=max(announced.start_s, now))
+            self.mqtt.publish("pjm/lm/event", self.announced[event_id].encode())
+        self.world.log("lm_release", event_id=event_id, release_s=now, csps=csps, end_s=end)
 
 
 @application("lm_dispatcher", {Domain.OPERATIONS}, LmDispatcherParams)

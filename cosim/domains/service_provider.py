@@ -57,6 +57,7 @@ from ..markets.messages import (
     EsiStatus,
     LmAvailability,
     LmDispatch,
+    LmRelease,
     LmpMessage,
     MvData,
     PlannedPlanResource,
@@ -219,6 +220,30 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
         world.log("csp_notified_esi", csp=name, event_id=dispatch.event_id, resources=len(dispatch.resource_ids),
                   lead_time_min=dispatch.lead_time, start_s=dispatch.start_s)
 
+    def on_release(message: MqttMessage) -> None:
+        """The RTO released a Load Management event: cancel its calls, so the sites restore load now.
+
+        Each group's call is replaced under the same label by a release
+        (reduction 0 from now; over OpenADR the event goes out cancelled with
+        its modification number incremented). A window still ahead is dropped;
+        one under way ends at the release, for the per-site results and for
+        economic DR, which may call the groups again from then.
+        """
+        release = LmRelease.decode(message.payload)
+        now = world.now
+        mine = [w for w in windows if w.event_id == release.event_id and w.end_s > now]
+        if not mine:
+            return
+        windows[:] = [w for w in windows if w not in mine]
+        windows.extend(dataclasses.replace(w, end_s=now) for w in mine if w.start_s < now)
+        released = sorted({rid for w in mine for rid in w.resource_ids if rid in attributes})
+        for rid in released:
+            lm_until[rid] = max([now] + [w.end_s for w in windows if rid in w.resource_ids and w.end_s > now])
+            end = max(w.end_s for w in mine if rid in w.resource_ids)
+            notify(rid, DrSignal(next_event_id(), end - now, now, 0.0, label=release.event_id))
+        world.log("csp_released_esi", csp=name, event_id=release.event_id, resources=len(released),
+                  release_s=release.release_s, before_start=all(w.start_s >= now for w in mine))
+
     def on_sced(message: MqttMessage) -> None:
         """Economic DR cleared for the next SCED interval: call whole site groups of the offer's zone to cover it.
 
@@ -340,7 +365,7 @@ def csp(world: World, actor: Actor, params: CspParams, ctx: RunContext) -> Gener
     mqtt = MqttEndpoint(world, params.node or actor.actor_id, actor.actor_id, params.broker)
     yield from mqtt.start([
         (f"pjm/enrol/{name}", on_enrol), (f"esi/status/{name}", on_status), (f"pjm/rpm/result/{name}", on_result),
-        (f"pjm/lm/dispatch/{name}", on_dispatch), (f"pjm/sced/dr/{name}", on_sced), (f"ami/+/{name}", on_ami),
+        (f"pjm/lm/dispatch/{name}", on_dispatch), (f"pjm/lm/release/{name}", on_release), (f"pjm/sced/dr/{name}", on_sced), (f"ami/+/{name}", on_ami),
         (f"pjm/settlement/{name}", on_settlement),
     ])
     if params.economic_offers:

@@ -1,4 +1,4 @@
-"""Event kinds of demand response: a reserve shortfall that calls Load Management.
+"""Event kinds of demand response: a reserve shortfall that calls Load Management, and its release.
 
 A hot afternoon's reserve shortfall is the operator's own assessment, so the
 event is handed to the Operations Load Management dispatcher (the world
@@ -31,3 +31,16 @@ def reserve_shortfall(world: World, target: str | None, params: ReserveShortfall
         return
     world.service("lm_dispatch").declare_shortfall(params.zone, params.mw, params.start_in_min, params.duration_h,
                                                    params.subzone_zips, params.emergency)
+
+
+class LmReleaseParams(EventParams):
+    event_id: str = Field(min_length=1, description="the Load Management event to release (e.g. pjm_ops-LM1)")
+
+
+@event_kind("lm_release", LmReleaseParams, needs_target=False)
+def lm_release(world: World, target: str | None, params: LmReleaseParams) -> None:
+    """The emergency is over: Operations releases a Load Management event (cancelled before its start, else ended now)."""
+    if not world.has_service("lm_dispatch"):
+        world.log("lm_release_unhandled", event_id=params.event_id, reason="no lm_dispatcher application in the scenario")
+        return
+    world.service("lm_dispatch").release(params.event_id)

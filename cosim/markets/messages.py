@@ -106,6 +106,19 @@ class LmDispatch(Record):
 
 
 @dataclasses.dataclass(frozen=True)
+class LmRelease(Record):
+    """``pjm/lm/release/<csp>``: the RTO releases a Load Management event at ``release_s`` (sent then).
+
+    Released before the event's start, the dispatch is cancelled: its groups
+    never curtail. Released inside its window, the event ends early: its
+    groups restore load at once and are measured only up to the release.
+    """
+
+    event_id: str
+    release_s: float
+
+
+@dataclasses.dataclass(frozen=True)
 class LmInstructionRecord:
     csp: str
     resource_ids: tuple[str, ...]

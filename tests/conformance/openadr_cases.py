@@ -7,7 +7,9 @@ and schema-checked by openleadr's ``parse_message``, each step naming the
 message type and response code the profile asks for. Event steps send a
 Load Management call to the CSP over the scenario's MQTT broker and poll
 until the event's status has gone through the sequence the profile gives
-(far, near, active, completed; clause 8.1, eventStatus).
+(far, near, active, completed; clause 8.1, eventStatus). A release step
+sends the operator's release of that call (``LmRelease``): the event must
+come out cancelled, its modificationNumber incremented.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from openleadr.messaging import create_message, parse_message
 
 from cosim.comm import QoS
 from cosim.comm.openadr import OpenAdrEndpoint
-from cosim.markets.messages import LmDispatch
+from cosim.markets.messages import LmDispatch, LmRelease
 from cosim.runner import build_world
 from cosim.scenario import load_scenario
 from commtools import run_process
@@ -70,19 +72,26 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Release:
+    """The operator releases the Load Management call (cancelled before its start, or ended while active)."""
+
+
+@dataclass(frozen=True)
 class Follow:
     """Poll until the event reached the last of ``statuses``; the statuses seen, in order, must be these."""
 
     statuses: tuple[str, ...]
     opt: str | None = None
     """Answer the first version with oadrCreatedEvent and this opt type (optIn / optOut); the VTN answers 200."""
+    modification: int = 0
+    """The modificationNumber the event must carry in its last status."""
 
 
 @dataclass(frozen=True)
 class Case:
     name: str
     clause: str
-    steps: tuple[Post | Call | Follow, ...]
+    steps: tuple[Post | Call | Release | Follow, ...]
 
 
 QUERY = Post("EiRegisterParty", "oadrQueryRegistration", {"request_id": "q1"}, "oadrCreatedPartyRegistration",
@@ -110,21 +119,41 @@ CASES: tuple[Case, ...] = (
          ENROL + (Call(), Follow(("far", "near", "active", "completed"), opt="optIn"))),
     Case("event_opt_out", "8.2 (oadrCreatedEvent optOut acknowledged)",
          ENROL + (Call(), Follow(("far",), opt="optOut"))),
+    Case("event_cancelled_before_its_start", "8.1 (eventStatus cancelled, modificationNumber incremented)",
+         ENROL + (Call(start_in_s=10.0), Follow(("far",), opt="optIn"), Release(), Follow(("cancelled",), modification=1))),
+    Case("active_event_cancelled", "8.1 (an active event cancelled: eventStatus cancelled, modificationNumber + 1)",
+         ENROL + (Call(duration_s=30.0), Follow(("far", "near", "active")), Release(),
+                  Follow(("cancelled",), modification=1))),
 )
 
 
-def _dispatch(world: Any, start_in_s: float, duration_s: float) -> None:
-    """The Load Management call the CSP turns into the VTN's event (runs in the SimPy thread)."""
-    comm = world.service("comm")
-    ops = comm.mqtt_client("pjm_ops", f"test-ops-{world.now}", "broker")
-    start = world.now + start_in_s
+class _Operator:
+    """The operator's MQTT client at node pjm_ops (one per world): Load Management calls and releases to csp_a.
 
-    def send() -> Any:
-        yield from ops.connect()
-        yield from ops.publish("pjm/lm/dispatch/csp_a", LmDispatch(
-            "LM1", "ZB", (), "PRE_EMERGENCY", 30, 0.1, (RESOURCE,), start, start + duration_s).encode(),
-            QoS.AT_LEAST_ONCE)
-    world.process(send())
+    Its methods run in the SimPy thread.
+    """
+
+    def __init__(self, world: Any) -> None:
+        self.world = world
+        self.client: Any = None
+
+    def _publish(self, topic: str, payload: bytes) -> None:
+        def send() -> Any:
+            if self.client is None:
+                self.client = self.world.service("comm").mqtt_client("pjm_ops", "test-ops", "broker")
+                yield from self.client.connect()
+            yield from self.client.publish(topic, payload, QoS.AT_LEAST_ONCE)
+        self.world.process(send())
+
+    def dispatch(self, start_in_s: float, duration_s: float) -> None:
+        """The Load Management call the CSP turns into the VTN's event."""
+        start = self.world.now + start_in_s
+        self._publish("pjm/lm/dispatch/csp_a", LmDispatch(
+            "LM1", "ZB", (), "PRE_EMERGENCY", 30, 0.1, (RESOURCE,), start, start + duration_s).encode())
+
+    def release(self) -> None:
+        """The operator's release of that call, now."""
+        self._publish("pjm/lm/release/csp_a", LmRelease("LM1", self.world.now).encode())
 
 
 class SimulatedVtn:
@@ -134,6 +163,7 @@ class SimulatedVtn:
         self.world, _ = build_world(load_scenario(SCENARIO).with_run(duration=600.0), None)
         self.world.run(1.0)
         self.endpoint = OpenAdrEndpoint.of(self.world.service("comm"), "pjm_ops")
+        self.operator = _Operator(self.world)
 
     def post(self, service: str, body: bytes) -> bytes:
         answer = run_process(self.world, self.endpoint.post("csp_a", service, body, timeout_s=5.0))
@@ -141,7 +171,10 @@ class SimulatedVtn:
         return bytes(answer)
 
     def call(self, step: Call) -> None:
-        _dispatch(self.world, step.start_in_s, step.duration_s)
+        self.operator.dispatch(step.start_in_s, step.duration_s)
+
+    def release(self) -> None:
+        self.operator.release()
 
     def wait(self, seconds: float) -> None:
         self.world.run(self.world.now + seconds)
@@ -160,6 +193,7 @@ class HttpVtn:
                                   scenario_path=SCENARIO).start()
         port = next(e.port for e in self.served.session.endpoints if e.kind == "openadr_vtn")
         self.url = f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b/"
+        self.operator = _Operator(self.served.world)
 
     def post(self, service: str, body: bytes) -> bytes:
         request = urllib.request.Request(self.url + service, data=body, headers={"Content-Type": "application/xml"})
@@ -168,8 +202,11 @@ class HttpVtn:
             return bytes(answer.read())
 
     def call(self, step: Call) -> None:
-        world = self.served.world
-        assert self.served.session.inbox.offer(lambda: _dispatch(world, step.start_in_s, step.duration_s))
+        operator = self.operator
+        assert self.served.session.inbox.offer(lambda: operator.dispatch(step.start_in_s, step.duration_s))
+
+    def release(self) -> None:
+        assert self.served.session.inbox.offer(self.operator.release)
 
     def wait(self, seconds: float) -> None:
         wait_until(lambda: False, seconds)
@@ -193,6 +230,7 @@ def _ask(transport: Any, step: Post) -> dict[str, Any]:
 
 def _follow(transport: Any, step: Follow) -> None:
     seen: list[str] = []
+    modification = None
     deadline = time.monotonic() + 30.0
     answered = False
     while (not seen or seen[-1] != step.statuses[-1]) and time.monotonic() < deadline:
@@ -203,6 +241,7 @@ def _follow(transport: Any, step: Follow) -> None:
                 continue
             if not seen or seen[-1] != descriptor["event_status"]:
                 seen.append(descriptor["event_status"])
+                modification = descriptor["modification_number"]
             if step.opt is not None and not answered:
                 answered = True
                 _ask(transport, Post("EiEvent", "oadrCreatedEvent", {
@@ -214,6 +253,7 @@ def _follow(transport: Any, step: Follow) -> None:
                                          "opt_type": step.opt}]}, "oadrResponse"))
         transport.wait(POLL_EVERY_S)
     assert tuple(seen) == step.statuses
+    assert modification == step.modification
     assert step.opt is None or answered
 
 
@@ -223,5 +263,7 @@ def play(case: Case, transport: Any) -> None:
             _ask(transport, step)
         elif isinstance(step, Call):
             transport.call(step)
+        elif isinstance(step, Release):
+            transport.release()
         else:
             _follow(transport, step)

@@ -36,7 +36,7 @@ from devworlds import COMM, GRID
 from cosim.comm import QoS
 from cosim.domains.markets import meter_data
 from cosim.markets.messages import (AmiData, CspSettlementMessage, DrPlanMessage, Enrolment, EsiStatus, LmDispatch,
-                                   MvData, SiteCredit)
+                                   LmRelease, MvData, SiteCredit)
 from cosim.markets.performance import CpParameters
 from cosim.markets.settlement import LmCall, settle_load_management
 from cosim.runner import build_world
@@ -101,13 +101,16 @@ DECODERS: dict[str, Callable[[bytes], Any]] = {
 
 
 def run_premise(tmp_path: Path, devices: str, actors: str, resources: tuple[str, ...] = (RESOURCE,),
-                tap: Callable[[Any], None] | None = None) -> dict[str, list[tuple[float, Any]]]:
+                tap: Callable[[Any], None] | None = None,
+                release_s: float | None = None) -> dict[str, list[tuple[float, Any]]]:
     """Run the scenario past the meter read, playing the RTO; every record seen on the CSP's topics, decoded, by filter.
 
     The RTO calls ``resources`` in one Load Management event and, once the
     CSP's M&V data is in, settles it with the market's settlement and sends
     the CSP its settlement (``pjm/settlement/csp_a``), which the CSP passes
     on to its sites as credits. ``tap(world)`` is called once the world is built.
+    With ``release_s`` the RTO releases the event then (``pjm/lm/release/csp_a``)
+    and settles it up to the release.
     """
     text = textwrap.dedent("""
         name: one_premise_csp
@@ -133,12 +136,15 @@ def run_premise(tmp_path: Path, devices: str, actors: str, resources: tuple[str,
                                         lambda m, f=topic_filter, d=decoder: seen[f].append((world.now, d(m.payload))))
         yield world.timeout(EVENT_START_S - 1800.0 - world.now)        # the 30-minute lead time
         yield from client.publish("pjm/lm/dispatch/csp_a", dispatch.encode(), QoS.AT_LEAST_ONCE)
+        if release_s is not None:
+            yield world.timeout(release_s - world.now)
+            yield from client.publish("pjm/lm/release/csp_a", LmRelease("LM1", world.now).encode(), QoS.AT_LEAST_ONCE)
         yield world.timeout(READ_AT_S + 60.0 - world.now)
         mv = only(seen, "pjm/mv/csp_a")
         enrolled = [e for _, e in seen["pjm/enrol/csp_a"]]
         committed = {r.resource_id: float(e.committed_kw[e.site_resource == k].sum()) / 1000.0
                      for e in enrolled for k, r in enumerate(e.resources)}
-        lm = settle(mv, committed, resources)
+        lm = settle(mv, committed, resources, EVENT_END_S if release_s is None else release_s)
         (event,) = lm.events
         ids, reduction_kw = lm.site_reduction_kw["csp_a"]
         net = event.energy_payment_usd - event.non_performance_charge_usd + event.bonus_payment_usd
@@ -155,17 +161,19 @@ def natural_kw(t: float) -> float:
     return reference.natural_kw(t, SITE_KW)
 
 
-def expected_metered_kwh() -> np.ndarray:
-    return reference.expected_metered_kwh(SITE_KW, READ_AT_S, (EVENT_START_S, EVENT_END_S), CURTAIL)
+def expected_metered_kwh(end_s: float = EVENT_END_S) -> np.ndarray:
+    """``end_s``: the end of the curtailment (a release ends it early)."""
+    return reference.expected_metered_kwh(SITE_KW, READ_AT_S, (EVENT_START_S, end_s), CURTAIL)
 
 
 def pjm_weekday_cbl_reduction_kw(history: np.ndarray, weekdays: Sequence[int], metered: np.ndarray) -> float:
     return reference.pjm_weekday_cbl_reduction_kw(history, weekdays, metered, (EVENT_START_S, EVENT_END_S))
 
 
-def settle(mv: MvData, committed_mw: dict[str, float], resources: tuple[str, ...] = (RESOURCE,)) -> Any:
-    """The market's Load Management settlement of the event from what the CSP forwarded."""
-    call = LmCall("LM1", "csp_a", frozenset(resources), EVENT_START_S, EVENT_END_S)
+def settle(mv: MvData, committed_mw: dict[str, float], resources: tuple[str, ...] = (RESOURCE,),
+           end_s: float = EVENT_END_S) -> Any:
+    """The market's Load Management settlement of the event (to ``end_s``) from what the CSP forwarded."""
+    call = LmCall("LM1", "csp_a", frozenset(resources), EVENT_START_S, end_s)
     return settle_load_management([call], {"csp_a": meter_data(mv)}, {("csp_a", r): committed_mw[r] for r in resources},
                                   {"Z1": np.full(24, LMP_USD_PER_MWH)}, CpParameters(300.0))
 
@@ -372,3 +380,43 @@ def test_a_gateway_whose_ems_opts_out_tells_the_vtn_and_does_not_curtail(tmp_pat
     natural = np.array([sum(natural_kw(t) * 300.0 / 3600.0 for t in np.arange(3600.0 * h, 3600.0 * (h + 1), 300.0))
                         for h in range(14)])
     assert only(seen, "pjm/mv/csp_a").event_day_kwh[0, :14] == pytest.approx(natural, rel=1e-6)
+
+
+RELEASE_S = EVENT_START_S + 1800.0   # the RTO releases the 12:00-13:00 event at 12:30
+
+
+def test_a_released_event_restores_the_gateways_load_at_once_over_mqtt_and_openadr(tmp_path):
+    """The RTO releases the event half way: the gateway stops curtailing on receipt, whichever protocol carried it.
+
+    Over OpenADR the event is sent again cancelled with its modificationNumber
+    incremented (2.0b profile clause 8.1), every document checked by the
+    Alliance's schema. The metered hours are the premise's definition with the
+    curtailment ending at the release: the release reaches the gateway some
+    ms after 12:30, so the first step after it is curtailed for those ms
+    (< 1 s of 20 % of 50 kW: < 3e-3 kWh of the hour's ~45 kWh, within 1e-4).
+    """
+    from lxml import etree
+    from openleadr.messaging import parse_message
+
+    mqtt = run_premise(tmp_path / "mqtt", GATEWAY, PREMISE_ACTOR + CSP_ACTOR, release_s=RELEASE_S)
+    bodies: list[tuple[str, str, bytes]] = []
+    oadr = run_premise(tmp_path / "openadr", GATEWAY_OPENADR, PREMISE_ACTOR + CSP_OPENADR, tap=openadr_tap(bodies),
+                       release_s=RELEASE_S)
+    schema = etree.XMLSchema(etree.parse(str(OADR_XSD)))
+    for _, _, body in bodies:
+        assert schema.validate(etree.fromstring(body)), schema.error_log
+    events = [e for _, _, b in bodies if parse_message(b)[0] == "oadrDistributeEvent"
+              for e in parse_message(b)[1]["events"]]
+    assert [(e["event_descriptor"]["event_status"], e["event_descriptor"]["modification_number"]) for e in events] \
+        == [("far", 0), ("near", 0), ("active", 0), ("cancelled", 1)]
+    expected = expected_metered_kwh(RELEASE_S)[:14]
+    assert expected[12] != pytest.approx(expected_metered_kwh()[12], rel=1e-2)   # the release matters in hour 12
+    committed_mw = {RESOURCE: float(only(mqtt, "pjm/enrol/csp_a").committed_kw[0]) / 1000.0}
+    settled = []
+    for seen in (mqtt, oadr):
+        mv = only(seen, "pjm/mv/csp_a")
+        assert mv.event_day_kwh[0, :14] == pytest.approx(expected, rel=1e-4)
+        (event,) = settle(mv, committed_mw, end_s=RELEASE_S).events
+        settled.append(event)
+    assert settled[0].energy_payment_usd > 0
+    assert dataclasses.astuple(settled[1]) == pytest.approx(dataclasses.astuple(settled[0]), rel=1e-4)

@@ -16,6 +16,7 @@ from cosim.markets.messages import (
     LmAvailability,
     LmEvent,
     LmInstructionRecord,
+    LmRelease,
     LmpMessage,
     MvData,
     PlannedPlanResource,
@@ -32,6 +33,7 @@ def test_records_round_trip_with_nested_records_and_arrays():
     assert LmAvailability.decode(report.encode()) == report
     event = LmEvent("LM1", "ZD", 50400.0, 61200.0, (LmInstructionRecord("csp_a", ("r1", "r2"), 2.0, 120),))
     assert LmEvent.decode(event.encode()) == event
+    assert LmRelease.decode(LmRelease("LM1", 55800.0).encode()) == LmRelease("LM1", 55800.0)
     assert LmpMessage.decode(LmpMessage("D", 101.5, 300.0, 300.0, 1.2).encode()).prd_cleared_mw == 1.2
     settled = CspSettlementMessage("csp_a", "day0", 1.0, 2.0, 0.5, 0.25, 2.75, np.array([3, 7]), np.array([1.5, 2.5]))
     back = CspSettlementMessage.decode(settled.encode())
@@ -97,3 +99,17 @@ def test_prd_curve_value_at_the_lmp():
     assert prd_reduction_mw(steps, prices, 150.0, cleared_mw=2.4) == pytest.approx(2.4)
     assert prd_reduction_mw(steps, prices, 150.0, cleared_mw=9.0) == pytest.approx(3.0)
     assert prd_reduction_mw(steps, prices, 150.0) == pytest.approx(3.0)
+
+
+def test_a_released_event_keeps_its_earliest_end_whatever_the_order_of_arrival():
+    from cosim.domains.markets import merge_lm_event
+
+    instructions = (LmInstructionRecord("csp_a", ("r1",), 2.0, 120),)
+    first = LmEvent("LM1", "ZD", 50400.0, 61200.0, instructions)
+    released = LmEvent("LM1", "ZD", 50400.0, 55800.0, instructions)
+    other = LmEvent("LM2", "ZB", 57600.0, 64800.0, instructions)
+    for order in ((first, released, other), (released, first, other), (first, released, first, other)):
+        events: list[LmEvent] = []
+        for e in order:
+            merge_lm_event(events, e)
+        assert events == [released, other]
