@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
 
 from cosim.grid.actions import ScaleLoad, SetLoad, SetTap
 from cosim.grid.threephase import IEEE13, IEEE34, IEEE123, FeederService, read_dss
+
+from bench_powerflow import median_s  # the same warm-then-median timer as the balanced solver's figures
 
 STEP = 0.00625
 # Published solutions' regulator taps (OpenDSS's run scripts for each feeder).
@@ -43,16 +43,6 @@ FEEDERS = {
     "123": (IEEE123, {"reg1a": 7, "reg2a": -1, "reg3a": 0, "reg3c": -1, "reg4a": 8, "reg4b": 1,
                       "reg4c": 5}, "s47"),
 }
-
-
-def median_s(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def ours_service(feeder: str, tolerance: float) -> FeederService:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Generator
 
 from cosim.comm import QoS
 from cosim.events import event_schedule
+from cosim.grid import ApplyFault
 from cosim.kernel import World
 from cosim.scenario import Scenario, load_scenario
 from cosim.scenario.schema import EventSection
@@ -207,3 +208,14 @@ def start(scenario: Scenario | Path | str, events: list[EventSection] | None = N
 
 def event(at: float, kind: str, target: str | None = None, **params: Any) -> EventSection:
     return EventSection(at=at, kind=kind, target=target, params=params)
+
+
+def switch_fault_current_a(run: Run, switch: str, branch: str) -> float:
+    """The fault current through ``switch`` for a mid-line fault on ``branch`` (a what-if study, changes nothing)."""
+    grid = run.grid
+    study = grid.fault_study(ApplyFault(branch=branch, fraction=0.5))
+    net = grid.network
+    s = net.switches.index(switch)
+    k = int(net.switches.branch[s])
+    at_from = net.switches.bus[s] == net.branches.from_bus[k]
+    return float((study.i_from_ka if at_from else study.i_to_ka)[k]) * 1000.0

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from cosim.grid import ApplyFault
 from cosim.scenario import load_scenario
 from devices.protection.curves import Curve
 from devices.protection.fuse import FuseLinkType, FuseSettings, check_coordination
-from devworlds import start
+from devworlds import start, switch_fault_current_a
 
 SCENARIO = Path(__file__).parents[2] / "configs" / "fuse_coordination.yaml"
 LINK = FuseSettings(65, FuseLinkType.T, clearing_delay_s=0.02)  # default cooling, as the scenario
@@ -34,21 +33,10 @@ def delayed_s(current_a: float) -> float:
     return IEEE_VI.operate_time_s(current_a / 200.0, 0.5)
 
 
-def current_a(run, switch: str, branch: str) -> float:
-    """Fault current through ``switch`` for a mid-line fault on ``branch`` (a what-if study, changes nothing)."""
-    grid = run.grid
-    study = grid.fault_study(ApplyFault(branch=branch, fraction=0.5))
-    net = grid.network
-    s = net.switches.index(switch)
-    k = int(net.switches.branch[s])
-    at_from = net.switches.bus[s] == net.branches.from_bus[k]
-    return float((study.i_from_ka if at_from else study.i_to_ka)[k]) * 1000.0
-
-
 @pytest.fixture(scope="module")
 def story():
     run = start(load_scenario(SCENARIO))
-    currents = {(sw, br): current_a(run, sw, br) for sw, br in
+    currents = {(sw, br): switch_fault_current_a(run, sw, br) for sw, br in
                 [("rec_a", "lat_a"), ("cutout_a", "lat_a"), ("rec_b", "lat_b"), ("cutout_b", "lat_b")]}
     run.run(7200.0)
     return run, currents

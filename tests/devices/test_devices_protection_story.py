@@ -12,10 +12,9 @@ import pytest
 
 from cosim.comm import ModbusError
 from cosim.comm.modbus.datamodel import ExceptionCode
-from cosim.grid import ApplyFault
 from cosim.scenario import load_scenario
 from devices.protection.curves import Curve
-from devworlds import event, start
+from devworlds import event, start, switch_fault_current_a
 
 FEEDER = Path(__file__).parents[2] / "configs" / "protection_feeder.yaml"
 T0 = 60.0  # fault instant in every story
@@ -26,17 +25,6 @@ IEEE_EI, IEEE_VI = Curve.IEEE_EXTREMELY_INVERSE.curve, Curve.IEEE_VERY_INVERSE.c
 @pytest.fixture(scope="module")
 def scenario():
     return load_scenario(FEEDER)
-
-
-def fault_current_a(run, switch, branch):
-    """The fault current through ``switch`` for a mid-line fault on ``branch`` (what-if study, changes nothing)."""
-    grid = run.grid
-    study = grid.fault_study(ApplyFault(branch=branch, fraction=0.5))
-    net = grid.network
-    s = net.switches.index(switch)
-    k = int(net.switches.branch[s])
-    at_from = net.switches.bus[s] == net.branches.from_bus[k]
-    return float((study.i_from_ka if at_from else study.i_to_ka)[k]) * 1000.0
 
 
 def unserved_at(run, time_s):
@@ -50,7 +38,7 @@ def unserved_at(run, time_s):
 
 def test_temporary_fault_is_cleared_by_the_recloser_fast_shot_and_service_restored(scenario):
     run = start(scenario, [event(T0, "fault", "branch/feeder_2", fraction=0.5), event(T0 + 1.0, "clear_fault")])
-    current = fault_current_a(run, "rec_sw", "feeder_2")
+    current = switch_fault_current_a(run, "rec_sw", "feeder_2")
     run.run(T0 + 120)
     trips = run.of_kind("recloser_trip")
     assert len(trips) == 1 and trips[0]["curve"] == "fast" and trips[0]["shot"] == 1
@@ -67,7 +55,7 @@ def test_temporary_fault_is_cleared_by_the_recloser_fast_shot_and_service_restor
 
 def test_permanent_fault_drives_the_recloser_to_lockout_after_its_shots(scenario):
     run = start(scenario, [event(T0, "fault", "branch/feeder_2", fraction=0.5)])
-    current = fault_current_a(run, "rec_sw", "feeder_2")
+    current = switch_fault_current_a(run, "rec_sw", "feeder_2")
     run.run(T0 + 120)
     trips = run.of_kind("recloser_trip")
     assert [t["curve"] for t in trips] == ["fast", "fast", "delayed", "delayed"]
@@ -116,7 +104,7 @@ def test_lockout_is_read_and_reset_over_modbus_then_the_recloser_closes_on_comma
 
 def test_downstream_fault_trips_the_recloser_first_and_the_sectionalizer_opens_in_dead_time(scenario):
     run = start(scenario, [event(T0, "fault", "branch/feeder_3", fraction=0.5)])
-    current = fault_current_a(run, "rec_sw", "feeder_3")
+    current = switch_fault_current_a(run, "rec_sw", "feeder_3")
     run.run(T0 + 120)
     trips = run.of_kind("recloser_trip")
     assert len(trips) == 2 and not run.of_kind("relay_trip") and not run.of_kind("recloser_lockout")
@@ -133,7 +121,7 @@ def test_downstream_fault_trips_the_recloser_first_and_the_sectionalizer_opens_i
 
 def test_fault_upstream_of_the_recloser_is_cleared_by_the_relay_at_its_curve_time(scenario):
     run = start(scenario, [event(T0, "fault", "branch/feeder_1", fraction=0.5)])
-    current = fault_current_a(run, "sub_cb", "feeder_1")
+    current = switch_fault_current_a(run, "sub_cb", "feeder_1")
     run.run(T0 + 30)
     (trip,) = run.of_kind("relay_trip")
     assert trip["element"] == "51"

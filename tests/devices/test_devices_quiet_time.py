@@ -11,6 +11,7 @@ import math
 
 import pytest
 from devworlds import AREA_GRID, scenario_file, start
+from single_area_response import closed_form_deviation_pu
 
 
 def test_noiseless_relay_sleeps_through_quiet_days_and_wakes_at_each_change(tmp_path):
@@ -55,24 +56,6 @@ def test_periodic_sample_instants_advance_at_any_clock_value(tmp_path):
             assert now < due <= now + pmu.sample_period_s * 1.5
             now = due
         assert now - start_s >= 49 * pmu.sample_period_s * 0.99
-
-
-def closed_form_deviation_pu(t: float, dpl: float, h: float, r: float, d: float, tg: float) -> float:
-    """Δω(t) of the single-area model with one governor lag for a load step ΔPL (pu) at t = 0, underdamped.
-
-    Kundur, Power System Stability and Control, §11.1 (Fig. 11.14 with one lag);
-    Bergen & Vittal, Power Systems Analysis, §11.5:
-    Δω(s) = −ΔPL (1 + s T_G) / (s (2H T_G s² + (2H + D T_G) s + D + 1/R)), inverted with the
-    table pairs for 1/(s(s²+2σs+ωn²)) and 1/(s²+2σs+ωn²).
-    """
-    a2, a1, a0 = 2 * h * tg, 2 * h + d * tg, d + 1 / r
-    wn2 = a0 / a2
-    sigma = a1 / (2 * a2)
-    wd = math.sqrt(wn2 - sigma * sigma)
-    decay = math.exp(-sigma * t)
-    step = (1 - decay * (math.cos(wd * t) + sigma / wd * math.sin(wd * t))) / wn2
-    impulse = decay * math.sin(wd * t) / wd
-    return -dpl / a2 * (step + tg * impulse)
 
 
 def test_a_noiseless_rtu_reading_frequency_follows_the_transient_after_a_generator_trip(tmp_path):
