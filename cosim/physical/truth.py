@@ -20,7 +20,7 @@ from pydantic import Field
 from ..domains.context import RunContext
 from ..domains.registry import Params, application
 from ..kernel import World
-from ..kernel.clock import clock_resolution
+from ..kernel.clock import clock_resolution, delay_until
 from ..nist import Actor, Domain
 from ..operations.oms import OUTAGE_COLUMNS, OutageTracker, indices_fields
 from .fieldwork import device_layer
@@ -54,10 +54,10 @@ def outage_truth(world: World, actor: Actor, params: OutageTruthParams, ctx: Run
             yield world.timeout(0)  # after everything acting at this instant
             look()
             yield world.timeout(params.step_s)
-        yield world.timeout(max(end - world.now, 0.0))
+        yield world.timeout(delay_until(world.now, end))
     else:
         layer = device_layer(world)
-        finished = world.timeout(max(end - world.now, 0.0))
+        finished = world.timeout(delay_until(world.now, end))
         look()
         while not finished.processed:
             yield world.env.any_of([layer.grid_changed, finished])
