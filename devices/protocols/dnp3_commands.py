@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cosim.comm.dnp3 import AnalogOutput, CommandStatus, Crob, OpType, TripClose
-from cosim.comm.modbus.datamodel import ExceptionCode, ModbusError
 from devices.encoding import EncodingError
 from devices.pointstore import Refusal, WriteRefused
 from devices.protocols.dnp3_points import ControlMode, ControlPoint, Dnp3PointMap
@@ -29,8 +28,6 @@ from devices.registerstore import RegisterStore
 _STATUS_OF_REFUSAL = {Refusal.NOT_WRITABLE: CommandStatus.NOT_AUTHORIZED, Refusal.LOCKED: CommandStatus.NOT_AUTHORIZED,
                       Refusal.OUT_OF_RANGE: CommandStatus.OUT_OF_RANGE, Refusal.REFUSED: CommandStatus.OUT_OF_RANGE,
                       Refusal.WRONG_STATE: CommandStatus.AUTOMATION_INHIBIT}
-_STATUS_OF_EXCEPTION = {ExceptionCode.ILLEGAL_FUNCTION: CommandStatus.AUTOMATION_INHIBIT,
-                        ExceptionCode.ILLEGAL_DATA_ADDRESS: CommandStatus.NOT_AUTHORIZED}
 
 
 def crob_target(control: ControlPoint, crob: Crob) -> tuple[str, float] | None:
@@ -93,6 +90,4 @@ class Commands:
             return CommandStatus.OUT_OF_RANGE
         except WriteRefused as refused:
             return _STATUS_OF_REFUSAL[refused.refusal]
-        except ModbusError as error:  # a write check that still refuses in Modbus terms
-            return _STATUS_OF_EXCEPTION.get(error.code, CommandStatus.OUT_OF_RANGE)
         return CommandStatus.SUCCESS

@@ -51,7 +51,6 @@ from cosim.comm.iec104 import (
     encode_asdu,
 )
 from cosim.comm.iec104.asdu import BROADCAST_ADDRESS
-from cosim.comm.modbus.datamodel import ModbusError
 from cosim.kernel.clock import delay_until
 from devices.encoding import EncodingError
 from devices.pointstore import WriteRefused
@@ -191,7 +190,7 @@ class Iec104Station:
     def _write(self, obj: Iec104Object, point: str, value: Any) -> bool:
         try:
             self.store.write_point(point, value)
-        except (WriteRefused, EncodingError, ModbusError) as error:  # the store's or the device's refusal: negative
+        except (WriteRefused, EncodingError) as error:  # the store's or the device's refusal: negative
             self.world.log("iec104_command_refused", device=self.device_id, ioa=obj.ioa, error=str(error))
             return False
         return True
